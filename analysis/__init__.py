@@ -1,0 +1,1 @@
+"""vitsim analysis: roofline, design-space sweeps, Pareto fronts, plots and reports."""

@@ -1,0 +1,11 @@
+"""vitsim simulator: how long and how much energy a workload takes on a systolic-array accelerator.
+
+``simulate(workload, hardware)`` is the entry point; ``load_hardware(path)`` reads a config.
+Importing this package does not import torch, matplotlib or dask.
+"""
+
+from simulator.engine import simulate, simulate_layer
+from simulator.hardware import ConfigError, Hardware, load_hardware
+from simulator.results import SimResult
+
+__all__ = ["simulate", "simulate_layer", "ConfigError", "Hardware", "load_hardware", "SimResult"]

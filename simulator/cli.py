@@ -1,0 +1,97 @@
+"""``python -m simulator``: run a workload on a hardware config and report per layer and in total."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from workloads.cli_common import add_output_args, emit, json_text, rich_table, run_main
+
+TABLE_COLUMNS = ["name", "op", "precision", "pe_precision", "macs", "compute_cycles", "stall_cycles", "total_cycles",
+                 "utilization", "sram_read_bytes", "dram_read_bytes", "dram_write_bytes", "energy_pj"]
+TOTAL_KEYS = ["total_cycles", "stall_cycles", "latency_us", "throughput_fps", "utilization", "macs",
+              "sram_read_bytes", "sram_write_bytes", "dram_read_bytes", "dram_write_bytes", "energy_uj",
+              "energy_per_image_uj", "power_w", "effective_tops", "tops_per_w"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m simulator",
+                                description="vitsim: cycle-approximate simulation of quantized ViTs on systolic arrays.")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="simulate a workload on a hardware config",
+                       description="Simulate a workload on HW (a vitsim YAML or a SCALE-Sim .cfg). "
+                                   "Without --workload/--topology the config's default_workload runs.")
+    r.add_argument("hardware", metavar="HW", help="hardware config: hwconfigs/*.yaml or a SCALE-Sim .cfg")
+    src = r.add_mutually_exclusive_group()
+    src.add_argument("--workload", metavar="FILE|NAME", help="workload file (.yaml/.json) or zoo name, e.g. deit_small-w4a4")
+    src.add_argument("--topology", metavar="CSV", help="SCALE-Sim topology CSV (GEMM or convolution rows)")
+    r.add_argument("--batch", type=int, help="images per batch (rescales the workload)")
+    add_output_args(r)
+    r.add_argument("--out", metavar="DIR", help="also write layers.csv, result.json and hardware.yaml into DIR")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        return cmd_run(args)
+    return 2
+
+
+def resolve_workload(args, hw):
+    """The workload named on the command line, or the hardware's default one."""
+    from workloads.errors import InputError
+    from workloads.registry import load_workload
+
+    if args.topology:
+        from workloads.scalesim_io import read_topology
+
+        workload = read_topology(args.topology)
+    elif args.workload:
+        workload = load_workload(args.workload)
+    elif hw.default_workload:
+        workload = load_workload(hw.default_workload)
+    else:
+        raise InputError(hw.source, "default_workload", "not set and no --workload given")
+    return workload.with_batch(args.batch) if args.batch is not None else workload
+
+
+def cmd_run(args) -> int:
+    from simulator.engine import simulate
+    from simulator.hardware import load_hardware
+
+    hw = load_hardware(args.hardware)
+    workload = resolve_workload(args, hw)
+    result = simulate(workload, hw)
+    if args.format == "json":
+        text = json_text(result.to_dict())
+    elif args.format == "csv":
+        text = result.layers.to_csv(index=False)
+    else:
+        text = render_table(result)
+    if args.out:
+        result.write(Path(args.out))
+    emit(text, args.output)
+    return 0
+
+
+def render_table(result) -> str:
+    df = result.layers
+    rows = df[TABLE_COLUMNS].values.tolist()
+    w = result.workload
+    title = (f"{w['model']} ({w['recipe']}, batch {w['batch']}) on {result.hardware['name']}: "
+             f"{result.hardware['array']['rows']}x{result.hardware['array']['cols']} "
+             f"{result.hardware['array']['dataflow']} @ {result.hardware['freq_mhz']:g} MHz")
+    text = rich_table(title, TABLE_COLUMNS, rows)
+    t = result.totals
+    text += rich_table("totals", ["metric", "value"], [[k, t[k]] for k in TOTAL_KEYS])
+    promoted = df[df["promoted"]]
+    if len(promoted):
+        pairs = sorted({f"{a}->{b}" for a, b in zip(promoted["precision"], promoted["pe_precision"])})
+        text += (f"note: {len(promoted)} layers run at a wider precision than their bits "
+                 f"(no exact PE mode): {', '.join(pairs)}\n")
+    return text
+
+
+def entry() -> None:
+    raise SystemExit(run_main(main))

@@ -1,0 +1,244 @@
+"""Layer and Workload: what runs, with bit widths, independent of any hardware.
+
+GEMM view (SCALE-Sim's): ifmap M x K (activations), filter K x N (weights, or the second
+activation when ``weight_operand`` is False), ofmap M x N; ``repeat`` independent copies
+(batch x heads for attention matmuls). MACs = m * n * k * repeat.
+Vector ops (softmax, layernorm, ...) are ``m`` rows of ``n`` elements, ``repeat`` times:
+elements = m * n * repeat; softmax and layernorm reduce along ``n``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+import yaml
+
+from workloads.errors import (InputError, WorkloadError, require_choice, require_int,
+                              require_mapping)
+
+SCHEMA_VERSION = 1
+GEMM_OPS = ("gemm", "matmul", "conv")
+VECTOR_OPS = ("softmax", "layernorm", "gelu", "add", "mul", "quantize", "elementwise")
+OPS = GEMM_OPS + VECTOR_OPS
+DTYPES = ("int", "fp")
+MAX_BITS = 32
+
+
+def _check_granularity(source: str, fld: str, value) -> str:
+    """Granularity is ``tensor``, ``channel``, ``token`` or ``group:<size>``."""
+    if value in ("tensor", "channel", "token"):
+        return value
+    if isinstance(value, str) and value.startswith("group:"):
+        require_int(source, fld, _int_or_str(value[6:]), 1)
+        return value
+    raise InputError(source, fld, f"unknown granularity {value!r}", "tensor, channel, token, group:<size>")
+
+
+def _int_or_str(s: str):
+    try:
+        return int(s)
+    except ValueError:
+        return s
+
+
+def group_size(granularity: str) -> int:
+    """Group size of ``group:<g>`` granularity, else 0."""
+    return int(granularity[6:]) if granularity.startswith("group:") else 0
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One operation of a network, with its shape and bit widths (see module docstring)."""
+
+    name: str
+    op: str
+    m: int
+    n: int
+    k: int = 0
+    repeat: int = 1
+    w_bits: int = 8
+    a_bits: int = 8
+    out_bits: int = 8
+    acc_bits: int = 32
+    dtype: str = "int"
+    w_granularity: str = "tensor"
+    a_granularity: str = "tensor"
+    weight_operand: bool = True
+    sqnr_db: float | None = None
+
+    @property
+    def is_gemm(self) -> bool:
+        return self.op in GEMM_OPS
+
+    @property
+    def macs(self) -> int:
+        """MACs = m * n * k * repeat for GEMM-like ops, 0 for vector ops."""
+        return self.m * self.n * self.k * self.repeat if self.is_gemm else 0
+
+    @property
+    def elements(self) -> int:
+        """Output elements: m * n * repeat."""
+        return self.m * self.n * self.repeat
+
+    @property
+    def precision(self) -> str:
+        """Short precision label, e.g. ``w4a8`` or ``fp16``."""
+        if self.dtype == "fp":
+            return f"fp{max(self.w_bits, self.a_bits)}" if self.is_gemm else f"fp{self.a_bits}"
+        return f"w{self.w_bits}a{self.a_bits}" if self.is_gemm else f"a{self.a_bits}"
+
+    def to_dict(self) -> dict:
+        """Plain dict with default-valued optional fields left out."""
+        d = asdict(self)
+        if d["sqnr_db"] is None:
+            del d["sqnr_db"]
+        if not self.is_gemm:
+            d.pop("k")
+        return d
+
+    @classmethod
+    def from_dict(cls, d, source: str = "<layer>") -> "Layer":
+        """Validate a dict (from YAML/JSON) and build a Layer; errors name ``source`` and the field."""
+        require_mapping(source, "layer", d)
+        name = d.get("name")
+        where = f"layers[{name}]" if name else "layers[?]"
+        if not isinstance(name, str) or not name:
+            raise WorkloadError(source, f"{where}.name", "missing or not a string")
+        known = {f.name for f in fields(cls)}
+        extra = set(d) - known
+        if extra:
+            raise WorkloadError(source, f"{where}.{sorted(extra)[0]}", "unknown field", ", ".join(sorted(known)))
+        op = require_choice(source, f"{where}.op", d.get("op"), OPS)
+        kw = dict(d)
+        for f in ("m", "n", "repeat"):
+            if f in kw or f in ("m", "n"):
+                kw[f] = require_int(source, f"{where}.{f}", kw.get(f), 1)
+        if op in GEMM_OPS:
+            kw["k"] = require_int(source, f"{where}.k", kw.get("k"), 1)
+        else:
+            kw["k"] = 0
+        for f in ("w_bits", "a_bits", "out_bits", "acc_bits"):
+            if f in kw:
+                v = require_int(source, f"{where}.{f}", kw[f], 1)
+                if v > MAX_BITS:
+                    raise WorkloadError(source, f"{where}.{f}", f"{v} bits is unsupported", f"1 to {MAX_BITS}")
+        if "dtype" in kw:
+            require_choice(source, f"{where}.dtype", kw["dtype"], DTYPES)
+        for f in ("w_granularity", "a_granularity"):
+            if f in kw:
+                _check_granularity(source, f"{where}.{f}", kw[f])
+        if "weight_operand" in kw and not isinstance(kw["weight_operand"], bool):
+            raise WorkloadError(source, f"{where}.weight_operand", "expected true or false")
+        if kw.get("sqnr_db") is not None:
+            kw["sqnr_db"] = float(kw["sqnr_db"])
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A network as an ordered tuple of layers, with how it was made."""
+
+    model: str
+    layers: tuple[Layer, ...]
+    img_size: int = 224
+    batch: int = 1
+    recipe: str = "none"
+    source: str = "analytic"
+    schema_version: int = SCHEMA_VERSION
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def name(self) -> str:
+        return f"{self.model}-{self.recipe}" if self.recipe != "none" else self.model
+
+    def with_batch(self, batch: int) -> "Workload":
+        """Rescale to another batch: attention matmuls scale ``repeat``, every other op its rows ``m``."""
+        batch = require_int("--batch", "batch", batch, 1)
+        if batch == self.batch:
+            return self
+        layers = []
+        for layer in self.layers:
+            if layer.op == "matmul":
+                if layer.repeat % self.batch:
+                    raise WorkloadError(self.name, f"layers[{layer.name}].repeat", "not divisible by the batch")
+                layers.append(replace(layer, repeat=layer.repeat // self.batch * batch))
+            else:
+                if layer.m % self.batch:
+                    raise WorkloadError(self.name, f"layers[{layer.name}].m", "not divisible by the batch")
+                layers.append(replace(layer, m=layer.m // self.batch * batch))
+        return replace(self, layers=tuple(layers), batch=batch)
+
+    def to_dict(self) -> dict:
+        return {
+            "schema_version": self.schema_version,
+            "model": self.model,
+            "img_size": self.img_size,
+            "batch": self.batch,
+            "recipe": self.recipe,
+            "source": self.source,
+            "meta": dict(self.meta),
+            "macs": self.macs,
+            "layers": [layer.to_dict() for layer in self.layers],
+        }
+
+    @classmethod
+    def from_dict(cls, d, source: str = "<workload>") -> "Workload":
+        """Validate then build. Unknown schema versions and bad layers are errors naming ``source``."""
+        require_mapping(source, "", d)
+        version = d.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise WorkloadError(source, "schema_version", f"unsupported value {version!r}", str(SCHEMA_VERSION))
+        model = d.get("model")
+        if not isinstance(model, str) or not model:
+            raise WorkloadError(source, "model", "missing or not a string")
+        raw = d.get("layers")
+        if not isinstance(raw, list) or not raw:
+            raise WorkloadError(source, "layers", "missing or empty", "a non-empty list of layers")
+        layers = tuple(Layer.from_dict(x, source) for x in raw)
+        return cls(
+            model=model,
+            layers=layers,
+            img_size=require_int(source, "img_size", d.get("img_size", 224), 1),
+            batch=require_int(source, "batch", d.get("batch", 1), 1),
+            recipe=str(d.get("recipe", "none")),
+            source=str(d.get("source", "analytic")),
+            meta=dict(d.get("meta") or {}),
+        )
+
+    def save(self, path: str | Path) -> Path:
+        """Write YAML (``.yaml``/``.yml``) or JSON (``.json``) atomically (temporary name, then rename)."""
+        from workloads.io import atomic_write_text
+
+        path = Path(path)
+        if path.suffix == ".json":
+            text = json.dumps(self.to_dict(), indent=1)
+        elif path.suffix in (".yaml", ".yml"):
+            text = dump_yaml(self.to_dict())
+        else:
+            raise WorkloadError(str(path), "output", "unknown file type", ".yaml, .yml, .json")
+        return atomic_write_text(path, text)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Workload":
+        """Read a workload file (YAML or JSON); every problem is a ``WorkloadError`` naming the file."""
+        from workloads.io import read_structured
+
+        return cls.from_dict(read_structured(path), str(path))
+
+
+def dump_yaml(data: dict) -> str:
+    """YAML with one flow-style mapping per layer: compact and diff-friendly."""
+    layers = data.get("layers")
+    head = {k: v for k, v in data.items() if k != "layers"}
+    text = yaml.safe_dump(head, sort_keys=False)
+    if layers is not None:
+        text += "layers:\n"
+        for layer in layers:
+            text += "- " + yaml.safe_dump(layer, default_flow_style=True, sort_keys=False, width=10_000)
+    return text

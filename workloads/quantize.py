@@ -1,0 +1,105 @@
+"""Quantization recipes: bit widths and scale granularity per layer, by glob on the layer name.
+
+A recipe YAML has ``name``, ``description``, ``default`` (layer fields) and ``rules``: a list of
+``{match: GLOB, op: OP (optional), <field>: value ...}`` applied in order, later rules winning.
+A rule that matches no layer is an error naming it (a typo would silently change nothing).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+
+from workloads.errors import WorkloadError, require_mapping
+from workloads.io import read_structured
+from workloads.model import OPS, Layer, Workload
+
+RECIPE_FIELDS = ("w_bits", "a_bits", "out_bits", "acc_bits", "dtype", "w_granularity", "a_granularity")
+
+
+@dataclass(frozen=True)
+class Rule:
+    match: str
+    op: str | None
+    values: tuple[tuple[str, object], ...]
+
+    def applies(self, layer: Layer) -> bool:
+        return fnmatch.fnmatchcase(layer.name, self.match) and (self.op is None or layer.op == self.op)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    description: str
+    default: tuple[tuple[str, object], ...]
+    rules: tuple[Rule, ...]
+    source: str = "<recipe>"
+
+    @classmethod
+    def from_dict(cls, d, source: str) -> "Recipe":
+        """Validate a recipe mapping: known fields only, values checked by building a probe Layer."""
+        require_mapping(source, "", d)
+        name = d.get("name")
+        if not isinstance(name, str):
+            raise WorkloadError(source, "name", "missing or not a string")
+        default = _values(source, "default", require_mapping(source, "default", d.get("default", {})))
+        rules = []
+        raw_rules = d.get("rules") or []
+        if not isinstance(raw_rules, list):
+            raise WorkloadError(source, "rules", "expected a list")
+        for i, r in enumerate(raw_rules):
+            require_mapping(source, f"rules[{i}]", r)
+            match = r.get("match", "*")
+            if not isinstance(match, str):
+                raise WorkloadError(source, f"rules[{i}].match", "expected a glob string")
+            op = r.get("op")
+            if op is not None and op not in OPS:
+                raise WorkloadError(source, f"rules[{i}].op", f"unknown op {op!r}", ", ".join(OPS))
+            rest = {k: v for k, v in r.items() if k not in ("match", "op")}
+            rules.append(Rule(match, op, _values(source, f"rules[{i}]", rest)))
+        return cls(name, str(d.get("description", "")), default, tuple(rules), source)
+
+    def apply(self, workload: Workload) -> Workload:
+        """Set each layer's bits and granularity; error if a rule matches no layer."""
+        used = [False] * len(self.rules)
+        layers = []
+        for layer in workload.layers:
+            values = dict(self.default)
+            for i, rule in enumerate(self.rules):
+                if rule.applies(layer):
+                    values.update(rule.values)
+                    used[i] = True
+            layers.append(replace(layer, **values))
+        for i, ok in enumerate(used):
+            if not ok:
+                r = self.rules[i]
+                raise WorkloadError(self.source, f"rules[{i}].match",
+                                    f"{r.match!r}{' op ' + r.op if r.op else ''} matches no layer of {workload.model}")
+        return replace(workload, layers=tuple(layers), recipe=self.name)
+
+
+def _values(source: str, where: str, d: dict) -> tuple[tuple[str, object], ...]:
+    for key in d:
+        if key not in RECIPE_FIELDS:
+            raise WorkloadError(source, f"{where}.{key}", "unknown field", ", ".join(RECIPE_FIELDS))
+    probe = {"name": "probe", "op": "gemm", "m": 1, "n": 1, "k": 1, **d}
+    Layer.from_dict(probe, source)  # validates bits, dtype and granularity
+    return tuple(d.items())
+
+
+def recipe_names() -> list[str]:
+    """Names of the recipes shipped in ``workloads/recipes``."""
+    return sorted(p.name[:-5] for p in resources.files("workloads.recipes").iterdir() if p.name.endswith(".yaml"))
+
+
+def load_recipe(name_or_path: str) -> Recipe:
+    """A shipped recipe by name, or a recipe YAML file by path."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return Recipe.from_dict(read_structured(path), str(path))
+    if name_or_path not in recipe_names():
+        raise WorkloadError("--recipe", "recipe", f"unknown recipe {name_or_path!r}", ", ".join(recipe_names()))
+    ref = resources.files("workloads.recipes") / f"{name_or_path}.yaml"
+    return Recipe.from_dict(read_structured(Path(str(ref))), f"recipes/{name_or_path}.yaml")

@@ -4,8 +4,8 @@
 Importing this package does not import torch, matplotlib or dask.
 """
 
-from simulator.engine import simulate, simulate_layer
+from simulator.engine import simulate, simulate_layer, simulate_rows, simulate_totals
 from simulator.hardware import ConfigError, Hardware, load_hardware
 from simulator.results import SimResult
 
-__all__ = ["simulate", "simulate_layer", "ConfigError", "Hardware", "load_hardware", "SimResult"]
+__all__ = ["simulate", "simulate_layer", "simulate_rows", "simulate_totals", "ConfigError", "Hardware", "load_hardware", "SimResult"]

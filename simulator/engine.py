@@ -12,7 +12,7 @@ from simulator.energy import layer_energy, load_tech
 from simulator.hardware import ConfigError, Hardware
 from simulator.mapping import compute_cycles, map_gemm
 from simulator.memory import gemm_memory
-from simulator.results import SimResult
+from simulator.results import SimResult, compute_totals
 from simulator.vector import vector_layer
 from workloads.model import Layer, Workload
 
@@ -21,6 +21,16 @@ _KEY_FIELDS = ("op", "m", "n", "k", "repeat", "w_bits", "a_bits", "out_bits", "a
 
 def simulate(workload: Workload, hw: Hardware) -> SimResult:
     """Simulate every layer of ``workload`` on ``hw``; see the module docstring for the model."""
+    return SimResult.build(simulate_rows(workload, hw), workload, hw)
+
+
+def simulate_totals(workload: Workload, hw: Hardware) -> dict:
+    """Network totals only (no DataFrame): the fast path for sweeps."""
+    return compute_totals(simulate_rows(workload, hw), workload.batch, hw)
+
+
+def simulate_rows(workload: Workload, hw: Hardware) -> list[dict]:
+    """One row dict per layer, in order; identical layers share one simulation."""
     cache: dict[tuple, dict] = {}
     rows = []
     for layer in workload.layers:
@@ -29,7 +39,7 @@ def simulate(workload: Workload, hw: Hardware) -> SimResult:
         if row is None:
             row = cache[key] = simulate_layer(layer, hw)
         rows.append({"name": layer.name, **row})
-    return SimResult.build(rows, workload, hw)
+    return rows
 
 
 def simulate_layer(layer: Layer, hw: Hardware) -> dict:

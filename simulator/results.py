@@ -31,7 +31,7 @@ class SimResult:
     def build(cls, rows: list[dict], workload, hw) -> "SimResult":
         df = pd.DataFrame(rows)
         df = df[FIRST_COLUMNS + [c for c in df.columns if c not in FIRST_COLUMNS]]
-        return cls(df, compute_totals(df, workload.batch, hw), hw.to_dict(),
+        return cls(df, compute_totals(rows, workload.batch, hw), hw.to_dict(),
                    {"model": workload.model, "recipe": workload.recipe, "batch": workload.batch,
                     "img_size": workload.img_size, "layers": len(workload.layers), "macs": workload.macs,
                     "source": workload.source})
@@ -53,38 +53,42 @@ class SimResult:
                 atomic_write_text(out / "hardware.yaml", yaml.safe_dump(self.hardware, sort_keys=False))]
 
 
-def compute_totals(df: pd.DataFrame, batch: int, hw) -> dict:
-    """Network totals from the per-layer table (formulas in the module docstring)."""
-    cycles = float(df["total_cycles"].sum())
+def compute_totals(rows: list[dict], batch: int, hw) -> dict:
+    """Network totals from the per-layer row dicts (formulas in the module docstring)."""
+    def col(key):
+        return sum(r[key] for r in rows)
+
+    cycles = float(col("total_cycles"))
     latency_s = cycles / (hw.freq_mhz * 1e6)
-    energy_pj = float(df["energy_pj"].sum())
-    macs = float(df["macs"].sum())
-    gemm = df[df["macs"] > 0]
-    slots = float((gemm["total_cycles"] * gemm["macs_per_pe_cycle"]).sum()) * hw.array.rows * hw.array.cols
+    energy_pj = float(col("energy_pj"))
+    macs = float(col("macs"))
+    gemm_rows = [r for r in rows if r["macs"] > 0]
+    gemm_cycles = float(sum(r["total_cycles"] for r in gemm_rows))
+    slots = float(sum(r["total_cycles"] * r["macs_per_pe_cycle"] for r in gemm_rows)) * hw.array.rows * hw.array.cols
     power_w = energy_pj * 1e-12 / latency_s
     tops = 2 * macs / latency_s / 1e12
     return {
         "total_cycles": cycles,
-        "compute_cycles": float(df["compute_cycles"].sum()),
-        "stall_cycles": float(df["stall_cycles"].sum()),
-        "gemm_cycles": float(gemm["total_cycles"].sum()),
-        "vector_cycles": cycles - float(gemm["total_cycles"].sum()),
+        "compute_cycles": float(col("compute_cycles")),
+        "stall_cycles": float(col("stall_cycles")),
+        "gemm_cycles": gemm_cycles,
+        "vector_cycles": cycles - gemm_cycles,
         "latency_us": latency_s * 1e6,
         "throughput_fps": batch / latency_s,
         "macs": macs,
         "utilization": macs / slots if slots else 0.0,
-        "sram_read_bytes": float(df["sram_read_bytes"].sum()),
-        "sram_write_bytes": float(df["sram_write_bytes"].sum()),
-        "dram_read_bytes": float(df["dram_read_bytes"].sum()),
-        "dram_write_bytes": float(df["dram_write_bytes"].sum()),
+        "sram_read_bytes": float(col("sram_read_bytes")),
+        "sram_write_bytes": float(col("sram_write_bytes")),
+        "dram_read_bytes": float(col("dram_read_bytes")),
+        "dram_write_bytes": float(col("dram_write_bytes")),
         "energy_uj": energy_pj / 1e6,
         "energy_per_image_uj": energy_pj / 1e6 / batch,
-        "energy_mac_uj": float(df["energy_mac_pj"].sum()) / 1e6,
-        "energy_sram_uj": float(df["energy_sram_pj"].sum()) / 1e6,
-        "energy_dram_uj": float(df["energy_dram_pj"].sum()) / 1e6,
-        "energy_vector_uj": float(df["energy_vector_pj"].sum()) / 1e6,
+        "energy_mac_uj": float(col("energy_mac_pj")) / 1e6,
+        "energy_sram_uj": float(col("energy_sram_pj")) / 1e6,
+        "energy_dram_uj": float(col("energy_dram_pj")) / 1e6,
+        "energy_vector_uj": float(col("energy_vector_pj")) / 1e6,
         "power_w": power_w,
         "effective_tops": tops,
         "tops_per_w": tops / power_w if power_w else 0.0,
-        "promoted_layers": int(df["promoted"].sum()),
+        "promoted_layers": int(sum(1 for r in rows if r["promoted"])),
     }

@@ -1,0 +1,28 @@
+"""``python -m analysis``: roofline, sweeps and Pareto fronts (each subcommand in its own module)."""
+
+from __future__ import annotations
+
+import argparse
+
+from workloads.cli_common import run_main
+
+# Subcommand modules; each defines ``add_parser(subparsers)`` that sets ``func`` on its parser.
+_COMMAND_MODULES: list[str] = []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m analysis",
+                                description="vitsim analysis: roofline, design-space sweeps, Pareto fronts.")
+    sub = p.add_subparsers(dest="command", required=True)
+    for module in _COMMAND_MODULES:
+        __import__(module, fromlist=["add_parser"]).add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+def entry() -> None:
+    raise SystemExit(run_main(main))

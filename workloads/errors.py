@@ -21,6 +21,11 @@ class WorkloadError(InputError):
     """A workload, recipe or model name is wrong."""
 
 
+def retyped(err: InputError, cls: type[InputError], field: str | None = None) -> InputError:
+    """The same error as ``cls`` (e.g. a ``WorkloadError``), optionally under another field name."""
+    return cls(err.source, field if field is not None else err.field, err.problem, err.allowed)
+
+
 def require_int(source: str, field: str, value, minimum: int = 1) -> int:
     """Return ``value`` as an int >= ``minimum`` or raise ``InputError`` naming ``field``."""
     if isinstance(value, bool) or not isinstance(value, (int,)):

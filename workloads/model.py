@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from workloads.errors import (InputError, WorkloadError, require_choice, require_int,
-                              require_mapping)
+                              require_mapping, retyped)
 
 SCHEMA_VERSION = 1
 GEMM_OPS = ("gemm", "matmul", "conv")
@@ -101,6 +101,15 @@ class Layer:
     @classmethod
     def from_dict(cls, d, source: str = "<layer>") -> "Layer":
         """Validate a dict (from YAML/JSON) and build a Layer; errors name ``source`` and the field."""
+        try:
+            return cls._from_dict(d, source)
+        except WorkloadError:
+            raise
+        except InputError as e:
+            raise retyped(e, WorkloadError) from None
+
+    @classmethod
+    def _from_dict(cls, d, source: str) -> "Layer":
         require_mapping(source, "layer", d)
         name = d.get("name")
         where = f"layers[{name}]" if name else "layers[?]"
@@ -190,7 +199,8 @@ class Workload:
     @classmethod
     def from_dict(cls, d, source: str = "<workload>") -> "Workload":
         """Validate then build. Unknown schema versions and bad layers are errors naming ``source``."""
-        require_mapping(source, "", d)
+        if not isinstance(d, dict):
+            raise WorkloadError(source, "top level", f"expected a mapping, got {type(d).__name__}")
         version = d.get("schema_version")
         if version != SCHEMA_VERSION:
             raise WorkloadError(source, "schema_version", f"unsupported value {version!r}", str(SCHEMA_VERSION))
@@ -229,7 +239,12 @@ class Workload:
         """Read a workload file (YAML or JSON); every problem is a ``WorkloadError`` naming the file."""
         from workloads.io import read_structured
 
-        return cls.from_dict(read_structured(path), str(path))
+        try:
+            return cls.from_dict(read_structured(path), str(path))
+        except WorkloadError:
+            raise
+        except InputError as e:
+            raise retyped(e, WorkloadError) from None
 
 
 def dump_yaml(data: dict) -> str:

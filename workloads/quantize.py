@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from workloads.errors import WorkloadError, require_mapping
+from workloads.errors import InputError, WorkloadError, retyped
 from workloads.io import read_structured
 from workloads.model import OPS, Layer, Workload
 
@@ -40,17 +40,21 @@ class Recipe:
     @classmethod
     def from_dict(cls, d, source: str) -> "Recipe":
         """Validate a recipe mapping: known fields only, values checked by building a probe Layer."""
-        require_mapping(source, "", d)
+        if not isinstance(d, dict):
+            raise WorkloadError(source, "top level", f"expected a mapping, got {type(d).__name__}")
         name = d.get("name")
         if not isinstance(name, str):
             raise WorkloadError(source, "name", "missing or not a string")
-        default = _values(source, "default", require_mapping(source, "default", d.get("default", {})))
+        if not isinstance(d.get("default", {}), dict):
+            raise WorkloadError(source, "default", "expected a mapping of layer fields")
+        default = _values(source, "default", d.get("default", {}))
         rules = []
         raw_rules = d.get("rules") or []
         if not isinstance(raw_rules, list):
             raise WorkloadError(source, "rules", "expected a list")
         for i, r in enumerate(raw_rules):
-            require_mapping(source, f"rules[{i}]", r)
+            if not isinstance(r, dict):
+                raise WorkloadError(source, f"rules[{i}]", "expected a mapping")
             match = r.get("match", "*")
             if not isinstance(match, str):
                 raise WorkloadError(source, f"rules[{i}].match", "expected a glob string")
@@ -85,7 +89,10 @@ def _values(source: str, where: str, d: dict) -> tuple[tuple[str, object], ...]:
         if key not in RECIPE_FIELDS:
             raise WorkloadError(source, f"{where}.{key}", "unknown field", ", ".join(RECIPE_FIELDS))
     probe = {"name": "probe", "op": "gemm", "m": 1, "n": 1, "k": 1, **d}
-    Layer.from_dict(probe, source)  # validates bits, dtype and granularity
+    try:
+        Layer.from_dict(probe, source)  # validates bits, dtype and granularity
+    except InputError as e:
+        raise retyped(e, WorkloadError, e.field.replace("layers[probe]", where)) from None
     return tuple(d.items())
 
 
@@ -98,7 +105,11 @@ def load_recipe(name_or_path: str) -> Recipe:
     """A shipped recipe by name, or a recipe YAML file by path."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
-        return Recipe.from_dict(read_structured(path), str(path))
+        try:
+            data = read_structured(path)
+        except InputError as e:
+            raise retyped(e, WorkloadError) from None
+        return Recipe.from_dict(data, str(path))
     if name_or_path not in recipe_names():
         raise WorkloadError("--recipe", "recipe", f"unknown recipe {name_or_path!r}", ", ".join(recipe_names()))
     ref = resources.files("workloads.recipes") / f"{name_or_path}.yaml"

@@ -1,0 +1,104 @@
+"""``python -m analysis sweep`` and ``python -m analysis pareto``."""
+
+from __future__ import annotations
+
+import sys
+
+from workloads.cli_common import add_output_args, emit, json_text, rich_table
+from workloads.errors import InputError
+
+_SHOW = ("latency_us", "energy_uj", "area_mm2", "power_w", "tops_per_w", "utilization", "stall_frac")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sweep", help="run a design-space sweep spec into a Parquet results directory",
+                       description="Run every design of SPEC on every workload; rows stream to RESULTS.parquet/ "
+                                   "(load with pandas.read_parquet). Killed? Rerun with --resume.")
+    p.add_argument("spec", help="sweep spec YAML (see docs/sweeps.md and sweeps/*.yaml)")
+    p.add_argument("-o", "--output", required=True, metavar="RESULTS.parquet", help="results directory")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler")
+    p.add_argument("--workers", type=int, metavar="N", help="local processes (default: all cores; 0: in-process)")
+    p.add_argument("--chunk-size", type=int, metavar="N", help="designs per task (default: automatic, <= 256)")
+    p.add_argument("--resume", action="store_true", help="keep stored points and run only the missing ones")
+    p.add_argument("--force", action="store_true", help="replace an existing results directory")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_sweep)
+
+    q = sub.add_parser("pareto", help="Pareto-optimal designs (and top-k) of sweep results",
+                       description="Print the Pareto front of each workload's feasible designs, the top-k per "
+                                   "objective, and optionally plot the front.")
+    q.add_argument("results", help="results directory (or Parquet file) written by `sweep`")
+    q.add_argument("--objectives", metavar="A,B[,C]",
+                   help="metrics to minimize (max:NAME to maximize); default: the spec's objectives")
+    q.add_argument("--top", type=int, default=5, metavar="K", help="top-K table per objective (0: none)")
+    q.add_argument("--workload", help="only this workload label")
+    q.add_argument("--all", action="store_true", help="include designs that break the spec's constraints")
+    q.add_argument("--plot", metavar="FILE", help="plot the front (.png/.pdf/.svg): 2-D, or every pair for 3+")
+    add_output_args(q)
+    q.set_defaults(func=_pareto)
+
+
+def _sweep(args) -> int:
+    from analysis.sweep import load_spec, run_sweep
+
+    for name in ("workers", "chunk_size"):
+        v = getattr(args, name)
+        if v is not None and v < (0 if name == "workers" else 1):
+            raise InputError(f"--{name.replace('_', '-')}", name, f"{v} is out of range")
+    spec = load_spec(args.spec)
+    s = run_sweep(spec, args.output, scheduler=args.scheduler, resume=args.resume, force=args.force,
+                  workers=args.workers, chunk_size=args.chunk_size,
+                  progress=not args.no_progress and sys.stderr.isatty())
+    print(f"{spec.name}: {s.points_run:,} points run, {s.points_skipped:,} already stored, "
+          f"{s.feasible:,} feasible, {s.errors:,} could not run; {s.seconds:.1f} s "
+          f"({s.points_per_s:,.0f} points/s) -> {s.output}")
+    if s.first_error:
+        print(f"first error: {s.first_error}")
+    print(f"next: python -m analysis pareto {s.output} --plot front.png")
+    return 0
+
+
+def _pareto(args) -> int:
+    from analysis.pareto import parse_objectives, pareto_front, plot_front, top_k
+    from analysis.sweep import read_manifest, read_results
+
+    df = read_results(args.results)
+    manifest = read_manifest(args.results) or {}
+    if args.workload:
+        if args.workload not in set(df["workload"]):
+            raise InputError("--workload", "workload", f"unknown workload {args.workload!r}",
+                             ", ".join(sorted(set(df["workload"]))))
+        df = df[df["workload"] == args.workload]
+    default = manifest.get("objectives") or ["latency_us", "energy_uj"]
+    objectives = parse_objectives(args.objectives or default)
+    if len(objectives) < 2:
+        raise InputError("--objectives", "objectives", "a front needs at least two objectives")
+    if args.top < 0:
+        raise InputError("--top", "top", f"{args.top} is below 0")
+    front = pareto_front(df, objectives, include_infeasible=args.all)
+    axes = manifest.get("axes") or [c for c in df.columns if "." in c]
+    metrics = [o.metric for o in objectives] + [m for m in _SHOW if m in df.columns
+                                                and m not in {o.metric for o in objectives}]
+    cols = ["workload"] + [a for a in axes if a in df.columns] + metrics
+    if args.format == "json":
+        out = {"objectives": [o.text for o in objectives], "front": front[cols].to_dict(orient="records"),
+               "top": {o.text: top_k(df, o, args.top, include_infeasible=args.all)[cols].to_dict(orient="records")
+                       for o in objectives} if args.top else {}}
+        emit(json_text(out), args.output)
+    elif args.format == "csv":
+        emit(front[cols].to_csv(index=False), args.output)
+    else:
+        n_ok = len(df) if args.all else int(df["feasible"].sum()) if "feasible" in df.columns else len(df)
+        title = (f"Pareto front ({', '.join(o.text for o in objectives)}): {len(front)} of {n_ok:,} "
+                 f"{'' if args.all else 'feasible '}points")
+        text = rich_table(title, cols, front[cols].values.tolist())
+        for o in objectives if args.top else []:
+            t = top_k(df, o, args.top, include_infeasible=args.all)
+            text += rich_table(f"Top {args.top} by {o.text}", cols, t[cols].values.tolist())
+        emit(text, args.output)
+    if args.plot:
+        from analysis.pareto import feasible_rows
+
+        plot_front(feasible_rows(df, args.all), front, objectives, args.plot, title=manifest.get("name", ""))
+        print(f"plot: {args.plot}", file=sys.stderr)
+    return 0

@@ -1,0 +1,181 @@
+"""Pareto fronts and top-k tables over sweep results.
+
+Objectives are minimized unless written ``max:NAME``. Row ``a`` dominates row ``b`` when ``a`` is
+no worse than ``b`` in every objective and strictly better in at least one; the front is every
+row no other row dominates (rows equal in all objectives are all kept). Rows with a NaN objective
+are never on the front. Fronts are taken per workload: designs running different networks are
+not comparable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from workloads.errors import InputError
+
+
+@dataclass(frozen=True)
+class Objective:
+    metric: str
+    maximize: bool = False
+
+    @property
+    def text(self) -> str:
+        return f"max:{self.metric}" if self.maximize else self.metric
+
+
+def parse_objectives(raw, names: Sequence[str] | None = None, source: str = "--objectives",
+                     field: str = "objectives") -> list[Objective]:
+    """``"a,max:b"`` or ``["a", "max:b"]`` -> Objectives; names outside ``names`` are an ``InputError``."""
+    items = [s.strip() for s in raw.split(",")] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not items or not all(isinstance(s, str) and s.strip() for s in items):
+        raise InputError(source, field, f"expected a list of metric names, got {raw!r}", "NAME or max:NAME")
+    out = []
+    for i, s in enumerate(items):
+        s = s.strip()
+        maximize = s.startswith(("max:", "min:")) and s[:3] == "max"
+        metric = s[4:] if s.startswith(("max:", "min:")) else s
+        if names is not None and metric not in names:
+            raise InputError(source, f"{field}[{i}]", f"unknown metric {metric!r}", ", ".join(names))
+        out.append(Objective(metric, maximize))
+    if len({o.metric for o in out}) != len(out):
+        raise InputError(source, field, "an objective appears twice")
+    return out
+
+
+def pareto_mask(values, maximize: Sequence[bool] | None = None) -> np.ndarray:
+    """Boolean mask of non-dominated rows of ``values`` (n x k; minimized unless ``maximize[j]``).
+
+    Repeatedly takes a surviving row and drops every row it dominates: O(n x front size) numpy work.
+    """
+    f = np.asarray(values, dtype=float)
+    if f.ndim != 2:
+        raise ValueError("values must be n x k")
+    if maximize is not None:
+        f = np.where(np.asarray(maximize, dtype=bool), -f, f)
+    mask = np.zeros(len(f), dtype=bool)
+    ok = np.flatnonzero(~np.isnan(f).any(axis=1))
+    idx = ok[np.argsort(f[ok].sum(axis=1), kind="stable")]  # good rows first: they prune the most
+    pts = f[idx]
+    i = 0
+    while i < len(pts):
+        keep = np.any(pts < pts[i], axis=1) | np.all(pts == pts[i], axis=1)
+        idx, pts = idx[keep], pts[keep]
+        i = int(np.count_nonzero(keep[:i])) + 1
+    mask[idx] = True
+    return mask
+
+
+def _check(df, objectives: Sequence[Objective]) -> None:
+    missing = [o.metric for o in objectives if o.metric not in df.columns]
+    if missing:
+        numeric = [c for c in df.columns if df[c].dtype.kind in "fiu" and c not in ("point_id", "design")]
+        raise InputError("--objectives", "objectives", f"unknown metric {missing[0]!r}", ", ".join(numeric))
+
+
+def feasible_rows(df, include_infeasible: bool = False):
+    """Rows that ran (no error) and, unless ``include_infeasible``, met every constraint."""
+    keep = np.ones(len(df), dtype=bool)
+    if "error" in df.columns:
+        keep &= (df["error"].fillna("") == "").to_numpy()
+    if not include_infeasible and "feasible" in df.columns:
+        keep &= df["feasible"].to_numpy(dtype=bool)
+    return df[keep]
+
+
+def pareto_front(df, objectives: Sequence[Objective], by: str | None = "workload",
+                 include_infeasible: bool = False):
+    """The Pareto-optimal rows of ``df`` (per ``by`` group), sorted by group then first objective."""
+    _check(df, objectives)
+    rows = feasible_rows(df, include_infeasible)
+    cols = [o.metric for o in objectives]
+    maxi = [o.maximize for o in objectives]
+    if by and by in rows.columns:
+        parts = [g[pareto_mask(g[cols].to_numpy(float), maxi)] for _, g in rows.groupby(by, sort=True)]
+        front = rows.iloc[:0] if not parts else __import__("pandas").concat(parts)
+    else:
+        front = rows[pareto_mask(rows[cols].to_numpy(float), maxi)]
+    keys = ([by] if by and by in front.columns else []) + [cols[0]]
+    return front.sort_values(keys, ascending=[True] * (len(keys) - 1) + [not maxi[0]], kind="stable")
+
+
+def top_k(df, objective: Objective, k: int = 5, by: str | None = "workload", include_infeasible: bool = False):
+    """The ``k`` best rows by one objective (per ``by`` group)."""
+    _check(df, [objective])
+    rows = feasible_rows(df, include_infeasible).sort_values(objective.metric, ascending=not objective.maximize,
+                                                             kind="stable")
+    if by and by in rows.columns:
+        return rows.groupby(by, sort=True).head(k).sort_values([by, objective.metric],
+                                                               ascending=[True, not objective.maximize],
+                                                               kind="stable")
+    return rows.head(k)
+
+
+def plot_front(df, front, objectives: Sequence[Objective], path, by: str | None = "workload",
+               title: str = "") -> None:
+    """Scatter every feasible row and draw the front: one panel per objective pair, one row per group."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pairs = [(i, j) for i in range(len(objectives)) for j in range(i + 1, len(objectives))]
+    groups = sorted(df[by].unique()) if by and by in df.columns else [None]
+    fig, axes = plt.subplots(len(groups), len(pairs), figsize=(4.6 * len(pairs), 3.8 * len(groups)),
+                             squeeze=False)
+    for gi, g in enumerate(groups):
+        all_g = df if g is None else df[df[by] == g]
+        fr_g = front if g is None else front[front[by] == g]
+        for pi, (i, j) in enumerate(pairs):
+            ax = axes[gi][pi]
+            ox, oy = objectives[i], objectives[j]
+            ax.scatter(all_g[ox.metric], all_g[oy.metric], s=6, c="0.75", label="designs", rasterized=True)
+            # the 2-D front of this pair (the k-D front projected can hide points behind others)
+            pm = pareto_mask(fr_g[[ox.metric, oy.metric]].to_numpy(float), [ox.maximize, oy.maximize])
+            pf = fr_g[pm].sort_values(ox.metric)
+            ax.scatter(fr_g[ox.metric], fr_g[oy.metric], s=14, c="tab:orange",
+                       label=f"Pareto ({len(objectives)}-D)")
+            ax.step(pf[ox.metric], pf[oy.metric], where="post", c="tab:red", lw=1.2, label="front (this pair)")
+            ax.set_xlabel(ox.text)
+            ax.set_ylabel(oy.text)
+            if all_g[ox.metric].gt(0).all() and all_g[ox.metric].max() / max(all_g[ox.metric].min(), 1e-300) > 30:
+                ax.set_xscale("log")
+            if all_g[oy.metric].gt(0).all() and all_g[oy.metric].max() / max(all_g[oy.metric].min(), 1e-300) > 30:
+                ax.set_yscale("log")
+            ax.grid(True, alpha=0.3)
+            if g is not None:
+                ax.set_title(str(g), fontsize=9)
+            if gi == 0 and pi == 0:
+                ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+    plt.close(fig)
+
+
+def save_figure(fig, path, dpi: int = 120):
+    """Save a matplotlib figure atomically (temporary name beside ``path``, then rename); format by suffix."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("png", "pdf", "svg", "jpg", "jpeg"):
+        raise InputError(str(path), "--plot", f"unknown image format {path.suffix!r}", ".png, .pdf, .svg, .jpg")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fig.savefig(fh, format=fmt, dpi=dpi)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

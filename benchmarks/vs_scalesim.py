@@ -1,0 +1,238 @@
+"""vitsim vs SCALE-Sim 3.0 on the same GEMM layers: wall time of each tool and their ratio.
+
+    python benchmarks/vs_scalesim.py                 # DeiT-S fc1 on 32x32 os, 64 KB buffers, 32 B/cycle
+    python benchmarks/vs_scalesim.py --layers all    # every DeiT-S GEMM on that config
+    python benchmarks/vs_scalesim.py --validation OUT.json   # DeiT-S GEMMs x three configs (slow: ~1 h)
+
+SCALE-Sim runs in its own virtual environment (tools/scalesim_env.sh; 3.0.0 needs numpy<2.4),
+one layer per process on one core, through its Python API with traces not written to disk (its
+command line always writes 40-140 MB of traces per layer; skipping them only makes SCALE-Sim
+faster). Its wall time is measured around ``run_scale`` inside that process (interpreter start and
+imports excluded). vitsim's is the best of several warm in-process ``simulate_layer`` calls.
+This module also holds the SCALE-Sim runner used by tests/scalesim/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from simulator.scalesim_cfg import scalesim_cfg_text  # noqa: E402
+
+SCRATCH = Path(os.environ.get("VITSIM_SCRATCH", "/work/scratch"))
+
+# DeiT-S GEMMs (M, N, K): one head for the attention matmuls
+DEIT_S = {
+    "patch_embed": (196, 384, 768),
+    "qkv": (197, 1152, 384),
+    "qk": (197, 197, 64),
+    "av": (197, 64, 197),
+    "proj": (197, 384, 384),
+    "fc1": (197, 1536, 384),
+    "fc2": (197, 384, 1536),
+    "head": (1, 1000, 384),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """A SCALE-Sim architecture: R x C array, dataflow, SRAM KB each, DRAM words (bytes)/cycle per interface."""
+
+    name: str
+    rows: int
+    cols: int
+    dataflow: str
+    sram_kb: float
+    bandwidth: float
+
+    def cfg_text(self) -> str:
+        return scalesim_cfg_text(self.name, self.rows, self.cols, self.sram_kb, self.sram_kb, self.sram_kb,
+                                 self.dataflow, self.bandwidth)
+
+
+VALIDATION_CONFIGS = (
+    Config("os32_64k", 32, 32, "os", 64, 32),
+    Config("ws128_1m", 128, 128, "ws", 1024, 32),
+    Config("is16_32k", 16, 16, "is", 32, 32),
+)
+
+_DRIVER = r"""
+import json, sys, time
+from scalesim.scale_sim import scalesim
+cfg, topo, layout, out = sys.argv[1:5]
+s = scalesim(save_disk_space=True, verbose=False, config=cfg, topology=topo, layout=layout, input_type_gemm=True)
+t0 = time.perf_counter()
+s.run_scale(top_path=out)
+print(json.dumps({"wall_s": time.perf_counter() - t0}))
+"""
+
+
+def scalesim_python() -> tuple[str | None, str]:
+    """(interpreter of the SCALE-Sim venv, "") or (None, why it is unavailable); creates the venv once."""
+    try:
+        p = subprocess.run(["bash", str(ROOT / "tools" / "scalesim_env.sh")], capture_output=True, text=True,
+                           timeout=900)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, f"tools/scalesim_env.sh failed: {e}"
+    if p.returncode != 0:
+        tail = (p.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, f"tools/scalesim_env.sh exited {p.returncode}: {tail}"
+    return p.stdout.strip().splitlines()[-1], ""
+
+
+def _read_report(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    head = [h.strip() for h in rows[0] if h.strip()]
+    return [{h: float(v) for h, v in zip(head, r)} for r in rows[1:] if r]
+
+
+def run_scalesim(py: str, cfg: Config, layers: dict[str, tuple[int, int, int]], workdir: Path | None = None) -> dict:
+    """Run SCALE-Sim on GEMM ``layers`` ({name: (M, N, K)}) in one process; per-layer report dicts.
+
+    Each entry: COMPUTE_REPORT, BANDWIDTH_REPORT and DETAILED_ACCESS_REPORT columns (SCALE-Sim's
+    names) plus ``wall_s`` (the whole run, all layers). The run directory is deleted afterwards.
+    """
+    base = Path(tempfile.mkdtemp(prefix="scalesim_", dir=workdir or _scratch()))
+    try:
+        (base / "arch.cfg").write_text(cfg.cfg_text())
+        (base / "topo.csv").write_text("Layer, M, N, K,\n" + "".join(f"{n}, {m}, {nn}, {k},\n"
+                                                                     for n, (m, nn, k) in layers.items()))
+        (base / "layout.csv").write_text("Layer, IFMAP Height, IFMAP Width,\n")
+        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                   NUMBA_NUM_THREADS="1")
+        p = subprocess.run([py, "-c", _DRIVER, str(base / "arch.cfg"), str(base / "topo.csv"),
+                            str(base / "layout.csv"), str(base / "out")], capture_output=True, text=True, env=env,
+                           cwd=base)
+        if p.returncode != 0:
+            raise RuntimeError(f"SCALE-Sim failed ({p.returncode}): {p.stderr.strip()[-2000:]}")
+        wall = json.loads(p.stdout.strip().splitlines()[-1])["wall_s"]
+        rep = base / "out" / cfg.name
+        merged = [{**a, **b, **c} for a, b, c in zip(_read_report(rep / "COMPUTE_REPORT.csv"),
+                                                      _read_report(rep / "BANDWIDTH_REPORT.csv"),
+                                                      _read_report(rep / "DETAILED_ACCESS_REPORT.csv"))]
+        return {name: {**row, "wall_s": wall} for name, row in zip(layers, merged)}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _scratch() -> Path:
+    SCRATCH.mkdir(parents=True, exist_ok=True)
+    return SCRATCH
+
+
+def vitsim_hardware(cfg: Config):
+    """The vitsim ``Hardware`` for a SCALE-Sim config (through the .cfg reader, as the CLI does)."""
+    from simulator.hardware import hardware_from_dict
+    from simulator.scalesim_cfg import hardware_dict_from_scalesim, parse_scalesim_cfg
+
+    return hardware_from_dict(hardware_dict_from_scalesim(parse_scalesim_cfg(cfg.cfg_text(), cfg.name)), cfg.name)
+
+
+def vitsim_layer(cfg: Config, name: str, mnk: tuple[int, int, int], reps: int = 200) -> dict:
+    """vitsim's row for one GEMM on ``cfg`` plus ``wall_s`` (best warm in-process time of ``reps`` runs)."""
+    from simulator.engine import simulate_layer
+    from workloads.model import Layer
+
+    hw = vitsim_hardware(cfg)
+    m, n, k = mnk
+    layer = Layer(name, "gemm", m, n, k)
+    row = simulate_layer(layer, hw)
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        simulate_layer(layer, hw)
+        best = min(best, time.perf_counter() - t0)
+    return {**row, "wall_s": best}
+
+
+def compare_row(cfg: Config, name: str, mnk, ss: dict, vs: dict) -> dict:
+    """One side-by-side record (SCALE-Sim counts are words = bytes)."""
+    return {
+        "config": cfg.name, "layer": name, "m": mnk[0], "n": mnk[1], "k": mnk[2],
+        "ss_compute_cycles": ss["Total Cycles"] - ss["Stall Cycles"], "vs_compute_cycles": vs["compute_cycles"],
+        "ss_total_cycles": ss["Total Cycles"], "vs_total_cycles": vs["total_cycles"],
+        "ss_stall_cycles": ss["Stall Cycles"], "vs_stall_cycles": vs["stall_cycles"],
+        "ss_total_incl_prefetch": ss["Total Cycles (incl. prefetch)"],
+        "ss_ifmap_sram_reads": ss["SRAM IFMAP Reads"], "vs_ifmap_sram_reads": vs["ifmap_sram_reads"],
+        "ss_filter_sram_reads": ss["SRAM Filter Reads"], "vs_filter_sram_reads": vs["filter_sram_reads"],
+        "ss_ofmap_sram_writes": ss["SRAM OFMAP Writes"], "vs_ofmap_sram_writes": vs["ofmap_sram_writes"],
+        "ss_dram_ifmap_reads": ss["DRAM IFMAP Reads"], "vs_dram_ifmap_read_bytes": vs["dram_ifmap_read_bytes"],
+        "ss_dram_filter_reads": ss["DRAM Filter Reads"], "vs_dram_filter_read_bytes": vs["dram_filter_read_bytes"],
+        "ss_dram_ofmap_writes": ss["DRAM OFMAP Writes"],
+        "vs_dram_write_bytes": vs["dram_write_bytes"], "vs_dram_ofmap_read_bytes": vs["dram_ofmap_read_bytes"],
+        "compulsory_bytes": mnk[0] * mnk[2] + mnk[2] * mnk[1] + mnk[0] * mnk[1],
+        "vs_loop_order": vs["loop_order"], "vs_stall_buffer": vs["stall_buffer"],
+        "ss_wall_s": ss["wall_s"], "vs_wall_s": vs["wall_s"],
+    }
+
+
+def validation(out: Path, configs=VALIDATION_CONFIGS, layers=DEIT_S) -> None:
+    """Every (config, layer) pair, one SCALE-Sim process each; records appended to ``out`` (JSON lines)."""
+    py, why = scalesim_python()
+    if py is None:
+        raise SystemExit(f"SCALE-Sim unavailable: {why}")
+    done = set()
+    if out.exists():
+        done = {(r["config"], r["layer"]) for r in map(json.loads, out.read_text().splitlines()) if r}
+    for cfg in configs:
+        for name, mnk in layers.items():
+            if (cfg.name, name) in done:
+                continue
+            ss = run_scalesim(py, cfg, {name: mnk})[name]
+            rec = compare_row(cfg, name, mnk, ss, vitsim_layer(cfg, name, mnk))
+            with open(out, "a") as f:
+                f.write(json.dumps(rec) + "\n")
+            print(f"{cfg.name:10s} {name:12s} scalesim {ss['wall_s']:8.1f} s  total {ss['Total Cycles']:.0f} "
+                  f"vitsim {rec['vs_total_cycles']:.0f}", flush=True)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--layers", default="fc1", help="comma-separated DeiT-S GEMMs, or 'all' (default fc1)")
+    ap.add_argument("--config", default="os32_64k", choices=[c.name for c in VALIDATION_CONFIGS])
+    ap.add_argument("--validation", metavar="OUT.jsonl", help="run every DeiT-S GEMM on the three configs")
+    args = ap.parse_args(argv)
+    if args.validation:
+        validation(Path(args.validation))
+        return 0
+    names = list(DEIT_S) if args.layers == "all" else args.layers.split(",")
+    unknown = [n for n in names if n not in DEIT_S]
+    if unknown:
+        ap.error(f"unknown layer(s) {unknown}; choose from {', '.join(DEIT_S)}")
+    cfg = next(c for c in VALIDATION_CONFIGS if c.name == args.config)
+    py, why = scalesim_python()
+    if py is None:
+        print(f"SCALE-Sim unavailable ({why}); vitsim only")
+    print(f"{cfg.name}: {cfg.rows}x{cfg.cols} {cfg.dataflow}, {cfg.sram_kb:g} KB buffers, "
+          f"{cfg.bandwidth:g} B/cycle per DRAM interface")
+    print(f"{'layer':12s} {'M,N,K':>16s} {'SCALE-Sim s':>12s} {'vitsim s':>10s} {'ratio':>10s} "
+          f"{'SS cycles':>10s} {'vitsim cycles':>13s}")
+    for name in names:
+        mnk = DEIT_S[name]
+        vs = vitsim_layer(cfg, name, mnk)
+        if py is None:
+            print(f"{name:12s} {str(mnk):>16s} {'-':>12s} {vs['wall_s']:10.2e} {'-':>10s} {'-':>10s} "
+                  f"{vs['total_cycles']:13.0f}")
+            continue
+        ss = run_scalesim(py, cfg, {name: mnk})[name]
+        print(f"{name:12s} {str(mnk):>16s} {ss['wall_s']:12.1f} {vs['wall_s']:10.2e} "
+              f"{ss['wall_s'] / vs['wall_s']:10.0f} {ss['Total Cycles']:10.0f} {vs['total_cycles']:13.0f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

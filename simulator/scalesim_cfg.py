@@ -1,0 +1,158 @@
+"""SCALE-Sim architecture configs (``.cfg``): read one as a ``Hardware``, write one from numbers.
+
+SCALE-Sim 3.0 reads an INI file with sections ``[general]`` (run_name),
+``[architecture_presets]`` (ArrayHeight, ArrayWidth, IfmapSramSzkB, FilterSramSzkB,
+OfmapSramSzkB, Dataflow, Bandwidth, ...), ``[run_presets]`` (InterfaceBandwidth USER|CALC),
+``[layout]`` and ``[sparsity]``. Keys are case-insensitive (configparser). Mapping to vitsim:
+
+- a SCALE-Sim word is one byte and it has no precisions: the PE runs w8a8 only, 1 MAC/cycle,
+  with 32-bit accumulators (partial sums that leave the array are counted at ``acc_bits``);
+- SRAM sizes are KB of 1024 bytes -> ``buffers.*_kib``;
+- SCALE-Sim has no clock: ``freq_mhz`` = 1000, so GB/s equals bytes per cycle;
+- DRAM: SCALE-Sim has three independent DRAM interfaces, one per buffer. In 3.0 with
+  ``InterfaceBandwidth: USER`` the ifmap and filter read sides move ``[layout]
+  IfmapSRAMBankBandwidth`` and ``FilterSRAMBankBandwidth`` words/cycle and ``Bandwidth`` (first
+  value) sets the ofmap write side; a 2.x file without ``[layout]`` uses ``Bandwidth`` for all
+  three. vitsim has one DRAM port; it gets their sum (bytes/cycle), which can do anything the
+  three separate ports can. ``CALC`` (SCALE-Sim estimates the bandwidth it needs, so nothing
+  stalls) is rejected: vitsim needs a bandwidth.
+- DRAM latency 0 cycles (SCALE-Sim's USER mode has none); vector unit: ``ArrayWidth`` lanes at
+  one cycle per element (SCALE-Sim has none; topology workloads have no vector ops).
+"""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+from simulator.hardware import DATAFLOWS, ConfigError, Hardware, hardware_from_dict
+
+FREQ_MHZ = 1000.0
+ACC_BITS = 32
+_ARCH = "architecture_presets"
+
+
+def _get(cp: configparser.ConfigParser, src: str, section: str, key: str) -> str:
+    if not cp.has_section(section):
+        raise ConfigError(src, f"[{section}]", "missing section")
+    if not cp.has_option(section, key):
+        raise ConfigError(src, f"[{section}] {key}", "missing field")
+    return cp.get(section, key).strip()
+
+
+def _num(src: str, where: str, text: str, integer: bool = True) -> float:
+    """A positive number from a cfg field, or a one-line ``ConfigError``."""
+    try:
+        v = int(text) if integer else float(text)
+    except ValueError:
+        raise ConfigError(src, where, f"expected a positive {'integer' if integer else 'number'}, got {text!r}") \
+            from None
+    if v <= 0:
+        raise ConfigError(src, where, f"{text} is out of range", "numbers > 0")
+    return v
+
+
+def parse_scalesim_cfg(text: str, src: str = "<cfg>") -> dict:
+    """The fields vitsim uses from a SCALE-Sim config: a flat dict (sizes KB, bandwidths words/cycle)."""
+    cp = configparser.ConfigParser()
+    try:
+        cp.read_string(text, source=src)
+    except configparser.Error as e:
+        raise ConfigError(src, "file", f"not a SCALE-Sim config: {str(e).splitlines()[0]}") from None
+    g = lambda sec, key: _get(cp, src, sec, key)  # noqa: E731
+    out = {"run_name": g("general", "run_name") if cp.has_section("general") and cp.has_option("general", "run_name")
+           else Path(src).stem}
+    for key, name in (("ArrayHeight", "rows"), ("ArrayWidth", "cols")):
+        out[name] = int(_num(src, f"[{_ARCH}] {key}", g(_ARCH, key)))
+    for key, name in (("IfmapSramSzkB", "ifmap_kb"), ("FilterSramSzkB", "filter_kb"), ("OfmapSramSzkB", "ofmap_kb")):
+        out[name] = _num(src, f"[{_ARCH}] {key}", g(_ARCH, key), integer=False)
+    df = g(_ARCH, "Dataflow").lower()
+    if df not in DATAFLOWS:
+        raise ConfigError(src, f"[{_ARCH}] Dataflow", f"unknown dataflow {df!r}", ", ".join(DATAFLOWS))
+    out["dataflow"] = df
+    mode = g("run_presets", "InterfaceBandwidth").upper()
+    if mode != "USER":
+        raise ConfigError(src, "[run_presets] InterfaceBandwidth",
+                          f"{mode!r} is not supported (vitsim needs a DRAM bandwidth)", "USER")
+    bw_text = g(_ARCH, "Bandwidth").split(",")[0].strip()
+    ofmap_bw = _num(src, f"[{_ARCH}] Bandwidth", bw_text, integer=False)
+    if cp.has_section("layout"):
+        ifmap_bw = _num(src, "[layout] IfmapSRAMBankBandwidth", g("layout", "IfmapSRAMBankBandwidth"), False)
+        filter_bw = _num(src, "[layout] FilterSRAMBankBandwidth", g("layout", "FilterSRAMBankBandwidth"), False)
+    else:  # SCALE-Sim 2.x: one Bandwidth for every interface
+        ifmap_bw = filter_bw = ofmap_bw
+    out.update(ifmap_bw=ifmap_bw, filter_bw=filter_bw, ofmap_bw=ofmap_bw)
+    return out
+
+
+def hardware_dict_from_scalesim(c: dict) -> dict:
+    """A vitsim hardware mapping (for ``hardware_from_dict``) from ``parse_scalesim_cfg``'s fields."""
+    bytes_per_cycle = c["ifmap_bw"] + c["filter_bw"] + c["ofmap_bw"]  # 1 word = 1 byte
+    return {
+        "name": c["run_name"],
+        "description": (f"SCALE-Sim config: {c['rows']}x{c['cols']} {c['dataflow']}, SRAM {c['ifmap_kb']:g}/"
+                        f"{c['filter_kb']:g}/{c['ofmap_kb']:g} KB, DRAM {c['ifmap_bw']:g}+{c['filter_bw']:g}+"
+                        f"{c['ofmap_bw']:g} B/cycle (ifmap+filter+ofmap)"),
+        "freq_mhz": FREQ_MHZ,
+        "array": {"rows": c["rows"], "cols": c["cols"], "dataflow": c["dataflow"]},
+        "pe": {"type": "fixed", "acc_bits": ACC_BITS,
+               "precisions": [{"dtype": "int", "w_bits": 8, "a_bits": 8, "macs_per_cycle": 1}]},
+        "buffers": {"ifmap_kib": c["ifmap_kb"], "weight_kib": c["filter_kb"], "ofmap_kib": c["ofmap_kb"]},
+        "dram": {"bandwidth_gbps": bytes_per_cycle * FREQ_MHZ / 1e3, "latency_cycles": 0},
+        "vector": {"lanes": c["cols"], "cycles_per_element": {}},
+    }
+
+
+def load_scalesim_cfg(path: str | Path) -> Hardware:
+    """Read a SCALE-Sim ``.cfg`` as a ``Hardware`` (mapping in the module docstring)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise ConfigError(str(path), "file", f"cannot read: {e.strerror or e}") from None
+    return hardware_from_dict(hardware_dict_from_scalesim(parse_scalesim_cfg(text, str(path))), str(path))
+
+
+def scalesim_cfg_text(run_name: str, rows: int, cols: int, ifmap_kb: float, filter_kb: float, ofmap_kb: float,
+                      dataflow: str, bandwidth: float) -> str:
+    """A complete SCALE-Sim 3.0 config (every section it requires), ``bandwidth`` words/cycle on each interface."""
+    bw = f"{bandwidth:g}"
+    return f"""[general]
+run_name = {run_name}
+
+[architecture_presets]
+ArrayHeight:    {rows}
+ArrayWidth:     {cols}
+IfmapSramSzkB:    {ifmap_kb:g}
+FilterSramSzkB:   {filter_kb:g}
+OfmapSramSzkB:    {ofmap_kb:g}
+IfmapOffset:    0
+FilterOffset:   10000000
+OfmapOffset:    20000000
+Bandwidth : {bw}
+Dataflow : {dataflow}
+MemoryBanks:   1
+ReadRequestBuffer: 32
+WriteRequestBuffer: 32
+
+[layout]
+IfmapCustomLayout: False
+IfmapSRAMBankBandwidth: {bw}
+IfmapSRAMBankNum: 1
+IfmapSRAMBankPort: 2
+FilterCustomLayout: False
+FilterSRAMBankBandwidth: {bw}
+FilterSRAMBankNum: 1
+FilterSRAMBankPort: 2
+
+[sparsity]
+SparsitySupport : false
+SparseRep : ellpack_block
+OptimizedMapping : false
+BlockSize : 8
+RandomNumberGeneratorSeed : 40
+
+[run_presets]
+InterfaceBandwidth: USER
+UseRamulatorTrace: False
+"""

@@ -7,7 +7,7 @@ import argparse
 from workloads.cli_common import run_main
 
 # Subcommand modules; each defines ``add_parser(subparsers)`` that sets ``func`` on its parser.
-_COMMAND_MODULES: list[str] = ["analysis.cmd_sweep"]
+_COMMAND_MODULES: list[str] = ["analysis.cmd_sweep", "analysis.cmd_roofline"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,170 @@
+"""``python -m analysis roofline``: per-layer roofline of a workload on a GPU, an accelerator or this host."""
+
+from __future__ import annotations
+
+from workloads.cli_common import add_output_args, emit, json_text, rich_table
+from workloads.errors import InputError
+
+TABLE_COLUMNS = ["name", "op", "precision", "ceiling", "ops", "bytes", "intensity", "bound", "time_us",
+                 "crossover_batch"]
+TOTAL_KEYS = ["batch", "ops", "dram_bytes", "intensity", "latency_s_bound", "throughput_fps_bound",
+              "attainable_tops", "memory_bound_time_fraction", "compute_bound_layers", "memory_bound_layers"]
+DEFAULT_MODEL_PRECISION = "fp16"
+DEFAULT_MEASURE_MODEL = "deit_small_patch16_224"
+
+
+def add_parser(sub) -> None:
+    from analysis.roofline import PRECISIONS
+
+    p = sub.add_parser(
+        "roofline", help="per-layer roofline: ops, bytes, intensity, compute- or memory-bound",
+        description="Roofline of every layer of a workload on a device. DEV: a GPU name (rtx4090, 'H100 SXM', "
+                    "a100, l4, orin ...), a hwconfigs/gpus file, any vitsim hardware YAML (int8, int4, "
+                    "hwconfigs/mixed.yaml ...), or 'host' (this machine, measured).")
+    p.add_argument("--device", required=True, metavar="DEV", help="GPU name, GPU/hardware YAML, or host")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--workload", metavar="FILE|NAME", help="workload file (.yaml/.json) or zoo name")
+    src.add_argument("--model", metavar="NAME",
+                     help="timm model name (traced when torch is installed, else the analytic ViT presets); "
+                          f"quantized to --precision (default {DEFAULT_MODEL_PRECISION})")
+    q = p.add_mutually_exclusive_group()
+    q.add_argument("--precision", metavar="P", help="quantize every layer: " + ", ".join(PRECISIONS))
+    q.add_argument("--recipe", metavar="R", help="quantization recipe: a shipped name or a YAML file")
+    p.add_argument("--batch", type=int, help="images per batch (rescales the workload)")
+    p.add_argument("--fused-attention", action="store_true",
+                   help="keep attention scores on chip (q@k^T output, softmax, attn@v input move no DRAM bytes)")
+    p.add_argument("--no-crossover", action="store_true", help="skip the per-layer ridge-crossing batch search")
+    add_output_args(p)
+    p.add_argument("--plot", metavar="FILE", help="log-log roofline plot (.png or .svg); with --measure: "
+                                                   "measured layers against the host's roofline")
+    p.add_argument("--plot-precisions", metavar="FILE",
+                   help="one chart with the model at several precisions (--compare)")
+    p.add_argument("--compare", default="fp16,int8,int4", metavar="P,P,...",
+                   help="precisions for --plot-precisions (default: %(default)s)")
+    p.add_argument("--plot-time", metavar="FILE", help="bar chart: time by layer type, compute- vs memory-bound")
+    p.add_argument("--measure", action="store_true",
+                   help="with --device host: time each layer of a real ViT forward pass on this CPU (torch, one "
+                        f"thread; --model, default {DEFAULT_MEASURE_MODEL}) and compare with the roofline")
+    p.add_argument("--repeats", type=int, default=5, help="timed repetitions per layer with --measure")
+    p.set_defaults(func=cmd_roofline)
+
+
+def model_workload(name: str, batch: int = 1):
+    """``--model``: traced from timm when the tracer and torch are importable, else the analytic preset."""
+    from workloads.errors import WorkloadError
+    from workloads.vit import PRESETS, SHORT_NAMES
+
+    try:
+        from workloads.trace import trace
+        import torch  # noqa: F401
+    except ImportError:
+        trace = None
+    if trace is not None:
+        try:
+            return trace(name, batch=batch)
+        except WorkloadError:
+            if SHORT_NAMES.get(name, name) not in PRESETS:
+                raise
+    from workloads.vit import build_preset
+
+    return build_preset(name, batch=batch)
+
+
+def resolve(args):
+    """(workload, GEMM ceiling preference) from --workload/--model, --batch, --precision/--recipe."""
+    from analysis.roofline import apply_precision
+    from workloads.registry import load_workload
+
+    if args.batch is not None and args.batch < 1:
+        raise InputError("--batch", "batch", f"{args.batch} is below 1", "integers >= 1")
+    if args.workload:
+        w = load_workload(args.workload)
+    elif args.model:
+        w = model_workload(args.model, args.batch or 1)
+    else:
+        raise InputError("roofline", "--workload/--model", "one of them is required")
+    if args.batch is not None:
+        w = w.with_batch(args.batch)
+    precision = args.precision or (DEFAULT_MODEL_PRECISION if args.model and not args.recipe else None)
+    if precision:
+        return apply_precision(w, precision)
+    if args.recipe:
+        from workloads.quantize import load_recipe
+
+        return load_recipe(args.recipe).apply(w), None
+    return w, None
+
+
+def cmd_roofline(args) -> int:
+    from analysis.devices import load_device
+    from analysis.roofline import analyze
+
+    device = load_device(args.device)
+    if args.measure:
+        return _measure(args, device)
+    workload, prefer = resolve(args)
+    rf = analyze(workload, device, prefer, fused_attention=args.fused_attention, crossover=not args.no_crossover)
+    emit(render(rf, args.format), args.output)
+    _plots(args, rf, workload, device)
+    return 0
+
+
+def _plots(args, rf, workload, device) -> None:
+    from analysis import plots
+
+    if args.plot:
+        plots.roofline_plot(rf, args.plot)
+    if args.plot_time:
+        plots.time_bars(rf, args.plot_time)
+    if args.plot_precisions:
+        from analysis.roofline import analyze, apply_precision
+
+        runs = []
+        for p in [x.strip() for x in args.compare.split(",") if x.strip()]:
+            w, prefer = apply_precision(workload, p)
+            runs.append((p, analyze(w, device, prefer, fused_attention=args.fused_attention, crossover=False)))
+        plots.precision_plot(runs, args.plot_precisions)
+
+
+def render(rf, fmt: str) -> str:
+    """The roofline as table, JSON or CSV text."""
+    if fmt == "json":
+        return json_text(rf.to_dict())
+    if fmt == "csv":
+        return rf.frame().to_csv(index=False)
+    rows = [[lr.name, lr.op, lr.precision, lr.ceiling, lr.ops, lr.bytes,
+             lr.intensity if lr.intensity is not None else "inf", lr.bound, lr.time_s * 1e6,
+             "never" if lr.crossover_batch is None else lr.crossover_batch] for lr in rf.layers]
+    w = rf.workload
+    title = (f"roofline: {w.name} batch {w.batch} on {rf.device.name}"
+             + (" (fused attention)" if rf.options.get("fused_attention") else ""))
+    text = rich_table(title, TABLE_COLUMNS, rows)
+    text += rich_table("totals", ["metric", "value"],
+                       [[k, rf.totals[k] if rf.totals[k] is not None else "-"] for k in TOTAL_KEYS])
+    notes = sorted({f"{lr.precision}: {lr.note}" for lr in rf.layers if lr.note} | set(rf.device.notes))
+    return text + "".join(f"note: {n}\n" for n in notes)
+
+
+def _measure(args, device) -> int:
+    from analysis import empirical
+
+    if device.kind != "host":
+        raise InputError("--measure", "device", f"--measure needs --device host, got {args.device!r}", "host")
+    if args.workload:
+        raise InputError("--measure", "--workload", "--measure times a real torch model", "--model NAME")
+    if args.recipe or (args.precision and args.precision.lower() != "fp32"):
+        raise InputError("--measure", "--precision", "the CPU forward pass runs in FP32", "fp32")
+    model = args.model or DEFAULT_MEASURE_MODEL
+    result = empirical.measure_model(model, device, batch=args.batch or 1, repeats=args.repeats)
+    if args.format == "json":
+        text = json_text(result.to_dict())
+    elif args.format == "csv":
+        text = result.frame().to_csv(index=False)
+    else:
+        text = empirical.render_table(result)
+    emit(text, args.output)
+    if args.plot:
+        from analysis import plots
+
+        plots.measured_plot(result, args.plot)
+    return 0

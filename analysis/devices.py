@@ -1,0 +1,296 @@
+"""Devices for the roofline: peak throughput per precision and memory levels (bandwidth, capacity).
+
+A GPU comes from ``hwconfigs/gpus/*.yaml`` (dense peaks in TOPS per precision, each with its source).
+A vitsim accelerator (any hardware YAML) becomes a device with, per PE precision mode,
+    peak_ops_per_s = rows * cols * macs_per_cycle * 2 * freq_mhz * 1e6      (2 ops per MAC)
+a vector-unit ceiling per op,
+    peak_ops_per_s(op) = OPS_PER_ELEMENT[op] * lanes / cycles_per_element(op) * freq_mhz * 1e6
+levels ``dram`` (bandwidth_gbps * 1e9 bytes/s) and ``sram`` (capacity = the three buffers; bandwidth = the
+array's edge ports at full rate: operands in, freq * max over modes of macs_per_cycle * (rows * a_bits + cols *
+w_bits) / 8, plus results out, freq * cols * acc_bits / 8).
+Ridge point of a ceiling on a level = peak_ops_per_s / bandwidth_bytes_per_s (ops per byte).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workloads.errors import InputError, require_mapping, require_number
+from workloads.model import Layer
+
+ROOT = Path(__file__).resolve().parents[1]
+HWCONFIGS = ROOT / "hwconfigs"
+GPU_DIR = HWCONFIGS / "gpus"
+
+# Ops counted per element of a vector op (documented in docs/roofline.md):
+# softmax: max, subtract, exp, sum, divide = 5; layernorm: sum, subtract mean, square, sum, multiply by
+# 1/std, scale, shift = 7; gelu (erf form, timm's nn.GELU): x/sqrt2, erf, +1, *x, *0.5 = 5;
+# add, mul, elementwise = 1; quantize: scale and round/clip = 2.
+OPS_PER_ELEMENT = {"softmax": 5, "layernorm": 7, "gelu": 5, "add": 1, "mul": 1, "quantize": 2, "elementwise": 1}
+
+GPU_PEAK_KEYS = ("fp32", "tf32", "fp16_fp32acc", "fp16_fp16acc", "bf16_fp32acc", "fp8_fp32acc", "fp8_fp16acc",
+                 "int8", "int4")
+
+
+@dataclass(frozen=True)
+class Peak:
+    """One compute ceiling: ``key`` (e.g. ``fp16_fp32acc``, ``int8``, ``w4a4``) in ops/s, with its source."""
+
+    key: str
+    ops_per_s: float
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class MemoryLevel:
+    """A memory level: ``dram``, ``l2`` or ``sram``; bandwidth in bytes/s (None when not modelled)."""
+
+    name: str
+    bandwidth_bytes_per_s: float | None
+    capacity_bytes: float | None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Device:
+    """Peaks per precision, memory levels (``memory[0]`` is DRAM) and how layers pick a ceiling."""
+
+    name: str
+    kind: str                                   # gpu | accelerator | host
+    peaks: tuple[Peak, ...]
+    memory: tuple[MemoryLevel, ...]
+    defaults: tuple[tuple[str, str], ...] = ()  # alias -> peak key, e.g. fp16 -> fp16_fp32acc
+    vector_key: str = "fp32"                    # GPUs/host: the ceiling vector ops run on
+    source: str = ""
+    notes: tuple[str, ...] = ()
+    hardware: object = field(default=None, compare=False, repr=False)  # simulator Hardware for accelerators
+
+    # ------------------------------------------------------------------ lookups
+    def _key(self, key: str) -> str:
+        return dict(self.defaults).get(key, key)
+
+    def has(self, key: str) -> bool:
+        k = self._key(key)
+        return any(p.key == k for p in self.peaks)
+
+    def peak(self, key: str) -> Peak:
+        """The ceiling named ``key`` (aliases such as ``fp16`` resolved); InputError if absent."""
+        k = self._key(key)
+        for p in self.peaks:
+            if p.key == k:
+                return p
+        raise InputError(self.source or self.name, "peaks", f"{self.name} has no {key} ceiling",
+                         ", ".join(p.key for p in self.peaks))
+
+    def level(self, name: str) -> MemoryLevel | None:
+        return next((m for m in self.memory if m.name == name), None)
+
+    @property
+    def dram(self) -> MemoryLevel:
+        return self.memory[0]
+
+    def ridge(self, key: str, level: str = "dram") -> float:
+        """Ridge point (ops/byte) = peak ops/s of ``key`` / bandwidth of ``level``."""
+        lv = self.level(level)
+        if lv is None or not lv.bandwidth_bytes_per_s:
+            raise InputError(self.name, "memory", f"no bandwidth for level {level!r}")
+        return self.peak(key).ops_per_s / lv.bandwidth_bytes_per_s
+
+    # ------------------------------------------------------------------ which ceiling a layer runs at
+    def gemm_peak(self, layer: Layer, prefer: str | None = None) -> tuple[Peak, str]:
+        """(ceiling, note) for a GEMM-like layer; ``prefer`` (e.g. ``bf16``, ``tf32``) overrides the first choice.
+
+        Accelerators: the PE mode the simulator would pick (``PEConfig.resolve``: exact, else the fastest wider).
+        GPUs/host: W4A4 -> int4 (else int8), W8A8 and W4A8 -> int8, weight-only (activations > 8 bits, e.g.
+        W4A16) -> fp16, fp16 -> the default fp16 ceiling, fp8 -> fp8, fp32 -> fp32; a missing ceiling falls
+        back along int4 -> int8 -> fp16 -> fp32 (fp8 -> fp16 -> fp32) with a note.
+        """
+        if self.kind == "accelerator":
+            mode, promoted = self.hardware.pe.resolve(layer.dtype, layer.w_bits, layer.a_bits)
+            if mode is None:
+                raise InputError(self.source, "pe.precisions",
+                                 f"layer {layer.name} needs {layer.precision} and no PE mode of {self.name} is wide "
+                                 f"enough", ", ".join(p.key for p in self.peaks if not p.key.startswith("vector")))
+            note = f"{layer.precision} runs as {mode.label} (promoted)" if promoted else ""
+            return self.peak(mode.label), note
+        chain, note = _gpu_chain(layer)
+        if prefer:
+            chain = [prefer] + [c for c in chain if c != prefer]
+        for i, key in enumerate(chain):
+            if self.has(key):
+                if i > 0 and not note:
+                    note = f"no {chain[0]} ceiling on {self.name}: {key}"
+                elif i > 0:
+                    note += f"; no {chain[0]} ceiling on {self.name}: {key}"
+                return self.peak(key), note
+        raise InputError(self.source or self.name, "peaks", f"no ceiling for {layer.precision}",
+                         ", ".join(p.key for p in self.peaks))
+
+    def vector_peak(self, op: str) -> tuple[Peak, str]:
+        """(ceiling, note) for a vector op: the accelerator's vector unit, or a GPU's CUDA cores (FP32)."""
+        if self.kind == "accelerator":
+            return self.peak(f"vector:{op}"), ""
+        return self.peak(self.vector_key), f"{op} on the {self.vector_key} (non-tensor) ceiling"
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name, "kind": self.kind, "source": self.source,
+            "peaks_tops": {p.key: p.ops_per_s / 1e12 for p in self.peaks},
+            "defaults": dict(self.defaults),
+            "memory": {m.name: {"bandwidth_gbps": None if m.bandwidth_bytes_per_s is None
+                                else m.bandwidth_bytes_per_s / 1e9,
+                                "capacity_bytes": m.capacity_bytes} for m in self.memory},
+            "notes": list(self.notes),
+        }
+
+
+def _gpu_chain(layer: Layer) -> tuple[list[str], str]:
+    """Preferred ceilings for a GEMM layer on a GPU, best first, and a note on how it maps."""
+    w, a = layer.w_bits, layer.a_bits
+    if layer.dtype == "fp":
+        bits = max(w, a)
+        if bits > 16:
+            return ["fp32"], ""
+        if bits > 8:
+            return ["fp16", "fp32"], ""
+        return ["fp8", "fp16", "fp32"], ""
+    if a > 8:
+        return ["fp16", "fp32"], f"weight-only {layer.precision}: FP16 compute, {w}-bit weight bytes"
+    if max(w, a) <= 4:
+        return ["int4", "int8", "fp16", "fp32"], ""
+    if max(w, a) <= 8:
+        note = "" if (w, a) == (8, 8) else f"{layer.precision} runs on the int8 ceiling"
+        return ["int8", "fp16", "fp32"], note
+    return ["fp16", "fp32"], ""
+
+
+# ---------------------------------------------------------------------------------------------- builders
+def device_from_hardware(hw) -> Device:
+    """A vitsim accelerator as a Device (formulas in the module docstring)."""
+    f = hw.freq_mhz * 1e6
+    r, c = hw.array.rows, hw.array.cols
+    src = f"{hw.source}: {r}x{c} PEs x macs_per_cycle x 2 ops x {hw.freq_mhz:g} MHz"
+    peaks = [Peak(m.label, r * c * m.macs_per_cycle * 2 * f, src) for m in hw.pe.precisions]
+    for op, n_ops in OPS_PER_ELEMENT.items():
+        peaks.append(Peak(f"vector:{op}", n_ops * hw.vector.lanes / hw.vector.cost(op) * f,
+                          f"{hw.source}: {n_ops} ops x {hw.vector.lanes} lanes / {hw.vector.cost(op):g} cycles"))
+    edge = max(m.macs_per_cycle * (r * m.a_bits + c * m.w_bits) / 8 for m in hw.pe.precisions) + c * hw.pe.acc_bits / 8
+    memory = (
+        MemoryLevel("dram", hw.dram.bandwidth_gbps * 1e9, None, f"{hw.source}: dram.bandwidth_gbps"),
+        MemoryLevel("sram", edge * f, float(sum(hw.buffers.bytes)),
+                    f"{hw.source}: buffers; bandwidth = array edge feed {edge:g} B/cycle"),
+    )
+    return Device(hw.name, "accelerator", tuple(peaks), memory, source=hw.source, hardware=hw,
+                  notes=(f"{hw.array.dataflow} dataflow; sram bytes use the array's tile reuse",))
+
+
+def _src(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def gpu_from_dict(d, source: str) -> Device:
+    """Validate a GPU YAML mapping and build its Device."""
+    require_mapping(source, "top level", d)
+    allowed = {"name", "aliases", "kind", "arch", "sm_count", "clock_mhz", "source", "defaults", "default_note",
+               "vector_peak", "peaks_tops", "memory"}
+    for k in d:
+        if k not in allowed:
+            raise InputError(source, k, "unknown field", ", ".join(sorted(allowed)))
+    name = d.get("name")
+    if not isinstance(name, str) or not name:
+        raise InputError(source, "name", "missing or not a string")
+    raw = require_mapping(source, "peaks_tops", d.get("peaks_tops"))
+    peaks = []
+    for key, v in raw.items():
+        if key not in GPU_PEAK_KEYS:
+            raise InputError(source, f"peaks_tops.{key}", "unknown precision", ", ".join(GPU_PEAK_KEYS))
+        require_mapping(source, f"peaks_tops.{key}", v)
+        peaks.append(Peak(key, require_number(source, f"peaks_tops.{key}.value", v.get("value")) * 1e12,
+                          str(v.get("source", ""))))
+    keys = {p.key for p in peaks}
+    defaults = require_mapping(source, "defaults", d.get("defaults", {}))
+    for alias, key in defaults.items():
+        if key not in keys:
+            raise InputError(source, f"defaults.{alias}", f"{key!r} is not in peaks_tops", ", ".join(sorted(keys)))
+    vector = d.get("vector_peak", "fp32")
+    if vector not in keys:
+        raise InputError(source, "vector_peak", f"{vector!r} is not in peaks_tops", ", ".join(sorted(keys)))
+    mem = require_mapping(source, "memory", d.get("memory"))
+    dram = require_mapping(source, "memory.dram", mem.get("dram"))
+    levels = [MemoryLevel("dram", require_number(source, "memory.dram.bandwidth_gbps", dram.get("bandwidth_gbps")) * 1e9,
+                          float(dram.get("capacity_gib", 0)) * 2 ** 30 or None, str(dram.get("source", "")))]
+    if "l2" in mem:
+        l2 = require_mapping(source, "memory.l2", mem["l2"])
+        levels.append(MemoryLevel("l2", None, require_number(source, "memory.l2.capacity_mib",
+                                                             l2.get("capacity_mib")) * 2 ** 20, str(l2.get("source", ""))))
+    notes = (str(d["default_note"]),) if d.get("default_note") else ()
+    return Device(name, str(d.get("kind", "gpu")), tuple(peaks), tuple(levels),
+                  tuple((str(k), str(v)) for k, v in defaults.items()), vector, str(d.get("source", source)), notes)
+
+
+def load_device_file(path: str | Path) -> Device:
+    """A GPU YAML (has ``peaks_tops``) or a vitsim hardware YAML."""
+    from workloads.io import read_structured
+
+    path = Path(path)
+    data = read_structured(path)
+    if isinstance(data, dict) and "peaks_tops" in data:
+        return gpu_from_dict(data, _src(path))
+    from simulator.hardware import hardware_from_dict, load_hardware
+
+    if path.suffix == ".cfg":
+        return device_from_hardware(load_hardware(path))
+    return device_from_hardware(hardware_from_dict(data, _src(path)))
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[\s_\-.]+", "", s.lower())
+
+
+def known_devices() -> dict[str, Path]:
+    """Normalised name -> file, for every GPU (stem, name, aliases) and every hwconfigs/*.yaml (stem, name)."""
+    from workloads.io import read_structured
+
+    out: dict[str, Path] = {}
+    for p in sorted(GPU_DIR.glob("*.yaml")):
+        d = read_structured(p)
+        for n in [p.stem, d.get("name", "")] + list(d.get("aliases", []) or []):
+            if n:
+                out.setdefault(_norm(str(n)), p)
+    for p in sorted(HWCONFIGS.glob("*.yaml")):
+        d = read_structured(p)
+        for n in (p.stem, d.get("name", "") if isinstance(d, dict) else ""):
+            if n:
+                out.setdefault(_norm(str(n)), p)
+    return out
+
+
+def device_names() -> list[str]:
+    """Display names: GPU file stems, then accelerator config stems."""
+    return [p.stem for p in sorted(GPU_DIR.glob("*.yaml"))] + [p.stem for p in sorted(HWCONFIGS.glob("*.yaml"))]
+
+
+def load_device(spec: str) -> Device:
+    """A device by GPU name (case/space-insensitive: ``rtx4090``, ``H100 SXM``), file path, or hwconfig name.
+
+    ``host`` is built by measuring this machine (``analysis.empirical.host_device``).
+    """
+    if _norm(spec) == "host":
+        from analysis.empirical import host_device
+
+        return host_device()
+    path = Path(spec)
+    if path.suffix in (".yaml", ".yml", ".cfg") or path.exists():
+        if not path.exists():
+            raise InputError(spec, "--device", "file not found")
+        return load_device_file(path)
+    found = known_devices().get(_norm(spec))
+    if found is None:
+        raise InputError("--device", "device", f"unknown device {spec!r}",
+                         ", ".join(device_names() + ["host", "a GPU or hardware YAML path"]))
+    return load_device_file(found)

@@ -1,0 +1,319 @@
+"""Roofline figures (matplotlib, imported lazily; no pyplot state: ``Figure`` + Agg canvas; PNG/SVG by suffix).
+
+- ``roofline_plot``: log-log attainable performance (TOPS) vs arithmetic intensity (ops per DRAM byte); one
+  ceiling per precision, the DRAM (and, for accelerators, SRAM) bandwidth roof, layers as labelled points
+  coloured by op type (identical layers of different blocks drawn once).
+- ``precision_plot``: one model at several precisions; each precision's ceiling and points in its colour, thin
+  lines joining the same layer across precisions so the FP16 -> INT8 -> INT4 shift is visible.
+- ``time_bars``: time by layer type (block index dropped), stacked compute-bound vs memory-bound.
+- ``measured_plot``: measured layer performance on this host against its measured roofline; points faster
+  than their bound are marked.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from workloads.errors import InputError
+
+OP_COLORS = {"gemm": "#1f77b4", "conv": "#17becf", "matmul": "#9467bd", "softmax": "#d62728",
+             "layernorm": "#ff7f0e", "gelu": "#2ca02c", "add": "#8c564b", "mul": "#e377c2",
+             "quantize": "#7f7f7f", "elementwise": "#bcbd22"}
+PREC_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def short_name(name: str) -> str:
+    """Layer type: the module path without its block index (``blocks.3.mlp.fc1`` -> ``mlp.fc1``)."""
+    return re.sub(r"(^|\.)(blocks|layers|stages)\.\d+\.", r"\1", name)
+
+
+def _figure(width: float = 6.8, height: float = 4.6):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    fig.set_layout_engine("constrained")
+    return fig
+
+
+def _style(ax) -> None:
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.grid(True, which="major", alpha=0.35, lw=0.6)
+    ax.grid(True, which="minor", alpha=0.12, lw=0.4)
+    ax.tick_params(labelsize=8)
+    ax.set_xlabel("arithmetic intensity (ops / DRAM byte)", fontsize=9)
+    ax.set_ylabel("attainable performance (TOPS)", fontsize=9)
+
+
+def _save(fig, path) -> Path:
+    """Save by suffix (PNG at 200 dpi), written to a temporary name then renamed."""
+    import os
+
+    path = Path(path)
+    if path.suffix.lower() not in SUFFIXES:
+        raise InputError(str(path), "--plot", f"unknown image type {path.suffix!r}", ", ".join(SUFFIXES))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
+    fig.savefig(tmp, dpi=200, format=path.suffix[1:].lower())
+    os.replace(tmp, path)
+    return path
+
+
+def _layer_points(rf):
+    """One point per distinct layer type: (label, op, intensity, attainable TOPS, bound)."""
+    seen = {}
+    for lr in rf.layers:
+        if lr.intensity is None:
+            continue
+        key = (short_name(lr.name), round(lr.intensity, 6))
+        if key not in seen:
+            seen[key] = (key[0], lr.op, lr.intensity, lr.attainable_ops_per_s / 1e12, lr.bound)
+    return list(seen.values())
+
+
+def _x_range(points, ridges):
+    xs = [p[2] for p in points] + list(ridges)
+    lo, hi = min(xs), max(xs)
+    return lo / 4, hi * 6
+
+
+def _roof(ax, peak_tops: float, bw_bytes_per_s: float, x0: float, x1: float, color, label, ls="-", lw=1.6):
+    """One ceiling: the bandwidth slope up to the ridge, then flat at ``peak_tops``."""
+    ridge = peak_tops * 1e12 / bw_bytes_per_s
+    xs = [x0, max(x0, min(ridge, x1)), x1]
+    ys = [min(peak_tops, x * bw_bytes_per_s / 1e12) for x in xs]
+    ax.plot(xs, ys, color=color, ls=ls, lw=lw, label=label, solid_capstyle="butt")
+    return ridge
+
+
+def _ceilings_used(rf) -> list:
+    """Peaks the layers use plus the device's main GEMM precisions, fastest first, without duplicates."""
+    used = {lr.ceiling for lr in rf.layers}
+    dev = rf.device
+    main = [] if dev.kind == "accelerator" else ["fp32", "fp16", "fp8", "int8", "int4"]
+    keys = []
+    for k in list(used) + main:
+        if dev.has(k):
+            p = dev.peak(k)
+            if p.key not in [q.key for q in keys] and not (p.key.startswith("vector:") and k not in used):
+                keys.append(p)
+    return sorted(keys, key=lambda p: -p.ops_per_s)
+
+
+def _tops(v: float) -> str:
+    return f"{v:,.0f}" if v >= 100 else f"{v:.3g}"
+
+
+def _label_points(ax, pts, fontsize=6.5):
+    """One label per cluster of coinciding points (names joined), nudged apart when clusters would overlap."""
+    import math
+
+    clusters: list[list] = []
+    for label, _op, x, y, _b in sorted(pts, key=lambda p: (p[2], p[3])):
+        lx, ly = math.log10(x), math.log10(y)
+        for c in clusters:
+            if abs(c[0] - lx) < 0.03 and abs(c[1] - ly) < 0.03:
+                if label not in c[2]:
+                    c[2].append(label)
+                break
+        else:
+            clusters.append([lx, ly, [label], x, y])
+    placed = []
+    for lx, ly, names, x, y in clusters:
+        lines = [", ".join(names[i:i + 3]) for i in range(0, len(names), 3)]
+        dy = 0.0
+        for px, py, pdy, n in placed:
+            if abs(px - lx) < 0.45 and abs(py + pdy - ly - dy) < 0.06 * (n + len(lines)):
+                dy = py + pdy - ly - 0.06 * (n + len(lines))
+        placed.append((lx, ly, dy, len(lines)))
+        ax.annotate("\n".join(lines), (x, y), xytext=(5, dy * 150), textcoords="offset points", fontsize=fontsize,
+                    color="#333333", va="top" if dy < 0 else "center", linespacing=1.0, zorder=5,
+                    bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.75),
+                    arrowprops=dict(arrowstyle="-", lw=0.3, color="#999999") if dy < 0 else None)
+
+
+def roofline_plot(rf, path) -> Path:
+    """Classic log-log roofline of one run (module docstring)."""
+    fig = _figure()
+    ax = fig.add_subplot(1, 1, 1)
+    _style(ax)
+    dev = rf.device
+    bw = dev.dram.bandwidth_bytes_per_s
+    pts = _layer_points(rf)
+    peaks = _ceilings_used(rf)
+    x0, x1 = _x_range(pts, [p.ops_per_s / bw for p in peaks])
+    grey = ["#222222", "#555555", "#777777", "#999999", "#aaaaaa", "#bbbbbb", "#cccccc"]
+    gemm_keys = {lr.ceiling for lr in rf.layers if lr.op in ("gemm", "conv", "matmul")}
+    vector_keys = {lr.ceiling for lr in rf.layers} - gemm_keys
+    for i, p in enumerate(peaks):
+        # dashed: a ceiling only the vector ops (softmax, LayerNorm, ...) run on
+        _roof(ax, p.ops_per_s / 1e12, bw, x0, x1, grey[min(i, len(grey) - 1)], None,
+              ls="--" if p.key in vector_keys else "-")
+        ax.annotate(f"{p.key}  {_tops(p.ops_per_s / 1e12)} TOPS", (x1, p.ops_per_s / 1e12), xytext=(-3, 3),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=7, color="#222222")
+    sram = dev.level("sram")
+    if sram is not None and sram.bandwidth_bytes_per_s:
+        top = peaks[0].ops_per_s / 1e12
+        xs = [x0, min(x1, top * 1e12 / sram.bandwidth_bytes_per_s)]
+        ax.plot(xs, [x * sram.bandwidth_bytes_per_s / 1e12 for x in xs], color="#888888", ls=":", lw=1.2)
+        ax.annotate(f"SRAM {sram.bandwidth_bytes_per_s / 1e9:,.0f} GB/s", (xs[0], xs[0] * sram.bandwidth_bytes_per_s
+                    / 1e12), xytext=(3, 6), textcoords="offset points", fontsize=7, rotation=0, color="#666666")
+    ax.annotate(f"DRAM {bw / 1e9:,.4g} GB/s", (x0, x0 * bw / 1e12), xytext=(3, 6), textcoords="offset points",
+                fontsize=7, color="#222222")
+    ops_seen = []
+    for label, op, x, y, bound in pts:
+        ax.scatter([x], [y], s=26, color=OP_COLORS.get(op, "#333333"), edgecolor="black", linewidth=0.4, zorder=3,
+                   marker="o" if bound == "compute" else "s", label=op if op not in ops_seen else None)
+        if op not in ops_seen:
+            ops_seen.append(op)
+    _label_points(ax, pts)
+    ys = [p[3] for p in pts] + [peaks[0].ops_per_s / 1e12]
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(min(min(ys) / 3, x0 * bw / 1e12), max(ys) * 2.5)
+    w = rf.workload
+    ax.set_title(f"{w.name}, batch {w.batch} on {dev.name}"
+                 + (" (fused attention)" if rf.options.get("fused_attention") else ""), fontsize=10)
+    leg = ax.legend(fontsize=7, loc="lower right", title="op (circle: compute-, square: memory-bound)",
+                    title_fontsize=7, framealpha=0.9)
+    leg.get_frame().set_linewidth(0.5)
+    return _save(fig, path)
+
+
+def precision_plot(runs, path) -> Path:
+    """One model at several precisions: ``runs`` = [(label, Roofline), ...] on the same device."""
+    if not runs:
+        raise InputError("--compare", "precisions", "no precision given")
+    fig = _figure(7.2, 4.8)
+    ax = fig.add_subplot(1, 1, 1)
+    _style(ax)
+    dev = runs[0][1].device
+    bw = dev.dram.bandwidth_bytes_per_s
+    all_pts = [_layer_points(rf) for _, rf in runs]
+    gemm_peaks = []
+    for _, rf in runs:
+        keys = {lr.ceiling for lr in rf.layers if lr.op in ("gemm", "conv", "matmul")}
+        gemm_peaks.append(sorted((dev.peak(k) for k in keys), key=lambda p: -p.ops_per_s))
+    flat = [p for ps in all_pts for p in ps]
+    x0, x1 = _x_range(flat, [p.ops_per_s / bw for ps in gemm_peaks for p in ps])
+    # join the same layer across precisions
+    by_label: dict[str, list] = {}
+    for ps in all_pts:
+        for label, op, x, y, _b in ps:
+            by_label.setdefault(label, []).append((x, y))
+    for label, xy in by_label.items():
+        if len(xy) > 1:
+            ax.plot([p[0] for p in xy], [p[1] for p in xy], color="#bbbbbb", lw=0.7, zorder=1)
+    top_ridge = max((p.ops_per_s / bw for ps in gemm_peaks for p in ps), default=x1)
+    xs = [x0, min(top_ridge, x1)]
+    ax.plot(xs, [x * bw / 1e12 for x in xs], color="#333333", lw=1.4, zorder=1)
+    drawn = set()
+    for i, ((name, rf), pts, peaks) in enumerate(zip(runs, all_pts, gemm_peaks)):
+        c = PREC_COLORS[i % len(PREC_COLORS)]
+        ceiling = ""
+        for p in peaks[:1]:
+            ceiling = f", {p.key} {_tops(p.ops_per_s / 1e12)} TOPS"
+            if p.key not in drawn:
+                ridge = p.ops_per_s / bw
+                ax.plot([ridge, x1], [p.ops_per_s / 1e12] * 2, color=c, lw=1.6, zorder=1)
+                drawn.add(p.key)
+        lat = rf.totals["latency_s_bound"]
+        ax.plot([p[2] for p in pts], [p[3] for p in pts], ls="none", marker="o", ms=5, color=c, mec="black",
+                mew=0.4, zorder=3, label=f"{name}{ceiling}: {rf.totals['throughput_fps_bound']:,.0f} img/s "
+                                          f"({lat * 1e3:.3g} ms)")
+    _label_points(ax, all_pts[-1])
+    ax.annotate(f"DRAM {bw / 1e9:,.4g} GB/s", (x0, x0 * bw / 1e12), xytext=(3, 6), textcoords="offset points",
+                fontsize=7)
+    ys = [p[3] for p in flat] + [gemm_peaks[0][0].ops_per_s / 1e12 if gemm_peaks[0] else 1]
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(min(min(ys) / 3, x0 * bw / 1e12), max(ys) * 4)
+    w = runs[0][1].workload
+    ax.set_title(f"{w.model}, batch {w.batch} on {dev.name}: precision shifts the layers", fontsize=10)
+    leg = ax.legend(fontsize=7, loc="lower right", framealpha=0.9, title="precision, GEMM ceiling: bound",
+                    title_fontsize=7)
+    leg.get_frame().set_linewidth(0.5)
+    return _save(fig, path)
+
+
+def time_bars(rf, path) -> Path:
+    """Time per layer type (summed over blocks), stacked compute-bound vs memory-bound, largest first."""
+    groups: dict[str, dict] = {}
+    for lr in rf.layers:
+        d = groups.setdefault(short_name(lr.name), {"compute": 0.0, "memory": 0.0, "sram": 0.0, "op": lr.op})
+        d[lr.bound] += lr.time_s
+    items = sorted(groups.items(), key=lambda kv: -(kv[1]["compute"] + kv[1]["memory"] + kv[1]["sram"]))
+    total = rf.totals["latency_s_bound"]
+    scale, unit = (1e3, "ms") if total >= 1e-3 else (1e6, "µs")
+    fig = _figure(6.8, 0.8 + 0.24 * len(items))
+    ax = fig.add_subplot(1, 1, 1)
+    names = [k for k, _ in items][::-1]
+    comp = [v["compute"] * scale for _, v in items][::-1]
+    mem = [v["memory"] * scale for _, v in items][::-1]
+    sram = [v["sram"] * scale for _, v in items][::-1]
+    ax.barh(names, comp, color="#1f77b4", label="compute-bound")
+    ax.barh(names, mem, left=comp, color="#ff7f0e", label="memory-bound (DRAM)")
+    if any(sram):
+        ax.barh(names, sram, left=[a + b for a, b in zip(comp, mem)], color="#9467bd", label="SRAM-bound")
+    for y, (c, m, s) in enumerate(zip(comp, mem, sram)):
+        share = (c + m + s) / (total * scale) * 100
+        ax.annotate(f"{share:.1f}%", (c + m + s, y), xytext=(3, 0), textcoords="offset points", va="center",
+                    fontsize=7)
+    ax.set_xlabel(f"time lower bound ({unit})", fontsize=9)
+    ax.tick_params(labelsize=8)
+    ax.grid(True, axis="x", alpha=0.3, lw=0.6)
+    ax.set_xlim(0, max(a + b + c for a, b, c in zip(comp, mem, sram)) * 1.15)
+    w = rf.workload
+    ax.set_title(f"{w.name}, batch {w.batch} on {rf.device.name}: {total * scale:.3g} {unit} bound, "
+                 f"{rf.totals['memory_bound_time_fraction'] * 100:.0f}% memory-bound", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
+    return _save(fig, path)
+
+
+def measured_plot(result, path) -> Path:
+    """Measured layers (filled) and their predicted bounds (hollow) on the host's measured roofline."""
+    fig = _figure()
+    ax = fig.add_subplot(1, 1, 1)
+    _style(ax)
+    dev = result.device
+    rows = result.rows
+    xs = [r["intensity"] for r in rows if r["intensity"]]
+    peaks = sorted(dev.peaks, key=lambda p: -p.ops_per_s)
+    levels = [m for m in dev.memory if m.bandwidth_bytes_per_s]
+    bw = dev.dram.bandwidth_bytes_per_s
+    x0, x1 = min(xs) / 4, max(xs + [p.ops_per_s / bw for p in peaks]) * 6
+    for i, p in enumerate(peaks):
+        _roof(ax, p.ops_per_s / 1e12, bw, x0, x1, ["#222222", "#666666", "#999999"][min(i, 2)], None)
+        ax.annotate(f"{p.key} (measured)  {p.ops_per_s / 1e9:,.1f} GOPS", (x1, p.ops_per_s / 1e12), xytext=(-3, 3),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=7)
+    for m in levels:
+        ax.annotate(f"{m.name} {m.bandwidth_bytes_per_s / 1e9:,.1f} GB/s", (x0, x0 * m.bandwidth_bytes_per_s / 1e12),
+                    xytext=(3, 6), textcoords="offset points", fontsize=7)
+    seen = set()
+    pts = []
+    for r in rows:
+        if not r["intensity"]:
+            continue
+        c = OP_COLORS.get(r["op"], "#333333")
+        label = short_name(r["name"])
+        meas = r["ops"] / r["measured_s"] / 1e12
+        bound = r["ops"] / r["bound_s"] / 1e12
+        first = (label, r["op"]) not in seen
+        ax.plot([r["intensity"]] * 2, [meas, bound], color=c, lw=0.5, alpha=0.5, zorder=2)
+        ax.scatter([r["intensity"]], [bound], s=22, facecolor="none", edgecolor=c, linewidth=0.8, zorder=3)
+        ax.scatter([r["intensity"]], [meas], s=26, color=c, edgecolor="black", linewidth=0.4, zorder=4,
+                   marker="X" if r["faster_than_bound"] else "o",
+                   label=r["op"] if r["op"] not in {s[1] for s in seen} else None)
+        if first:
+            seen.add((label, r["op"]))
+            pts.append((label, r["op"], r["intensity"], meas, ""))
+    _label_points(ax, pts)
+    ys = [p[3] for p in pts] + [peaks[0].ops_per_s / 1e12]
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(min(ys) / 3, max(ys) * 2.5)
+    ax.set_title(f"{result.model} on this host (1 thread): measured (filled) vs bound (hollow)", fontsize=9.5)
+    ax.legend(fontsize=7, loc="lower right", framealpha=0.9, title="op (X: faster than its bound)",
+              title_fontsize=7)
+    return _save(fig, path)

@@ -1,0 +1,311 @@
+"""Per-layer roofline: ops, bytes at each memory level, intensity, ceiling, bound and a time lower bound.
+
+Per layer (units: ops, bytes, seconds):
+  ops       = 2 * macs for GEMM-like layers; OPS_PER_ELEMENT[op] * elements for vector ops
+              (analysis.devices.OPS_PER_ELEMENT: softmax 5, layernorm 7, gelu 5, add/mul 1, quantize 2).
+  DRAM bytes: every operand and the result once at its bit width (bit-packed, INT4 = half a byte):
+              GEMM: ifmap M*K*a_bits/8*repeat + filter K*N*w_bits/8 (x repeat when the second operand is an
+              activation) + ofmap M*N*out_bits/8*repeat + scales; vector: inputs (``add`` reads two) at a_bits
+              and the output at out_bits. Scales are FP16 (SCALE_BITS), counted for integer operands narrower
+              than 16 bits: per tensor 1, per channel N, group:g ceil(K/g)*N, per token M (x repeat).
+              With ``fused_attention`` the attention scores never leave the chip: the q@k^T output, the softmax
+              and the attn@v score input move 0 DRAM bytes (FlashAttention-style fusion).
+  SRAM bytes (accelerators, GEMMs): traffic between the buffers and the array with the array's tile reuse
+              (nr = ceil(M/R), nc = ceil(N/C), nk = ceil(K/(R*p)), nm = ceil(M/C)):
+              os: A*nc + W*nr + O;  ws: A*nc + W + O*nk;  is: W*nm + A + O*nk   (A, W, O operand bytes above).
+  time      = max(ops / peak, DRAM bytes / DRAM bandwidth, SRAM bytes / SRAM bandwidth)
+  bound     = ``compute`` if ops / peak is the largest term, else ``memory`` (DRAM) or ``sram``.
+  intensity = ops / DRAM bytes; attainable = ops / time = min(peak, intensity * bandwidth) on one level.
+  crossover_batch = the smallest batch at which the layer is compute-bound (None: never up to MAX_BATCH).
+Totals: latency_s_bound = sum of layer times (layers run one after another); throughput_fps_bound =
+batch / latency_s_bound; memory_bound_time_fraction = time of layers not compute-bound / latency_s_bound.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+
+from analysis.devices import OPS_PER_ELEMENT, Device
+from workloads.errors import InputError
+from workloads.model import Layer, Workload, group_size
+
+SCALE_BITS = 16
+MAX_BATCH = 1 << 16
+
+# --precision P -> (shipped recipe name or inline recipe mapping, GEMM ceiling preference)
+PRECISIONS: dict[str, tuple[object, str | None]] = {
+    "fp32": ({"name": "fp32", "default": {"w_bits": 32, "a_bits": 32, "out_bits": 32, "dtype": "fp"}}, None),
+    "tf32": ({"name": "tf32", "default": {"w_bits": 32, "a_bits": 32, "out_bits": 32, "dtype": "fp"}}, "tf32"),
+    "fp16": ("fp16", None),
+    "fp16acc": ("fp16", "fp16_fp16acc"),
+    "bf16": ({"name": "bf16", "default": {"w_bits": 16, "a_bits": 16, "out_bits": 16, "dtype": "fp"}}, "bf16"),
+    "fp8": ({"name": "fp8", "default": {"w_bits": 8, "a_bits": 8, "out_bits": 8, "dtype": "fp"}}, None),
+    "int8": ("w8a8", None),
+    "w8a8": ("w8a8", None),
+    "w4a8": ("w4a8", None),
+    "int4": ("w4a4", None),
+    "w4a4": ("w4a4", None),
+    "mixed": ("mixed", None),
+    "w8a16": ({"name": "w8a16", "default": {"w_bits": 8, "a_bits": 16, "out_bits": 16, "dtype": "int",
+                                            "w_granularity": "channel"},
+               "rules": [{"match": "*", "op": "matmul", "w_bits": 16, "dtype": "fp"}]}, None),
+    "w4a16": ({"name": "w4a16", "default": {"w_bits": 4, "a_bits": 16, "out_bits": 16, "dtype": "int",
+                                            "w_granularity": "group:128"},
+               "rules": [{"match": "*", "op": "matmul", "w_bits": 16, "dtype": "fp"}]}, None),
+}
+
+
+def apply_precision(workload: Workload, precision: str) -> tuple[Workload, str | None]:
+    """Quantize ``workload`` to ``precision`` (a PRECISIONS key); return it and the GEMM ceiling preference."""
+    from workloads.quantize import Recipe, load_recipe
+
+    key = precision.lower()
+    if key not in PRECISIONS:
+        raise InputError("--precision", "precision", f"unknown precision {precision!r}", ", ".join(PRECISIONS))
+    spec, prefer = PRECISIONS[key]
+    recipe = load_recipe(spec) if isinstance(spec, str) else Recipe.from_dict(spec, f"--precision {key}")
+    return recipe.apply(workload), prefer
+
+
+@dataclass(frozen=True)
+class LayerRoofline:
+    """One layer on one device (formulas in the module docstring)."""
+
+    name: str
+    op: str
+    precision: str
+    ceiling: str
+    peak_ops_per_s: float
+    ops: float
+    bytes: float                 # DRAM bytes
+    ifmap_bytes: float
+    filter_bytes: float
+    ofmap_bytes: float
+    scale_bytes: float
+    sram_bytes: float | None
+    intensity: float | None      # ops per DRAM byte (None when nothing leaves the chip)
+    ridge: float
+    compute_time_s: float
+    memory_time_s: float
+    sram_time_s: float | None
+    time_s: float
+    attainable_ops_per_s: float
+    bound: str
+    note: str = ""
+    crossover_batch: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _scale_count(granularity: str, outer: int, k: int) -> int:
+    """Scales of an operand with ``outer`` rows/channels of ``k`` reduction elements: per tensor 1, per
+    channel/token ``outer``, per group:g ceil(k/g) * outer."""
+    if granularity == "tensor":
+        return 1
+    g = group_size(granularity)
+    return math.ceil(k / g) * outer if g else outer
+
+
+def dram_bytes(layer: Layer, skip: frozenset = frozenset()) -> dict:
+    """DRAM bytes per operand of one layer; ``skip`` names operands kept on chip (ifmap, ofmap, all)."""
+    from simulator.vector import INPUTS  # how many tensors a vector op reads: one fact, one place
+
+    if "all" in skip:
+        return {"ifmap": 0.0, "filter": 0.0, "ofmap": 0.0, "scales": 0.0}
+    r = layer.repeat
+    if not layer.is_gemm:
+        e = layer.elements
+        return {"ifmap": 0.0 if "ifmap" in skip else e * INPUTS.get(layer.op, 1) * layer.a_bits / 8, "filter": 0.0,
+                "ofmap": 0.0 if "ofmap" in skip else e * layer.out_bits / 8, "scales": 0.0}
+    m, n, k = layer.m, layer.n, layer.k
+    w_copies = 1 if layer.weight_operand else r
+    scales = 0
+    if layer.dtype == "int":
+        if layer.w_bits < 16:
+            scales += _scale_count(layer.w_granularity, n, k) * w_copies
+        if layer.a_bits < 16 and "ifmap" not in skip:
+            scales += _scale_count(layer.a_granularity, k if layer.a_granularity == "channel" else m, k) * r
+    return {"ifmap": 0.0 if "ifmap" in skip else m * k * layer.a_bits / 8 * r,
+            "filter": k * n * layer.w_bits / 8 * w_copies,
+            "ofmap": 0.0 if "ofmap" in skip else m * n * layer.out_bits / 8 * r,
+            "scales": scales * SCALE_BITS / 8}
+
+
+def sram_bytes(layer: Layer, device: Device, macs_per_cycle: float) -> float:
+    """Buffer <-> array bytes of a GEMM with the array's tile reuse (module docstring)."""
+    hw = device.hardware
+    R, C = hw.array.rows, hw.array.cols
+    m, n, k, r = layer.m, layer.n, layer.k, layer.repeat
+    A = m * k * layer.a_bits / 8
+    W = k * n * layer.w_bits / 8
+    O = m * n * layer.out_bits / 8
+    nk = math.ceil(k / max(R, int(R * macs_per_cycle)))
+    if hw.array.dataflow == "os":
+        per = A * math.ceil(n / C) + W * math.ceil(m / R) + O
+    elif hw.array.dataflow == "ws":
+        per = A * math.ceil(n / C) + W + O * nk
+    else:
+        per = W * math.ceil(m / C) + A + O * nk
+    return per * r
+
+
+def layer_roofline(layer: Layer, device: Device, prefer: str | None = None,
+                   skip: frozenset = frozenset()) -> LayerRoofline:
+    """The roofline of one layer (module docstring); ``skip`` = operands kept on chip by fusion."""
+    if layer.is_gemm:
+        peak, note = device.gemm_peak(layer, prefer)
+        ops = 2.0 * layer.macs
+    else:
+        if layer.op not in OPS_PER_ELEMENT:
+            raise InputError(layer.name, "op", f"no op count for {layer.op!r}", ", ".join(OPS_PER_ELEMENT))
+        peak, note = device.vector_peak(layer.op)
+        ops = float(OPS_PER_ELEMENT[layer.op] * layer.elements)
+    parts = dram_bytes(layer, skip)
+    total = sum(parts.values())
+    bw = device.dram.bandwidth_bytes_per_s
+    t_compute = ops / peak.ops_per_s
+    t_mem = total / bw
+    sram_b = t_sram = None
+    sram = device.level("sram")
+    if layer.is_gemm and sram is not None and sram.bandwidth_bytes_per_s and device.hardware is not None:
+        mode, _ = device.hardware.pe.resolve(layer.dtype, layer.w_bits, layer.a_bits)
+        sram_b = sram_bytes(layer, device, mode.macs_per_cycle)
+        t_sram = sram_b / sram.bandwidth_bytes_per_s
+    time = max(t_compute, t_mem, t_sram or 0.0)
+    if t_compute >= time:
+        bound = "compute"
+    elif t_mem >= time:
+        bound = "memory"
+    else:
+        bound = "sram"
+    return LayerRoofline(
+        name=layer.name, op=layer.op, precision=layer.precision, ceiling=peak.key, peak_ops_per_s=peak.ops_per_s,
+        ops=ops, bytes=total, ifmap_bytes=parts["ifmap"], filter_bytes=parts["filter"], ofmap_bytes=parts["ofmap"],
+        scale_bytes=parts["scales"], sram_bytes=sram_b, intensity=ops / total if total else None,
+        ridge=peak.ops_per_s / bw, compute_time_s=t_compute, memory_time_s=t_mem, sram_time_s=t_sram,
+        time_s=time, attainable_ops_per_s=ops / time if time else peak.ops_per_s, bound=bound, note=note)
+
+
+def fused_skips(layers) -> dict[int, frozenset]:
+    """Operands kept on chip by fused attention: the matmul before each softmax keeps its output, the
+    softmax moves nothing, the matmul after it reads its score input from chip."""
+    out: dict[int, set] = {}
+    for i, layer in enumerate(layers):
+        if layer.op != "softmax":
+            continue
+        out.setdefault(i, set()).add("all")
+        j = i - 1
+        while j >= 0 and layers[j].op != "matmul":
+            j -= 1
+        if j >= 0:
+            out.setdefault(j, set()).add("ofmap")
+        j = i + 1
+        while j < len(layers) and layers[j].op != "matmul":
+            j += 1
+        if j < len(layers):
+            out.setdefault(j, set()).add("ifmap")
+    return {i: frozenset(s) for i, s in out.items()}
+
+
+def crossover_batch(layer: Layer, batch: int, device: Device, prefer: str | None = None,
+                    skip: frozenset = frozenset(), max_batch: int = MAX_BATCH) -> int | None:
+    """Smallest batch at which ``layer`` (taken from a workload at ``batch``) is compute-bound; None if never.
+
+    Rescales the layer with ``Workload.with_batch`` (attention matmuls scale repeat, the rest rows) and
+    bisects; a weight GEMM's intensity grows with the batch, so the bound flips at most once.
+    """
+    one = Workload(model=layer.name, layers=(layer,), batch=batch)
+
+    def compute_bound(b: int) -> bool:
+        return layer_roofline(one.with_batch(b).layers[0], device, prefer, skip).bound == "compute"
+
+    if compute_bound(1):
+        return 1
+    if not compute_bound(max_batch):
+        return None
+    lo, hi = 1, max_batch
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if compute_bound(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+@dataclass
+class Roofline:
+    """The roofline of a workload on a device: per-layer records and totals."""
+
+    device: Device
+    workload: Workload
+    layers: list[LayerRoofline]
+    totals: dict
+    options: dict
+
+    def to_dict(self) -> dict:
+        return {"device": self.device.to_dict(),
+                "workload": {"model": self.workload.model, "recipe": self.workload.recipe,
+                             "batch": self.workload.batch, "img_size": self.workload.img_size,
+                             "layers": len(self.workload.layers), "macs": self.workload.macs,
+                             "source": self.workload.source},
+                "options": dict(self.options),
+                "layers": [lr.to_dict() for lr in self.layers], "totals": dict(self.totals)}
+
+    def frame(self):
+        """Per-layer pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame([lr.to_dict() for lr in self.layers])
+
+    def by_op(self) -> dict[str, dict]:
+        """Time per op type split by bound: {op: {"compute": s, "memory": s, "sram": s}}."""
+        out: dict[str, dict] = {}
+        for lr in self.layers:
+            d = out.setdefault(lr.op, {"compute": 0.0, "memory": 0.0, "sram": 0.0})
+            d[lr.bound] += lr.time_s
+        return out
+
+
+def totals(layers: list[LayerRoofline], batch: int) -> dict:
+    """Network totals (module docstring)."""
+    latency = sum(lr.time_s for lr in layers)
+    ops = sum(lr.ops for lr in layers)
+    dram = sum(lr.bytes for lr in layers)
+    mem_time = sum(lr.time_s for lr in layers if lr.bound != "compute")
+    return {
+        "batch": batch,
+        "ops": ops,
+        "dram_bytes": dram,
+        "intensity": ops / dram if dram else None,
+        "latency_s_bound": latency,
+        "throughput_fps_bound": batch / latency if latency else None,
+        "attainable_tops": ops / latency / 1e12 if latency else None,
+        "memory_bound_time_fraction": mem_time / latency if latency else 0.0,
+        "compute_bound_layers": sum(1 for lr in layers if lr.bound == "compute"),
+        "memory_bound_layers": sum(1 for lr in layers if lr.bound != "compute"),
+        "compute_time_s": sum(lr.compute_time_s for lr in layers),
+        "memory_time_s": sum(lr.memory_time_s for lr in layers),
+    }
+
+
+def analyze(workload: Workload, device: Device, prefer: str | None = None, fused_attention: bool = False,
+            crossover: bool = True) -> Roofline:
+    """Roofline of every layer of ``workload`` on ``device`` plus totals; identical layers computed once."""
+    skips = fused_skips(workload.layers) if fused_attention else {}
+    cache: dict[tuple, LayerRoofline] = {}
+    cross: dict[tuple, int | None] = {}
+    out = []
+    for i, layer in enumerate(workload.layers):
+        skip = skips.get(i, frozenset())
+        key = (replace(layer, name=""), skip)
+        lr = cache.get(key)
+        if lr is None:
+            lr = cache[key] = layer_roofline(layer, device, prefer, skip)
+            if crossover:
+                cross[key] = crossover_batch(layer, workload.batch, device, prefer, skip)
+        out.append(replace(lr, name=layer.name, crossover_batch=cross.get(key)))
+    return Roofline(device, workload, out, totals(out, workload.batch),
+                    {"precision_preference": prefer, "fused_attention": fused_attention})

@@ -711,12 +711,13 @@ def default_chunk_size(n_designs: int, workers: int) -> int:
 
 def run_sweep(spec: SweepSpec, output: str | Path, *, scheduler=None, resume: bool = False, force: bool = False,
               workers: int | None = None, chunk_size: int | None = None, progress: bool = True,
-              flush_rows: int = 50_000, flush_seconds: float = 5.0) -> SweepSummary:
+              flush_rows: int = 50_000, flush_seconds: float = 5.0, on_rows=None) -> SweepSummary:
     """Run ``spec``, streaming rows into the results directory ``output``.
 
     ``scheduler``: None for a local process pool of ``workers`` processes (default: all cores;
     ``workers=0`` runs in this process), or a Dask scheduler address / ``distributed.Client``.
     Rows are buffered and flushed as one part file every ``flush_rows`` rows or ``flush_seconds``.
+    ``on_rows(n)`` (optional) is called after each finished chunk with its number of rows.
     """
     t0 = time.perf_counter()
     writer = ResultsWriter(Path(output), spec, resume, force)
@@ -733,6 +734,8 @@ def run_sweep(spec: SweepSpec, output: str | Path, *, scheduler=None, resume: bo
                 writer.add(batch)
                 _tally(stats, batch)
                 advance(batch.num_rows)
+                if on_rows is not None:
+                    on_rows(batch.num_rows)
                 if writer.rows >= flush_rows or time.monotonic() - last >= flush_seconds:
                     writer.flush()
                     last = time.monotonic()

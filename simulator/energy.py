@@ -1,23 +1,37 @@
 """Energy from a technology table kept apart from the architecture (``simulator/tech/*.yaml``).
 
-energy_pj = macs * E_mac(precision) + sram_bits * E_sram(buffer KiB) + dram_bits * E_dram(type)
-          + vector elements * E_vector(op)
-E_mac(int w x a, acc) = int_mult_8x8_pj * w*a/64 + int_add_32_pj * acc/32   [pJ]
-E_mac(fp b)           = fp_mult_pj[b] + fp_add_pj[acc]                        [pJ]
+Per layer (pJ): energy_pj = energy_mac_pj + energy_sram_pj + energy_dram_pj + energy_vector_pj + energy_static_pj
+  energy_mac_pj    = macs * (E_arith(PE type, precision) + E_reg)
+  energy_sram_pj   = 8 * sum over buffers of bytes accessed * E_sram(buffer KiB)          [pJ/bit]
+  energy_dram_pj   = 8 * DRAM bytes * E_dram(type)                                       [pJ/bit]
+  energy_vector_pj = vector-unit elements * E_elem(op, implementation) + post-processing (PPU) ops * E_op
+  energy_static_pj = P_leak_mw * total_cycles * 1e3 / freq_mhz,  P_leak_mw = leakage_mw_per_mm2 * area_mm2
+E_arith by PE type (w, a operand bits; acc accumulator bits; p MACs per PE per cycle; b = s bits serial):
+  fixed      E_mult(w, a) + E_add(acc)                     E_mult = int_mult_8x8_pj * w * a / 64
+  scalable   E_mult(w, a) + E_add(w + a) + E_add(acc) / p  (Bit Fusion: shift-add tree, one accumulate per PE-cycle)
+  bitserial  s * (E_mult(b, 1) + E_add(acc))               (one b-bit AND row and one shift-accumulate per bit)
+  float      fp_mult(16 or bf16) + fp_add(acc)
+  E_add(bits) = int_add_32_pj * bits / 32.  log2 post-softmax operands replace the multiplier by a shifter
+  (E_add(w)); twin-uniform ones add one alignment shift (E_add(w + a)).
+E_reg = reg_pj_per_bit * bits moved per MAC: os a + w + acc/p, ws a + acc/p, is w + acc/p.
 E_sram(KiB): log-log interpolation of the table's (KiB, pJ/bit) points, clamped at the ends.
+Node scaling (first order, E = C V^2 with C ~ feature size): logic/SRAM energy x (node/node0) * (V/V0)^2,
+area x (node/node0)^2; DRAM energy and leakage density unscaled.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 from workloads.io import read_structured
 
-DRAM_TYPES = ("lpddr4", "hbm2", "gddr5", "ddr3")
+DRAM_TYPES = ("lpddr4", "ddr4", "hbm2", "gddr5", "ddr3")
+# register bits moved per MAC by dataflow: (a, w) coefficients; acc/p is added to each
+_REG_OPERANDS = {"os": (1, 1), "ws": (1, 0), "is": (0, 1)}
 
 
 def tech_names() -> list[str]:
@@ -26,21 +40,52 @@ def tech_names() -> list[str]:
 
 @dataclass(frozen=True)
 class TechTable:
+    """One technology's primitive energies (pJ) and areas (um^2 unless named mm2); see the YAML for sources."""
+
     name: str
+    node_nm: float
+    voltage_v: float
     int_mult_8x8_pj: float
     int_add_32_pj: float
     fp_mult_pj: tuple[tuple[int, float], ...]
     fp_add_pj: tuple[tuple[int, float], ...]
+    bf16_mult_pj: float
+    bf16_add_pj: float
+    reg_pj_per_bit: float
+    lut_read_pj: float
+    shift_32_pj: float
+    convert_pj: float
     sram_points: tuple[tuple[float, float], ...]
     dram_pj_per_bit: tuple[tuple[str, float], ...]
-    vector_pj_per_element: tuple[tuple[str, float], ...]
+    int_mult_8x8_um2: float
+    int_add_32_um2: float
+    fp_mult_um2: tuple[tuple[int, float], ...]
+    fp_add_um2: tuple[tuple[int, float], ...]
+    bf16_mult_um2: float
+    reg_um2_per_bit: float
+    sram_mm2_per_kib: float
+    leakage_mw_per_mm2: float
 
-    def mac_pj(self, dtype: str, w_bits: int, a_bits: int, acc_bits: int) -> float:
-        """Energy of one MAC in pJ (formula in the module docstring)."""
-        if dtype == "fp":
-            bits = max(w_bits, a_bits)
-            return dict(self.fp_mult_pj)[bits] + dict(self.fp_add_pj)[32 if acc_bits > 16 else 16]
-        return self.int_mult_8x8_pj * w_bits * a_bits / 64 + self.int_add_32_pj * acc_bits / 32
+    # -- arithmetic (pJ)
+    def mult_pj(self, w_bits: float, a_bits: float) -> float:
+        """Integer multiplier: int_mult_8x8_pj * w * a / 64."""
+        return self.int_mult_8x8_pj * w_bits * a_bits / 64
+
+    def add_pj(self, bits: float) -> float:
+        """Integer adder (or shifter) of ``bits``: int_add_32_pj * bits / 32."""
+        return self.int_add_32_pj * bits / 32
+
+    def fp_mult(self, bits: int, fmt: str = "fp16") -> float:
+        return self.bf16_mult_pj if (bits == 16 and fmt == "bf16") else dict(self.fp_mult_pj)[bits]
+
+    def fp_add(self, bits: int, fmt: str = "fp16") -> float:
+        return self.bf16_add_pj if (bits == 16 and fmt == "bf16") else dict(self.fp_add_pj)[bits]
+
+    def primitives(self) -> dict[str, float]:
+        """Energy (pJ) of the primitive ops the vector unit and the PPU count (vector.py, quant.py)."""
+        return {"int_add": self.add_pj(32), "int_mult": self.mult_pj(16, 16), "int_mult_32x16": self.mult_pj(32, 16),
+                "shift": self.shift_32_pj, "fp_add": self.fp_add(32), "fp_mult": self.fp_mult(32),
+                "convert": self.convert_pj, "lut": self.lut_read_pj}
 
     def sram_pj_per_bit(self, kib: float) -> float:
         """SRAM access energy per bit for a buffer of ``kib`` KiB (log-log interpolation)."""
@@ -56,40 +101,131 @@ class TechTable:
     def dram_pj(self, dram_type: str) -> float:
         return dict(self.dram_pj_per_bit)[dram_type]
 
-    def vector_pj(self, op: str) -> float:
-        d = dict(self.vector_pj_per_element)
-        return d.get(op, d["elementwise"])
+    # -- area (um^2)
+    def mult_um2(self, w_bits: float, a_bits: float) -> float:
+        return self.int_mult_8x8_um2 * w_bits * a_bits / 64
+
+    def add_um2(self, bits: float) -> float:
+        return self.int_add_32_um2 * bits / 32
+
+    def fp_mult_area(self, bits: int, fmt: str = "fp16") -> float:
+        return self.bf16_mult_um2 if (bits == 16 and fmt == "bf16") else dict(self.fp_mult_um2)[bits]
+
+    def fp_add_area(self, bits: int) -> float:
+        return dict(self.fp_add_um2)[bits]
+
+    def scaled(self, node_nm: float, voltage_v: float) -> "TechTable":
+        """The table moved to ``node_nm`` at ``voltage_v`` (module docstring rule); DRAM and leakage unscaled."""
+        if node_nm == self.node_nm and voltage_v == self.voltage_v:
+            return self
+        e = node_nm / self.node_nm * (voltage_v / self.voltage_v) ** 2
+        a = (node_nm / self.node_nm) ** 2
+        kw = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            k = e if f.name.endswith("_pj") or f.name == "reg_pj_per_bit" else (
+                a if f.name.endswith(("_um2", "_mm2_per_kib", "um2_per_bit")) else None)
+            if k is None:
+                continue
+            kw[f.name] = tuple((b, x * k) for b, x in v) if isinstance(v, tuple) else v * k
+        kw["sram_points"] = tuple((kib, x * e) for kib, x in self.sram_points)
+        return replace(self, node_nm=node_nm, voltage_v=voltage_v, **kw)
+
+
+_PAIR_FIELDS = ("fp_mult_pj", "fp_add_pj", "fp_mult_um2", "fp_add_um2")
 
 
 @lru_cache(maxsize=None)
 def load_tech(name: str) -> TechTable:
-    """Load ``simulator/tech/<name>.yaml`` (validated by its shape; shipped with the package)."""
+    """Load ``simulator/tech/<name>.yaml`` (shipped with the package; a missing key is a KeyError naming it)."""
     ref = resources.files("simulator.tech") / f"{name}.yaml"
     d = read_structured(Path(str(ref)))
-    return TechTable(
-        name=d["name"],
-        int_mult_8x8_pj=float(d["int_mult_8x8_pj"]),
-        int_add_32_pj=float(d["int_add_32_pj"]),
-        fp_mult_pj=tuple((int(k), float(v)) for k, v in d["fp_mult_pj"].items()),
-        fp_add_pj=tuple((int(k), float(v)) for k, v in d["fp_add_pj"].items()),
-        sram_points=tuple((float(a), float(b)) for a, b in d["sram_pj_per_bit"]),
-        dram_pj_per_bit=tuple((k, float(v)) for k, v in d["dram_pj_per_bit"].items()),
-        vector_pj_per_element=tuple((k, float(v)) for k, v in d["vector_pj_per_element"].items()),
-    )
+    kw = {}
+    for f in fields(TechTable):
+        if f.name == "sram_points":
+            kw[f.name] = tuple((float(a), float(b)) for a, b in d["sram_pj_per_bit"])
+        elif f.name == "dram_pj_per_bit":
+            kw[f.name] = tuple((k, float(v)) for k, v in d[f.name].items())
+        elif f.name in _PAIR_FIELDS:
+            kw[f.name] = tuple((int(k), float(v)) for k, v in d[f.name].items())
+        elif f.name == "name":
+            kw[f.name] = str(d["name"])
+        else:
+            kw[f.name] = float(d[f.name])
+    return TechTable(**kw)
 
 
-def layer_energy(tech: TechTable, hw, macs: float, mac_mode, elements: int, op: str, sram_ifmap_bytes: float,
-                 sram_weight_bytes: float, sram_ofmap_bytes: float, dram_bytes: float) -> dict:
-    """Energy breakdown of one layer in pJ (formulas in the module docstring).
+@lru_cache(maxsize=64)
+def tech_for(table: str, node_nm: float | None, voltage_v: float | None) -> TechTable:
+    """The named table scaled to the hardware's node and voltage (None keeps the table's own)."""
+    t = load_tech(table)
+    return t.scaled(node_nm or t.node_nm, voltage_v or t.voltage_v)
 
-    ``mac_mode`` is the PE precision the layer runs at (None for vector ops); SRAM bytes are all
-    accesses (reads and writes) of each buffer; ``dram_bytes`` reads plus writes.
-    """
-    mac = macs * tech.mac_pj(mac_mode.dtype, mac_mode.w_bits, mac_mode.a_bits, hw.pe.acc_bits) if mac_mode else 0.0
-    sram = 8 * (sram_ifmap_bytes * tech.sram_pj_per_bit(hw.buffers.ifmap_kib)
-                + sram_weight_bytes * tech.sram_pj_per_bit(hw.buffers.weight_kib)
-                + sram_ofmap_bytes * tech.sram_pj_per_bit(hw.buffers.ofmap_kib))
-    dram = 8 * dram_bytes * (hw.dram.energy_pj_per_bit or tech.dram_pj(hw.dram.type))
-    vector = 0.0 if mac_mode else elements * tech.vector_pj(op)
-    return {"energy_mac_pj": mac, "energy_sram_pj": sram, "energy_dram_pj": dram, "energy_vector_pj": vector,
-            "energy_pj": mac + sram + dram + vector}
+
+def mac_arith_pj(tech: TechTable, pe_type: str, dtype: str, w_bits: int, a_bits: int, acc_bits: int,
+                 macs_per_cycle: float, fp_format: str = "fp16", post_softmax: str = "uniform") -> float:
+    """Arithmetic energy of one MAC in pJ (formulas in the module docstring)."""
+    if dtype == "fp":
+        bits = max(w_bits, a_bits)
+        return tech.fp_mult(bits, fp_format) + tech.fp_add(32 if acc_bits > 16 else 16, fp_format)
+    mult = tech.add_pj(w_bits) if post_softmax == "log2" else tech.mult_pj(w_bits, a_bits)
+    if post_softmax == "twin_uniform":
+        mult += tech.add_pj(w_bits + a_bits)
+    if pe_type == "bitserial":
+        steps = 1.0 / macs_per_cycle                      # bits processed serially
+        parallel = w_bits * a_bits / steps                # width of the parallel operand
+        return steps * (tech.mult_pj(parallel, 1) + tech.add_pj(acc_bits))
+    if pe_type == "scalable":
+        return mult + tech.add_pj(w_bits + a_bits) + tech.add_pj(acc_bits) / max(macs_per_cycle, 1.0)
+    return mult + tech.add_pj(acc_bits)
+
+
+def mac_reg_bits(dataflow: str, w_bits: int, a_bits: int, acc_bits: int, macs_per_cycle: float) -> float:
+    """Register bits written per MAC: forwarded operands plus the accumulator update (acc/p)."""
+    ca, cw = _REG_OPERANDS[dataflow]
+    return ca * a_bits + cw * w_bits + acc_bits / macs_per_cycle
+
+
+def static_pj(leakage_mw: float, cycles: float, freq_mhz: float) -> float:
+    """Leakage energy in pJ: P_leak_mw * cycles / freq_mhz [us] * 1e3 [pJ per mW*us]."""
+    return leakage_mw * cycles * 1e3 / freq_mhz
+
+
+@dataclass(frozen=True)
+class HwCosts:
+    """Everything a simulation needs that depends only on the hardware: computed once per config."""
+
+    tech: TechTable
+    primitives: dict
+    sram_pj_per_bit: tuple[float, float, float]   # ifmap, weight, ofmap buffers
+    dram_pj_per_bit: float
+    area: dict
+    leakage_mw: float
+    ppu_pj: dict                                   # requant, rescale, absmax, float_out: pJ per element op
+
+
+@lru_cache(maxsize=128)
+def hw_costs(hw) -> HwCosts:
+    """Technology lookups, area and leakage of ``hw`` (cached per config; Hardware is hashable)."""
+    from simulator.area import area_breakdown
+    from simulator.quant import ABSMAX_OPS, FLOAT_OUTPUT_OPS, PPU_OPS
+    from simulator.vector import ops_cost
+
+    tech = tech_for(hw.tech.table, hw.tech.node_nm, hw.tech.voltage_v)
+    prims = tech.primitives()
+    area = area_breakdown(tech, hw)
+    ops = PPU_OPS[hw.ppu.arithmetic]
+    ppu = {"requant": ops_cost(ops["requant"], prims)[1], "rescale": ops_cost(ops["rescale"], prims)[1],
+           "absmax": ops_cost(ABSMAX_OPS, prims)[1], "float_out": ops_cost(FLOAT_OUTPUT_OPS, prims)[1]}
+    b = hw.buffers
+    return HwCosts(tech, prims,
+                   (tech.sram_pj_per_bit(b.ifmap_kib), tech.sram_pj_per_bit(b.weight_kib),
+                    tech.sram_pj_per_bit(b.ofmap_kib)),
+                   hw.dram.energy_pj_per_bit or tech.dram_pj(hw.dram.type),
+                   area, _leak_density(hw, tech) * area["area_mm2"], ppu)
+
+
+def _leak_density(hw, tech: TechTable) -> float:
+    """mW per mm^2: the hardware's ``tech.leakage_mw_per_mm2`` if set, else the table's."""
+    v = hw.tech.leakage_mw_per_mm2
+    return tech.leakage_mw_per_mm2 if v is None else v

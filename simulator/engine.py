@@ -1,22 +1,35 @@
-"""simulate(workload, hardware) -> SimResult: each layer through mapping, memory, vector and energy.
+"""simulate(workload, hardware) -> SimResult: each layer through mapping, memory, PPU, vector and energy.
 
-Per layer: total_cycles = compute_cycles + stall_cycles (SCALE-Sim's convention; a GEMM's initial
-fill and final drain are reported as ``prefetch_cycles``/``drain_cycles`` and assumed overlapped
-with the neighbouring layers). utilization = macs / (total_cycles * R * C * p) with p the PE's
-MACs per cycle at the layer's precision. Identical layers are simulated once.
+Per GEMM layer: the PE mode from the layer's (dtype, w_bits, a_bits) (``PEConfig.resolve``), p MACs per
+PE per cycle into ``map_gemm``; partial sums spill at acc = min(layer acc_bits, PE acc_bits)
+(``gemm_memory``); scales and post-processing from ``simulator.quant``: the PPU overlaps the array and the
+layer waits ``ppu_stall_cycles = max(0, ppu_cycles - (compute + memory stall))``, counted in stall_cycles.
+total_cycles = compute_cycles + stall_cycles (SCALE-Sim's convention; a GEMM's initial fill and final drain
+are reported as ``prefetch_cycles``/``drain_cycles`` and assumed overlapped with the neighbouring layers).
+utilization = macs / (total_cycles * R * C * p). Vector layers: ``simulator.vector`` with the configured
+non-linear implementation. Energy: ``simulator.energy`` (module docstring there). A post-softmax
+quantizer with ``post_softmax_bits`` sets the softmax output bits and the next matmul's (attn@v) input bits.
+Identical layers are simulated once; everything that depends only on the hardware is cached (``hw_costs``).
 """
 
 from __future__ import annotations
 
-from simulator.energy import layer_energy, load_tech
+from collections import Counter
+from dataclasses import replace
+from operator import attrgetter
+
+from simulator.energy import hw_costs, mac_arith_pj, mac_reg_bits, static_pj
 from simulator.hardware import ConfigError, Hardware
 from simulator.mapping import compute_cycles, map_gemm
 from simulator.memory import gemm_memory
-from simulator.results import SimResult, compute_totals
-from simulator.vector import vector_layer
-from workloads.model import Layer, Workload
+from simulator.quant import gemm_quant, ppu_cycles
+from simulator.results import SimResult, compute_totals_weighted
+from simulator.vector import NONLINEAR_OPS, element_ops, ops_cost, vector_layer
+from workloads.model import GEMM_OPS, Layer, Workload
 
-_KEY_FIELDS = ("op", "m", "n", "k", "repeat", "w_bits", "a_bits", "out_bits", "acc_bits", "dtype")
+_KEY_FIELDS = ("op", "m", "n", "k", "repeat", "w_bits", "a_bits", "out_bits", "acc_bits", "dtype", "w_granularity",
+               "a_granularity", "weight_operand")
+_key = attrgetter(*_KEY_FIELDS)
 
 
 def simulate(workload: Workload, hw: Hardware) -> SimResult:
@@ -25,82 +38,152 @@ def simulate(workload: Workload, hw: Hardware) -> SimResult:
 
 
 def simulate_totals(workload: Workload, hw: Hardware) -> dict:
-    """Network totals only (no DataFrame): the fast path for sweeps."""
-    return compute_totals(simulate_rows(workload, hw), workload.batch, hw)
+    """Network totals only (no DataFrame, no per-layer copies): the fast path for sweeps."""
+    cache, order = _unique_rows(workload, hw)
+    return compute_totals_weighted([(cache[k], n) for k, n in Counter(order).items()], workload.batch, hw)
 
 
 def simulate_rows(workload: Workload, hw: Hardware) -> list[dict]:
     """One row dict per layer, in order; identical layers share one simulation."""
+    cache, order = _unique_rows(workload, hw)
+    return [{"name": layer.name, **cache[k]} for layer, k in zip(workload.layers, order)]
+
+
+def _unique_rows(workload: Workload, hw: Hardware) -> tuple[dict, list]:
+    """Rows of the distinct layers by key, and each layer's key in order."""
+    costs = hw_costs(hw)
+    ps_bits = hw.nonlinear.post_softmax_bits
     cache: dict[tuple, dict] = {}
-    rows = []
+    order = []
+    after_softmax = False
     for layer in workload.layers:
-        key = tuple(getattr(layer, f) for f in _KEY_FIELDS)
-        row = cache.get(key)
-        if row is None:
-            row = cache[key] = simulate_layer(layer, hw)
-        rows.append({"name": layer.name, **row})
-    return rows
+        op = layer.op
+        attn_input = after_softmax and op == "matmul"
+        if ps_bits is not None and layer.dtype == "int":
+            if op == "softmax":
+                layer = replace(layer, out_bits=ps_bits)
+            elif attn_input:
+                layer = replace(layer, a_bits=ps_bits)
+        key = (_key(layer), attn_input)
+        if key not in cache:
+            cache[key] = simulate_layer(layer, hw, costs, attn_input)
+        order.append(key)
+        if op == "softmax":
+            after_softmax = True
+        elif op in GEMM_OPS:
+            after_softmax = False
+    return cache, order
 
 
-def simulate_layer(layer: Layer, hw: Hardware) -> dict:
-    """One layer's row (without its name): shape, cycles, traffic in bytes, energy in pJ."""
+def simulate_layer(layer: Layer, hw: Hardware, costs=None, attn_input: bool = False) -> dict:
+    """One layer's row (without its name): shape, cycles, traffic in bytes, energy in pJ.
+
+    ``attn_input``: the layer is the attn@v matmul whose ifmap is the post-softmax attention.
+    """
+    costs = costs or hw_costs(hw)
     row = {"op": layer.op, "m": layer.m, "n": layer.n, "k": layer.k, "repeat": layer.repeat,
            "w_bits": layer.w_bits, "a_bits": layer.a_bits, "out_bits": layer.out_bits,
            "precision": layer.precision, "macs": layer.macs}
-    row.update(_gemm(layer, hw) if layer.is_gemm else _vector(layer, hw))
-    row["dram_read_bytes"] = row["dram_ifmap_read_bytes"] + row["dram_filter_read_bytes"] + row["dram_ofmap_read_bytes"]
-    row["total_cycles"] = row["compute_cycles"] + row["stall_cycles"]
-    row["utilization"] = (layer.macs / (row["total_cycles"] * hw.array.rows * hw.array.cols * row["macs_per_pe_cycle"])
+    row.update(_gemm(layer, hw, costs, attn_input) if layer.is_gemm else _vector(layer, hw, costs))
+    row["dram_read_bytes"] = (row["dram_ifmap_read_bytes"] + row["dram_filter_read_bytes"]
+                              + row["dram_ofmap_read_bytes"] + row["dram_scale_read_bytes"])
+    cycles = row["total_cycles"] = row["compute_cycles"] + row["stall_cycles"]
+    row["utilization"] = (layer.macs / (cycles * hw.array.rows * hw.array.cols * row["macs_per_pe_cycle"])
                           if layer.is_gemm else 0.0)
-    row["achieved_dram_gbps"] = ((row["dram_read_bytes"] + row["dram_write_bytes"]) / row["total_cycles"]
-                                 * hw.freq_mhz / 1e3)
-    row.update(layer_energy(load_tech(hw.tech.table), hw, layer.macs, row.pop("_mode"), layer.elements, layer.op,
-                            row["sram_ifmap_bytes"], row["sram_weight_bytes"], row["sram_ofmap_bytes"],
-                            row["dram_read_bytes"] + row["dram_write_bytes"]))
+    dram_bytes = row["dram_read_bytes"] + row["dram_write_bytes"]
+    row["achieved_dram_gbps"] = dram_bytes / cycles * hw.freq_mhz / 1e3
+    ei, ew, eo = costs.sram_pj_per_bit
+    row["energy_mac_pj"] = layer.macs * row["mac_pj"]
+    row["energy_sram_pj"] = 8 * (row["sram_ifmap_bytes"] * ei + row["sram_weight_bytes"] * ew
+                                 + row["sram_ofmap_bytes"] * eo)
+    row["energy_dram_pj"] = 8 * dram_bytes * costs.dram_pj_per_bit
+    row["energy_static_pj"] = static_pj(costs.leakage_mw, cycles, hw.freq_mhz)
+    row["energy_pj"] = (row["energy_mac_pj"] + row["energy_sram_pj"] + row["energy_dram_pj"]
+                        + row["energy_vector_pj"] + row["energy_static_pj"])
     return row
 
 
-def _gemm(layer: Layer, hw: Hardware) -> dict:
+def _gemm(layer: Layer, hw: Hardware, costs, attn_input: bool) -> dict:
     mode, promoted = hw.pe.resolve(layer.dtype, layer.w_bits, layer.a_bits)
     if mode is None:
         raise ConfigError(hw.source, "pe.precisions",
                           f"layer {layer.name} needs {layer.precision} and no PE mode is wide enough",
                           ", ".join(m.label for m in hw.pe.precisions))
-    mp = map_gemm(hw.array.dataflow, layer.m, layer.n, layer.k, hw.array.rows, hw.array.cols, mode.macs_per_cycle)
-    mem = gemm_memory(mp, layer.a_bits, layer.w_bits, layer.out_bits, hw.pe.acc_bits, hw.buffers.bytes,
+    p = mode.macs_per_cycle
+    acc = min(layer.acc_bits, hw.pe.acc_bits)
+    mp = map_gemm(hw.array.dataflow, layer.m, layer.n, layer.k, hw.array.rows, hw.array.cols, p)
+    mem = gemm_memory(mp, layer.a_bits, layer.w_bits, layer.out_bits, acc, hw.buffers.bytes,
                       hw.dram_bytes_per_cycle, hw.dram.latency_cycles, layer.repeat)
     mem.pop("closed_form_dram_bits")
-    # every SRAM access per buffer: array-side reads/writes plus DRAM-side fills and drains
-    sram_ifmap = mem["sram_ifmap_read_bytes"] + mem["dram_ifmap_read_bytes"]
-    sram_weight = mem["sram_filter_read_bytes"] + mem["dram_filter_read_bytes"]
+    compute = compute_cycles(mp, layer.repeat)
+    # scales and the post-processing unit
+    q = gemm_quant(layer.m, layer.n, layer.k, layer.repeat, layer.w_granularity, layer.a_granularity,
+                   layer.weight_operand, layer.dtype, hw.ppu.scale_bits)
+    ppu = ppu_cycles(q["requant_ops"], q["rescale_ops"], q["absmax_ops"], layer.repeat, hw.ppu.lanes)
+    ppu_stall = max(0.0, ppu - (compute + mem["stall_cycles"]))
+    pj = costs.ppu_pj
+    ppu_energy = ((q["requant_ops"] * pj["requant"] if layer.dtype == "int" else q["requant_ops"] * pj["float_out"])
+                  + q["rescale_ops"] * pj["rescale"] + q["absmax_ops"] * pj["absmax"])
+    scale_w, scale_a = q["scale_dram_w_bytes"], q["scale_dram_a_bytes"]
+    # every SRAM access per buffer: array-side reads/writes plus DRAM-side fills and drains (+ scales: fill, read)
+    sram_ifmap = mem["sram_ifmap_read_bytes"] + mem["dram_ifmap_read_bytes"] + 2 * scale_a
+    sram_weight = mem["sram_filter_read_bytes"] + mem["dram_filter_read_bytes"] + 2 * scale_w
     sram_ofmap = (mem["sram_ofmap_write_bytes"] + mem["sram_ofmap_read_bytes"] + mem["dram_ofmap_read_bytes"]
                   + mem["dram_write_bytes"])
-    dram_read = mem["dram_ifmap_read_bytes"] + mem["dram_filter_read_bytes"] + mem["dram_ofmap_read_bytes"]
+    dram_read = (mem["dram_ifmap_read_bytes"] + mem["dram_filter_read_bytes"] + mem["dram_ofmap_read_bytes"]
+                 + scale_w + scale_a)
+    quantizer = hw.nonlinear.post_softmax if attn_input else "uniform"
+    mac_pj = (mac_arith_pj(costs.tech, hw.pe.type, mode.dtype, layer.w_bits if not promoted else mode.w_bits,
+                           layer.a_bits if not promoted else mode.a_bits, acc, p, hw.pe.float_format, quantizer)
+              + costs.tech.reg_pj_per_bit * mac_reg_bits(hw.array.dataflow, mode.w_bits, mode.a_bits, acc, p))
+    stall_buffer = mem.pop("stall_buffer")
+    if ppu_stall > mem["stall_cycles"]:
+        stall_buffer = "ppu"
+    mem["stall_cycles"] += ppu_stall
     return {
-        "_mode": mode, "pe_precision": mode.label, "promoted": promoted, "macs_per_pe_cycle": mode.macs_per_cycle,
-        "dataflow": mp.dataflow, "folds": mp.folds * layer.repeat,
-        "compute_cycles": compute_cycles(mp, layer.repeat), "mapping_efficiency": mp.mapping_efficiency(), **mem,
+        "pe_precision": mode.label, "promoted": promoted, "macs_per_pe_cycle": p, "impl": hw.pe.type,
+        "dataflow": mp.dataflow, "folds": mp.folds * layer.repeat, "acc_bits_used": acc,
+        "compute_cycles": compute, "mapping_efficiency": mp.mapping_efficiency(), **mem,
+        "stall_buffer": stall_buffer,
+        "ppu_cycles": ppu, "ppu_stall_cycles": ppu_stall, "k_segments": q["k_segments"],
+        "w_scales": q["w_scales"], "a_scales": q["a_scales"], "dram_scale_read_bytes": scale_w + scale_a,
+        "requant_ops": q["requant_ops"], "rescale_ops": q["rescale_ops"], "absmax_ops": q["absmax_ops"],
         "sram_ifmap_bytes": sram_ifmap, "sram_weight_bytes": sram_weight, "sram_ofmap_bytes": sram_ofmap,
         "sram_read_bytes": mem["sram_ifmap_read_bytes"] + mem["sram_filter_read_bytes"]
-        + mem["sram_ofmap_read_bytes"] + mem["dram_write_bytes"],
+        + mem["sram_ofmap_read_bytes"] + mem["dram_write_bytes"] + scale_w + scale_a,
         "sram_write_bytes": dram_read + mem["sram_ofmap_write_bytes"],
+        "mac_pj": mac_pj, "energy_vector_pj": ppu_energy, "ppu_energy_pj": ppu_energy, "cycles_per_element": 0.0,
     }
 
 
-def _vector(layer: Layer, hw: Hardware) -> dict:
-    v = vector_layer(layer.op, layer.elements, layer.a_bits, layer.out_bits, hw.vector.cost(layer.op),
+def _vector(layer: Layer, hw: Hardware, costs) -> dict:
+    impl = getattr(hw.nonlinear, layer.op) if layer.op in NONLINEAR_OPS else "integer"
+    if layer.dtype == "fp":
+        impl = "float"
+    counts = element_ops(layer.op, impl, layer.dtype, layer.a_bits,
+                         hw.nonlinear.post_softmax if layer.op == "softmax" else "uniform")
+    cycles_per_element, pj_per_element = ops_cost(counts, costs.primitives)
+    override = hw.vector.override(layer.op)
+    if override is not None:
+        cycles_per_element = override
+    v = vector_layer(layer.op, layer.elements, layer.a_bits, layer.out_bits, cycles_per_element,
                      hw.vector.lanes, hw.dram_bytes_per_cycle, hw.dram.latency_cycles)
     io = v["dram_ifmap_read_bytes"] + v["dram_write_bytes"]
     return {
-        "_mode": None, "pe_precision": "vector", "promoted": False, "macs_per_pe_cycle": 0.0, "dataflow": "vector",
-        "folds": 0, "compute_cycles": v["compute_cycles"], "mapping_efficiency": 0.0, "loop_order": "",
+        "pe_precision": "vector", "promoted": False, "macs_per_pe_cycle": 0.0, "impl": impl,
+        "dataflow": "vector", "folds": 0, "acc_bits_used": 0,
+        "compute_cycles": v["compute_cycles"], "mapping_efficiency": 0.0, "loop_order": "",
         "stall_cycles": v["stall_cycles"], "prefetch_cycles": 0.0, "drain_cycles": 0.0,
-        "stall_buffer": v["stall_buffer"], "dram_ifmap_read_bytes": v["dram_ifmap_read_bytes"],
+        "dram_ifmap_read_bytes": v["dram_ifmap_read_bytes"],
         "dram_filter_read_bytes": 0.0, "dram_ofmap_read_bytes": 0.0, "dram_write_bytes": v["dram_write_bytes"],
         "ifmap_sram_reads": 0, "filter_sram_reads": 0, "ofmap_sram_writes": 0,
         "sram_ifmap_read_bytes": 0.0, "sram_filter_read_bytes": 0.0, "sram_ofmap_write_bytes": 0.0,
-        "sram_ofmap_read_bytes": 0.0,
+        "sram_ofmap_read_bytes": 0.0, "stall_buffer": v["stall_buffer"],
+        "ppu_cycles": 0, "ppu_stall_cycles": 0.0, "k_segments": 0, "w_scales": 0, "a_scales": 0,
+        "dram_scale_read_bytes": 0.0, "requant_ops": 0, "rescale_ops": 0, "absmax_ops": 0,
         # staged through the ofmap buffer: DRAM -> SRAM -> unit -> SRAM -> DRAM
         "sram_ifmap_bytes": 0.0, "sram_weight_bytes": 0.0, "sram_ofmap_bytes": 2 * io,
         "sram_read_bytes": io, "sram_write_bytes": io,
+        "mac_pj": 0.0, "energy_vector_pj": layer.elements * pj_per_element, "ppu_energy_pj": 0.0,
+        "cycles_per_element": cycles_per_element,
     }

@@ -49,27 +49,40 @@ class PrecisionMode:
 
 @dataclass(frozen=True)
 class PEConfig:
+    """PE type and its native modes. ``float_format`` (fp16|bf16) prices float PEs; ``serial_operand``
+    (a|w|both) says which operand a bit-serial PE takes one bit per cycle of."""
+
     type: str
     acc_bits: int
     precisions: tuple[PrecisionMode, ...]
+    float_format: str = "fp16"
+    serial_operand: str = "a"
 
     def resolve(self, dtype: str, w_bits: int, a_bits: int) -> tuple[PrecisionMode | None, bool]:
         """The mode a layer runs at: exact match, else the nearest wider one (``promoted`` True).
 
         Among modes wide enough (same dtype with w >= w_bits and a >= a_bits, or for integers a
         float mode whose mantissa holds them), pick the fastest, then the narrowest. None if no
-        mode is wide enough.
+        mode is wide enough. A bit-serial PE runs every width up to its widest mode natively, at
+        p = 1 / serial bits.
         """
         exact = [p for p in self.precisions if (p.dtype, p.w_bits, p.a_bits) == (dtype, w_bits, a_bits)]
         if exact:
             return exact[0], False
         ok = [p for p in self.precisions if p.dtype == dtype and p.w_bits >= w_bits and p.a_bits >= a_bits]
+        if ok and self.type == "bitserial" and dtype == "int":
+            return PrecisionMode("int", w_bits, a_bits, bitserial_macs_per_cycle(self.serial_operand, w_bits, a_bits)), False
         if not ok and dtype == "int":
             ok = [p for p in self.precisions if p.dtype == "fp"
                   and FP_EXACT_INT_BITS.get(min(p.w_bits, p.a_bits), 0) >= max(w_bits, a_bits)]
         if not ok:
             return None, False
         return min(ok, key=lambda p: (-p.macs_per_cycle, p.w_bits * p.a_bits)), True
+
+
+def bitserial_macs_per_cycle(serial_operand: str, w_bits: int, a_bits: int) -> float:
+    """A bit-serial PE finishes one MAC in (serial bits) cycles: p = 1/a, 1/w or 1/(w*a)."""
+    return 1.0 / {"a": a_bits, "w": w_bits, "both": w_bits * a_bits}[serial_operand]
 
 
 @dataclass(frozen=True)
@@ -94,21 +107,51 @@ class DramConfig:
 
 @dataclass(frozen=True)
 class VectorConfig:
-    """Vector unit: ``lanes`` elements per cycle at cost 1; op cost in cycles per element per lane."""
+    """Vector unit: ``lanes`` elements per cycle at cost 1. Costs per element come from the op counts in
+    simulator/vector.py; ``cycles_per_element`` overrides them per op."""
 
     lanes: int
-    cycles_per_element: tuple[tuple[str, float], ...]
+    cycles_per_element: tuple[tuple[str, float], ...] = ()
 
-    def cost(self, op: str) -> float:
-        d = dict(self.cycles_per_element)
-        return d.get(op, d.get("elementwise", 1.0))
+    def override(self, op: str) -> float | None:
+        """The configured cycles per element of ``op``, or None to use the op-count default."""
+        for name, c in self.cycles_per_element:
+            if name == op:
+                return c
+        return None
+
+
+@dataclass(frozen=True)
+class PPUConfig:
+    """Post-processing unit at the array's output: requantize, rescale per-group partial sums, find
+    per-token maxima. ``lanes`` element ops per cycle; scales stored at ``scale_bits``."""
+
+    lanes: int = 64
+    scale_bits: int = 16
+    arithmetic: str = "fixed"
+
+
+@dataclass(frozen=True)
+class NonlinearConfig:
+    """Implementation of each non-linear op (float | integer | lut) and the post-softmax quantizer
+    (uniform | log2 | twin_uniform); ``post_softmax_bits`` (optional) sets the attn@v input bits."""
+
+    softmax: str = "float"
+    gelu: str = "float"
+    layernorm: str = "float"
+    post_softmax: str = "uniform"
+    post_softmax_bits: int | None = None
 
 
 @dataclass(frozen=True)
 class TechConfig:
-    """Which technology table (``simulator/tech/<table>.yaml``) prices MACs, SRAM, DRAM and vector ops."""
+    """Which technology table (``simulator/tech/<table>.yaml``) prices MACs, SRAM, DRAM and vector ops,
+    and the node/voltage it is scaled to (None: the table's own)."""
 
     table: str
+    node_nm: float | None = None
+    voltage_v: float | None = None
+    leakage_mw_per_mm2: float | None = None
 
 
 @dataclass(frozen=True)
@@ -124,11 +167,18 @@ class Hardware:
     default_workload: str | None = None
     description: str = ""
     source: str = field(default="<hardware>", compare=False)
+    ppu: PPUConfig = field(default_factory=PPUConfig)
+    nonlinear: NonlinearConfig = field(default_factory=NonlinearConfig)
 
     @property
     def dram_bytes_per_cycle(self) -> float:
         """DRAM bytes per array cycle = bandwidth_gbps * 1e9 / (freq_mhz * 1e6)."""
         return self.dram.bandwidth_gbps * 1e3 / self.freq_mhz
+
+    def peak_tops(self) -> dict[str, float]:
+        """Peak TOPS per PE mode: 2 * R * C * p * freq_mhz * 1e6 / 1e12."""
+        return {m.label: 2 * self.array.rows * self.array.cols * m.macs_per_cycle * self.freq_mhz / 1e6
+                for m in self.pe.precisions}
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -139,7 +189,11 @@ class Hardware:
 
 
 # ----------------------------------------------------------------------------- validate, then build
-_TOP = {"name", "description", "freq_mhz", "default_workload", "array", "pe", "buffers", "dram", "vector", "tech"}
+_TOP = {"name", "description", "freq_mhz", "default_workload", "array", "pe", "buffers", "dram", "vector", "tech",
+        "ppu", "nonlinear"}
+FLOAT_FORMATS = ("fp16", "bf16")
+SERIAL_OPERANDS = ("a", "w", "both")
+SCALE_BITS = (8, 16, 32)
 
 
 def _known(src: str, where: str, d: dict, allowed: set[str]) -> None:
@@ -148,8 +202,10 @@ def _known(src: str, where: str, d: dict, allowed: set[str]) -> None:
             raise ConfigError(src, f"{where}.{key}" if where else key, "unknown field", ", ".join(sorted(allowed)))
 
 
-def _section(src: str, d: dict, name: str) -> dict:
+def _section(src: str, d: dict, name: str, required: bool = True) -> dict:
     if name not in d:
+        if not required:
+            return {}
         raise ConfigError(src, name, "missing section")
     try:
         return require_mapping(src, name, d[name])
@@ -165,9 +221,93 @@ def _wrap(fn, *args):
         raise ConfigError(e.source, e.field, e.problem, e.allowed) from None
 
 
+def _pe(src: str, p: dict) -> PEConfig:
+    """Validate the ``pe`` section; derive each mode's MACs per cycle from the PE type when omitted:
+    fixed/float 1; scalable (w0/w) * (a0/a) against the widest mode (w0, a0), whose widths the narrower
+    ones must divide (Bit Fusion); bitserial 1/serial bits."""
+    _known(src, "pe", p, {"type", "acc_bits", "precisions", "float_format", "serial_operand"})
+    pe_type = _wrap(require_choice, src, "pe.type", p.get("type", "fixed"), PE_TYPES)
+    acc_bits = _wrap(require_int, src, "pe.acc_bits", p.get("acc_bits", 32))
+    if acc_bits > 64:
+        raise ConfigError(src, "pe.acc_bits", f"{acc_bits} bits is unsupported", "1 to 64")
+    fmt = _wrap(require_choice, src, "pe.float_format", p.get("float_format", "fp16"), FLOAT_FORMATS)
+    serial = _wrap(require_choice, src, "pe.serial_operand", p.get("serial_operand", "a"), SERIAL_OPERANDS)
+    raw = p.get("precisions")
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(src, "pe.precisions", "missing or empty", "a list of {dtype, w_bits, a_bits, macs_per_cycle}")
+    parsed = []
+    for i, m in enumerate(raw):
+        where = f"pe.precisions[{i}]"
+        if not isinstance(m, dict):
+            raise ConfigError(src, where, "expected a mapping")
+        _known(src, where, m, {"dtype", "w_bits", "a_bits", "macs_per_cycle"})
+        dtype = _wrap(require_choice, src, f"{where}.dtype", m.get("dtype", "fp" if pe_type == "float" else "int"),
+                      DTYPES)
+        if (dtype == "fp") != (pe_type == "float"):
+            raise ConfigError(src, f"{where}.dtype", f"{dtype} mode on a {pe_type} PE",
+                              "fp for pe.type float, int otherwise")
+        wb = _wrap(require_int, src, f"{where}.w_bits", m.get("w_bits"))
+        ab = _wrap(require_int, src, f"{where}.a_bits", m.get("a_bits"))
+        if dtype == "fp" and (wb not in FP_EXACT_INT_BITS or ab not in FP_EXACT_INT_BITS):
+            raise ConfigError(src, f"{where}.w_bits", f"fp{wb}/fp{ab} is unsupported", "16, 32")
+        if dtype == "int" and max(wb, ab) > 32:
+            raise ConfigError(src, f"{where}.w_bits", f"{max(wb, ab)} bits is unsupported", "1 to 32")
+        mpc = m.get("macs_per_cycle")
+        if mpc is not None:
+            mpc = _wrap(require_number, src, f"{where}.macs_per_cycle", mpc)
+        parsed.append((dtype, wb, ab, mpc, where))
+    w0 = max(x[1] for x in parsed)
+    a0 = max(x[2] for x in parsed)
+    modes = []
+    for dtype, wb, ab, mpc, where in parsed:
+        if pe_type == "scalable":
+            for bits, base, f in ((wb, w0, "w_bits"), (ab, a0, "a_bits")):
+                if base % bits:
+                    raise ConfigError(src, f"{where}.{f}", f"{bits} bits is unsupported on a scalable PE of {base}",
+                                      ", ".join(str(b) for b in range(1, base + 1) if base % b == 0))
+            derived = (w0 // wb) * (a0 // ab)
+        elif pe_type == "bitserial":
+            derived = bitserial_macs_per_cycle(serial, wb, ab)
+            if mpc is not None and mpc > 1:
+                raise ConfigError(src, f"{where}.macs_per_cycle", f"{mpc} > 1 on a bit-serial PE", "numbers <= 1")
+        else:
+            derived = 1.0
+        modes.append(PrecisionMode(dtype, wb, ab, float(derived if mpc is None else mpc)))
+    return PEConfig(pe_type, acc_bits, tuple(modes), fmt, serial)
+
+
+def _ppu(src: str, d: dict, default_lanes: int) -> PPUConfig:
+    from simulator.quant import PPU_ARITHMETIC
+
+    q = _section(src, d, "ppu", required=False)
+    _known(src, "ppu", q, {"lanes", "scale_bits", "arithmetic"})
+    lanes = _wrap(require_int, src, "ppu.lanes", q.get("lanes", default_lanes))
+    scale_bits = _wrap(require_int, src, "ppu.scale_bits", q.get("scale_bits", 16))
+    if scale_bits not in SCALE_BITS:
+        raise ConfigError(src, "ppu.scale_bits", f"{scale_bits} bits is unsupported", ", ".join(map(str, SCALE_BITS)))
+    arith = _wrap(require_choice, src, "ppu.arithmetic", q.get("arithmetic", "fixed"), PPU_ARITHMETIC)
+    return PPUConfig(lanes, scale_bits, arith)
+
+
+def _nonlinear(src: str, d: dict) -> NonlinearConfig:
+    from simulator.vector import IMPLEMENTATIONS, NONLINEAR_OPS, POST_SOFTMAX_QUANTIZERS
+
+    n = _section(src, d, "nonlinear", required=False)
+    _known(src, "nonlinear", n, {*NONLINEAR_OPS, "post_softmax", "post_softmax_bits"})
+    impls = {op: _wrap(require_choice, src, f"nonlinear.{op}", n.get(op, "float"), IMPLEMENTATIONS)
+             for op in NONLINEAR_OPS}
+    q = _wrap(require_choice, src, "nonlinear.post_softmax", n.get("post_softmax", "uniform"), POST_SOFTMAX_QUANTIZERS)
+    bits = n.get("post_softmax_bits")
+    if bits is not None:
+        bits = _wrap(require_int, src, "nonlinear.post_softmax_bits", bits)
+        if bits > 16:
+            raise ConfigError(src, "nonlinear.post_softmax_bits", f"{bits} bits is unsupported", "1 to 16")
+    return NonlinearConfig(post_softmax=q, post_softmax_bits=bits, **impls)
+
+
 def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     """Validate every field of a hardware mapping, then build ``Hardware``."""
-    from simulator.energy import tech_names
+    from simulator.energy import DRAM_TYPES, tech_names
 
     if not isinstance(d, dict):
         raise ConfigError(src, "top level", f"expected a mapping, got {type(d).__name__}")
@@ -180,37 +320,12 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     array = ArrayConfig(_wrap(require_int, src, "array.rows", a.get("rows")),
                         _wrap(require_int, src, "array.cols", a.get("cols")),
                         _wrap(require_choice, src, "array.dataflow", a.get("dataflow"), DATAFLOWS))
-
-    p = _section(src, d, "pe")
-    _known(src, "pe", p, {"type", "acc_bits", "precisions"})
-    pe_type = _wrap(require_choice, src, "pe.type", p.get("type", "fixed"), PE_TYPES)
-    acc_bits = _wrap(require_int, src, "pe.acc_bits", p.get("acc_bits", 32))
-    raw = p.get("precisions")
-    if not isinstance(raw, list) or not raw:
-        raise ConfigError(src, "pe.precisions", "missing or empty", "a list of {dtype, w_bits, a_bits, macs_per_cycle}")
-    modes = []
-    for i, m in enumerate(raw):
-        where = f"pe.precisions[{i}]"
-        if not isinstance(m, dict):
-            raise ConfigError(src, where, "expected a mapping")
-        _known(src, where, m, {"dtype", "w_bits", "a_bits", "macs_per_cycle"})
-        dtype = _wrap(require_choice, src, f"{where}.dtype", m.get("dtype", "int"), DTYPES)
-        wb = _wrap(require_int, src, f"{where}.w_bits", m.get("w_bits"))
-        ab = _wrap(require_int, src, f"{where}.a_bits", m.get("a_bits"))
-        if dtype == "fp" and (wb not in FP_EXACT_INT_BITS or ab not in FP_EXACT_INT_BITS):
-            raise ConfigError(src, f"{where}.w_bits", f"fp{wb}/fp{ab} is unsupported", "16, 32")
-        if dtype == "int" and max(wb, ab) > 32:
-            raise ConfigError(src, f"{where}.w_bits", f"{max(wb, ab)} bits is unsupported", "1 to 32")
-        mpc = _wrap(require_number, src, f"{where}.macs_per_cycle", m.get("macs_per_cycle", 1))
-        modes.append(PrecisionMode(dtype, wb, ab, mpc))
-    pe = PEConfig(pe_type, acc_bits, tuple(modes))
+    pe = _pe(src, _section(src, d, "pe"))
 
     b = _section(src, d, "buffers")
     _known(src, "buffers", b, {"ifmap_kib", "weight_kib", "ofmap_kib"})
     buffers = BufferConfig(*(_wrap(require_number, src, f"buffers.{k}", b.get(k))
                              for k in ("ifmap_kib", "weight_kib", "ofmap_kib")))
-
-    from simulator.energy import DRAM_TYPES
 
     r = _section(src, d, "dram")
     _known(src, "dram", r, {"bandwidth_gbps", "latency_cycles", "type", "energy_pj_per_bit"})
@@ -235,13 +350,16 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     t = d.get("tech", {"table": "horowitz45"})
     if not isinstance(t, dict):
         raise ConfigError(src, "tech", "expected a mapping")
-    _known(src, "tech", t, {"table"})
-    tech = TechConfig(_wrap(require_choice, src, "tech.table", t.get("table", "horowitz45"), tech_names()))
+    _known(src, "tech", t, {"table", "node_nm", "voltage_v", "leakage_mw_per_mm2"})
+    opt = {k: None if t.get(k) is None else _wrap(require_number, src, f"tech.{k}", t[k], 0.0, k != "leakage_mw_per_mm2")
+           for k in ("node_nm", "voltage_v", "leakage_mw_per_mm2")}
+    tech = TechConfig(_wrap(require_choice, src, "tech.table", t.get("table", "horowitz45"), tech_names()), **opt)
 
     dw = d.get("default_workload")
     if dw is not None and not isinstance(dw, str):
         raise ConfigError(src, "default_workload", "expected a zoo name or a workload path")
-    return Hardware(str(name), freq, array, pe, buffers, dram, vector, tech, dw, str(d.get("description", "")), src)
+    return Hardware(str(name), freq, array, pe, buffers, dram, vector, tech, dw, str(d.get("description", "")), src,
+                    _ppu(src, d, array.cols), _nonlinear(src, d))
 
 
 def load_hardware(path: str | Path) -> Hardware:

@@ -1,0 +1,78 @@
+"""Silicon area (mm^2) of a hardware config from the technology table: PE array, SRAM, vector unit, PPU.
+
+PE (um^2), with (w, a) the widest integer mode, acc the accumulator bits, regs = w + a + acc flip-flops:
+  fixed      A_mult(w, a) + A_add(acc) + regs * A_ff
+  scalable   A_mult(w, a) + (p_max - 1) * A_add(w + a) + A_add(acc) + regs * A_ff
+             (Bit Fusion: p_max narrow products from BitBricks summed by a shift-add tree)
+  bitserial  A_mult(b, 1) + A_add(acc) + regs * A_ff      (b = width of the parallel operand)
+  float      A_fpmult(16 or bf16) + A_fpadd(32 if acc > 16 else 16) + regs * A_ff
+  A_mult(w, a) = int_mult_8x8_um2 * w * a / 64,  A_add(bits) = int_add_32_um2 * bits / 32
+pe_array_mm2 = R * C * A_PE / 1e6
+sram_mm2     = (ifmap_kib + weight_kib + ofmap_kib) * sram_mm2_per_kib
+vector_mm2   = lanes * (sum over the implementations the config selects of their lane datapath) / 1e6:
+  float: A_fpmult(32) + A_fpadd(32); integer: A_mult(16, 16) + 2 * A_add(32) (adder + barrel shifter);
+  lut: integer lane + 256 x 16-bit table in flip-flops. The elementwise ops use the integer lane, which
+  every config has.
+ppu_mm2      = ppu lanes * (fixed: A_mult(32, 16) + 2 * A_add(32); float: A_fpmult(32) + A_fpadd(32)) / 1e6
+area_mm2     = pe_array_mm2 + sram_mm2 + vector_mm2 + ppu_mm2 (wiring and control are not modelled).
+"""
+
+from __future__ import annotations
+
+from simulator.energy import TechTable
+from simulator.vector import NONLINEAR_OPS
+
+LUT_ENTRIES, LUT_BITS = 256, 16
+
+
+def pe_um2(tech: TechTable, hw) -> float:
+    """Area of one PE in um^2 (module docstring)."""
+    pe = hw.pe
+    modes = pe.precisions
+    w = max(m.w_bits for m in modes)
+    a = max(m.a_bits for m in modes)
+    regs = (w + a + pe.acc_bits) * tech.reg_um2_per_bit
+    if pe.type == "float":
+        bits = max(max(m.w_bits, m.a_bits) for m in modes)
+        return tech.fp_mult_area(bits, pe.float_format) + tech.fp_add_area(32 if pe.acc_bits > 16 else 16) + regs
+    if pe.type == "bitserial":
+        parallel = max(m.w_bits * m.a_bits * m.macs_per_cycle for m in modes)
+        return tech.mult_um2(parallel, 1) + tech.add_um2(pe.acc_bits) + regs
+    core = tech.mult_um2(w, a) + tech.add_um2(pe.acc_bits) + regs
+    if pe.type == "scalable":
+        p_max = max(m.macs_per_cycle for m in modes)
+        core += (p_max - 1) * tech.add_um2(w + a)
+    return core
+
+
+def _int_lane(tech: TechTable) -> float:
+    return tech.mult_um2(16, 16) + 2 * tech.add_um2(32)
+
+
+def vector_lane_um2(tech: TechTable, hw) -> float:
+    """One vector lane: the integer lane plus a float datapath and/or a LUT if any non-linear op uses them."""
+    impls = {getattr(hw.nonlinear, op) for op in NONLINEAR_OPS}
+    area = _int_lane(tech)
+    if "float" in impls:
+        area += tech.fp_mult_area(32) + tech.fp_add_area(32)
+    if "lut" in impls:
+        area += LUT_ENTRIES * LUT_BITS * tech.reg_um2_per_bit
+    return area
+
+
+def ppu_lane_um2(tech: TechTable, hw) -> float:
+    if hw.ppu.arithmetic == "float":
+        return tech.fp_mult_area(32) + tech.fp_add_area(32)
+    return tech.mult_um2(32, 16) + 2 * tech.add_um2(32)
+
+
+def area_breakdown(tech: TechTable, hw) -> dict:
+    """{pe_um2, area_pe_mm2, area_sram_mm2, area_vector_mm2, area_ppu_mm2, area_mm2}."""
+    pe = pe_um2(tech, hw)
+    parts = {
+        "area_pe_mm2": hw.array.rows * hw.array.cols * pe / 1e6,
+        "area_sram_mm2": (hw.buffers.ifmap_kib + hw.buffers.weight_kib + hw.buffers.ofmap_kib) * tech.sram_mm2_per_kib,
+        "area_vector_mm2": hw.vector.lanes * vector_lane_um2(tech, hw) / 1e6,
+        "area_ppu_mm2": hw.ppu.lanes * ppu_lane_um2(tech, hw) / 1e6,
+    }
+    return {"pe_um2": pe, **parts, "area_mm2": sum(parts.values())}

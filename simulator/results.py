@@ -4,6 +4,7 @@ Totals: total_cycles = sum of layer total_cycles; latency_us = total_cycles / fr
 throughput_fps = batch / latency_s; energy_uj = sum energy_pj / 1e6; energy_per_image_uj =
 energy_uj / batch; power_w = energy / latency; effective_tops = 2 * macs / latency_s / 1e12;
 tops_per_w = effective_tops / power_w; images_per_s_per_w = batch / energy_J (= images/s per W);
+tops_per_w_on_chip = 2 * macs / (energy without DRAM) [ops/pJ = TOPS/W] (how chips are usually quoted);
 utilization = macs / sum over GEMM layers of (total_cycles * R * C * p).
 peak_tops_by_precision = 2 * R * C * p * freq (per PE mode); effective_tops_by_precision = 2 * macs / time
 of the GEMM layers run in that mode; area_mm2 and its breakdown from simulator/area.py; leakage_w =
@@ -116,6 +117,7 @@ def compute_totals_weighted(weighted: list[tuple[dict, int]], batch: int, hw) ->
         "leakage_w": hw_costs(hw).leakage_mw / 1e3,
         "effective_tops": tops,
         "tops_per_w": tops / power_w if power_w else 0.0,
+        "tops_per_w_on_chip": 2 * macs / (energy_pj - float(col("energy_dram_pj"))) if energy_pj else 0.0,
         "images_per_s_per_w": batch / energy_j if energy_j else 0.0,
         "peak_tops": max(peak.values()),
         "peak_tops_by_precision": peak,

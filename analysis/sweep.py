@@ -110,7 +110,7 @@ class SweepSpec:
     samples: int = 0
     seed: int = 0
     chunk_size: int = 0
-    metrics: tuple[str, ...] = ()  # simulate_totals keys, found by simulating the base design once
+    metrics: tuple[str, ...] = ()  # numeric simulate_totals keys, found by simulating the base design once
 
     @property
     def free_axes(self) -> tuple[Axis, ...]:
@@ -181,6 +181,11 @@ def _scaled(v, scale):
         return v
     out = v * scale
     return int(out) if isinstance(v, int) and float(out).is_integer() else out
+
+
+def scalar_metrics(totals: dict) -> tuple[str, ...]:
+    """The totals that become result columns: every number (nested per-precision mappings are left out)."""
+    return tuple(k for k, v in totals.items() if isinstance(v, (int, float)))
 
 
 def bound_mix_names(metrics) -> list[str]:
@@ -290,16 +295,17 @@ def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = Non
             loaded.append(w.load())
         except InputError as e:
             raise InputError(source, f"workloads[{i}] ({w.label})", e.problem, e.allowed) from None
-    metrics = None
+    totals = None
     for w in loaded:
         try:
-            metrics = tuple(simulate_totals(w, base_hw))
+            totals = simulate_totals(w, base_hw)
             break
         except InputError:
             continue
-    if metrics is None:  # the base cannot run any workload: learn the names from a permissive PE
-        metrics = tuple(simulate_totals(loaded[0], hardware_from_dict(
-            set_path(base, "pe.precisions", [{"dtype": "fp", "w_bits": 32, "a_bits": 32}]), base_src)))
+    if totals is None:  # the base cannot run any workload: learn the names from a permissive PE
+        totals = simulate_totals(loaded[0], hardware_from_dict(
+            set_path(base, "pe.precisions", [{"dtype": "fp", "w_bits": 32, "a_bits": 32}]), base_src))
+    metrics = scalar_metrics(totals)
 
     spec = SweepSpec(str(d.get("name", Path(source).stem)), source, base, axes, workloads, (), (), sampling,
                      samples, seed, chunk, metrics)

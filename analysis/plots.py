@@ -293,6 +293,7 @@ def measured_plot(result, path) -> Path:
                     xytext=(3, 6), textcoords="offset points", fontsize=7)
     seen = set()
     pts = []
+    ops_seen: dict[str, str] = {}
     for r in rows:
         if not r["intensity"]:
             continue
@@ -304,8 +305,8 @@ def measured_plot(result, path) -> Path:
         ax.plot([r["intensity"]] * 2, [meas, bound], color=c, lw=0.5, alpha=0.5, zorder=2)
         ax.scatter([r["intensity"]], [bound], s=22, facecolor="none", edgecolor=c, linewidth=0.8, zorder=3)
         ax.scatter([r["intensity"]], [meas], s=26, color=c, edgecolor="black", linewidth=0.4, zorder=4,
-                   marker="X" if r["faster_than_bound"] else "o",
-                   label=r["op"] if r["op"] not in {s[1] for s in seen} else None)
+                   marker="X" if r["faster_than_bound"] else "o")
+        ops_seen.setdefault(r["op"], c)
         if first:
             seen.add((label, r["op"]))
             pts.append((label, r["op"], r["intensity"], meas, ""))
@@ -314,6 +315,11 @@ def measured_plot(result, path) -> Path:
     ax.set_xlim(x0, x1)
     ax.set_ylim(min(ys) / 3, max(ys) * 2.5)
     ax.set_title(f"{result.model} on this host (1 thread): measured (filled) vs bound (hollow)", fontsize=9.5)
-    ax.legend(fontsize=7, loc="lower right", framealpha=0.9, title="op (X: faster than its bound)",
-              title_fontsize=7)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], ls="none", marker="o", ms=5, color=c, mec="black", mew=0.4, label=op)
+               for op, c in ops_seen.items()]
+    handles.append(Line2D([], [], ls="none", marker="X", ms=6, color="#777777", mec="black", mew=0.4,
+                          label="faster than its bound"))
+    ax.legend(handles=handles, fontsize=7, loc="lower right", framealpha=0.9, title="op", title_fontsize=7)
     return _save(fig, path)

@@ -1,4 +1,4 @@
-"""Numba kernels: the per-fold loop of one GEMM layer (plain arrays and scalars in, array out).
+"""Numba kernel: the per-fold loop of one GEMM layer (plain arrays and scalars in, array out).
 
 The loop visits folds in the controller's order (outer index o over ``p_sizes``, inner index i
 over ``q_sizes``). Operands of a fold:
@@ -8,11 +8,26 @@ over ``q_sizes``). Operands of a fold:
 kind 0 = input read from DRAM, 1 = partial sums accumulated across the row (reduction) folds,
 2 = output written to DRAM. Which operand is which per dataflow is set in ``simulator/memory.py``.
 
-Timing (double buffering): fold f's reads are prefetched during fold f-1, together with fold f-1's
-write-back: stall_f = max(0, latency + (reads_f + writes_{f-1}) / bytes_per_cycle - lines).
-Fold 0's reads are the initial fill (``prefetch_cycles``, not a stall); the last write-back is
-the drain (``drain_cycles``). With ``repeat`` > 1 independent copies, copy 2 is simulated
-(its first fold overlaps copy 1's last) and counted repeat - 1 times.
+Fetches: an input P tile is read when o starts (i == 0), and again every fold when
+``p_refetch[o]`` (it does not stay on chip across the inner loop); a Q tile on the first outer
+pass only when ``q_resident``, else every fold; a Z input every fold. Partial sums stay on chip
+(P: not ``p_refetch[o]``; Q: ``q_resident``) or spill: written at ``acc_bits`` after every
+reduction fold but the last and read back before every one but the first. Outputs and completed
+partial sums are written at their output width.
+
+Timing (double buffering with one fold of lookahead, one DRAM channel of B bytes/cycle and
+latency L): requests are served first come first served in the order R_0, R_1, W_0, R_2, W_1, ...
+R_f (fold f's reads) is issued when fold f-1 starts (R_0 at 0), W_f (fold f's writes) when fold
+f ends. A request starts at max(issue, channel free), holds the channel bytes/B cycles, and its
+data arrive L cycles after the transfer (transfers pipeline; empty requests take no time).
+Fold f starts at S_f = max(S_{f-1} + lines, arrival of R_f), S_0 = arrival of R_0.
+prefetch_cycles = S_0 (initial fill, not a stall); stall_f = S_f - S_{f-1} - lines;
+drain_cycles = end of the last write - (S_last + lines), at least 0. Stall of fold f is
+attributed to R_f's operands and W_{f-2} (the write served just before it) by bytes.
+With ``repeat`` > 1 independent copies (the fold sequence continues across them), copies are
+simulated until one ends in the same state as the one before (same stall, same channel backlog
+and spacing relative to its last fold start); the timing being shift-invariant, every later copy
+repeats it exactly and is counted without being walked. Bytes scale exactly by ``repeat``.
 """
 
 from __future__ import annotations
@@ -21,92 +36,137 @@ import numpy as np
 from numba import njit
 
 # indices of the output vector
-STALL, PREFETCH, DRAIN, READ_P, READ_Q, READ_Z, WRITE, STALL_P, STALL_Q, STALL_Z, STALL_W, FOLDS = range(12)
-N_OUT = 12
+(STALL, PREFETCH, DRAIN, READ_P, READ_Q, READ_Z, WRITE, STALL_P, STALL_Q, STALL_Z, STALL_W, FOLDS,
+ PSUM_READ, PSUM_WRITE) = range(14)
+N_OUT = 14
 
 
 @njit(cache=True)
-def fold_loop(p_sizes, q_sizes, t, p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc_bits,
-              p_stream, q_resident, psum_resident, reduction_outer, lines, bytes_per_cycle,
-              latency, repeat):
-    """Walk the folds of one GEMM; return the vector indexed by the module constants (bits, cycles).
-
-    p_stream: the P tile does not fit its half buffer, so it is fetched again every fold.
-    q_resident: the whole Q operand fits its buffer, so it is fetched on the first outer pass only.
-    psum_resident: partial sums stay on chip (no spill) across the reduction folds.
-    reduction_outer: the reduction (row-fold) index is the outer loop (else the inner one).
-    """
-    out = np.zeros(N_OUT)
+def fold_traffic(p_sizes, q_sizes, p_refetch, t, p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc_bits,
+                 q_resident, reduction_outer):
+    """Per-fold bits of one copy, in loop order: columns (read P, read Q, read Z, write, psum read, psum write)."""
     n_o = p_sizes.shape[0]
     n_i = q_sizes.shape[0]
-    copies = 2 if repeat > 1 else 1
-    prev_write = 0.0
-    first = True
-    for c in range(copies):
-        weight = 1.0 if c == 0 else float(repeat - 1)
-        for o in range(n_o):
-            for i in range(n_i):
-                rp = 0.0
-                rq = 0.0
-                rz = 0.0
-                w = 0.0
-                # reduction fold index and whether it is the first/last of the reduction
+    tr = np.zeros((n_o * n_i, 6))
+    r_last = (n_o - 1) if reduction_outer else (n_i - 1)
+    for o in range(n_o):
+        ptile = p_sizes[o] * t
+        for i in range(n_i):
+            f = o * n_i + i
+            qtile = q_sizes[i] * t
+            if p_kind == 0 and (i == 0 or p_refetch[o]):
+                tr[f, 0] = ptile * p_bits
+            if q_kind == 0 and (o == 0 or not q_resident):
+                tr[f, 1] = qtile * q_bits
+            ztile = p_sizes[o] * q_sizes[i]
+            if z_kind == 0:
+                tr[f, 2] = ztile * z_bits
+            elif z_kind == 2:
+                tr[f, 3] += ztile * z_bits
+            if p_kind == 1 or q_kind == 1:
+                stile = ptile if p_kind == 1 else qtile
+                obits = p_bits if p_kind == 1 else q_bits
+                resident = (not p_refetch[o]) if p_kind == 1 else q_resident
                 r_idx = o if reduction_outer else i
-                r_last = (n_o - 1) if reduction_outer else (n_i - 1)
-                # P: indexed by the outer loop
-                ptile = p_sizes[o] * t
-                if p_kind == 0:
-                    if i == 0 or p_stream:
-                        rp = ptile * p_bits
-                # Q: indexed by the inner loop
-                qtile = q_sizes[i] * t
-                if q_kind == 0:
-                    if o == 0 or not q_resident:
-                        rq = qtile * q_bits
-                # Z: indexed by both
-                ztile = p_sizes[o] * q_sizes[i]
-                if z_kind == 0:
-                    rz = ztile * z_bits
-                elif z_kind == 2:
-                    w += ztile * z_bits
-                # partial sums (P or Q has kind 1; its bits slot holds the output width):
-                # resident -> one write at output width when the reduction completes;
-                # spilled -> read back (acc width) after the first reduction fold, written at
-                # acc width before the last and at output width after it
-                if p_kind == 1 or q_kind == 1:
-                    stile = ptile if p_kind == 1 else qtile
-                    obits = p_bits if p_kind == 1 else q_bits
-                    if r_idx == r_last:
-                        w += stile * obits
-                    elif not psum_resident:
-                        w += stile * acc_bits
-                    if r_idx > 0 and not psum_resident:
-                        if p_kind == 1:
-                            rp += stile * acc_bits
-                        else:
-                            rq += stile * acc_bits
-                reads = rp + rq + rz
-                out[READ_P] += weight * rp
-                out[READ_Q] += weight * rq
-                out[READ_Z] += weight * rz
-                out[WRITE] += weight * w
-                out[FOLDS] += weight
-                if first:
-                    out[PREFETCH] = latency + reads / 8.0 / bytes_per_cycle
-                    first = False
-                else:
-                    busy = (reads + prev_write) / 8.0 / bytes_per_cycle
-                    if reads > 0:
-                        busy += latency
-                    stall = busy - lines
-                    if stall > 0:
-                        out[STALL] += weight * stall
-                        tot = reads + prev_write
-                        out[STALL_P] += weight * stall * rp / tot
-                        out[STALL_Q] += weight * stall * rq / tot
-                        out[STALL_Z] += weight * stall * rz / tot
-                        out[STALL_W] += weight * stall * prev_write / tot
-                prev_write = w
-    out[DRAIN] = prev_write / 8.0 / bytes_per_cycle
-    return out
+                if r_idx == r_last:
+                    tr[f, 3] += stile * obits
+                elif not resident:
+                    tr[f, 3] += stile * acc_bits
+                    tr[f, 5] += stile * acc_bits
+                if r_idx > 0 and not resident:
+                    tr[f, 4] += stile * acc_bits
+                    if p_kind == 1:
+                        tr[f, 0] += stile * acc_bits
+                    else:
+                        tr[f, 1] += stile * acc_bits
+    return tr
 
+
+@njit(cache=True)
+def _issue(ch, release, nbytes, bytes_per_cycle):
+    """Serve ``nbytes`` issued at ``release`` on a channel free at ``ch``: (new ch, transfer end)."""
+    if nbytes <= 0.0:
+        return ch, release
+    start = release if release > ch else ch
+    end = start + nbytes / bytes_per_cycle
+    return end, end
+
+
+@njit(cache=True)
+def fold_loop(p_sizes, q_sizes, p_refetch, t, p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc_bits,
+              q_resident, reduction_outer, lines, bytes_per_cycle, latency, repeat):
+    """Walk the folds of one GEMM; return the vector indexed by the module constants (bits, cycles)."""
+    out = np.zeros(N_OUT)
+    tr = fold_traffic(p_sizes, q_sizes, p_refetch, t, p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc_bits,
+                      q_resident, reduction_outer)
+    nf = tr.shape[0]
+    for f in range(nf):
+        out[READ_P] += tr[f, 0]
+        out[READ_Q] += tr[f, 1]
+        out[READ_Z] += tr[f, 2]
+        out[WRITE] += tr[f, 3]
+        out[PSUM_READ] += tr[f, 4]
+        out[PSUM_WRITE] += tr[f, 5]
+    for j in (READ_P, READ_Q, READ_Z, WRITE, PSUM_READ, PSUM_WRITE):
+        out[j] *= repeat
+    out[FOLDS] = nf * repeat
+    ch = 0.0
+    s_prev2 = 0.0
+    s_prev = 0.0
+    s_cur = 0.0
+    acc = np.zeros(5)     # this copy's stall and its attribution (P, Q, Z, W)
+    last = np.zeros(5)    # the previous copy's
+    state = np.zeros(2)   # (channel free - last start, last start - the one before) after a copy
+    g = 0
+    c = 0
+    while c < repeat:
+        acc[:] = 0.0
+        for f in range(nf):
+            wbytes = 0.0
+            if g >= 2:
+                wbytes = tr[(g - 2) % nf, 3] / 8.0
+                ch, _ = _issue(ch, s_prev2 + lines, wbytes, bytes_per_cycle)
+            rbytes = (tr[f, 0] + tr[f, 1] + tr[f, 2]) / 8.0
+            release = s_prev if g > 0 else 0.0
+            ch, done = _issue(ch, release, rbytes, bytes_per_cycle)
+            arrive = done + latency if rbytes > 0.0 else release
+            if g == 0:
+                s_cur = arrive
+                out[PREFETCH] = arrive
+            else:
+                s_cur = s_prev + lines
+                if arrive > s_cur:
+                    stall = arrive - s_cur
+                    s_cur = arrive
+                    tot = rbytes + wbytes
+                    acc[0] += stall
+                    acc[1] += stall * tr[f, 0] / 8.0 / tot
+                    acc[2] += stall * tr[f, 1] / 8.0 / tot
+                    acc[3] += stall * tr[f, 2] / 8.0 / tot
+                    acc[4] += stall * wbytes / tot
+            s_prev2 = s_prev
+            s_prev = s_cur
+            g += 1
+        c += 1
+        # steady state: same stalls and same channel/fold state as after the previous copy ->
+        # every further copy repeats this one exactly (the timing is shift-invariant)
+        steady = (c >= 2 and acc[0] == last[0] and ch - s_prev == state[0] and s_prev - s_prev2 == state[1])
+        n_same = (repeat - c + 1) if steady else 1
+        out[STALL] += n_same * acc[0]
+        out[STALL_P] += n_same * acc[1]
+        out[STALL_Q] += n_same * acc[2]
+        out[STALL_Z] += n_same * acc[3]
+        out[STALL_W] += n_same * acc[4]
+        if steady:
+            break
+        last[:] = acc
+        state[0] = ch - s_prev
+        state[1] = s_prev - s_prev2
+    g_total = g
+    # the last two folds' writes
+    if g_total >= 2:
+        ch, _ = _issue(ch, s_prev2 + lines, tr[(g_total - 2) % nf, 3] / 8.0, bytes_per_cycle)
+    ch, _ = _issue(ch, s_prev + lines, tr[(g_total - 1) % nf, 3] / 8.0, bytes_per_cycle)
+    end = s_prev + lines
+    out[DRAIN] = ch - end if ch > end else 0.0
+    return out

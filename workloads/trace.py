@@ -163,7 +163,9 @@ def _make_tracer_class():
         def __init__(self, model, on_output=None):
             super().__init__()
             self.names = {id(m): p for p, m in model.named_modules()}
-            self.leaf = {id(m): not any(True for _ in m.children()) for m in model.modules()}
+            # leaf: runs its op itself (no children, or a quantized module whose children only hold parameters)
+            self.leaf = {id(m): not any(True for _ in m.children()) or module_bits(m) is not None
+                         for m in model.modules()}
             self.modules = {id(m): m for m in model.modules()}
             self.stack: list[int] = []
             self.events: list[Event] = []
@@ -206,15 +208,15 @@ def _make_tracer_class():
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
             out = func(*args, **kwargs)
-            if fakequant.hidden():
-                return out
             name = _aten_name(func)
             flat_in = [a for a in tree_flatten((args, kwargs))[0]]
             tins = [a for a in flat_in if isinstance(a, torch.Tensor)]
             srcs = tuple(self._srcof(t) for t in tins)
             outs = [o for o in tree_flatten(out)[0] if isinstance(o, torch.Tensor)]
-            if name in LAYOUT_ATEN or not outs:
-                self.layout[name] = self.layout.get(name, 0) + 1
+            hidden = fakequant.hidden()  # fake-quant arithmetic: not a layer, but keeps provenance
+            if hidden or name in LAYOUT_ATEN or not outs:
+                if not hidden:
+                    self.layout[name] = self.layout.get(name, 0) + 1
                 act = [s for s in srcs if s[0] != "param"]
                 s = act[0] if act else (srcs[0] if srcs else ("in",))
                 for o in outs:
@@ -482,6 +484,7 @@ def create_model(name: str, img_size: int | None = None, device: str = "meta"):
         close = timm.list_models(f"*{name}*")[:10]
         raise WorkloadError("--model", "model", f"unknown timm model {name!r}",
                             ", ".join(close) if close else "see `python -m workloads list` or timm.list_models()")
+    torch.set_num_threads(1)
     timm.layers.set_fused_attn(False)
     kw = {"pretrained": False}
     if img_size is not None:

@@ -293,3 +293,9 @@ def test_cli_bad_axis_is_one_line_exit_2(tmp_path):
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "axes.array.rowz" in r.stderr
     assert not (tmp_path / "r.parquet").exists()
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "sweeps").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_specs_load(path):
+    spec = load_spec(path)
+    assert spec.n_points > 0 and spec.objectives and set(spec.objectives) <= set(spec.metric_names())

@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Subcommands defined in their own modules (each has ``add_parser(subparsers)`` setting ``func``).
-_COMMAND_MODULES: list[str] = ["workloads.cmd_trace"]
+_COMMAND_MODULES: list[str] = ["workloads.cmd_trace", "workloads.cmd_export"]
 
 
 def main(argv: list[str] | None = None) -> int:

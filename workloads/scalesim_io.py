@@ -1,0 +1,114 @@
+"""SCALE-Sim topology CSV files in and out.
+
+SCALE-Sim (3.0) topologies have one header line, then one layer per line, each ending with a
+comma (its parser drops the last field, so a row without the trailing comma loses a value there;
+vitsim accepts both). Two kinds of rows, told apart by their number of fields:
+
+- GEMM: ``Layer, M, N, K,`` -> ifmap M x K, filter K x N, ofmap M x N (op ``gemm``);
+- convolution: ``Layer, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels,
+  Num Filter, Strides,`` (no padding) -> a GEMM with M = output pixels
+  oh*ow, oh = floor((H - Fh) / S) + 1, N = filters, K = Fh*Fw*C (op ``conv``). A name containing
+  ``DP`` is depthwise, as in SCALE-Sim: C layers of one channel each (``repeat`` = C, K = Fh*Fw).
+
+An optional last field ``N:M`` is SCALE-Sim's sparsity ratio; vitsim models dense layers only, so
+anything but ``1:1`` is an error. A SCALE-Sim word is one byte: every layer is 8-bit (w8a8, 8-bit
+output). Writing: GEMM-like layers as ``name, M, N, K,`` rows; a layer with ``repeat`` r > 1
+becomes r rows (``name#0`` ...), SCALE-Sim having no repeat; vector ops are left out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workloads.errors import WorkloadError
+from workloads.model import Layer, Workload
+
+GEMM_FIELDS = ("Layer", "M", "N", "K")
+CONV_FIELDS = ("Layer", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels", "Num Filter",
+               "Strides")
+
+
+def _int(src: str, where: str, text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise WorkloadError(src, where, f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise WorkloadError(src, where, f"{v} is below 1", "integers >= 1")
+    return v
+
+
+def parse_topology(text: str, src: str = "<topology>") -> list[Layer]:
+    """Layers of a SCALE-Sim topology (module docstring); every problem is one ``WorkloadError`` line."""
+    lines = [(i + 1, ln.strip()) for i, ln in enumerate(text.splitlines())]
+    lines = [(i, ln) for i, ln in lines if ln and not ln.startswith("#")]
+    if not lines:
+        raise WorkloadError(src, "file", "empty topology", "a header line, then GEMM or convolution rows")
+    layers = []
+    for lineno, ln in lines[1:]:  # the first line is the header, as in SCALE-Sim
+        fields = [f.strip() for f in ln.split(",")]
+        if fields and fields[-1] == "":
+            fields.pop()  # the trailing comma
+        if fields and ":" in fields[-1]:
+            ratio = fields.pop()
+            if ratio.replace(" ", "") != "1:1":
+                raise WorkloadError(src, f"line {lineno} sparsity", f"{ratio!r} is not supported (dense layers only)",
+                                    "1:1")
+        if len(fields) == len(GEMM_FIELDS):
+            kind = GEMM_FIELDS
+        elif len(fields) == len(CONV_FIELDS):
+            kind = CONV_FIELDS
+        else:
+            raise WorkloadError(src, f"line {lineno}", f"{len(fields)} fields",
+                                "GEMM rows 'Layer, M, N, K,' or convolution rows '" + ", ".join(CONV_FIELDS) + ",'")
+        name = fields[0]
+        if not name:
+            raise WorkloadError(src, f"line {lineno} Layer", "empty layer name")
+        v = [_int(src, f"line {lineno} {kind[j]}", fields[j]) for j in range(1, len(kind))]
+        if kind is GEMM_FIELDS:
+            layers.append(Layer(name, "gemm", v[0], v[1], v[2]))
+            continue
+        h, w, fh, fw, c, nf, s = v
+        if fh > h or fw > w:
+            raise WorkloadError(src, f"line {lineno} Filter Height", f"filter {fh}x{fw} is larger than ifmap {h}x{w}")
+        oh, ow = (h - fh) // s + 1, (w - fw) // s + 1
+        depthwise = "DP" in name
+        layers.append(Layer(name, "conv", oh * ow, nf, fh * fw * (1 if depthwise else c), repeat=c if depthwise else 1))
+    if not layers:
+        raise WorkloadError(src, "file", "no layers after the header line")
+    return layers
+
+
+def read_topology(path: str | Path) -> Workload:
+    """A SCALE-Sim topology CSV as a ``Workload`` (8-bit layers, batch 1, named after the file)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise WorkloadError(str(path), "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise WorkloadError(str(path), "", f"cannot read: {e.__class__.__name__}") from None
+    layers = parse_topology(text, str(path))
+    return Workload(model=path.stem, layers=tuple(layers), recipe="none", source=f"scalesim:{path.name}")
+
+
+def topology_text(workload: Workload) -> str:
+    """SCALE-Sim GEMM topology text of ``workload`` (module docstring)."""
+    rows = ["Layer, M, N, K,"]
+    for layer in workload.layers:
+        if not layer.is_gemm:
+            continue
+        names = [layer.name] if layer.repeat == 1 else [f"{layer.name}#{i}" for i in range(layer.repeat)]
+        rows += [f"{n}, {layer.m}, {layer.n}, {layer.k}," for n in names]
+    return "\n".join(rows) + "\n"
+
+
+def write_topology(workload: Workload, path: str | Path) -> Path:
+    """Write ``workload``'s GEMM-like layers as a SCALE-Sim topology CSV, atomically."""
+    from workloads.io import atomic_write_text
+
+    if any("," in layer.name for layer in workload.layers):
+        raise WorkloadError(str(path), "layers", "a layer name contains a comma", "names without commas")
+    if not any(layer.is_gemm for layer in workload.layers):
+        raise WorkloadError(workload.name, "layers", "no GEMM-like layers to export", "gemm, matmul, conv layers")
+    return atomic_write_text(path, topology_text(workload))

@@ -84,7 +84,7 @@ def compute_totals_weighted(weighted: list[tuple[dict, int]], batch: int, hw) ->
         acc[0] += r["macs"] * n
         acc[1] += r["total_cycles"] * n
     f_hz = hw.freq_mhz * 1e6
-    effective = {k: 2 * m / (c / f_hz) / 1e12 for k, (m, c) in by_prec.items()}
+    effective = {k: float(2 * m / (c / f_hz) / 1e12) for k, (m, c) in by_prec.items()}
     peak = hw.peak_tops()
     area = hw_costs(hw).area
     energy_j = energy_pj * 1e-12

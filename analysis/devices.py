@@ -3,8 +3,11 @@
 A GPU comes from ``hwconfigs/gpus/*.yaml`` (dense peaks in TOPS per precision, each with its source).
 A vitsim accelerator (any hardware YAML) becomes a device with, per PE precision mode,
     peak_ops_per_s = rows * cols * macs_per_cycle * 2 * freq_mhz * 1e6      (2 ops per MAC)
-a vector-unit ceiling per op,
-    peak_ops_per_s(op) = OPS_PER_ELEMENT[op] * lanes / cycles_per_element(op) * freq_mhz * 1e6
+a vector-unit ceiling per layer (a lane issues one primitive op per cycle; cycles_per_element is the
+simulator's count for the op, implementation, dtype and bits: ``simulator.vector.element_ops`` or the config's
+override),
+    peak_ops_per_s(layer) = OPS_PER_ELEMENT[op] * lanes / cycles_per_element(layer) * freq_mhz * 1e6
+(so ops / peak = elements * cycles_per_element / lanes cycles, the vector unit's stall-free time),
 levels ``dram`` (bandwidth_gbps * 1e9 bytes/s) and ``sram`` (capacity = the three buffers; bandwidth = the
 array's edge ports at full rate: operands in, freq * max over modes of macs_per_cycle * (rows * a_bits + cols *
 w_bits) / 8, plus results out, freq * cols * acc_bits / 8).
@@ -128,11 +131,15 @@ class Device:
         raise InputError(self.source or self.name, "peaks", f"no ceiling for {layer.precision}",
                          ", ".join(p.key for p in self.peaks))
 
-    def vector_peak(self, op: str) -> tuple[Peak, str]:
-        """(ceiling, note) for a vector op: the accelerator's vector unit, or a GPU's CUDA cores (FP32)."""
+    def vector_peak(self, layer: Layer) -> tuple[Peak, str]:
+        """(ceiling, note) for a vector layer: the accelerator's vector unit, or a GPU's CUDA cores (FP32)."""
         if self.kind == "accelerator":
-            return self.peak(f"vector:{op}"), ""
-        return self.peak(self.vector_key), f"{op} on the {self.vector_key} (non-tensor) ceiling"
+            hw = self.hardware
+            cpe = vector_cycles_per_element(hw, layer)
+            return Peak(f"vector:{layer.op}", OPS_PER_ELEMENT[layer.op] * hw.vector.lanes / cpe * hw.freq_mhz * 1e6,
+                        f"{hw.source}: {OPS_PER_ELEMENT[layer.op]} ops x {hw.vector.lanes} lanes / {cpe:g} "
+                        f"cycles per element"), ""
+        return self.peak(self.vector_key), f"{layer.op} on the {self.vector_key} (non-tensor) ceiling"
 
     def to_dict(self) -> dict:
         return {
@@ -144,6 +151,21 @@ class Device:
                                 "capacity_bytes": m.capacity_bytes} for m in self.memory},
             "notes": list(self.notes),
         }
+
+
+def vector_cycles_per_element(hw, layer: Layer) -> float:
+    """Cycles per element per lane of a vector layer on ``hw``: the config's override, else the simulator's
+    primitive-op count for the op's implementation (``nonlinear`` section; FP tensors use the float core),
+    as in ``simulator.engine``."""
+    from simulator.vector import NONLINEAR_OPS, element_ops
+
+    override = hw.vector.override(layer.op)
+    if override is not None:
+        return float(override)
+    impl = "float" if layer.dtype == "fp" else (getattr(hw.nonlinear, layer.op) if layer.op in NONLINEAR_OPS
+                                                 else "integer")
+    post = hw.nonlinear.post_softmax if layer.op == "softmax" else "uniform"
+    return float(sum(element_ops(layer.op, impl, layer.dtype, layer.a_bits, post).values()))
 
 
 def _gpu_chain(layer: Layer) -> tuple[list[str], str]:
@@ -173,9 +195,10 @@ def device_from_hardware(hw) -> Device:
     r, c = hw.array.rows, hw.array.cols
     src = f"{hw.source}: {r}x{c} PEs x macs_per_cycle x 2 ops x {hw.freq_mhz:g} MHz"
     peaks = [Peak(m.label, r * c * m.macs_per_cycle * 2 * f, src) for m in hw.pe.precisions]
-    for op, n_ops in OPS_PER_ELEMENT.items():
-        peaks.append(Peak(f"vector:{op}", n_ops * hw.vector.lanes / hw.vector.cost(op) * f,
-                          f"{hw.source}: {n_ops} ops x {hw.vector.lanes} lanes / {hw.vector.cost(op):g} cycles"))
+    for op, n_ops in OPS_PER_ELEMENT.items():   # listed at INT8 (the vector ceiling depends on the layer)
+        cpe = vector_cycles_per_element(hw, Layer("probe", op, m=1, n=1))
+        peaks.append(Peak(f"vector:{op}", n_ops * hw.vector.lanes / cpe * f,
+                          f"{hw.source}: {n_ops} ops x {hw.vector.lanes} lanes / {cpe:g} cycles (int8 input)"))
     edge = max(m.macs_per_cycle * (r * m.a_bits + c * m.w_bits) / 8 for m in hw.pe.precisions) + c * hw.pe.acc_bits / 8
     memory = (
         MemoryLevel("dram", hw.dram.bandwidth_gbps * 1e9, None, f"{hw.source}: dram.bandwidth_gbps"),

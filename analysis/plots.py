@@ -92,16 +92,15 @@ def _roof(ax, peak_tops: float, bw_bytes_per_s: float, x0: float, x1: float, col
 
 def _ceilings_used(rf) -> list:
     """Peaks the layers use plus the device's main GEMM precisions, fastest first, without duplicates."""
-    used = {lr.ceiling for lr in rf.layers}
+    from analysis.devices import Peak
+
     dev = rf.device
-    main = [] if dev.kind == "accelerator" else ["fp32", "fp16", "fp8", "int8", "int4"]
-    keys = []
-    for k in list(used) + main:
+    found = {lr.ceiling: Peak(lr.ceiling, lr.peak_ops_per_s) for lr in rf.layers}
+    for k in ([] if dev.kind == "accelerator" else ["fp32", "fp16", "fp8", "int8", "int4"]):
         if dev.has(k):
             p = dev.peak(k)
-            if p.key not in [q.key for q in keys] and not (p.key.startswith("vector:") and k not in used):
-                keys.append(p)
-    return sorted(keys, key=lambda p: -p.ops_per_s)
+            found.setdefault(p.key, p)
+    return sorted(found.values(), key=lambda p: -p.ops_per_s)
 
 
 def _tops(v: float) -> str:

@@ -160,7 +160,7 @@ def layer_roofline(layer: Layer, device: Device, prefer: str | None = None,
     else:
         if layer.op not in OPS_PER_ELEMENT:
             raise InputError(layer.name, "op", f"no op count for {layer.op!r}", ", ".join(OPS_PER_ELEMENT))
-        peak, note = device.vector_peak(layer.op)
+        peak, note = device.vector_peak(layer)
         ops = float(OPS_PER_ELEMENT[layer.op] * layer.elements)
     parts = dram_bytes(layer, skip)
     total = sum(parts.values())

@@ -14,7 +14,7 @@ Identical layers are simulated once; everything that depends only on the hardwar
 
 from __future__ import annotations
 
-from collections import Counter
+import weakref
 from dataclasses import replace
 from operator import attrgetter
 
@@ -39,22 +39,33 @@ def simulate(workload: Workload, hw: Hardware) -> SimResult:
 
 def simulate_totals(workload: Workload, hw: Hardware) -> dict:
     """Network totals only (no DataFrame, no per-layer copies): the fast path for sweeps."""
-    cache, order = _unique_rows(workload, hw)
-    return compute_totals_weighted([(cache[k], n) for k, n in Counter(order).items()], workload.batch, hw)
+    costs = hw_costs(hw)
+    unique, counts, _ = _plan(workload, hw.nonlinear.post_softmax_bits)
+    return compute_totals_weighted([(simulate_layer(layer, hw, costs, attn), n)
+                                    for (layer, attn), n in zip(unique, counts)], workload.batch, hw)
 
 
 def simulate_rows(workload: Workload, hw: Hardware) -> list[dict]:
     """One row dict per layer, in order; identical layers share one simulation."""
-    cache, order = _unique_rows(workload, hw)
-    return [{"name": layer.name, **cache[k]} for layer, k in zip(workload.layers, order)]
-
-
-def _unique_rows(workload: Workload, hw: Hardware) -> tuple[dict, list]:
-    """Rows of the distinct layers by key, and each layer's key in order."""
     costs = hw_costs(hw)
-    ps_bits = hw.nonlinear.post_softmax_bits
-    cache: dict[tuple, dict] = {}
-    order = []
+    unique, _, order = _plan(workload, hw.nonlinear.post_softmax_bits)
+    rows = [simulate_layer(layer, hw, costs, attn) for layer, attn in unique]
+    return [{"name": layer.name, **rows[i]} for layer, i in zip(workload.layers, order)]
+
+
+_PLANS: dict = {}
+
+
+def _plan(workload: Workload, ps_bits: int | None) -> tuple[list, list, list]:
+    """The distinct layers of ``workload`` as (layer, attn_input), how many layers share each, and each
+    layer's index into them. Depends only on the workload and ``post_softmax_bits``, so it is cached per
+    workload object (a weak reference guards against a reused id)."""
+    key = (id(workload), ps_bits)
+    hit = _PLANS.get(key)
+    if hit is not None and hit[0]() is workload:
+        return hit[1]
+    index: dict[tuple, int] = {}
+    unique, counts, order = [], [], []
     after_softmax = False
     for layer in workload.layers:
         op = layer.op
@@ -64,15 +75,23 @@ def _unique_rows(workload: Workload, hw: Hardware) -> tuple[dict, list]:
                 layer = replace(layer, out_bits=ps_bits)
             elif attn_input:
                 layer = replace(layer, a_bits=ps_bits)
-        key = (_key(layer), attn_input)
-        if key not in cache:
-            cache[key] = simulate_layer(layer, hw, costs, attn_input)
-        order.append(key)
+        k = (_key(layer), attn_input)
+        i = index.get(k)
+        if i is None:
+            i = index[k] = len(unique)
+            unique.append((layer, attn_input))
+            counts.append(0)
+        counts[i] += 1
+        order.append(i)
         if op == "softmax":
             after_softmax = True
         elif op in GEMM_OPS:
             after_softmax = False
-    return cache, order
+    plan = (unique, counts, order)
+    if len(_PLANS) > 256:
+        _PLANS.clear()
+    _PLANS[key] = (weakref.ref(workload), plan)
+    return plan
 
 
 def simulate_layer(layer: Layer, hw: Hardware, costs=None, attn_input: bool = False) -> dict:

@@ -57,6 +57,12 @@ class SimResult:
                 atomic_write_text(out / "hardware.yaml", yaml.safe_dump(self.hardware, sort_keys=False))]
 
 
+_SUMMED = ("total_cycles", "energy_pj", "macs", "compute_cycles", "stall_cycles", "ppu_stall_cycles",
+           "sram_read_bytes", "sram_write_bytes", "dram_read_bytes", "dram_write_bytes", "dram_scale_read_bytes",
+           "energy_mac_pj", "energy_sram_pj", "energy_dram_pj", "energy_vector_pj", "energy_static_pj",
+           "ppu_energy_pj")
+
+
 def compute_totals(rows: list[dict], batch: int, hw) -> dict:
     """Network totals from the per-layer row dicts (formulas in the module docstring)."""
     return compute_totals_weighted([(r, 1) for r in rows], batch, hw)
@@ -66,8 +72,11 @@ def compute_totals_weighted(weighted: list[tuple[dict, int]], batch: int, hw) ->
     """Totals from (row, how many layers share it) pairs: identical layers are summed once."""
     from simulator.energy import hw_costs
 
-    def col(key):
-        return sum(r[key] * n for r, n in weighted)
+    sums = dict.fromkeys(_SUMMED, 0.0)
+    for r, n in weighted:
+        for k in _SUMMED:
+            sums[k] += r[k] * n
+    col = sums.__getitem__
 
     cycles = float(col("total_cycles"))
     latency_s = cycles / (hw.freq_mhz * 1e6)

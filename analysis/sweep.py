@@ -710,6 +710,14 @@ def _chunks(spec: SweepSpec, done: set[int], size: int) -> Iterator[list[tuple[i
         yield chunk
 
 
+def _count_todo(spec: SweepSpec, done: set[int]) -> int:
+    """How many of the spec's points have no stored row (a pass over the ids when resuming)."""
+    if not done:
+        return spec.n_points
+    return sum(point_id(spec.design_labels(i), w.label) not in done
+               for i in spec.design_indices() for w in spec.workloads)
+
+
 def default_chunk_size(n_designs: int, workers: int) -> int:
     """Designs per task: about 1/8 of each worker's share, between 1 and 256 (bounded memory, even load)."""
     return max(1, min(256, math.ceil(n_designs / max(1, workers * 8))))
@@ -729,23 +737,25 @@ def run_sweep(spec: SweepSpec, output: str | Path, *, scheduler=None, resume: bo
     writer = ResultsWriter(Path(output), spec, resume, force)
     done = writer.done_ids() if resume else set()
     total = spec.n_points
-    skipped = min(len(done), total)
-    todo = total - skipped
+    todo = _count_todo(spec, done)
+    skipped = total - todo
     with _Backend.make(scheduler, spec, workers) as backend:
         size = chunk_size or spec.chunk_size or default_chunk_size(spec.n_designs, backend.workers)
         stats = {"run": 0, "errors": 0, "feasible": 0, "first_error": ""}
         last = time.monotonic()
-        with _progress(progress, todo, spec.name) as advance:
-            for batch in backend.map(spec, _chunks(spec, done, size)):
-                writer.add(batch)
-                _tally(stats, batch)
-                advance(batch.num_rows)
-                if on_rows is not None:
-                    on_rows(batch.num_rows)
-                if writer.rows >= flush_rows or time.monotonic() - last >= flush_seconds:
-                    writer.flush()
-                    last = time.monotonic()
-        writer.flush()
+        try:
+            with _progress(progress, todo, spec.name) as advance:
+                for batch in backend.map(spec, _chunks(spec, done, size)):
+                    writer.add(batch)
+                    _tally(stats, batch)
+                    advance(batch.num_rows)
+                    if on_rows is not None:
+                        on_rows(batch.num_rows)
+                    if writer.rows >= flush_rows or time.monotonic() - last >= flush_seconds:
+                        writer.flush()
+                        last = time.monotonic()
+        finally:  # finished chunks are complete results: keep them even on Ctrl-C or an error
+            writer.flush()
     return SweepSummary(str(output), total, skipped, stats["run"], stats["errors"], stats["feasible"],
                         time.perf_counter() - t0, stats["first_error"])
 

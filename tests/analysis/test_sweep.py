@@ -222,6 +222,8 @@ def test_resume_after_extending_an_axis_runs_only_new_points(tmp_path):
     assert (s.points_run, s.points_skipped) == (2, 4)
     df = read_results(out)
     assert len(df) == 6 and df["point_id"].is_unique
+    s = run_sweep(spec_from_dict(small()), out, workers=0, progress=False, resume=True)  # a subset: all stored
+    assert (s.points_run, s.points_skipped) == (0, 4)
 
 
 KILL_SCRIPT = textwrap.dedent("""

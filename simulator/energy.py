@@ -21,9 +21,10 @@ area x (node/node0)^2; DRAM energy and leakage density unscaled.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, fields, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -92,7 +93,7 @@ class TechTable:
         pts = self.sram_points
         if kib <= pts[0][0]:
             return pts[0][1]
-        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        for (x0, y0), (x1, y1) in itertools.pairwise(pts):
             if kib <= x1:
                 f = math.log(kib / x0) / math.log(x1 / x0)
                 return math.exp(math.log(y0) + f * math.log(y1 / y0))
@@ -114,7 +115,7 @@ class TechTable:
     def fp_add_area(self, bits: int) -> float:
         return dict(self.fp_add_um2)[bits]
 
-    def scaled(self, node_nm: float, voltage_v: float) -> "TechTable":
+    def scaled(self, node_nm: float, voltage_v: float) -> TechTable:
         """The table moved to ``node_nm`` at ``voltage_v`` (module docstring rule); DRAM and leakage unscaled."""
         if node_nm == self.node_nm and voltage_v == self.voltage_v:
             return self
@@ -135,7 +136,7 @@ class TechTable:
 _PAIR_FIELDS = ("fp_mult_pj", "fp_add_pj", "fp_mult_um2", "fp_add_um2")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_tech(name: str) -> TechTable:
     """Load ``simulator/tech/<name>.yaml`` (shipped with the package; a missing key is a KeyError naming it)."""
     ref = resources.files("simulator.tech") / f"{name}.yaml"

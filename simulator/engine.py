@@ -24,7 +24,7 @@ from simulator.mapping import compute_cycles, map_gemm
 from simulator.memory import gemm_memory
 from simulator.quant import gemm_quant, ppu_cycles
 from simulator.results import SimResult, compute_totals_weighted
-from simulator.vector import NONLINEAR_OPS, element_ops, ops_cost, vector_layer
+from simulator.vector import vector_cost, vector_layer
 from workloads.model import GEMM_OPS, Layer, Workload
 
 _KEY_FIELDS = ("op", "m", "n", "k", "repeat", "w_bits", "a_bits", "out_bits", "acc_bits", "dtype", "w_granularity",
@@ -176,15 +176,7 @@ def _gemm(layer: Layer, hw: Hardware, costs, attn_input: bool) -> dict:
 
 
 def _vector(layer: Layer, hw: Hardware, costs) -> dict:
-    impl = getattr(hw.nonlinear, layer.op) if layer.op in NONLINEAR_OPS else "integer"
-    if layer.dtype == "fp":
-        impl = "float"
-    counts = element_ops(layer.op, impl, layer.dtype, layer.a_bits,
-                         hw.nonlinear.post_softmax if layer.op == "softmax" else "uniform")
-    cycles_per_element, pj_per_element = ops_cost(counts, costs.primitives)
-    override = hw.vector.override(layer.op)
-    if override is not None:
-        cycles_per_element = override
+    cycles_per_element, pj_per_element, impl = vector_cost(hw, layer.op, layer.dtype, layer.a_bits, costs.primitives)
     v = vector_layer(layer.op, layer.elements, layer.a_bits, layer.out_bits, cycles_per_element,
                      hw.vector.lanes, hw.dram_bytes_per_cycle, hw.dram.latency_cycles)
     io = v["dram_ifmap_read_bytes"] + v["dram_write_bytes"]

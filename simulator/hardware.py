@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from workloads.errors import (InputError, require_choice, require_int, require_mapping,
-                              require_number)
+from workloads.errors import InputError, require_choice, require_int, require_mapping, require_number
 from workloads.io import read_structured
 from workloads.model import VECTOR_OPS
 

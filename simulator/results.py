@@ -32,7 +32,7 @@ class SimResult:
     workload: dict
 
     @classmethod
-    def build(cls, rows: list[dict], workload, hw) -> "SimResult":
+    def build(cls, rows: list[dict], workload, hw) -> SimResult:
         df = pd.DataFrame(rows)
         df = df[FIRST_COLUMNS + [c for c in df.columns if c not in FIRST_COLUMNS]]
         return cls(df, compute_totals(rows, workload.batch, hw), hw.to_dict(),

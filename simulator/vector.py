@@ -65,6 +65,24 @@ def element_ops(op: str, impl: str, dtype: str, a_bits: int, post_softmax: str =
     return counts
 
 
+def layer_impl(hw, op: str, dtype: str) -> str:
+    """Implementation a vector op runs as on ``hw``: float for FP tensors, the ``nonlinear`` choice for
+    softmax/GELU/LayerNorm, integer for the elementwise ops."""
+    if dtype == "fp":
+        return "float"
+    return getattr(hw.nonlinear, op) if op in NONLINEAR_OPS else "integer"
+
+
+def vector_cost(hw, op: str, dtype: str, a_bits: int, primitives_pj: dict[str, float]) -> tuple[float, float, str]:
+    """(cycles per element per lane, pJ per element, implementation) of a vector op on ``hw``; the config's
+    ``vector.cycles_per_element`` overrides the op-count cycles."""
+    impl = layer_impl(hw, op, dtype)
+    counts = element_ops(op, impl, dtype, a_bits, hw.nonlinear.post_softmax if op == "softmax" else "uniform")
+    cycles, pj = ops_cost(counts, primitives_pj)
+    override = hw.vector.override(op)
+    return (cycles if override is None else override), pj, impl
+
+
 def ops_cost(counts: dict[str, int], primitives_pj: dict[str, float]) -> tuple[float, float]:
     """(cycles per element per lane, pJ per element) of an op-count dict."""
     return float(sum(counts.values())), sum(n * primitives_pj[k] for k, n in counts.items())

@@ -1,12 +1,12 @@
 """Area: PE by type and precision, SRAM per KiB, vector and PPU lanes; grows with array and buffers."""
 
 import pytest
-
 from conftest import HWCONFIGS
+from test_hardware import make_hw
+
 from simulator import load_hardware
 from simulator.area import area_breakdown, pe_um2
 from simulator.energy import hw_costs, load_tech
-from test_hardware import make_hw
 
 T = load_tech("horowitz45")
 

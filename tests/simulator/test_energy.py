@@ -1,11 +1,11 @@
 """Energy: MAC energy by precision and PE type, SRAM/DRAM per bit, leakage, node scaling, breakdown sums."""
 
 import pytest
-
 from conftest import HWCONFIGS
+from test_hardware import make_hw
+
 from simulator import load_hardware, simulate
 from simulator.energy import load_tech, mac_arith_pj, mac_reg_bits, static_pj, tech_for
-from test_hardware import make_hw
 from workloads.model import Layer, Workload
 
 T = load_tech("horowitz45")

@@ -1,8 +1,8 @@
 """Engine: fast totals path equals the full one, identical layers simulated once, every shipped config runs."""
 
 import pytest
-
 from conftest import HWCONFIGS
+
 from simulator import engine, load_hardware, simulate, simulate_totals
 from workloads import load_workload
 

@@ -3,8 +3,8 @@
 import copy
 
 import pytest
-
 from conftest import HWCONFIGS
+
 from simulator.hardware import ConfigError, hardware_from_dict, load_hardware
 
 BASE = {

@@ -1,10 +1,10 @@
 """PE precision: bit-serial time ~ bits, scalable packing, accumulator width, promotion, TOPS per precision."""
 
 import pytest
-
 from conftest import HWCONFIGS
-from simulator import load_hardware, simulate, simulate_totals
 from test_hardware import make_hw
+
+from simulator import load_hardware, simulate, simulate_totals
 from workloads import load_workload
 from workloads.model import Layer, Workload
 

@@ -4,12 +4,12 @@ documented bytes and post-processing work (simulator/quant.py, docs/energy.md)."
 import math
 
 import pytest
+from test_hardware import make_hw
 
 from simulator import simulate
 from simulator.mapping import compute_cycles, map_gemm
 from simulator.memory import gemm_memory
 from simulator.quant import gemm_quant, k_segments, ppu_cycles, scale_counts
-from test_hardware import make_hw
 from workloads.model import Layer, Workload
 
 

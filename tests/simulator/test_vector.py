@@ -1,11 +1,11 @@
 """Non-linear ops by implementation (float / integer / lut), post-softmax quantizers, vector costs."""
 
 import pytest
+from test_hardware import make_hw
 
 from simulator import simulate
 from simulator.energy import load_tech
 from simulator.vector import element_ops, ops_cost, vector_cycles
-from test_hardware import make_hw
 from workloads import build_model
 from workloads.model import Layer, Workload
 

@@ -59,7 +59,7 @@ def _sweep(args) -> int:
 
 
 def _pareto(args) -> int:
-    from analysis.pareto import parse_objectives, pareto_front, plot_front, top_k
+    from analysis.pareto import pareto_front, parse_objectives, plot_front, top_k
     from analysis.sweep import read_manifest, read_results
 
     df = read_results(args.results)

@@ -89,7 +89,8 @@ class Constraint:
     bound: float
 
     def holds(self, value) -> bool:
-        return value is not None and value == value and _OPS[self.op](value, self.bound)
+        return value is not None and not (isinstance(value, float) and math.isnan(value)) and _OPS[self.op](
+            value, self.bound)
 
     def __str__(self) -> str:
         return f"{self.metric} {self.op} {self.bound:g}"
@@ -370,7 +371,7 @@ def _expand(source: str, fld: str, spec) -> tuple[tuple, tuple]:
     kind = kinds[0]
     extra = set(spec) - {kind, "num", "factor"}
     if extra:
-        raise InputError(source, f"{fld}.{sorted(extra)[0]}", "unknown field", f"{kind}, num, factor")
+        raise InputError(source, f"{fld}.{min(extra)}", "unknown field", f"{kind}, num, factor")
     if kind == "values":
         return _expand(source, fld, spec["values"])
     if kind == "choices":
@@ -383,7 +384,7 @@ def _expand(source: str, fld: str, spec) -> tuple[tuple, tuple]:
         step = step[0] if step else 1
         if step <= 0 or stop < start:
             raise InputError(source, f"{fld}.range", "need start <= stop and step > 0")
-        n = int(math.floor((stop - start) / step + 1e-9)) + 1
+        n = math.floor((stop - start) / step + 1e-9) + 1
         ints = all(isinstance(x, int) for x in (start, stop, step))
         vals = tuple(start + i * step if ints else round(start + i * step, 12) for i in range(n))
         return vals, vals
@@ -404,7 +405,7 @@ def _expand(source: str, fld: str, spec) -> tuple[tuple, tuple]:
             raw.append(v)
             v *= factor
     ints = isinstance(start, int) and isinstance(stop, int)
-    vals = tuple(dict.fromkeys(int(round(v)) if ints else round(v, 12) for v in raw))
+    vals = tuple(dict.fromkeys(round(v) if ints else round(v, 12) for v in raw))
     return vals, vals
 
 
@@ -422,7 +423,7 @@ def _parse_axes(source: str, raw, base: dict) -> tuple[Axis, ...]:
         if isinstance(spec, dict) and "tie" in spec:
             extra = set(spec) - {"tie", "scale"}
             if extra:
-                raise InputError(source, f"{fld}.{sorted(extra)[0]}", "unknown field", "tie, scale")
+                raise InputError(source, f"{fld}.{min(extra)}", "unknown field", "tie, scale")
             scale = spec.get("scale", 1)
             if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0:
                 raise InputError(source, f"{fld}.scale", f"{scale!r} is not a number > 0")
@@ -792,8 +793,14 @@ class _progress:
         if not self.enabled:
             return lambda n: None
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                             TextColumn("{task.fields[rate]} points/s"), TimeElapsedColumn(),
@@ -823,7 +830,7 @@ class _Backend:
     workers = 1
 
     @staticmethod
-    def make(scheduler, spec: SweepSpec, workers: int | None) -> "_Backend":
+    def make(scheduler, spec: SweepSpec, workers: int | None) -> _Backend:
         if scheduler is not None:
             return _DaskBackend(scheduler)
         workers = os.cpu_count() or 1 if workers is None else workers

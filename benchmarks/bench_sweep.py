@@ -91,15 +91,20 @@ class MemorySampler:
 
 
 def timed_sweep(spec, out: Path, label: str, **kw) -> float:
+    import resource
+
     from analysis.sweep import run_sweep
 
     mem = MemorySampler(spec.n_points)
     mem.thread.start()
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     s = run_sweep(spec, out, progress=False, on_rows=mem.add, **kw)
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     mem.stop.set()
     mem.thread.join()
+    driver_cpu = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
     print(f"{label}: {s.points_run:,} points in {s.seconds:.1f} s = {s.points_per_s:,.0f} points/s"
-          f" ({s.errors} could not run)")
+          f" ({s.errors} could not run); driver CPU {driver_cpu:.1f} s ({driver_cpu / s.seconds:.0%} of a core)")
     for line in mem.report():
         print(line)
     return s.points_per_s
@@ -136,6 +141,11 @@ def main() -> None:
         dspec = spec_for(args.dask_points)
         with distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                                       host="127.0.0.1", dashboard_address=None, silence_logs=40) as cluster:
+            from analysis.sweep import run_sweep
+
+            t0 = time.perf_counter()  # warm-up: workers import vitsim and load the workloads
+            run_sweep(spec_for(200), Path(tmp) / "warm.parquet", scheduler=cluster.scheduler_address, progress=False)
+            print(f"Dask warm-up (imports, workloads, 200 points): {time.perf_counter() - t0:.1f} s")
             timed_sweep(dspec, Path(tmp) / "dask.parquet", f"Dask LocalCluster ({args.workers} workers, loopback)",
                         scheduler=cluster.scheduler_address)
     print(f"load average after: {os.getloadavg()[0]:.2f}")

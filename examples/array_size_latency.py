@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # not needed after `pip install -e .`
 
-from analysis.sweep import evaluate, spec_from_dict  # noqa: E402
+from analysis.sweep import evaluate, spec_from_dict
 
 
 def main() -> None:

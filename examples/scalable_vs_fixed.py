@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # not needed after `pip install -e .`
 
-from analysis.sweep import evaluate, spec_from_dict  # noqa: E402
-from workloads.io import read_structured  # noqa: E402
+from analysis.sweep import evaluate, spec_from_dict
+from workloads.io import read_structured
 
 
 def main() -> None:

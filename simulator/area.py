@@ -11,8 +11,8 @@ pe_array_mm2 = R * C * A_PE / 1e6
 sram_mm2     = (ifmap_kib + weight_kib + ofmap_kib) * sram_mm2_per_kib
 vector_mm2   = lanes * (sum over the implementations the config selects of their lane datapath) / 1e6:
   float: A_fpmult(32) + A_fpadd(32); integer: A_mult(16, 16) + 2 * A_add(32) (adder + barrel shifter);
-  lut: integer lane + 256 x 16-bit table in flip-flops. The elementwise ops use the integer lane, which
-  every config has.
+  lut: integer lane + one 256 x 16-bit table (0.5 KiB, SRAM density) per op run as lut. The elementwise
+  ops use the integer lane, which every config has.
 ppu_mm2      = ppu lanes * (fixed: A_mult(32, 16) + 2 * A_add(32); float: A_fpmult(32) + A_fpadd(32)) / 1e6
 area_mm2     = pe_array_mm2 + sram_mm2 + vector_mm2 + ppu_mm2 (wiring and control are not modelled).
 """
@@ -51,13 +51,12 @@ def _int_lane(tech: TechTable) -> float:
 
 def vector_lane_um2(tech: TechTable, hw) -> float:
     """One vector lane: the integer lane plus a float datapath and/or a LUT if any non-linear op uses them."""
-    impls = {getattr(hw.nonlinear, op) for op in NONLINEAR_OPS}
+    impls = [getattr(hw.nonlinear, op) for op in NONLINEAR_OPS]
     area = _int_lane(tech)
     if "float" in impls:
         area += tech.fp_mult_area(32) + tech.fp_add_area(32)
-    if "lut" in impls:
-        area += LUT_ENTRIES * LUT_BITS * tech.reg_um2_per_bit
-    return area
+    tables = impls.count("lut")
+    return area + tables * LUT_ENTRIES * LUT_BITS / 8 / 1024 * tech.sram_mm2_per_kib * 1e6
 
 
 def ppu_lane_um2(tech: TechTable, hw) -> float:

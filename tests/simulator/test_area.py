@@ -65,3 +65,10 @@ def test_totals_report_area():
     hw = load_hardware(HWCONFIGS / "int4.yaml")
     t = simulate_totals(load_workload("deit_tiny-w4a4"), hw)
     assert t["area_mm2"] == pytest.approx(hw_costs(hw).area["area_mm2"]) and t["area_mm2"] > 0
+
+
+def test_lut_tables_cost_sram_area():
+    """Each op run as lut adds a 256 x 16-bit table (0.5 KiB at 0.005669 mm^2/KiB) per lane (4 lanes)."""
+    i = hw_costs(make_hw(nonlinear={"softmax": "integer", "gelu": "integer", "layernorm": "integer"})).area
+    two = hw_costs(make_hw(nonlinear={"softmax": "lut", "gelu": "lut", "layernorm": "integer"})).area
+    assert two["area_vector_mm2"] - i["area_vector_mm2"] == pytest.approx(4 * 2 * 0.5 * 0.005669)

@@ -215,7 +215,7 @@ def test_output_exists_needs_resume_or_force_and_resume_needs_same_spec(tmp_path
 
 def test_resume_after_extending_an_axis_runs_only_new_points(tmp_path):
     out = tmp_path / "r.parquet"
-    run_sweep(spec_from_dict(small()), out, workers=0, progress=False)
+    run_sweep(spec_from_dict(small()), out, workers=0, progress=True)  # the rich bar runs (on stderr)
     bigger = spec_from_dict(small(axes={"array.rows": [16, 32, 64], "array.cols": {"tie": "array.rows"},
                                         "dram.bandwidth_gbps": [12.8, 25.6]}))
     s = run_sweep(bigger, out, workers=0, progress=False, resume=True)

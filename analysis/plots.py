@@ -107,12 +107,15 @@ def _tops(v: float) -> str:
     return f"{v:,.0f}" if v >= 100 else f"{v:.3g}"
 
 
-def _label_points(ax, pts, fontsize=6.5):
-    """One label per cluster of coinciding points (names joined), nudged apart when clusters would overlap."""
+def _label_points(ax, pts, fontsize=6.5, avoid=()):
+    """One label per cluster of coinciding points (names joined, three per line); each label goes right of its
+    point, or is moved down (then up) in steps until its box clears every label placed before it.
+    Labels also keep clear of the points in ``pts`` and ``avoid`` ((x, y) data pairs) and flip to the left of
+    their point at the right edge. Call after the axis limits are set (placement is in display coordinates)."""
     import math
 
     clusters: list[list] = []
-    for label, _op, x, y, _b in sorted(pts, key=lambda p: (p[2], p[3])):
+    for label, _op, x, y, _b in sorted(pts, key=lambda p: (-p[3], p[2])):
         lx, ly = math.log10(x), math.log10(y)
         for c in clusters:
             if abs(c[0] - lx) < 0.03 and abs(c[1] - ly) < 0.03:
@@ -121,18 +124,34 @@ def _label_points(ax, pts, fontsize=6.5):
                 break
         else:
             clusters.append([lx, ly, [label], x, y])
-    placed = []
-    for lx, ly, names, x, y in clusters:
+    dpi = ax.figure.dpi
+    char_w, line_h = fontsize * 0.55 * dpi / 72, fontsize * 1.15 * dpi / 72
+    dots = [ax.transData.transform((p[2], p[3])) for p in pts] + [ax.transData.transform(a) for a in avoid]
+    r = 4.0
+    placed: list[tuple[float, float, float, float]] = [(dx - r, dy - r, dx + r, dy + r) for dx, dy in dots]
+    right_edge = ax.transAxes.transform((1, 0))[0]
+    for _lx, _ly, names, x, y in clusters:
         lines = [", ".join(names[i:i + 3]) for i in range(0, len(names), 3)]
-        dy = 0.0
-        for px, py, pdy, n in placed:
-            if abs(px - lx) < 0.45 and abs(py + pdy - ly - dy) < 0.06 * (n + len(lines)):
-                dy = py + pdy - ly - 0.06 * (n + len(lines))
-        placed.append((lx, ly, dy, len(lines)))
-        ax.annotate("\n".join(lines), (x, y), xytext=(5, dy * 150), textcoords="offset points", fontsize=fontsize,
-                    color="#333333", va="top" if dy < 0 else "center", linespacing=1.0, zorder=5,
+        px, py = ax.transData.transform((x, y))
+        w, h = max(map(len, lines)) * char_w, len(lines) * line_h
+        left = px + 6 + w > right_edge
+        x0 = px - 6 - w if left else px + 6
+        chosen = 0.0
+        for step in [0, -1, 1, -2, 2, -3, 3, -4, 4, -5, -6, -7, -8]:
+            cy = py + step * (line_h + 1)
+            box = (x0, cy - h / 2, x0 + w, cy + h / 2)
+            if all(box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3] for b in placed):
+                chosen = step * (line_h + 1)
+                placed.append(box)
+                break
+        else:
+            placed.append((x0, py - h / 2, x0 + w, py + h / 2))
+        ax.annotate("\n".join(lines), (x, y), xytext=((-6 if left else 6) * 72 / dpi, chosen * 72 / dpi),
+                    textcoords="offset points", fontsize=fontsize, color="#333333", va="center",
+                    ha="right" if left else "left", linespacing=1.0, zorder=5,
                     bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.75),
-                    arrowprops=dict(arrowstyle="-", lw=0.3, color="#999999") if dy < 0 else None)
+                    arrowprops=dict(arrowstyle="-", lw=0.3, color="#999999", shrinkA=0, shrinkB=2)
+                    if abs(chosen) > line_h / 2 else None)
 
 
 def roofline_plot(rf, path) -> Path:
@@ -144,17 +163,31 @@ def roofline_plot(rf, path) -> Path:
     bw = dev.dram.bandwidth_bytes_per_s
     pts = _layer_points(rf)
     peaks = _ceilings_used(rf)
-    x0, x1 = _x_range(pts, [p.ops_per_s / bw for p in peaks])
+    x0, x1 = _x_range(pts + [("", "", lr.ops / lr.sram_bytes, 0, "") for lr in rf.layers if lr.sram_bytes],
+                      [p.ops_per_s / bw for p in peaks])
     grey = ["#222222", "#555555", "#777777", "#999999", "#aaaaaa", "#bbbbbb", "#cccccc"]
     gemm_keys = {lr.ceiling for lr in rf.layers if lr.op in ("gemm", "conv", "matmul")}
-    vector_keys = {lr.ceiling for lr in rf.layers} - gemm_keys
-    for i, p in enumerate(peaks):
-        # dashed: a ceiling only the vector ops (softmax, LayerNorm, ...) run on
-        _roof(ax, p.ops_per_s / 1e12, bw, x0, x1, grey[min(i, len(grey) - 1)], None,
-              ls="--" if p.key in vector_keys else "-")
+    vector_ops = {lr.ceiling: lr.op for lr in rf.layers if lr.ceiling not in gemm_keys}
+    main = [p for p in peaks if p.key not in vector_ops]
+    for i, p in enumerate(main):
+        _roof(ax, p.ops_per_s / 1e12, bw, x0, x1, grey[min(i, len(grey) - 1)], None)
         ax.annotate(f"{p.key}  {_tops(p.ops_per_s / 1e12)} TOPS", (x1, p.ops_per_s / 1e12), xytext=(-3, 3),
                     textcoords="offset points", ha="right", va="bottom", fontsize=7, color="#222222")
+    for p in peaks:                      # ceilings only vector ops use: dashed, in the op's colour, in the legend
+        if p.key in vector_ops:
+            op = vector_ops[p.key]
+            label = (f"{p.key} ceiling {_tops(p.ops_per_s / 1e9)} GOPS" if dev.kind == "accelerator"
+                     else f"{p.key} (non-tensor, vector ops) {_tops(p.ops_per_s / 1e12)} TOPS")
+            _roof(ax, p.ops_per_s / 1e12, bw, x0, x1, OP_COLORS.get(op, "#777777") if dev.kind == "accelerator"
+                  else "#999999", label, ls="--", lw=1.0)
     sram = dev.level("sram")
+    sram_pts = {}
+    for lr in rf.layers:                 # hierarchical roofline: GEMMs again at their SRAM intensity (hollow)
+        if lr.sram_bytes:
+            sram_pts.setdefault((short_name(lr.name), lr.ops / lr.sram_bytes), lr.attainable_ops_per_s / 1e12)
+    if sram_pts:
+        ax.scatter([k[1] for k in sram_pts], list(sram_pts.values()), s=22, facecolor="none", edgecolor="#555555",
+                   linewidth=0.7, zorder=3, label="GEMM at SRAM intensity")
     if sram is not None and sram.bandwidth_bytes_per_s:
         top = peaks[0].ops_per_s / 1e12
         xs = [x0, min(x1, top * 1e12 / sram.bandwidth_bytes_per_s)]
@@ -169,14 +202,14 @@ def roofline_plot(rf, path) -> Path:
                    marker="o" if bound == "compute" else "s", label=op if op not in ops_seen else None)
         if op not in ops_seen:
             ops_seen.append(op)
-    _label_points(ax, pts)
     ys = [p[3] for p in pts] + [peaks[0].ops_per_s / 1e12]
     ax.set_xlim(x0, x1)
     ax.set_ylim(min(min(ys) / 3, x0 * bw / 1e12), max(ys) * 2.5)
+    _label_points(ax, pts)
     w = rf.workload
     ax.set_title(f"{w.name}, batch {w.batch} on {dev.name}"
                  + (" (fused attention)" if rf.options.get("fused_attention") else ""), fontsize=10)
-    leg = ax.legend(fontsize=7, loc="lower right", title="op (circle: compute-, square: memory-bound)",
+    leg = ax.legend(fontsize=7, loc="upper left", title="op (circle: compute-, square: memory-bound)",
                     title_fontsize=7, framealpha=0.9)
     leg.get_frame().set_linewidth(0.5)
     return _save(fig, path)
@@ -223,15 +256,15 @@ def precision_plot(runs, path) -> Path:
         ax.plot([p[2] for p in pts], [p[3] for p in pts], ls="none", marker="o", ms=5, color=c, mec="black",
                 mew=0.4, zorder=3, label=f"{name}{ceiling}: {rf.totals['throughput_fps_bound']:,.0f} img/s "
                                           f"({lat * 1e3:.3g} ms)")
-    _label_points(ax, all_pts[-1])
     ax.annotate(f"DRAM {bw / 1e9:,.4g} GB/s", (x0, x0 * bw / 1e12), xytext=(3, 6), textcoords="offset points",
                 fontsize=7)
     ys = [p[3] for p in flat] + [gemm_peaks[0][0].ops_per_s / 1e12 if gemm_peaks[0] else 1]
     ax.set_xlim(x0, x1)
     ax.set_ylim(min(min(ys) / 3, x0 * bw / 1e12), max(ys) * 4)
+    _label_points(ax, all_pts[-1], avoid=[(p[2], p[3]) for p in flat])
     w = runs[0][1].workload
     ax.set_title(f"{w.model}, batch {w.batch} on {dev.name}: precision shifts the layers", fontsize=10)
-    leg = ax.legend(fontsize=7, loc="lower right", framealpha=0.9, title="precision, GEMM ceiling: bound",
+    leg = ax.legend(fontsize=7, loc="upper left", framealpha=0.9, title="precision, GEMM ceiling: bound",
                     title_fontsize=7)
     leg.get_frame().set_linewidth(0.5)
     return _save(fig, path)
@@ -309,10 +342,10 @@ def measured_plot(result, path) -> Path:
         if first:
             seen.add((label, r["op"]))
             pts.append((label, r["op"], r["intensity"], meas, ""))
-    _label_points(ax, pts)
     ys = [p[3] for p in pts] + [peaks[0].ops_per_s / 1e12]
     ax.set_xlim(x0, x1)
     ax.set_ylim(min(ys) / 3, max(ys) * 2.5)
+    _label_points(ax, pts)
     ax.set_title(f"{result.model} on this host (1 thread): measured (filled) vs bound (hollow)", fontsize=9.5)
     from matplotlib.lines import Line2D
 

@@ -735,6 +735,10 @@ def run_sweep(spec: SweepSpec, output: str | Path, *, scheduler=None, resume: bo
     ``on_rows(n)`` (optional) is called after each finished chunk with its number of rows.
     """
     t0 = time.perf_counter()
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise InputError(str(output), "", "Parquet results need pyarrow", "pip install 'pyarrow>=14'") from None
     writer = ResultsWriter(Path(output), spec, resume, force)
     done = writer.done_ids() if resume else set()
     total = spec.n_points

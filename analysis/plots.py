@@ -320,6 +320,10 @@ def measured_plot(result, path) -> Path:
         _roof(ax, p.ops_per_s / 1e12, bw, x0, x1, ["#222222", "#666666", "#999999"][min(i, 2)], None)
         ax.annotate(f"{p.key} (measured)  {p.ops_per_s / 1e9:,.1f} GOPS", (x1, p.ops_per_s / 1e12), xytext=(-3, 3),
                     textcoords="offset points", ha="right", va="bottom", fontsize=7)
+    for m in levels[1:]:
+        top = peaks[0].ops_per_s
+        xs = [x0, min(x1, top / m.bandwidth_bytes_per_s)]
+        ax.plot(xs, [x * m.bandwidth_bytes_per_s / 1e12 for x in xs], color="#888888", ls=":", lw=1.2)
     for m in levels:
         ax.annotate(f"{m.name} {m.bandwidth_bytes_per_s / 1e9:,.1f} GB/s", (x0, x0 * m.bandwidth_bytes_per_s / 1e12),
                     xytext=(3, 6), textcoords="offset points", fontsize=7)
@@ -337,7 +341,8 @@ def measured_plot(result, path) -> Path:
         ax.plot([r["intensity"]] * 2, [meas, bound], color=c, lw=0.5, alpha=0.5, zorder=2)
         ax.scatter([r["intensity"]], [bound], s=22, facecolor="none", edgecolor=c, linewidth=0.8, zorder=3)
         ax.scatter([r["intensity"]], [meas], s=26, color=c, edgecolor="black", linewidth=0.4, zorder=4,
-                   marker="X" if r["faster_than_bound"] else "o")
+                   marker="X" if r.get("faster_than_cache_bound", r["faster_than_bound"])
+                   else "^" if r["faster_than_bound"] else "o")
         ops_seen.setdefault(r["op"], c)
         if first:
             seen.add((label, r["op"]))
@@ -351,7 +356,9 @@ def measured_plot(result, path) -> Path:
 
     handles = [Line2D([], [], ls="none", marker="o", ms=5, color=c, mec="black", mew=0.4, label=op)
                for op, c in ops_seen.items()]
+    handles.append(Line2D([], [], ls="none", marker="^", ms=6, color="#777777", mec="black", mew=0.4,
+                          label="faster than DRAM bound (cached)"))
     handles.append(Line2D([], [], ls="none", marker="X", ms=6, color="#777777", mec="black", mew=0.4,
-                          label="faster than its bound"))
+                          label="faster than every bound"))
     ax.legend(handles=handles, fontsize=7, loc="lower right", framealpha=0.9, title="op", title_fontsize=7)
     return _save(fig, path)

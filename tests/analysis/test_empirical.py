@@ -17,6 +17,9 @@ def test_tiny_measurements_build_a_host_device():
     assert d.peak("fp16").key == "fp32"                  # FP16 layers on a CPU run on the FP32 ceiling
     assert d.dram.bandwidth_bytes_per_s == max(m.copy_bytes_per_s, m.triad_bytes_per_s)
     assert d.has("int8") == (m.int8_ops_per_s > 0)
+    assert m.cache_bytes_per_s > 0
+    if m.cache_bytes_per_s > d.dram.bandwidth_bytes_per_s:
+        assert d.level("cache").bandwidth_bytes_per_s == m.cache_bytes_per_s
 
 
 def test_attribute_follows_modules_and_inline_ops():
@@ -40,12 +43,14 @@ def test_attribute_follows_modules_and_inline_ops():
 def test_measure_a_real_vit_forward():
     """deit_tiny, one timed pass on a fixed (not measured) host: every layer gets a time; the flag is exactly
     measured < bound."""
-    host = device_from_measurement(HostMeasurement(20e9, 0.0, "", 5e9, 5e9, 0.0))
+    host = device_from_measurement(HostMeasurement(20e9, 0.0, "", 5e9, 5e9, 0.0, cache_bytes_per_s=50e9))
     r = empirical.measure_model("deit_tiny_patch16_224", host, batch=1, repeats=1)
     assert len(r.rows) == 2 + 12 * 13 + 2
     assert r.totals["unmeasured_layers"] == 0
     for row in r.rows:
         assert row["measured_s"] > 0
         assert row["faster_than_bound"] == (row["measured_s"] < row["bound_s"])
+        assert row["cache_bound_s"] == pytest.approx(max(row["ops"] / 20e9, row["bytes"] / 50e9))
+        assert row["faster_than_cache_bound"] == (row["measured_s"] < row["cache_bound_s"])
     assert set(r.by_op()) == {"conv", "add", "layernorm", "gemm", "mul", "matmul", "softmax", "gelu"}
     assert "measured_over_bound" in empirical.render_table(r)

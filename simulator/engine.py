@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import replace
+from functools import lru_cache
 from operator import attrgetter
 
 from simulator.energy import hw_costs, mac_arith_pj, mac_reg_bits, static_pj
@@ -130,11 +131,10 @@ def _gemm(layer: Layer, hw: Hardware, costs, attn_input: bool) -> dict:
                           ", ".join(m.label for m in hw.pe.precisions))
     p = mode.macs_per_cycle
     acc = min(layer.acc_bits, hw.pe.acc_bits)
-    mp = map_gemm(hw.array.dataflow, layer.m, layer.n, layer.k, hw.array.rows, hw.array.cols, p)
-    mem = gemm_memory(mp, layer.a_bits, layer.w_bits, layer.out_bits, acc, hw.buffers.bytes,
-                      hw.dram_bytes_per_cycle, hw.dram.latency_cycles, layer.repeat)
-    mem.pop("closed_form_dram_bits")
-    compute = compute_cycles(mp, layer.repeat)
+    mp, mem, compute = _array_and_memory(hw.array.dataflow, layer.m, layer.n, layer.k, hw.array.rows, hw.array.cols,
+                                         p, layer.a_bits, layer.w_bits, layer.out_bits, acc, hw.buffers.bytes,
+                                         hw.dram_bytes_per_cycle, hw.dram.latency_cycles, layer.repeat)
+    mem = dict(mem)
     # scales and the post-processing unit
     q = gemm_quant(layer.m, layer.n, layer.k, layer.repeat, layer.w_granularity, layer.a_granularity,
                    layer.weight_operand, layer.dtype, hw.ppu.scale_bits)
@@ -173,6 +173,18 @@ def _gemm(layer: Layer, hw: Hardware, costs, attn_input: bool) -> dict:
         "sram_write_bytes": dram_read + mem["sram_ofmap_write_bytes"],
         "mac_pj": mac_pj, "energy_vector_pj": ppu_energy, "ppu_energy_pj": ppu_energy, "cycles_per_element": 0.0,
     }
+
+
+@lru_cache(maxsize=4096)
+def _array_and_memory(dataflow, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc_bits, buffers_bytes,
+                      bytes_per_cycle, latency_cycles, repeat):
+    """(Mapping, gemm_memory dict, stall-free compute cycles) of one GEMM: a pure function of its arguments,
+    cached so that configs differing only in PE energy, PPU, vector unit, non-linear ops, technology or clock
+    reuse the array and memory simulation. Callers must not mutate the returned dict."""
+    mp = map_gemm(dataflow, m, n, k, rows, cols, p)
+    mem = gemm_memory(mp, a_bits, w_bits, out_bits, acc_bits, buffers_bytes, bytes_per_cycle, latency_cycles, repeat)
+    mem.pop("closed_form_dram_bits", None)
+    return mp, mem, compute_cycles(mp, repeat)
 
 
 def _vector(layer: Layer, hw: Hardware, costs) -> dict:

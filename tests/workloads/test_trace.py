@@ -4,6 +4,7 @@ Tests that need torch/timm are marked ``trace`` and skip when the extra is missi
 device (shapes only); only the fake-quant tests run real numerics, on deit_tiny.
 """
 
+import functools
 import subprocess
 import sys
 import warnings
@@ -20,6 +21,14 @@ def _torch():
 def _timm():
     _torch()
     return pytest.importorskip("timm")
+
+
+@functools.lru_cache(maxsize=None)
+def _traced(name, batch=1, recipe=None):
+    """Each (model, batch, recipe) traced once per session (deit_base once for all its tests)."""
+    from workloads.trace import trace
+
+    return trace(name, batch=batch, recipe=recipe)
 
 
 def _shape(w):
@@ -54,10 +63,9 @@ def test_families_cover_the_required_ones():
 def test_trace_agrees_with_the_analytic_builder(name):
     """Same layer names, order, ops, shapes (m, n, k, repeat), activation operands and MACs."""
     _timm()
-    from workloads.trace import trace
     from workloads.vit import build_preset
 
-    traced, analytic = trace(name), build_preset(name)
+    traced, analytic = _traced(name), build_preset(name)
     assert _shape(traced) == _shape(analytic)
     assert traced.macs == analytic.macs and traced.source == "trace"
 
@@ -66,11 +74,10 @@ def test_trace_agrees_with_the_analytic_builder(name):
 def test_batch_two_equals_rescaled_batch_one_and_the_analytic_builder():
     """Independent routes to batch 2: tracing 2 images, Workload.with_batch(2), and build_vit(batch=2)."""
     _timm()
-    from workloads.trace import trace
     from workloads.vit import PRESETS, build_vit
 
-    b2 = trace("deit_tiny_patch16_224", batch=2)
-    assert _shape(b2) == _shape(trace("deit_tiny_patch16_224").with_batch(2))
+    b2 = _traced("deit_tiny_patch16_224", batch=2)
+    assert _shape(b2) == _shape(_traced("deit_tiny_patch16_224").with_batch(2))
     assert _shape(b2) == _shape(build_vit(PRESETS["deit_tiny_patch16_224"], batch=2))
 
 
@@ -83,9 +90,7 @@ def test_batch_two_equals_rescaled_batch_one_and_the_analytic_builder():
 ])
 def test_published_macs(name, published_gmacs):
     _timm()
-    from workloads.trace import trace
-
-    gmacs = trace(name).macs / 1e9
+    gmacs = _traced(name).macs / 1e9
     assert abs(gmacs - published_gmacs) / published_gmacs < 0.005, gmacs
 
 
@@ -93,9 +98,7 @@ def test_published_macs(name, published_gmacs):
 def test_deit_base_op_counts():
     """DeiT-B: 12 blocks x (1 softmax, 2 LayerNorm, 2 attention matmuls, 4 linears) + final norm + head."""
     _timm()
-    from workloads.trace import trace
-
-    ops = [x.op for x in trace("deit_base_patch16_224").layers]
+    ops = [x.op for x in _traced("deit_base_patch16_224").layers]
     assert ops.count("softmax") == 12 and ops.count("layernorm") == 25
     assert ops.count("matmul") == 24 and ops.count("gemm") == 49 and ops.count("conv") == 1
 

@@ -112,3 +112,10 @@ def test_wrong_yaml_type_in_file(tmp_path):
     with pytest.raises(ConfigError) as e:
         load_hardware(p)
     assert e.value.source == str(p) and e.value.field == "ppu.lanes"
+
+
+@pytest.mark.parametrize("name", ["int4", "fp16", "tpu_v1"])
+def test_to_dict_round_trips(name):
+    """The resolved hardware.yaml that --out writes loads back to the same Hardware."""
+    hw = load_hardware(HWCONFIGS / f"{name}.yaml")
+    assert hardware_from_dict(hw.to_dict(), "again.yaml") == hw

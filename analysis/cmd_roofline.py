@@ -55,8 +55,9 @@ def model_workload(name: str, batch: int = 1):
     from workloads.vit import PRESETS, SHORT_NAMES
 
     try:
-        from workloads.trace import trace
         import torch  # noqa: F401
+
+        from workloads.trace import trace
     except ImportError:
         trace = None
     if trace is not None:

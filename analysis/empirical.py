@@ -63,7 +63,7 @@ def measure_gemm_fp32(n: int = 1024, repeats: int = 5) -> float:
     best = 0.0
     for s in sorted({max(8, n // 4), max(8, n // 2), n}):
         a, b = torch.randn(s, s), torch.randn(s, s)
-        best = max(best, 2 * s ** 3 / _best(lambda: torch.mm(a, b), repeats))
+        best = max(best, 2 * s ** 3 / _best(lambda a=a, b=b: torch.mm(a, b), repeats))
     return best
 
 

@@ -149,8 +149,8 @@ def _label_points(ax, pts, fontsize=6.5, avoid=()):
         ax.annotate("\n".join(lines), (x, y), xytext=((-6 if left else 6) * 72 / dpi, chosen * 72 / dpi),
                     textcoords="offset points", fontsize=fontsize, color="#333333", va="center",
                     ha="right" if left else "left", linespacing=1.0, zorder=5,
-                    bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.75),
-                    arrowprops=dict(arrowstyle="-", lw=0.3, color="#999999", shrinkA=0, shrinkB=2)
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75},
+                    arrowprops={"arrowstyle": "-", "lw": 0.3, "color": "#999999", "shrinkA": 0, "shrinkB": 2}
                     if abs(chosen) > line_h / 2 else None)
 
 

@@ -11,7 +11,7 @@ from analysis.devices import load_device
 from analysis.roofline import analyze, apply_precision, crossover_batch, layer_roofline, sram_bytes
 from workloads.cli_common import run_main
 from workloads.errors import InputError
-from workloads.model import Layer, Workload
+from workloads.model import Layer
 from workloads.vit import build_preset
 
 RTX = load_device("rtx4090")
@@ -147,8 +147,8 @@ def test_simulated_time_never_beats_the_roofline(batch):
     total_cycles alone excludes the fill and drain, which the simulator hides behind the neighbouring layers; when
     those are DRAM-bound too this undercuts bytes / bandwidth (tpu_v1.yaml, deit_tiny-w8a8, batch 1: 634,971
     simulated cycles vs a 740,766-cycle DRAM floor; see docs/roofline.md), so it is not what is checked here."""
-    from simulator import ConfigError, load_hardware, simulate_rows
     from analysis.devices import device_from_hardware
+    from simulator import ConfigError, load_hardware, simulate_rows
     from workloads.registry import load_workload
 
     checked = 0

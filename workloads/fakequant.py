@@ -29,6 +29,7 @@ from workloads.errors import WorkloadError
 _STATE = threading.local()
 CALIBRATIONS = ("minmax", "percentile")
 MATMUL_ATEN = ("matmul", "mm", "bmm", "baddbmm")
+BARE_GEMM_ATEN = ("linear", "conv2d")  # written inline with a weight, outside a fake-quant module
 
 
 def hidden() -> bool:
@@ -257,46 +258,67 @@ def _classes() -> dict:
             with _with_spec(self.vitsim_quant):
                 return self._conv_forward(xq, w, self.bias)
 
-    class MatmulQuantMode(TorchDispatchMode):
-        """Quantizes both operands of the activation x activation matmuls, picked by their order in the forward."""
+    class OpQuantMode(TorchDispatchMode):
+        """Quantizes the GEMM ops that are not fake-quant modules, picked by their order in the forward:
+        matmuls (``MATMUL_ATEN``; activation x activation: both operands by calibrated per-tensor ranges, the
+        second with ``w_bits``) and linear/conv calls written inline with a module's weight
+        (``F.linear(x, self.qkv.weight, bias)``: input as an activation, weight as a weight)."""
 
-        def __init__(self, specs: dict[int, QuantSpec], method: str, percentile: float):
+        def __init__(self, matmul_specs: dict, bare_specs: dict, method: str, percentile: float):
             super().__init__()
-            self.specs = specs
-            self.quant = {i: (ActQuantizer(s.a_bits, s.a_granularity, s.dtype, method, percentile),
-                              ActQuantizer(s.w_bits, "tensor" if s.w_granularity == "channel" else s.w_granularity,
-                                           s.dtype, method, percentile)) for i, s in specs.items()}
-            self.count = 0
+            self.specs = {("mm", i): s for i, s in matmul_specs.items()}
+            self.specs.update({("bare", i): s for i, s in bare_specs.items()})
+            self.quant = {}
+            for key, s in self.specs.items():
+                second = ("tensor" if s.w_granularity == "channel" else s.w_granularity) if key[0] == "mm" else None
+                self.quant[key] = (ActQuantizer(s.a_bits, s.a_granularity, s.dtype, method, percentile,
+                                                1 if key[0] == "bare" and s.a_granularity == "channel" else -1),
+                                   ActQuantizer(s.w_bits, second, s.dtype, method, percentile) if second else None)
+            self.count = {"mm": 0, "bare": 0}
+
+        def reset(self) -> None:
+            self.count = {"mm": 0, "bare": 0}
 
         def set_calibrating(self, on: bool) -> None:
             for qa, qb in self.quant.values():
-                qa.calibrating = qb.calibrating = on
+                qa.calibrating = on
+                if qb is not None:
+                    qb.calibrating = on
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
-            if hidden() or func._schema.name.split("::")[-1] not in MATMUL_ATEN:
+            name = func._schema.name.split("::")[-1]
+            kind = "mm" if name in MATMUL_ATEN else "bare" if name in BARE_GEMM_ATEN else None
+            if kind is None or hidden() or (kind == "bare" and current_spec() is not None):
                 return func(*args, **kwargs)
-            i = self.count
-            self.count += 1
-            if i not in self.quant:
+            key = (kind, self.count[kind])
+            self.count[kind] += 1
+            if key not in self.quant:
                 return func(*args, **kwargs)
-            qa, qb = self.quant[i]
-            j = 1 if func._schema.name.endswith("baddbmm") else 0
+            qa, qb = self.quant[key]
+            spec = self.specs[key]
+            args = list(args)
             with _hide():
-                args = list(args)
-                args[j], args[j + 1] = qa(args[j]), qb(args[j + 1])
-            with _with_spec(self.specs[i].as_dict()):
+                if kind == "mm":
+                    j = 1 if name == "baddbmm" else 0
+                    args[j], args[j + 1] = qa(args[j]), qb(args[j + 1])
+                else:
+                    if name == "conv2d":
+                        qa.channel_dim = 1
+                    args[0] = qa(args[0])
+                    args[1] = quantize_weight(args[1], spec.w_bits, spec.w_granularity, spec.dtype)
+            with _with_spec(spec.as_dict()):
                 return func(*args, **kwargs)
 
-    _CLASSES.update(linear=FakeQuantLinear, conv2d=FakeQuantConv2d, matmul_mode=MatmulQuantMode)
+    _CLASSES.update(linear=FakeQuantLinear, conv2d=FakeQuantConv2d, op_mode=OpQuantMode)
     return _CLASSES
 
 
 def quantize_model(model, workload, events, method: str = "minmax", percentile: float = 99.99):
     """Fake-quantize ``model`` in place following ``workload`` (a recipe applied to its FP32 trace ``events``).
 
-    Linear/Conv2d modules named by GEMM layers become fake-quant modules; activation matmuls are quantized by a
-    dispatch mode entered around every forward of ``model``. Returns the matmul mode (``set_calibrating``)."""
+    Linear/Conv2d modules named by GEMM layers become fake-quant modules; matmuls and inline ``F.linear`` calls are
+    quantized by a dispatch mode entered around every forward of ``model``. Returns that mode."""
     import torch
 
     if method not in CALIBRATIONS:
@@ -306,7 +328,9 @@ def quantize_model(model, workload, events, method: str = "minmax", percentile: 
     cls = _classes()
     modules = dict(model.named_modules())
     matmul_specs: dict[int, QuantSpec] = {}
-    ordinal = 0
+    bare_specs: dict[int, QuantSpec] = {}
+    ordinal = bare = 0
+    swapped: set[str] = set()
     for ev, layer in zip(events, workload.layers):
         if ev.aten in MATMUL_ATEN:
             if layer.op in ("matmul", "gemm"):
@@ -316,16 +340,26 @@ def quantize_model(model, workload, events, method: str = "minmax", percentile: 
         if layer.op not in ("gemm", "conv"):
             continue
         mod = modules.get(ev.path)
-        if isinstance(mod, torch.nn.Linear) and not isinstance(mod, cls["linear"]):
-            mod.__class__ = cls["linear"]
-            mod._setup(QuantSpec.of(layer), method, percentile, -1)
-        elif isinstance(mod, torch.nn.Conv2d) and not isinstance(mod, cls["conv2d"]):
-            mod.__class__ = cls["conv2d"]
-            mod._setup(QuantSpec.of(layer), method, percentile, 1)
-    mode = cls["matmul_mode"](matmul_specs, method, percentile)
+        if ev.leaf and isinstance(mod, torch.nn.Linear) and ev.aten == "linear":
+            if ev.path not in swapped:
+                mod.__class__ = cls["linear"]
+                mod._setup(QuantSpec.of(layer), method, percentile, -1)
+                swapped.add(ev.path)
+        elif ev.leaf and isinstance(mod, torch.nn.Conv2d) and ev.aten == "conv2d":
+            if ev.path not in swapped:
+                mod.__class__ = cls["conv2d"]
+                mod._setup(QuantSpec.of(layer), method, percentile, 1)
+                swapped.add(ev.path)
+        elif ev.aten in BARE_GEMM_ATEN:
+            bare_specs[bare] = QuantSpec.of(layer)
+            bare += 1
+        else:
+            raise WorkloadError(workload.model, f"layers[{layer.name}]",
+                                f"cannot fake-quantize op aten.{ev.aten} in {type(mod).__name__}")
+    mode = cls["op_mode"](matmul_specs, bare_specs, method, percentile)
 
     def enter(module, args):
-        mode.count = 0
+        mode.reset()
         mode.__enter__()
 
     def leave(module, args, out):
@@ -333,7 +367,7 @@ def quantize_model(model, workload, events, method: str = "minmax", percentile: 
 
     model.register_forward_pre_hook(enter)
     model.register_forward_hook(leave, always_call=True)
-    model.vitsim_matmul_mode = mode
+    model.vitsim_op_mode = mode
     return mode
 
 
@@ -343,7 +377,7 @@ def set_calibrating(model, on: bool) -> None:
     for mod in model.modules():
         if isinstance(mod, (cls["linear"], cls["conv2d"])):
             mod.act_q.calibrating = on
-    mode = getattr(model, "vitsim_matmul_mode", None)
+    mode = getattr(model, "vitsim_op_mode", None)
     if mode is not None:
         mode.set_calibrating(on)
 

@@ -288,6 +288,19 @@ def test_quantized_trace_keeps_the_float_shapes_and_records_how(deit_tiny_quanti
     assert w8.recipe == "w8a8" and w8.meta["fakequant"]["images"].startswith("synthetic")
 
 
+@pytest.mark.trace
+def test_inline_linear_with_a_module_weight_is_quantized_too():
+    """EVA02 computes qkv as F.linear(x, self.qkv.weight, qkv_bias) in the attention module, not by calling the
+    Linear: the op mode quantizes it, so it reads back as w4a8 with a finite SQNR like every other GEMM."""
+    _timm()
+    from workloads.fakequant import trace_quantized
+
+    w = trace_quantized("eva02_tiny_patch14_224", "w4a8", calib_batches=1)
+    qkv = next(x for x in w.layers if x.name == "blocks.0.attn.qkv")
+    assert (qkv.w_bits, qkv.a_bits) == (4, 8) and qkv.sqnr_db is not None
+    assert all(x.sqnr_db is not None for x in w.layers if x.is_gemm)
+
+
 # ------------------------------------------------------------------------------------------ command line
 @pytest.mark.trace
 def test_cli_trace_writes_a_workload_that_simulates(tmp_path):

@@ -63,14 +63,18 @@ class PEConfig:
         Among modes wide enough (same dtype with w >= w_bits and a >= a_bits, or for integers a
         float mode whose mantissa holds them), pick the fastest, then the narrowest. None if no
         mode is wide enough. A bit-serial PE runs every width up to its widest mode natively, at
-        p = 1 / serial bits.
+        p = (bits per cycle) / serial bits, bits per cycle = the widest mode's p x its serial bits (1 unless
+        the config sets macs_per_cycle).
         """
         exact = [p for p in self.precisions if (p.dtype, p.w_bits, p.a_bits) == (dtype, w_bits, a_bits)]
         if exact:
             return exact[0], False
         ok = [p for p in self.precisions if p.dtype == dtype and p.w_bits >= w_bits and p.a_bits >= a_bits]
         if ok and self.type == "bitserial" and dtype == "int":
-            return PrecisionMode("int", w_bits, a_bits, bitserial_macs_per_cycle(self.serial_operand, w_bits, a_bits)), False
+            ref = max(ok, key=lambda p: p.w_bits * p.a_bits)
+            bits_per_cycle = ref.macs_per_cycle / bitserial_macs_per_cycle(self.serial_operand, ref.w_bits, ref.a_bits)
+            p = bits_per_cycle * bitserial_macs_per_cycle(self.serial_operand, w_bits, a_bits)
+            return PrecisionMode("int", w_bits, a_bits, min(p, 1.0)), False
         if not ok and dtype == "int":
             ok = [p for p in self.precisions if p.dtype == "fp"
                   and FP_EXACT_INT_BITS.get(min(p.w_bits, p.a_bits), 0) >= max(w_bits, a_bits)]

@@ -119,3 +119,10 @@ def test_to_dict_round_trips(name):
     """The resolved hardware.yaml that --out writes loads back to the same Hardware."""
     hw = load_hardware(HWCONFIGS / f"{name}.yaml")
     assert hardware_from_dict(hw.to_dict(), "again.yaml") == hw
+
+
+def test_bitserial_two_bits_per_cycle():
+    """macs_per_cycle 0.25 on an 8-bit serial operand = 2 bits per cycle: a 4-bit layer runs at p = 2/4."""
+    hw = make_hw(pe={"type": "bitserial", "precisions": [{"w_bits": 8, "a_bits": 8, "macs_per_cycle": 0.25}]})
+    assert hw.pe.resolve("int", 8, 4)[0].macs_per_cycle == pytest.approx(0.5)
+    assert hw.pe.resolve("int", 8, 1)[0].macs_per_cycle == 1.0

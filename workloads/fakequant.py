@@ -74,7 +74,7 @@ class QuantSpec:
     acc_bits: int = 32
 
     @classmethod
-    def of(cls, layer) -> "QuantSpec":
+    def of(cls, layer) -> QuantSpec:
         return cls(layer.w_bits, layer.a_bits, layer.dtype, layer.w_granularity, layer.a_granularity,
                    layer.out_bits, layer.acc_bits)
 

@@ -137,7 +137,7 @@ def module_bits(module) -> dict | None:
     if spec:
         return dict(spec)
     mod = type(module).__module__
-    if mod.startswith("torch.ao.nn.quantized") or mod.startswith("torch.nn.quantized"):
+    if mod.startswith(("torch.ao.nn.quantized", "torch.nn.quantized")):
         w = module.weight() if callable(getattr(module, "weight", None)) else None
         if w is None:
             return None
@@ -323,7 +323,7 @@ def _bits(spec, a, w, out) -> dict:
     """Layer bit fields from a declared spec, else from the tensors' dtypes."""
     da, ab = dtype_bits(a.dtype) if not a.is_quantized else ("int", 8)
     dw, wb = dtype_bits(w.dtype) if w is not None and not w.is_quantized else (da, ab)
-    do, ob = dtype_bits(out.dtype) if not out.is_quantized else ("int", 8)
+    ob = dtype_bits(out.dtype)[1] if not out.is_quantized else 8
     bits = {"w_bits": wb, "a_bits": ab, "out_bits": ob, "acc_bits": 32, "dtype": "fp" if "fp" in (da, dw) else "int"}
     if spec:
         bits.update({k: v for k, v in spec.items() if k in ("w_bits", "a_bits", "out_bits", "acc_bits", "dtype",
@@ -341,7 +341,7 @@ def _label(events: list[Event]) -> None:
     for ev in events:
         if ev.op == "softmax":  # walk back through vector ops to the matmul that feeds it
             p = _producer(events, ev.srcs[0] if ev.srcs else None)
-            while p is not None and not p.op in ("matmul", "gemm", "conv") and p.srcs:
+            while p is not None and p.op not in ("matmul", "gemm", "conv") and p.srcs:
                 p = _producer(events, _first_act(p.srcs))
             if p is not None and p.op == "matmul" and p.label == "matmul":
                 p.label = "qk"
@@ -441,6 +441,7 @@ def run_events(model, inputs, on_output=None):
 
     ``on_output(event_index, tensor)`` is called with each layer's output (used for SQNR)."""
     torch = _torch()
+    _clear_caches(model)
     tracer = _make_tracer_class()(model, on_output=on_output)
     from torch.nn.modules import module as nn_module
 
@@ -453,6 +454,15 @@ def run_events(model, inputs, on_output=None):
         h1.remove()
         h2.remove()
     return tracer.events, tracer.layout, tracer.unknown
+
+
+def _clear_caches(model) -> None:
+    """Empty eval-mode tensor caches (timm's LeViT/EfficientViT ``attention_bias_cache``) so that every traced
+    forward derives them from their parameters again (same ops, same names on every pass)."""
+    for m in model.modules():
+        for key, value in vars(m).items():
+            if key.endswith("_cache") and isinstance(value, dict):
+                value.clear()
 
 
 def trace_module(model, inputs, *, model_name: str = "model", img_size: int | None = None,

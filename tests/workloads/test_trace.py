@@ -23,7 +23,7 @@ def _timm():
     return pytest.importorskip("timm")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _traced(name, batch=1, recipe=None):
     """Each (model, batch, recipe) traced once per session (deit_base once for all its tests)."""
     from workloads.trace import trace
@@ -110,10 +110,9 @@ def test_every_family_traces_and_simulates():
     _timm()
     from simulator.engine import simulate
     from simulator.hardware import load_hardware
+    from tests.conftest import HWCONFIGS
     from workloads.families import SMALLEST
     from workloads.trace import trace
-
-    from tests.conftest import HWCONFIGS
 
     hw = load_hardware(HWCONFIGS / "int8.yaml")
     for fam, name in SMALLEST.items():

@@ -532,15 +532,25 @@ def trace(name: str, *, img_size: int | None = None, batch: int = 1, recipe: str
 
         return trace_quantized(name, recipe, img_size=img_size, batch=batch, calibration=calibration,
                                calib_batches=calib_batches)
-    model = create_model(name, img_size, device="meta")
-    c, h, w_ = model_input_size(model, img_size)
-    x = torch.empty(batch, c, h, w_, device="meta")
-    wl, _ = trace_module(model, x, model_name=name, img_size=h)
+    try:  # shapes only: nothing allocated, nothing initialised
+        wl = _trace_on(name, img_size, batch, "meta")
+    except (NotImplementedError, RuntimeError) as exc:  # a model doing data-dependent work in __init__/forward
+        warnings.warn(f"{name}: tracing on the meta device failed ({exc.__class__.__name__}: {str(exc)[:120]}); "
+                      "tracing on the CPU with real tensors", stacklevel=2)
+        wl = _trace_on(name, img_size, batch, "cpu")
     if recipe:
         from workloads.quantize import load_recipe
 
         wl = load_recipe(recipe).apply(wl)
     return wl
+
+
+def _trace_on(name: str, img_size: int | None, batch: int, device: str) -> Workload:
+    torch = _torch()
+    model = create_model(name, img_size, device=device)
+    c, h, w = model_input_size(model, img_size)
+    x = torch.zeros(batch, c, h, w, device=device)
+    return trace_module(model, x, model_name=name, img_size=h)[0]
 
 
 def with_sqnr(workload: Workload, sqnr: dict[str, float]) -> Workload:

@@ -82,6 +82,16 @@ def test_batch_two_equals_rescaled_batch_one_and_the_analytic_builder():
 
 
 @pytest.mark.trace
+@pytest.mark.parametrize("name", ["deit_tiny_patch16_224", "levit_128s"])
+def test_meta_device_trace_equals_a_real_cpu_trace(name):
+    """Shapes-only tracing (meta tensors) and a real forward pass on the CPU give the same layers."""
+    _timm()
+    from workloads.trace import _trace_on
+
+    assert _shape(_trace_on(name, None, 1, "meta")) == _shape(_trace_on(name, None, 1, "cpu"))
+
+
+@pytest.mark.trace
 @pytest.mark.parametrize("name, published_gmacs", [
     ("deit_base_patch16_224", 17.56),   # DeiT paper (Touvron et al. 2021) Table 1 / timm: 17.6 G
     ("deit_small_patch16_224", 4.60),   # DeiT paper Table 1 / timm: 4.6 G

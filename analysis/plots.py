@@ -149,7 +149,7 @@ def _label_points(ax, pts, fontsize=6.5, avoid=()):
         ax.annotate("\n".join(lines), (x, y), xytext=((-6 if left else 6) * 72 / dpi, chosen * 72 / dpi),
                     textcoords="offset points", fontsize=fontsize, color="#333333", va="center",
                     ha="right" if left else "left", linespacing=1.0, zorder=5,
-                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75},
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.55},
                     arrowprops={"arrowstyle": "-", "lw": 0.3, "color": "#999999", "shrinkA": 0, "shrinkB": 2}
                     if abs(chosen) > line_h / 2 else None)
 
@@ -298,8 +298,8 @@ def time_bars(rf, path) -> Path:
     ax.grid(True, axis="x", alpha=0.3, lw=0.6)
     ax.set_xlim(0, max(a + b + c for a, b, c in zip(comp, mem, sram)) * 1.15)
     w = rf.workload
-    ax.set_title(f"{w.name}, batch {w.batch} on {rf.device.name}: {total * scale:.3g} {unit} bound, "
-                 f"{rf.totals['memory_bound_time_fraction'] * 100:.0f}% memory-bound", fontsize=9)
+    ax.set_title(f"{w.name}, batch {w.batch} on {rf.device.name}\n{total * scale:.3g} {unit} lower bound, "
+                 f"{rf.totals['memory_bound_time_fraction'] * 100:.0f}% of it memory-bound", fontsize=9)
     ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
     return _save(fig, path)
 

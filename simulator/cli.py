@@ -11,7 +11,9 @@ TABLE_COLUMNS = ["name", "op", "precision", "pe_precision", "macs", "compute_cyc
                  "utilization", "sram_read_bytes", "dram_read_bytes", "dram_write_bytes", "energy_pj"]
 TOTAL_KEYS = ["total_cycles", "stall_cycles", "latency_us", "throughput_fps", "utilization", "macs",
               "sram_read_bytes", "sram_write_bytes", "dram_read_bytes", "dram_write_bytes", "energy_uj",
-              "energy_per_image_uj", "power_w", "effective_tops", "tops_per_w"]
+              "energy_per_image_uj", "energy_mac_uj", "energy_sram_uj", "energy_dram_uj", "energy_vector_uj",
+              "energy_static_uj", "power_w", "peak_tops", "effective_tops", "tops_per_w", "tops_per_w_on_chip",
+              "images_per_s_per_w", "area_mm2"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,7 +86,7 @@ def render_table(result) -> str:
              f"{result.hardware['array']['dataflow']} @ {result.hardware['freq_mhz']:g} MHz")
     text = rich_table(title, TABLE_COLUMNS, rows)
     t = result.totals
-    text += rich_table("totals", ["metric", "value"], [[k, t[k]] for k in TOTAL_KEYS])
+    text += rich_table("totals", ["metric", "value"], [[k, t[k]] for k in TOTAL_KEYS if k in t])
     promoted = df[df["promoted"]]
     if len(promoted):
         pairs = sorted({f"{a}->{b}" for a, b in zip(promoted["precision"], promoted["pe_precision"])})

@@ -326,6 +326,20 @@ def test_cli_trace_writes_a_workload_that_simulates(tmp_path):
                      "-o", str(tmp_path / "r.json")]) == 0
 
 
+@pytest.mark.trace
+def test_cli_quantize_with_percentile_calibration(tmp_path):
+    _timm()
+    from workloads.cli import main
+    from workloads.model import Workload
+
+    out = tmp_path / "lv.json"
+    assert main(["trace", "levit_128s", "--recipe", "w8a8", "--quantize", "--calibration", "percentile",
+                 "--percentile", "99.9", "--calib-batches", "1", "-o", str(out)]) == 0
+    w = Workload.load(out)
+    assert w.meta["fakequant"]["calibration"] == "percentile" and w.meta["fakequant"]["percentile"] == 99.9
+    assert all(x.sqnr_db is not None for x in w.layers if x.is_gemm)
+
+
 @pytest.mark.parametrize("argv, needle", [
     (["trace", "deit_tiny_patch16_224", "-o", "x.txt"], "unknown file type"),
     (["trace", "deit_tiny_patch16_224", "--batch", "0", "-o", "x.yaml"], "batch"),

@@ -8,7 +8,8 @@ from workloads.errors import InputError
 TABLE_COLUMNS = ["name", "op", "precision", "ceiling", "ops", "bytes", "intensity", "bound", "time_us",
                  "crossover_batch"]
 TOTAL_KEYS = ["batch", "ops", "dram_bytes", "intensity", "latency_s_bound", "throughput_fps_bound",
-              "attainable_tops", "memory_bound_time_fraction", "compute_bound_layers", "memory_bound_layers"]
+              "attainable_tops", "memory_bound_time_fraction", "compute_bound_layers", "memory_bound_layers",
+              "gemm_crossover_batch"]
 DEFAULT_MODEL_PRECISION = "fp16"
 DEFAULT_MEASURE_MODEL = "deit_small_patch16_224"
 

@@ -4,8 +4,8 @@ Per layer (units: ops, bytes, seconds):
   ops       = 2 * macs for GEMM-like layers; OPS_PER_ELEMENT[op] * elements for vector ops
               (analysis.devices.OPS_PER_ELEMENT: softmax 5, layernorm 7, gelu 5, add/mul 1, quantize 2).
   DRAM bytes: every operand and the result once at its bit width (bit-packed, INT4 = half a byte):
-              GEMM: ifmap M*K*a_bits/8*repeat + filter K*N*w_bits/8 (x repeat when the second operand is an
-              activation) + ofmap M*N*out_bits/8*repeat + scales; vector: inputs (``add`` reads two) at a_bits
+              GEMM: (ifmap M*K*a_bits/8 + filter K*N*w_bits/8 + ofmap M*N*out_bits/8) * repeat + scales
+              (``repeat`` copies are independent: heads of an attention matmul, groups of a grouped conv); vector: inputs (``add`` reads two) at a_bits
               and the output at out_bits. Scales are FP16 (SCALE_BITS), counted for integer operands narrower
               than 16 bits: per tensor 1, per channel N, group:g ceil(K/g)*N, per token M (x repeat).
               With ``fused_attention`` the attention scores never leave the chip: the q@k^T output, the softmax
@@ -18,7 +18,8 @@ Per layer (units: ops, bytes, seconds):
   intensity = ops / DRAM bytes; attainable = ops / time = min(peak, intensity * bandwidth) on one level.
   crossover_batch = the smallest batch at which the layer is compute-bound (None: never up to MAX_BATCH).
 Totals: latency_s_bound = sum of layer times (layers run one after another); throughput_fps_bound =
-batch / latency_s_bound; memory_bound_time_fraction = time of layers not compute-bound / latency_s_bound.
+batch / latency_s_bound; memory_bound_time_fraction = time of layers not compute-bound / latency_s_bound;
+gemm_crossover_batch = the batch from which every weight GEMM is compute-bound (largest crossover; None if never).
 """
 
 from __future__ import annotations
@@ -120,15 +121,14 @@ def dram_bytes(layer: Layer, skip: frozenset = frozenset()) -> dict:
         return {"ifmap": 0.0 if "ifmap" in skip else e * INPUTS.get(layer.op, 1) * layer.a_bits / 8, "filter": 0.0,
                 "ofmap": 0.0 if "ofmap" in skip else e * layer.out_bits / 8, "scales": 0.0}
     m, n, k = layer.m, layer.n, layer.k
-    w_copies = 1 if layer.weight_operand else r
     scales = 0
     if layer.dtype == "int":
         if layer.w_bits < 16:
-            scales += _scale_count(layer.w_granularity, n, k) * w_copies
+            scales += _scale_count(layer.w_granularity, n, k) * r
         if layer.a_bits < 16 and "ifmap" not in skip:
             scales += _scale_count(layer.a_granularity, k if layer.a_granularity == "channel" else m, k) * r
     return {"ifmap": 0.0 if "ifmap" in skip else m * k * layer.a_bits / 8 * r,
-            "filter": k * n * layer.w_bits / 8 * w_copies,
+            "filter": k * n * layer.w_bits / 8 * r,
             "ofmap": 0.0 if "ofmap" in skip else m * n * layer.out_bits / 8 * r,
             "scales": scales * SCALE_BITS / 8}
 
@@ -269,6 +269,13 @@ class Roofline:
         return out
 
 
+def _all_gemms_crossover(layers: list[LayerRoofline]) -> int | None:
+    """The batch from which every weight GEMM (gemm, conv) is compute-bound: the largest crossover; None if one
+    never crosses or crossovers were not computed."""
+    xs = [lr.crossover_batch for lr in layers if lr.op in ("gemm", "conv")]
+    return max(xs) if xs and all(x is not None for x in xs) else None
+
+
 def totals(layers: list[LayerRoofline], batch: int) -> dict:
     """Network totals (module docstring)."""
     latency = sum(lr.time_s for lr in layers)
@@ -286,6 +293,7 @@ def totals(layers: list[LayerRoofline], batch: int) -> dict:
         "memory_bound_time_fraction": mem_time / latency if latency else 0.0,
         "compute_bound_layers": sum(1 for lr in layers if lr.bound == "compute"),
         "memory_bound_layers": sum(1 for lr in layers if lr.bound != "compute"),
+        "gemm_crossover_batch": _all_gemms_crossover(layers),
         "compute_time_s": sum(lr.compute_time_s for lr in layers),
         "memory_time_s": sum(lr.memory_time_s for lr in layers),
     }

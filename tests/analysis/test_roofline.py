@@ -32,6 +32,14 @@ def test_gemm_hand_computed():
     assert lr.attainable_ops_per_s == pytest.approx(lr.intensity * 1008e9)
 
 
+def test_repeat_copies_are_independent():
+    """A grouped conv (repeat = 4 groups of K=9, N=1) and an attention matmul (repeat = heads) move every copy's
+    operands: 4 x (10*9 + 9*1 + 10*1) = 436 bytes at 8 bits, plus one per-tensor scale per copy and operand."""
+    g = layer_roofline(Layer("dw", "conv", m=10, n=1, k=9, repeat=4), RTX)
+    assert (g.ifmap_bytes, g.filter_bytes, g.ofmap_bytes) == (360, 36, 40)
+    assert g.scale_bytes == 4 * 2 * 2 and g.ops == 2 * 10 * 9 * 4
+
+
 def test_softmax_and_layernorm_hand_computed():
     """FP16 softmax over 12 heads x 197 rows of 197: elements 465,708; ops 5 each = 2,328,540; bytes 2+2 each =
     1,862,832; intensity 1.25. FP16 LayerNorm 197 x 768: 151,296 elements; ops 7 each = 1,059,072; bytes 605,184;
@@ -60,6 +68,8 @@ def test_fc1_flips_from_memory_to_compute_with_batch():
     # attention matmuls do not gain intensity with the batch; never compute-bound at FP16 on the 4090
     qk = next(x for x in apply_precision(build_preset("deit_base", 1), "fp16")[0].layers if x.name.endswith("attn.qk"))
     assert crossover_batch(qk, 1, RTX) is None
+    w, _ = apply_precision(build_preset("deit_base", 1), "fp16")
+    assert analyze(w, RTX).totals["gemm_crossover_batch"] == 264     # the head (M = batch) crosses last
 
 
 def test_int4_fallback_and_weight_only():

@@ -490,8 +490,8 @@ def create_model(name: str, img_size: int | None = None, device: str = "meta"):
         import timm
     except ImportError:  # pragma: no cover
         raise WorkloadError("trace", "timm", "timm is not installed", "pip install -e '.[trace]'") from None
-    if name not in timm.list_models():
-        close = timm.list_models(f"*{name}*")[:10]
+    if name.split(".")[0] not in timm.list_models():  # "deit_base_patch16_224.fb_in1k": a pretrained tag is fine
+        close = timm.list_models(f"*{name.split('.')[0]}*")[:10]
         raise WorkloadError("--model", "model", f"unknown timm model {name!r}",
                             ", ".join(close) if close else "see `python -m workloads list` or timm.list_models()")
     torch.set_num_threads(1)

@@ -43,8 +43,12 @@ N_OUT = 14
 
 @njit(cache=True)
 def fold_traffic(p_sizes, q_sizes, p_refetch, t, p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc_bits,
-                 q_resident, reduction_outer):
-    """Per-fold bits of one copy, in loop order: columns (read P, read Q, read Z, write, psum read, psum write)."""
+                 q_resident, reduction_outer, p_whole, z_whole, first_copy):
+    """Per-fold bits of one copy, in loop order: columns (read P, read Q, read Z, write, psum read, psum write).
+
+    With ``first_copy`` the inputs that fit their whole buffer (P: ``p_whole``, Q: ``q_resident``,
+    Z: ``z_whole``) are all read with fold 0 (the initial fill); otherwise each tile at its first use.
+    """
     n_o = p_sizes.shape[0]
     n_i = q_sizes.shape[0]
     tr = np.zeros((n_o * n_i, 6))
@@ -54,13 +58,17 @@ def fold_traffic(p_sizes, q_sizes, p_refetch, t, p_kind, q_kind, z_kind, p_bits,
         for i in range(n_i):
             f = o * n_i + i
             qtile = q_sizes[i] * t
+            # an operand preloaded with fold 0 (first copy, fits its whole buffer) goes to row 0
+            fp = 0 if (first_copy and p_whole) else f
+            fq = 0 if (first_copy and q_resident) else f
+            fz = 0 if (first_copy and z_whole) else f
             if p_kind == 0 and (i == 0 or p_refetch[o]):
-                tr[f, 0] = ptile * p_bits
+                tr[fp, 0] += ptile * p_bits
             if q_kind == 0 and (o == 0 or not q_resident):
-                tr[f, 1] = qtile * q_bits
+                tr[fq, 1] += qtile * q_bits
             ztile = p_sizes[o] * q_sizes[i]
             if z_kind == 0:
-                tr[f, 2] = ztile * z_bits
+                tr[fz, 2] += ztile * z_bits
             elif z_kind == 2:
                 tr[f, 3] += ztile * z_bits
             if p_kind == 1 or q_kind == 1:
@@ -94,11 +102,13 @@ def _issue(ch, release, nbytes, bytes_per_cycle):
 
 @njit(cache=True)
 def fold_loop(p_sizes, q_sizes, p_refetch, t, p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc_bits,
-              q_resident, reduction_outer, lines, bytes_per_cycle, latency, repeat):
+              q_resident, reduction_outer, p_whole, z_whole, lines, bytes_per_cycle, latency, repeat):
     """Walk the folds of one GEMM; return the vector indexed by the module constants (bits, cycles)."""
     out = np.zeros(N_OUT)
+    tr0 = fold_traffic(p_sizes, q_sizes, p_refetch, t, p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc_bits,
+                       q_resident, reduction_outer, p_whole, z_whole, True)
     tr = fold_traffic(p_sizes, q_sizes, p_refetch, t, p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc_bits,
-                      q_resident, reduction_outer)
+                      q_resident, reduction_outer, p_whole, z_whole, False)
     nf = tr.shape[0]
     for f in range(nf):
         out[READ_P] += tr[f, 0]
@@ -121,13 +131,15 @@ def fold_loop(p_sizes, q_sizes, p_refetch, t, p_kind, q_kind, z_kind, p_bits, q_
     c = 0
     while c < repeat:
         acc[:] = 0.0
+        cur = tr0 if c == 0 else tr
         for f in range(nf):
             wbytes = 0.0
+            release = 0.0
             if g >= 2:
+                release = s_prev2 + lines  # fold g-2 has ended: its halves are free
                 wbytes = tr[(g - 2) % nf, 3] / 8.0
-                ch, _ = _issue(ch, s_prev2 + lines, wbytes, bytes_per_cycle)
-            rbytes = (tr[f, 0] + tr[f, 1] + tr[f, 2]) / 8.0
-            release = s_prev if g > 0 else 0.0
+                ch, _ = _issue(ch, release, wbytes, bytes_per_cycle)
+            rbytes = (cur[f, 0] + cur[f, 1] + cur[f, 2]) / 8.0
             ch, done = _issue(ch, release, rbytes, bytes_per_cycle)
             arrive = done + latency if rbytes > 0.0 else release
             if g == 0:
@@ -140,9 +152,9 @@ def fold_loop(p_sizes, q_sizes, p_refetch, t, p_kind, q_kind, z_kind, p_bits, q_
                     s_cur = arrive
                     tot = rbytes + wbytes
                     acc[0] += stall
-                    acc[1] += stall * tr[f, 0] / 8.0 / tot
-                    acc[2] += stall * tr[f, 1] / 8.0 / tot
-                    acc[3] += stall * tr[f, 2] / 8.0 / tot
+                    acc[1] += stall * cur[f, 0] / 8.0 / tot
+                    acc[2] += stall * cur[f, 1] / 8.0 / tot
+                    acc[3] += stall * cur[f, 2] / 8.0 / tot
                     acc[4] += stall * wbytes / tot
             s_prev2 = s_prev
             s_prev = s_cur
@@ -150,7 +162,7 @@ def fold_loop(p_sizes, q_sizes, p_refetch, t, p_kind, q_kind, z_kind, p_bits, q_
         c += 1
         # steady state: same stalls and same channel/fold state as after the previous copy ->
         # every further copy repeats this one exactly (the timing is shift-invariant)
-        steady = (c >= 2 and acc[0] == last[0] and ch - s_prev == state[0] and s_prev - s_prev2 == state[1])
+        steady = (c >= 3 and acc[0] == last[0] and ch - s_prev == state[0] and s_prev - s_prev2 == state[1])
         n_same = (repeat - c + 1) if steady else 1
         out[STALL] += n_same * acc[0]
         out[STALL_P] += n_same * acc[1]

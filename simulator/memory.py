@@ -97,7 +97,9 @@ def _order(outer: Operand, inner: Operand, z: Operand, p_sizes, q_sizes, t: int,
         psum = 0.0 if q_resident else i_total * acc_bits * (n_red - 1)
         r_i += psum
     wr += psum
-    return p_refetch, q_resident, (r_o, r_i, r_z, wr)
+    p_whole = bool(o_total * w_o <= outer.buffer_bits)
+    z_whole = bool(z_total * z.bits <= z.buffer_bits)
+    return p_refetch, q_resident, p_whole, z_whole, (r_o, r_i, r_z, wr)
 
 
 def gemm_memory(mp: Mapping, a_bits: int, w_bits: int, out_bits: int, acc_bits: int, buffers_bytes,
@@ -108,11 +110,12 @@ def gemm_memory(mp: Mapping, a_bits: int, w_bits: int, out_bits: int, acc_bits: 
     nr, nc = len(rs), len(cs)
     x_total, y_total, z_total = mp.row_dim * t, mp.col_dim * t, mp.row_dim * mp.col_dim
     orders = [(True, _order(x, y, z, rs, cs, t, acc_bits, True)), (False, _order(y, x, z, cs, rs, t, acc_bits, False))]
-    row_outer, (p_refetch, q_resident, bits) = min(orders, key=lambda o: sum(o[1][2]))  # ties: row-outer
+    row_outer, (p_refetch, q_resident, p_whole, z_whole, bits) = min(orders, key=lambda o: sum(o[1][-1]))
     outer, inner = (x, y) if row_outer else (y, x)
     p_sizes, q_sizes = (rs, cs) if row_outer else (cs, rs)
     v = K.fold_loop(p_sizes, q_sizes, p_refetch, t, outer.kind, inner.kind, z.kind, outer.bits, inner.bits, z.bits,
-                    acc_bits, q_resident, row_outer, mp.lines, bytes_per_cycle, latency_cycles, repeat).tolist()
+                    acc_bits, q_resident, row_outer, p_whole, z_whole, mp.lines, bytes_per_cycle, latency_cycles,
+                    repeat).tolist()
     reads = {outer.name: v[K.READ_P], inner.name: v[K.READ_Q], z.name: v[K.READ_Z]}
     stalls = {outer.name: v[K.STALL_P], inner.name: v[K.STALL_Q], z.name: v[K.STALL_Z], "ofmap_write": v[K.STALL_W]}
     stall_buffer = max(stalls, key=stalls.get) if v[K.STALL] > 0 else ""

@@ -12,8 +12,11 @@ Written independently of simulator/{mapping,memory,kernels}.py from the model's 
   the ofmap buffer at ``acc_bits``: a tile evicted before its reduction is complete is written
   back at ``acc_bits`` (charged to the fold that produced it) and read back when next needed;
   the completed tile is written at ``out_bits``;
+- initial fill: with fold 0's reads come all the tiles of every input that fits its whole buffer
+  (first copy only; later copies fetch each tile at its first use);
 - time, one cycle at a time: one DRAM channel moving B bytes per cycle, requests first come first
-  served; fold f's reads are queued when fold f-1 starts, its writes when it ends; data arrive
+  served; the reads of folds 0 and 1 are queued at cycle 0, when fold f ends its writes are queued
+  and then the reads of fold f+2 (the halves fold f used are free); data arrive
   ``latency`` cycles after their last byte; a fold starts at the first cycle where the previous
   one has finished and its data are there. Fold starts are whole cycles here, so the result
   equals the fold-level kernel's exactly when B divides every request's bytes and can round up
@@ -93,6 +96,14 @@ def fold_requests(dataflow, m, n, k, rows, cols, a_bits, w_bits, out_bits, acc_b
         for r, c in order:
             fi = len(folds)
             reads, psum_r = {"ifmap": 0.0, "filter": 0.0, "ofmap": 0.0}, 0.0
+            if fi == 0:  # initial fill: every input that fits its whole buffer, all of it
+                for name, (buf, bits, tile) in ops.items():
+                    if buf.everything_fits:
+                        for rr, cc in order:
+                            key, elems = tile(rr, cc)
+                            if not buf.has((copy,) + key):
+                                reads[name] += elems * bits
+                                buf.put((copy,) + key, elems * bits)
             for name, (buf, bits, tile) in ops.items():
                 key, elems = tile(r, c)
                 key = (copy,) + key
@@ -147,15 +158,18 @@ def simulate(dataflow, m, n, k, rows, cols, a_bits=8, w_bits=8, out_bits=8, acc_
             arrival[f] = cycle
 
     issue(0, 0, True)
-    cycle, f = 0, 0
-    while f < nf or queue or writes_left:
-        # events at the start of this cycle: a fold ends (queue its writes), the next may start
-        if f > 0 and start[f - 1] is not None and cycle == start[f - 1] + lines:
-            issue(cycle, f - 1, False)
+    if nf > 1:
+        issue(0, 1, True)
+    cycle, f, ended = 0, 0, 0
+    while f < nf or ended < nf or queue or writes_left:
+        # a fold ends: queue its writes, then the reads of the fold two ahead (its halves are free)
+        while ended < f and cycle == start[ended] + lines:
+            issue(cycle, ended, False)
+            if ended + 2 < nf:
+                issue(cycle, ended + 2, True)
+            ended += 1
         if f < nf and arrival[f] is not None and arrival[f] <= cycle and (f == 0 or cycle >= start[f - 1] + lines):
             start[f] = cycle
-            if f + 1 < nf:
-                issue(cycle, f + 1, True)
             f += 1
         cap = float(bytes_per_cycle)
         while cap > 1e-12 and queue:

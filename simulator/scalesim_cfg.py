@@ -14,8 +14,9 @@ OfmapSramSzkB, Dataflow, Bandwidth, ...), ``[run_presets]`` (InterfaceBandwidth 
   IfmapSRAMBankBandwidth`` and ``FilterSRAMBankBandwidth`` words/cycle and ``Bandwidth`` (first
   value) sets the ofmap write side; a 2.x file without ``[layout]`` uses ``Bandwidth`` for all
   three. vitsim has one DRAM port; it gets their sum (bytes/cycle), which can do anything the
-  three separate ports can. ``CALC`` (SCALE-Sim estimates the bandwidth it needs, so nothing
-  stalls) is rejected: vitsim needs a bandwidth.
+  three separate ports can. With ``CALC`` SCALE-Sim works out the bandwidth each layer needs and
+  never stalls; vitsim then gets ``CALC_BYTES_PER_CYCLE`` (1e9 bytes/cycle: transfers take no
+  time, so nothing stalls either) and ``Bandwidth`` is not read.
 - DRAM latency 0 cycles (SCALE-Sim's USER mode has none); vector unit: ``ArrayWidth`` lanes at
   one cycle per element (SCALE-Sim has none; topology workloads have no vector ops).
 """
@@ -29,6 +30,7 @@ from simulator.hardware import DATAFLOWS, ConfigError, Hardware, hardware_from_d
 
 FREQ_MHZ = 1000.0
 ACC_BITS = 32
+CALC_BYTES_PER_CYCLE = 1e9  # InterfaceBandwidth: CALC -> transfers take no time (SCALE-Sim never stalls there)
 _ARCH = "architecture_presets"
 
 
@@ -71,9 +73,12 @@ def parse_scalesim_cfg(text: str, src: str = "<cfg>") -> dict:
         raise ConfigError(src, f"[{_ARCH}] Dataflow", f"unknown dataflow {df!r}", ", ".join(DATAFLOWS))
     out["dataflow"] = df
     mode = g("run_presets", "InterfaceBandwidth").upper()
-    if mode != "USER":
-        raise ConfigError(src, "[run_presets] InterfaceBandwidth",
-                          f"{mode!r} is not supported (vitsim needs a DRAM bandwidth)", "USER")
+    if mode not in ("USER", "CALC"):
+        raise ConfigError(src, "[run_presets] InterfaceBandwidth", f"unknown value {mode!r}", "USER, CALC")
+    out["bandwidth_mode"] = mode
+    if mode == "CALC":
+        out.update(ifmap_bw=CALC_BYTES_PER_CYCLE, filter_bw=0.0, ofmap_bw=0.0)
+        return out
     bw_text = g(_ARCH, "Bandwidth").split(",")[0].strip()
     ofmap_bw = _num(src, f"[{_ARCH}] Bandwidth", bw_text, integer=False)
     if cp.has_section("layout"):
@@ -88,11 +93,12 @@ def parse_scalesim_cfg(text: str, src: str = "<cfg>") -> dict:
 def hardware_dict_from_scalesim(c: dict) -> dict:
     """A vitsim hardware mapping (for ``hardware_from_dict``) from ``parse_scalesim_cfg``'s fields."""
     bytes_per_cycle = c["ifmap_bw"] + c["filter_bw"] + c["ofmap_bw"]  # 1 word = 1 byte
+    dram = ("DRAM unlimited (InterfaceBandwidth CALC)" if c.get("bandwidth_mode") == "CALC" else
+            f"DRAM {c['ifmap_bw']:g}+{c['filter_bw']:g}+{c['ofmap_bw']:g} B/cycle (ifmap+filter+ofmap)")
     return {
         "name": c["run_name"],
         "description": (f"SCALE-Sim config: {c['rows']}x{c['cols']} {c['dataflow']}, SRAM {c['ifmap_kb']:g}/"
-                        f"{c['filter_kb']:g}/{c['ofmap_kb']:g} KB, DRAM {c['ifmap_bw']:g}+{c['filter_bw']:g}+"
-                        f"{c['ofmap_bw']:g} B/cycle (ifmap+filter+ofmap)"),
+                        f"{c['filter_kb']:g}/{c['ofmap_kb']:g} KB, {dram}"),
         "freq_mhz": FREQ_MHZ,
         "array": {"rows": c["rows"], "cols": c["cols"], "dataflow": c["dataflow"]},
         "pe": {"type": "fixed", "acc_bits": ACC_BITS,

@@ -105,6 +105,30 @@ def test_published_macs(name, published_gmacs):
 
 
 @pytest.mark.trace
+@pytest.mark.parametrize("name, published_mmacs", [
+    ("levit_128s", 305),       # Graham et al., LeViT, ICCV 2021: LeViT-128S 305M FLOPs (multiply-adds)
+    ("efficientvit_m0", 79),   # Liu et al., EfficientViT (cascaded group attention), CVPR 2023: M0 79M FLOPs
+])
+def test_published_macs_of_small_models(name, published_mmacs):
+    mmacs = _traced(name).macs / 1e6
+    assert abs(mmacs - published_mmacs) / published_mmacs < 0.005, mmacs
+
+
+@pytest.mark.trace
+def test_swin_tiny_macs_by_hand():
+    """Swin-T, stages (tokens N, dim C, depth) = (3136, 96, 2), (784, 192, 2), (196, 384, 6), (49, 768, 2), 7x7
+    windows. Per block: qkv 3NC^2 + proj NC^2 + MLP 8NC^2 + q@k^T and attn@v 2 * N*49*C = 12NC^2 + 98NC.
+    Patch merging after stages 1-3: (N/4) x 4C x 2C = 2NC^2. Patch embed 3136*96*48, head 768*1000.
+    = 752,640,000 + 57,802,752 + 723,136,512 + 57,802,752 + 2,125,154,304 + 57,802,752 + 701,008,896
+      + 14,450,688 + 768,000 = 4,490,566,656."""
+    total = 0
+    for n, c, depth, merge in ((3136, 96, 2, True), (784, 192, 2, True), (196, 384, 6, True), (49, 768, 2, False)):
+        total += depth * (12 * n * c * c + 98 * n * c) + (2 * n * c * c if merge else 0)
+    total += 3136 * 96 * 48 + 768 * 1000
+    assert total == 4_490_566_656 == _traced("swin_tiny_patch4_window7_224").macs
+
+
+@pytest.mark.trace
 def test_deit_base_op_counts():
     """DeiT-B: 12 blocks x (1 softmax, 2 LayerNorm, 2 attention matmuls, 4 linears) + final norm + head."""
     _timm()

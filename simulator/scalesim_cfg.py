@@ -6,7 +6,8 @@ OfmapSramSzkB, Dataflow, Bandwidth, ...), ``[run_presets]`` (InterfaceBandwidth 
 ``[layout]`` and ``[sparsity]``. Keys are case-insensitive (configparser). Mapping to vitsim:
 
 - a SCALE-Sim word is one byte and it has no precisions: the PE runs w8a8 only, 1 MAC/cycle,
-  with 32-bit accumulators (partial sums that leave the array are counted at ``acc_bits``);
+  and partial sums are one-byte words too (``acc_bits`` = 8, SCALE-Sim's ofmap SRAM and DRAM hold
+  them as words); a vitsim YAML with ``pe.acc_bits: 32`` counts them at accumulator width;
 - SRAM sizes are KB of 1024 bytes -> ``buffers.*_kib``;
 - SCALE-Sim has no clock: ``freq_mhz`` = 1000, so GB/s equals bytes per cycle;
 - DRAM: SCALE-Sim has three independent DRAM interfaces, one per buffer. In 3.0 with
@@ -29,7 +30,7 @@ from pathlib import Path
 from simulator.hardware import DATAFLOWS, ConfigError, Hardware, hardware_from_dict
 
 FREQ_MHZ = 1000.0
-ACC_BITS = 32
+ACC_BITS = 8  # SCALE-Sim stores partial sums as one-byte words
 CALC_BYTES_PER_CYCLE = 1e9  # InterfaceBandwidth: CALC -> transfers take no time (SCALE-Sim never stalls there)
 _ARCH = "architecture_presets"
 

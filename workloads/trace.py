@@ -502,10 +502,14 @@ def create_model(name: str, img_size: int | None = None, device: str = "meta"):
     try:
         with torch.device(device):
             model = timm.create_model(name, **kw)
-    except TypeError as exc:
-        if "img_size" in kw:
-            raise WorkloadError("--img-size", "img_size", f"{name} does not take an image size ({exc})") from None
-        raise
+    except TypeError:
+        if "img_size" not in kw:
+            raise
+        del kw["img_size"]  # convolutional models (EfficientViT, LeViT-conv) take any input size
+        warnings.warn(f"{name} has no img_size argument: built at its default and fed {img_size}x{img_size} "
+                      "images", stacklevel=2)
+        with torch.device(device):
+            model = timm.create_model(name, **kw)
     return model.eval()
 
 

@@ -235,6 +235,26 @@ def test_bits_are_read_from_a_dynamic_quantized_model():
     assert (conv.op, conv.dtype, conv.w_bits) == ("conv", "fp", 32)
 
 
+@pytest.mark.trace
+def test_zoo_is_what_the_tracer_makes_now():
+    """Every zoo workload made by the tracer equals a fresh trace of its model with its recipe (names, shapes,
+    bits), and carries an SQNR on every GEMM layer (it was traced with --quantize)."""
+    _timm()
+    from workloads.quantize import load_recipe
+    from workloads.registry import load_workload, zoo_names
+
+    def bits(w):
+        return [(x.w_bits, x.a_bits, x.out_bits, x.dtype, x.w_granularity, x.a_granularity) for x in w.layers]
+
+    traced = [load_workload(z) for z in zoo_names()]
+    traced = [w for w in traced if w.source == "trace"]
+    assert len(traced) >= 21
+    for w in traced:
+        fresh = load_recipe(w.recipe).apply(_traced(w.model))
+        assert _shape(w) == _shape(fresh) and bits(w) == bits(fresh), w.name
+        assert all(x.sqnr_db is not None for x in w.layers if x.is_gemm), w.name
+
+
 # ------------------------------------------------------------------------------------------ fake quantization
 @pytest.mark.trace
 def test_quantize_weight_by_hand():

@@ -45,6 +45,17 @@ DEIT_S = {
     "fc2": (197, 384, 1536),
     "head": (1, 1000, 384),
 }
+# DeiT-B GEMMs (M, N, K): one head for the attention matmuls
+DEIT_B = {
+    "patch_embed": (196, 768, 768),
+    "qkv": (197, 2304, 768),
+    "qk": (197, 197, 64),
+    "av": (197, 64, 197),
+    "proj": (197, 768, 768),
+    "fc1": (197, 3072, 768),
+    "fc2": (197, 768, 3072),
+    "head": (1, 1000, 768),
+}
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,14 @@ VALIDATION_CONFIGS = (
     Config("ws128_1m", 128, 128, "ws", 1024, 32),
     Config("is16_32k", 16, 16, "is", 32, 32),
 )
+# wider coverage (arrays 8x8 to 256x256, SRAM 16 KB to 4 MB, DeiT-B): (config, model, layer names)
+EXTRA_RUNS = (
+    (Config("ws256_4m", 256, 256, "ws", 4096, 32), "deit_b", tuple(DEIT_B)),
+    (Config("os8_16k", 8, 8, "os", 16, 32), "deit_s", ("qk", "av", "head")),
+    (Config("is64_1m", 64, 64, "is", 1024, 32), "deit_b", ("qk", "av", "proj", "head")),
+    (Config("os256_4m", 256, 256, "os", 4096, 32), "deit_b", ("qkv", "proj", "fc1", "fc2")),
+)
+MODELS = {"deit_s": DEIT_S, "deit_b": DEIT_B}
 
 _DRIVER = r"""
 import json, sys, time
@@ -180,20 +199,25 @@ def compare_row(cfg: Config, name: str, mnk, ss: dict, vs: dict) -> dict:
     }
 
 
-def validation(out: Path, configs=VALIDATION_CONFIGS, layers=DEIT_S) -> None:
-    """Every (config, layer) pair, one SCALE-Sim process each; records appended to ``out`` (JSON lines)."""
+def validation(out: Path, extra: bool = False) -> None:
+    """Every (config, layer) pair, one SCALE-Sim process each; records appended to ``out`` (JSON lines).
+
+    Each record keeps SCALE-Sim's raw report (``ss``) so vitsim's side can be recomputed later.
+    """
     py, why = scalesim_python()
     if py is None:
         raise SystemExit(f"SCALE-Sim unavailable: {why}")
     done = set()
     if out.exists():
         done = {(r["config"], r["layer"]) for r in map(json.loads, out.read_text().splitlines()) if r}
-    for cfg in configs:
-        for name, mnk in layers.items():
+    runs = EXTRA_RUNS if extra else tuple((c, "deit_s", tuple(DEIT_S)) for c in VALIDATION_CONFIGS)
+    for cfg, model, names in runs:
+        for name in names:
+            mnk = MODELS[model][name]
             if (cfg.name, name) in done:
                 continue
             ss = run_scalesim(py, cfg, {name: mnk})[name]
-            rec = compare_row(cfg, name, mnk, ss, vitsim_layer(cfg, name, mnk))
+            rec = {**compare_row(cfg, name, mnk, ss, vitsim_layer(cfg, name, mnk)), "model": model, "ss": ss}
             with open(out, "a") as f:
                 f.write(json.dumps(rec) + "\n")
             print(f"{cfg.name:10s} {name:12s} scalesim {ss['wall_s']:8.1f} s  total {ss['Total Cycles']:.0f} "
@@ -205,9 +229,10 @@ def main(argv=None) -> int:
     ap.add_argument("--layers", default="fc1", help="comma-separated DeiT-S GEMMs, or 'all' (default fc1)")
     ap.add_argument("--config", default="os32_64k", choices=[c.name for c in VALIDATION_CONFIGS])
     ap.add_argument("--validation", metavar="OUT.jsonl", help="run every DeiT-S GEMM on the three configs")
+    ap.add_argument("--extra", action="store_true", help="with --validation: the wider DeiT-B/array/SRAM runs")
     args = ap.parse_args(argv)
     if args.validation:
-        validation(Path(args.validation))
+        validation(Path(args.validation), args.extra)
         return 0
     names = list(DEIT_S) if args.layers == "all" else args.layers.split(",")
     unknown = [n for n in names if n not in DEIT_S]

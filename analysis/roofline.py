@@ -6,8 +6,9 @@ Per layer (units: ops, bytes, seconds):
   DRAM bytes: every operand and the result once at its bit width (bit-packed, INT4 = half a byte):
               GEMM: (ifmap M*K*a_bits/8 + filter K*N*w_bits/8 + ofmap M*N*out_bits/8) * repeat + scales
               (``repeat`` copies are independent: heads of an attention matmul, groups of a grouped conv); vector: inputs (``add`` reads two) at a_bits
-              and the output at out_bits. Scales are FP16 (SCALE_BITS), counted for integer operands narrower
-              than 16 bits: per tensor 1, per channel N, group:g ceil(K/g)*N, per token M (x repeat).
+              and the output at out_bits. Scales: simulator.quant's count (per tensor 0: a register constant;
+              per channel N, group:g ceil(K/g)*N, per token M per copy) at the accelerator's ppu.scale_bits,
+              FP16 (SCALE_BITS) on GPUs.
               With ``fused_attention`` the attention scores never leave the chip: the q@k^T output, the softmax
               and the attn@v score input move 0 DRAM bytes (FlashAttention-style fusion).
   SRAM bytes (accelerators, GEMMs): traffic between the buffers and the array with the array's tile reuse
@@ -100,17 +101,11 @@ class LayerRoofline:
         return asdict(self)
 
 
-def _scale_count(granularity: str, outer: int, k: int) -> int:
-    """Scales of an operand with ``outer`` rows/channels of ``k`` reduction elements: per tensor 1, per
-    channel/token ``outer``, per group:g ceil(k/g) * outer."""
-    if granularity == "tensor":
-        return 1
-    g = group_size(granularity)
-    return math.ceil(k / g) * outer if g else outer
-
-
-def dram_bytes(layer: Layer, skip: frozenset = frozenset()) -> dict:
-    """DRAM bytes per operand of one layer; ``skip`` names operands kept on chip (ifmap, ofmap, all)."""
+def dram_bytes(layer: Layer, skip: frozenset = frozenset(), scale_bits: int = SCALE_BITS) -> dict:
+    """DRAM bytes per operand of one layer; ``skip`` names operands kept on chip (ifmap, ofmap, all).
+    Scale bytes come from the simulator's own scale model (``simulator.quant.gemm_quant``: per-tensor scales
+    are register constants and cost nothing) at ``scale_bits`` per scale."""
+    from simulator.quant import gemm_quant
     from simulator.vector import INPUTS  # how many tensors a vector op reads: one fact, one place
 
     if "all" in skip:
@@ -121,16 +116,13 @@ def dram_bytes(layer: Layer, skip: frozenset = frozenset()) -> dict:
         return {"ifmap": 0.0 if "ifmap" in skip else e * INPUTS.get(layer.op, 1) * layer.a_bits / 8, "filter": 0.0,
                 "ofmap": 0.0 if "ofmap" in skip else e * layer.out_bits / 8, "scales": 0.0}
     m, n, k = layer.m, layer.n, layer.k
-    scales = 0
-    if layer.dtype == "int":
-        if layer.w_bits < 16:
-            scales += _scale_count(layer.w_granularity, n, k) * r
-        if layer.a_bits < 16 and "ifmap" not in skip:
-            scales += _scale_count(layer.a_granularity, k if layer.a_granularity == "channel" else m, k) * r
+    q = gemm_quant(m, n, k, r, layer.w_granularity, layer.a_granularity, layer.weight_operand, layer.dtype,
+                   scale_bits)
+    scales = q["scale_dram_w_bytes"] + (0.0 if "ifmap" in skip else q["scale_dram_a_bytes"])
     return {"ifmap": 0.0 if "ifmap" in skip else m * k * layer.a_bits / 8 * r,
             "filter": k * n * layer.w_bits / 8 * r,
             "ofmap": 0.0 if "ofmap" in skip else m * n * layer.out_bits / 8 * r,
-            "scales": scales * SCALE_BITS / 8}
+            "scales": scales}
 
 
 def sram_bytes(layer: Layer, device: Device, macs_per_cycle: float) -> float:
@@ -162,7 +154,7 @@ def layer_roofline(layer: Layer, device: Device, prefer: str | None = None,
             raise InputError(layer.name, "op", f"no op count for {layer.op!r}", ", ".join(OPS_PER_ELEMENT))
         peak, note = device.vector_peak(layer)
         ops = float(OPS_PER_ELEMENT[layer.op] * layer.elements)
-    parts = dram_bytes(layer, skip)
+    parts = dram_bytes(layer, skip, device.hardware.ppu.scale_bits if device.hardware is not None else SCALE_BITS)
     total = sum(parts.values())
     bw = device.dram.bandwidth_bytes_per_s
     t_compute = ops / peak.ops_per_s

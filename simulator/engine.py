@@ -5,7 +5,11 @@ PE per cycle into ``map_gemm``; partial sums spill at acc = min(layer acc_bits, 
 (``gemm_memory``); scales and post-processing from ``simulator.quant``: the PPU overlaps the array and the
 layer waits ``ppu_stall_cycles = max(0, ppu_cycles - (compute + memory stall))``, counted in stall_cycles.
 total_cycles = compute_cycles + stall_cycles (SCALE-Sim's convention; a GEMM's initial fill and final drain
-are reported as ``prefetch_cycles``/``drain_cycles`` and assumed overlapped with the neighbouring layers).
+are reported as ``prefetch_cycles``/``drain_cycles`` and assumed overlapped with the neighbouring layers),
+but never less than the layer's DRAM time: dram_cycles = (dram_read_bytes + dram_write_bytes) / bytes per
+cycle; the excess ``dram_floor_stall_cycles = max(0, dram_cycles - compute - stall)`` is added to
+stall_cycles. So a layer's time respects its roofline memory bound even when its neighbours are memory-bound
+too and could not have hidden its fill and drain.
 utilization = macs / (total_cycles * R * C * p). Vector layers: ``simulator.vector`` with the configured
 non-linear implementation. Energy: ``simulator.energy`` (module docstring there). A post-softmax
 quantizer with ``post_softmax_bits`` sets the softmax output bits and the next matmul's (attn@v) input bits.
@@ -107,10 +111,19 @@ def simulate_layer(layer: Layer, hw: Hardware, costs=None, attn_input: bool = Fa
     row.update(_gemm(layer, hw, costs, attn_input) if layer.is_gemm else _vector(layer, hw, costs))
     row["dram_read_bytes"] = (row["dram_ifmap_read_bytes"] + row["dram_filter_read_bytes"]
                               + row["dram_ofmap_read_bytes"] + row["dram_scale_read_bytes"])
+    # DRAM floor: a layer never finishes before its DRAM traffic (fill, drain and scales included) has
+    # crossed the interface at full bandwidth; the excess over compute + stall counts as stall.
+    dram_bytes = row["dram_read_bytes"] + row["dram_write_bytes"]
+    row["dram_cycles"] = dram_bytes / hw.dram_bytes_per_cycle
+    floor_stall = max(0.0, row["dram_cycles"] - (row["compute_cycles"] + row["stall_cycles"]))
+    row["dram_floor_stall_cycles"] = floor_stall
+    if floor_stall > 0:
+        row["stall_cycles"] += floor_stall
+        if not row["stall_buffer"]:
+            row["stall_buffer"] = "dram"
     cycles = row["total_cycles"] = row["compute_cycles"] + row["stall_cycles"]
     row["utilization"] = (layer.macs / (cycles * hw.array.rows * hw.array.cols * row["macs_per_pe_cycle"])
                           if layer.is_gemm else 0.0)
-    dram_bytes = row["dram_read_bytes"] + row["dram_write_bytes"]
     row["achieved_dram_gbps"] = dram_bytes / cycles * hw.freq_mhz / 1e3
     ei, ew, eo = costs.sram_pj_per_bit
     row["energy_mac_pj"] = layer.macs * row["mac_pj"]

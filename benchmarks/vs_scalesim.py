@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from simulator.scalesim_cfg import scalesim_cfg_text  # noqa: E402
+from simulator.scalesim_cfg import scalesim_cfg_text
 
 SCRATCH = Path(os.environ.get("VITSIM_SCRATCH", "/work/scratch"))
 
@@ -103,7 +103,7 @@ def scalesim_python() -> tuple[str | None, str]:
     """(interpreter of the SCALE-Sim venv, "") or (None, why it is unavailable); creates the venv once."""
     try:
         p = subprocess.run(["bash", str(ROOT / "tools" / "scalesim_env.sh")], capture_output=True, text=True,
-                           timeout=900)
+                           check=False, timeout=900)
     except (OSError, subprocess.TimeoutExpired) as e:
         return None, f"tools/scalesim_env.sh failed: {e}"
     if p.returncode != 0:
@@ -135,7 +135,7 @@ def run_scalesim(py: str, cfg: Config, layers: dict[str, tuple[int, int, int]], 
                    NUMBA_NUM_THREADS="1")
         p = subprocess.run([py, "-c", _DRIVER, str(base / "arch.cfg"), str(base / "topo.csv"),
                             str(base / "layout.csv"), str(base / "out")], capture_output=True, text=True, env=env,
-                           cwd=base)
+                           cwd=base, check=False)
         if p.returncode != 0:
             raise RuntimeError(f"SCALE-Sim failed ({p.returncode}): {p.stderr.strip()[-2000:]}")
         wall = json.loads(p.stdout.strip().splitlines()[-1])["wall_s"]
@@ -224,13 +224,64 @@ def validation(out: Path, extra: bool = False) -> None:
                   f"vitsim {rec['vs_total_cycles']:.0f}", flush=True)
 
 
+def _fmt(x) -> str:
+    return f"{x:,.0f}"
+
+
+def markdown_table(paths: list[Path]) -> str:
+    """Side-by-side markdown tables from validation records; vitsim's side recomputed with today's model."""
+    cfgs = {c.name: c for c in VALIDATION_CONFIGS + tuple(c for c, _, _ in EXTRA_RUNS)}
+    recs = [json.loads(line) for p in paths for line in p.read_text().splitlines() if line.strip()]
+    head = ("| config | layer | M, N, K | compute SS = vitsim | total SS | total vitsim | SS stall | "
+            "SRAM reads ifmap / filter (SS = vitsim) | ofmap SRAM writes SS / vitsim | DRAM bytes SS | "
+            "DRAM bytes vitsim | compulsory | vitsim order, refetched | wall SS s | wall vitsim s | ratio | gap |")
+    out = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in recs:
+        cfg = cfgs[r["config"]]
+        mnk = (r["m"], r["n"], r["k"])
+        v = vitsim_layer(cfg, r["layer"], mnk)
+        ss_dram = r["ss_dram_ifmap_reads"] + r["ss_dram_filter_reads"] + r["ss_dram_ofmap_writes"]
+        vs_dram = (v["dram_ifmap_read_bytes"] + v["dram_filter_read_bytes"] + v["dram_ofmap_read_bytes"]
+                   + v["dram_write_bytes"])
+        same_compute = v["compute_cycles"] == r["ss_compute_cycles"]
+        same_sram = (v["ifmap_sram_reads"] == r["ss_ifmap_sram_reads"]
+                     and v["filter_sram_reads"] == r["ss_filter_sram_reads"])
+        gaps = []
+        if r["ss_stall_cycles"] == 0:
+            gaps.append("no SS stall: totals equal" if v["total_cycles"] == r["ss_total_cycles"]
+                        else "MISMATCH without SS stall")
+        else:
+            gaps.append("SS stalls: re-streamed reuse + stalls counted twice"
+                        if v["total_cycles"] <= r["ss_total_cycles"] else "vitsim above SS")
+        m, n, k = mnk
+        if v["dram_psum_read_bytes"] > 0:
+            gaps.append("vitsim reads spilled partial sums back (SS never does)")
+        if r["ss_dram_ofmap_writes"] > 1.01 * m * n:
+            gaps.append("SS writes every partial sum to DRAM")
+        if r["ss_stall_cycles"] == 0 and (r["ss_dram_ifmap_reads"] > m * k or r["ss_dram_filter_reads"] > k * n):
+            gaps.append("SS reads padded partial folds")
+        out.append(
+            f"| {r['config']} | {r['layer']} | {mnk[0]}, {mnk[1]}, {mnk[2]} | "
+            f"{_fmt(r['ss_compute_cycles'])}{'' if same_compute else ' / ' + _fmt(v['compute_cycles']) + ' (DIFF)'} | "
+            f"{_fmt(r['ss_total_cycles'])} | {_fmt(v['total_cycles'])} | {_fmt(r['ss_stall_cycles'])} | "
+            f"{_fmt(r['ss_ifmap_sram_reads'])} / {_fmt(r['ss_filter_sram_reads'])}{'' if same_sram else ' (DIFF)'} | "
+            f"{_fmt(r['ss_ofmap_sram_writes'])} / {_fmt(v['ofmap_sram_writes'])} | {_fmt(ss_dram)} | "
+            f"{_fmt(vs_dram)} | {_fmt(r['compulsory_bytes'])} | {v['loop_order']}, {v['refetched_operand'] or '-'} | "
+            f"{r['ss_wall_s']:.1f} | {v['wall_s']:.1e} | {r['ss_wall_s'] / v['wall_s']:,.0f} | {'; '.join(gaps)} |")
+    return "\n".join(out) + "\n"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--layers", default="fc1", help="comma-separated DeiT-S GEMMs, or 'all' (default fc1)")
     ap.add_argument("--config", default="os32_64k", choices=[c.name for c in VALIDATION_CONFIGS])
     ap.add_argument("--validation", metavar="OUT.jsonl", help="run every DeiT-S GEMM on the three configs")
     ap.add_argument("--extra", action="store_true", help="with --validation: the wider DeiT-B/array/SRAM runs")
+    ap.add_argument("--table", nargs="+", metavar="IN.jsonl", help="print markdown tables of validation records")
     args = ap.parse_args(argv)
+    if args.table:
+        print(markdown_table([Path(p) for p in args.table]), end="")
+        return 0
     if args.validation:
         validation(Path(args.validation), args.extra)
         return 0
@@ -250,11 +301,11 @@ def main(argv=None) -> int:
         mnk = DEIT_S[name]
         vs = vitsim_layer(cfg, name, mnk)
         if py is None:
-            print(f"{name:12s} {str(mnk):>16s} {'-':>12s} {vs['wall_s']:10.2e} {'-':>10s} {'-':>10s} "
+            print(f"{name:12s} {mnk!s:>16s} {'-':>12s} {vs['wall_s']:10.2e} {'-':>10s} {'-':>10s} "
                   f"{vs['total_cycles']:13.0f}")
             continue
         ss = run_scalesim(py, cfg, {name: mnk})[name]
-        print(f"{name:12s} {str(mnk):>16s} {ss['wall_s']:12.1f} {vs['wall_s']:10.2e} "
+        print(f"{name:12s} {mnk!s:>16s} {ss['wall_s']:12.1f} {vs['wall_s']:10.2e} "
               f"{ss['wall_s'] / vs['wall_s']:10.0f} {ss['Total Cycles']:10.0f} {vs['total_cycles']:13.0f}", flush=True)
     return 0
 

@@ -95,7 +95,7 @@ def _issue(ch, release, nbytes, bytes_per_cycle):
     """Serve ``nbytes`` issued at ``release`` on a channel free at ``ch``: (new ch, transfer end)."""
     if nbytes <= 0.0:
         return ch, release
-    start = release if release > ch else ch
+    start = max(ch, release)
     end = start + nbytes / bytes_per_cycle
     return end, end
 

@@ -62,7 +62,7 @@ def parse_scalesim_cfg(text: str, src: str = "<cfg>") -> dict:
         cp.read_string(text, source=src)
     except configparser.Error as e:
         raise ConfigError(src, "file", f"not a SCALE-Sim config: {str(e).splitlines()[0]}") from None
-    g = lambda sec, key: _get(cp, src, sec, key)  # noqa: E731
+    g = lambda sec, key: _get(cp, src, sec, key)
     out = {"run_name": g("general", "run_name") if cp.has_section("general") and cp.has_option("general", "run_name")
            else Path(src).stem}
     for key, name in (("ArrayHeight", "rows"), ("ArrayWidth", "cols")):

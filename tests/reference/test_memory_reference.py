@@ -9,9 +9,9 @@ relative difference of total cycles stays below 1%), while traffic stays exact.
 
 import random
 
+import memory_reference as ref
 import pytest
 
-import memory_reference as ref
 from simulator.mapping import map_gemm
 from simulator.memory import gemm_memory
 

@@ -13,11 +13,10 @@ Skipped with the reason shown (pytest -ra) when SCALE-Sim cannot be installed.
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-import vs_scalesim as V  # noqa: E402
+import vs_scalesim as V
 
 pytestmark = [pytest.mark.scalesim, pytest.mark.slow]
 

@@ -5,7 +5,7 @@ import pytest
 from workloads.cli import main as workloads_main
 from workloads.errors import WorkloadError
 from workloads.model import Layer, Workload
-from workloads.scalesim_io import parse_topology, read_topology, topology_text, write_topology
+from workloads.scalesim_io import parse_topology, read_topology, write_topology
 
 GEMM = """Layer, M, N, K,
 fc1, 197, 1536, 384,

@@ -239,10 +239,11 @@ def test_killed_sweep_resumes_with_every_point_exactly_once(tmp_path):
 
     The result must hold each of the spec's points exactly once, no temporary files, and rows equal to an
     uninterrupted in-memory run."""
-    spec_path = write_spec(tmp_path, small(axes={"array.rows": {"range": [8, 128, 8]},
+    spec_path = write_spec(tmp_path, small(axes={"array.rows": {"range": [8, 256, 8]},
                                                  "array.cols": {"tie": "array.rows"},
                                                  "array.dataflow": ["os", "ws", "is"],
-                                                 "dram.bandwidth_gbps": [12.8, 25.6, 51.2]}))
+                                                 "dram.bandwidth_gbps": [12.8, 25.6, 51.2]},
+                                           workloads=["deit_tiny-w4a4", "deit_tiny-w8a8"]))
     spec = load_spec(spec_path)
     out = tmp_path / "r.parquet"
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}

@@ -15,15 +15,17 @@ pass only when ``q_resident``, else every fold; a Z input every fold. Partial su
 reduction fold but the last and read back before every one but the first. Outputs and completed
 partial sums are written at their output width.
 
-Timing (double buffering with one fold of lookahead, one DRAM channel of B bytes/cycle and
-latency L): requests are served first come first served in the order R_0, R_1, W_0, R_2, W_1, ...
-R_f (fold f's reads) is issued when fold f-1 starts (R_0 at 0), W_f (fold f's writes) when fold
-f ends. A request starts at max(issue, channel free), holds the channel bytes/B cycles, and its
-data arrive L cycles after the transfer (transfers pipeline; empty requests take no time).
-Fold f starts at S_f = max(S_{f-1} + lines, arrival of R_f), S_0 = arrival of R_0.
-prefetch_cycles = S_0 (initial fill, not a stall); stall_f = S_f - S_{f-1} - lines;
-drain_cycles = end of the last write - (S_last + lines), at least 0. Stall of fold f is
-attributed to R_f's operands and W_{f-2} (the write served just before it) by bytes.
+Timing (double buffering, one DRAM channel of B bytes/cycle and latency L): requests are served
+first come first served in the order R_0, R_1, W_0, R_2, W_1, R_3, ... R_f = fold f's reads (for
+the first copy R_0 also carries every input that fits its whole buffer: the initial fill); R_0
+and R_1 are issued at 0; when fold f ends, W_f (its writes) and then R_{f+2} are issued (fold f+2
+fills the halves fold f has released). A request starts at max(issue, channel free), holds the
+channel bytes/B cycles, and its data arrive L cycles after the transfer (transfers pipeline;
+empty requests take no time). Fold f starts at S_f = max(S_{f-1} + lines, arrival of R_f),
+S_0 = arrival of R_0. prefetch_cycles = S_0 (initial fill, not a stall);
+stall_f = S_f - S_{f-1} - lines; drain_cycles = end of the last write - (S_last + lines), at
+least 0. The stall of fold f is attributed to R_f's operands and W_{f-2} (the write served just
+before it) by bytes.
 With ``repeat`` > 1 independent copies (the fold sequence continues across them), copies are
 simulated until one ends in the same state as the one before (same stall, same channel backlog
 and spacing relative to its last fold start); the timing being shift-invariant, every later copy

@@ -26,8 +26,9 @@ maximises the reuse of the operand that does not fit. Closed form (bits, per cop
   inner input: total * b * (1 if total * b <= buffer else n_outer)
   Z: total * b (read if input, written if output)
   partial sums: total * out_bits written + non-resident tiles * acc_bits * (n_red - 1) written and read
-``fold_loop`` (simulator/kernels.py) walks the same folds for timing and gives the same bits
-(``closed_form_dram_bits`` is returned for that check).
+``fold_loop`` (simulator/kernels.py) walks the same folds for timing (prefetch at bandwidth and
+latency overlapped with compute, stalls, drain: formulas there and in docs/memory.md) and gives
+the same bits (``closed_form_dram_bits`` is returned for that check).
 
 SRAM accesses (elements, SCALE-Sim's counts): X reads = X * nc, Y: os filter reads = Y * nr,
 ws/is ofmap writes = Y * nr (one per reduction fold); os ofmap writes = Z; ws/is stationary

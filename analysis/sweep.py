@@ -882,9 +882,11 @@ class _PoolBackend(_Backend):
 
 
 def _init_worker() -> None:
+    import gc
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C and shuts the pool down
+    gc.freeze()  # objects inherited from the driver by fork: keep the collector from re-scanning them
 
 
 class _DaskBackend(_Backend):

@@ -154,7 +154,8 @@ def layer_roofline(layer: Layer, device: Device, prefer: str | None = None,
             raise InputError(layer.name, "op", f"no op count for {layer.op!r}", ", ".join(OPS_PER_ELEMENT))
         peak, note = device.vector_peak(layer)
         ops = float(OPS_PER_ELEMENT[layer.op] * layer.elements)
-    parts = dram_bytes(layer, skip, device.hardware.ppu.scale_bits if device.hardware is not None else SCALE_BITS)
+    ppu = getattr(device.hardware, "ppu", None)  # our accelerators; GPUs and the host have none
+    parts = dram_bytes(layer, skip, ppu.scale_bits if ppu is not None else SCALE_BITS)
     total = sum(parts.values())
     bw = device.dram.bandwidth_bytes_per_s
     t_compute = ops / peak.ops_per_s

@@ -9,7 +9,8 @@ are reported as ``prefetch_cycles``/``drain_cycles`` and assumed overlapped with
 but never less than the layer's DRAM time: dram_cycles = (dram_read_bytes + dram_write_bytes) / bytes per
 cycle; the excess ``dram_floor_stall_cycles = max(0, dram_cycles - compute - stall)`` is added to
 stall_cycles. So a layer's time respects its roofline memory bound even when its neighbours are memory-bound
-too and could not have hidden its fill and drain.
+too and could not have hidden its fill and drain. ``scalesim_total_cycles`` keeps SCALE-Sim's convention
+(compute + memory-model stalls, no floor) for side-by-side comparison.
 utilization = macs / (total_cycles * R * C * p). Vector layers: ``simulator.vector`` with the configured
 non-linear implementation. Energy: ``simulator.energy`` (module docstring there). A post-softmax
 quantizer with ``post_softmax_bits`` sets the softmax output bits and the next matmul's (attn@v) input bits.
@@ -111,6 +112,8 @@ def simulate_layer(layer: Layer, hw: Hardware, costs=None, attn_input: bool = Fa
     row.update(_gemm(layer, hw, costs, attn_input) if layer.is_gemm else _vector(layer, hw, costs))
     row["dram_read_bytes"] = (row["dram_ifmap_read_bytes"] + row["dram_filter_read_bytes"]
                               + row["dram_ofmap_read_bytes"] + row["dram_scale_read_bytes"])
+    # SCALE-Sim's "Total Cycles" convention: compute + memory-model stalls, the initial fill left out
+    row["scalesim_total_cycles"] = row["compute_cycles"] + row["stall_cycles"]
     # DRAM floor: a layer never finishes before its DRAM traffic (fill, drain and scales included) has
     # crossed the interface at full bandwidth; the excess over compute + stall counts as stall.
     dram_bytes = row["dram_read_bytes"] + row["dram_write_bytes"]
@@ -215,6 +218,10 @@ def _vector(layer: Layer, hw: Hardware, costs) -> dict:
         "ifmap_sram_reads": 0, "filter_sram_reads": 0, "ofmap_sram_writes": 0,
         "sram_ifmap_read_bytes": 0.0, "sram_filter_read_bytes": 0.0, "sram_ofmap_write_bytes": 0.0,
         "sram_ofmap_read_bytes": 0.0, "stall_buffer": v["stall_buffer"],
+        "dram_psum_read_bytes": 0.0, "dram_psum_write_bytes": 0.0, "outer_operand": "", "refetched_operand": "",
+        # staged through the ofmap buffer (below): reads = inputs in + output out, writes = the reverse
+        "ifmap_buf_read_bytes": 0.0, "ifmap_buf_write_bytes": 0.0, "weight_buf_read_bytes": 0.0,
+        "weight_buf_write_bytes": 0.0, "ofmap_buf_read_bytes": io, "ofmap_buf_write_bytes": io,
         "ppu_cycles": 0, "ppu_stall_cycles": 0.0, "k_segments": 0, "w_scales": 0, "a_scales": 0,
         "dram_scale_read_bytes": 0.0, "requant_ops": 0, "rescale_ops": 0, "absmax_ops": 0,
         # staged through the ofmap buffer: DRAM -> SRAM -> unit -> SRAM -> DRAM

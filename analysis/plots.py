@@ -21,7 +21,7 @@ OP_COLORS = {"gemm": "#1f77b4", "conv": "#17becf", "matmul": "#9467bd", "softmax
              "layernorm": "#ff7f0e", "gelu": "#2ca02c", "add": "#8c564b", "mul": "#e377c2",
              "quantize": "#7f7f7f", "elementwise": "#bcbd22"}
 PREC_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
-SUFFIXES = (".png", ".svg", ".pdf")
+SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
 
 
 def short_name(name: str) -> str:
@@ -49,18 +49,14 @@ def _style(ax) -> None:
     ax.set_ylabel("attainable performance (TOPS)", fontsize=9)
 
 
-def _save(fig, path) -> Path:
-    """Save by suffix (PNG at 200 dpi), written to a temporary name then renamed."""
-    import os
+def save_figure(fig, path, dpi: int = 200) -> Path:
+    """Save by suffix (PNG, SVG, PDF, JPG), written to a temporary name then renamed (workloads.io.atomic_write)."""
+    from workloads.io import atomic_write
 
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
         raise InputError(str(path), "--plot", f"unknown image type {path.suffix!r}", ", ".join(SUFFIXES))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=200, format=path.suffix[1:].lower())
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, lambda fh: fig.savefig(fh, dpi=dpi, format=path.suffix[1:].lower()), binary=True)
 
 
 def _layer_points(rf):
@@ -212,7 +208,7 @@ def roofline_plot(rf, path) -> Path:
     leg = ax.legend(fontsize=7, loc="upper left", title="op (circle: compute-, square: memory-bound)",
                     title_fontsize=7, framealpha=0.9)
     leg.get_frame().set_linewidth(0.5)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def precision_plot(runs, path) -> Path:
@@ -267,7 +263,7 @@ def precision_plot(runs, path) -> Path:
     leg = ax.legend(fontsize=7, loc="upper left", framealpha=0.9, title="precision, GEMM ceiling: bound",
                     title_fontsize=7)
     leg.get_frame().set_linewidth(0.5)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def time_bars(rf, path) -> Path:
@@ -301,7 +297,7 @@ def time_bars(rf, path) -> Path:
     ax.set_title(f"{w.name}, batch {w.batch} on {rf.device.name}\n{total * scale:.3g} {unit} lower bound, "
                  f"{rf.totals['memory_bound_time_fraction'] * 100:.0f}% of it memory-bound", fontsize=9)
     ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def measured_plot(result, path) -> Path:
@@ -361,4 +357,4 @@ def measured_plot(result, path) -> Path:
     handles.append(Line2D([], [], ls="none", marker="X", ms=6, color="#777777", mec="black", mew=0.4,
                           label="faster than every bound"))
     ax.legend(handles=handles, fontsize=7, loc="lower right", framealpha=0.9, title="op", title_fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -50,7 +50,7 @@ def test_time_bars_group_layer_types(runs):
 
 def test_bad_suffix(runs, tmp_path):
     with pytest.raises(InputError):
-        plots.roofline_plot(runs[0][1], tmp_path / "r.jpg")
+        plots.roofline_plot(runs[0][1], tmp_path / "r.bmp")
 
 
 def test_no_matplotlib_or_torch_at_import():

@@ -153,29 +153,7 @@ def plot_front(df, front, objectives: Sequence[Objective], path, by: str | None 
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    save_figure(fig, path)
+    from analysis.plots import save_figure
+
+    save_figure(fig, path, dpi=120)
     plt.close(fig)
-
-
-def save_figure(fig, path, dpi: int = 120):
-    """Save a matplotlib figure atomically (temporary name beside ``path``, then rename); format by suffix."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    path = Path(path)
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in ("png", "pdf", "svg", "jpg", "jpeg"):
-        raise InputError(str(path), "--plot", f"unknown image format {path.suffix!r}", ".png, .pdf, .svg, .jpg")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format=fmt, dpi=dpi)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path

@@ -35,8 +35,10 @@ DRAM_TYPES = ("lpddr4", "ddr4", "hbm2", "gddr5", "ddr3")
 _REG_OPERANDS = {"os": (1, 1), "ws": (1, 0), "is": (0, 1)}
 
 
-def tech_names() -> list[str]:
-    return sorted(p.name[:-5] for p in resources.files("simulator.tech").iterdir() if p.name.endswith(".yaml"))
+@cache
+def tech_names() -> tuple[str, ...]:
+    """Names of the shipped technology tables (``simulator/tech/*.yaml``); listed once per process."""
+    return tuple(sorted(p.name[:-5] for p in resources.files("simulator.tech").iterdir() if p.name.endswith(".yaml")))
 
 
 @dataclass(frozen=True)

@@ -34,28 +34,21 @@ from simulator.scalesim_cfg import scalesim_cfg_text
 
 SCRATCH = Path(os.environ.get("VITSIM_SCRATCH", "/work/scratch"))
 
-# DeiT-S GEMMs (M, N, K): one head for the attention matmuls
-DEIT_S = {
-    "patch_embed": (196, 384, 768),
-    "qkv": (197, 1152, 384),
-    "qk": (197, 197, 64),
-    "av": (197, 64, 197),
-    "proj": (197, 384, 384),
-    "fc1": (197, 1536, 384),
-    "fc2": (197, 384, 1536),
-    "head": (1, 1000, 384),
-}
-# DeiT-B GEMMs (M, N, K): one head for the attention matmuls
-DEIT_B = {
-    "patch_embed": (196, 768, 768),
-    "qkv": (197, 2304, 768),
-    "qk": (197, 197, 64),
-    "av": (197, 64, 197),
-    "proj": (197, 768, 768),
-    "fc1": (197, 3072, 768),
-    "fc2": (197, 768, 3072),
-    "head": (1, 1000, 768),
-}
+def _gemms(model: str) -> dict[str, tuple[int, int, int]]:
+    """(M, N, K) of the patch embedding, block 0's GEMMs and the head, from the analytic builder (one fact, one
+    place); attention matmuls as one head (SCALE-Sim has no batch dimension)."""
+    from workloads.vit import build_preset
+
+    short = {"patch_embed.proj": "patch_embed", "head": "head"}
+    out = {}
+    for layer in build_preset(model).layers:
+        if layer.is_gemm and (layer.name in short or layer.name.startswith("blocks.0.")):
+            out[short.get(layer.name, layer.name.split(".")[-1])] = (layer.m, layer.n, layer.k)
+    return out
+
+
+DEIT_S = _gemms("deit_small")
+DEIT_B = _gemms("deit_base")
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def rich_table(title: str, columns: list[str], rows: list[list]) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False, header_style="bold")
+    table = Table(title=title, title_justify="left", show_lines=False, header_style="bold")
     for c in columns:
         table.add_column(c, justify="left" if c in ("name", "op", "layer") else "right", no_wrap=True)
     for r in rows:

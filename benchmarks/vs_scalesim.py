@@ -8,7 +8,7 @@ SCALE-Sim runs in its own virtual environment (tools/scalesim_env.sh; 3.0.0 need
 one layer per process on one core, through its Python API with traces not written to disk (its
 command line always writes 40-140 MB of traces per layer; skipping them only makes SCALE-Sim
 faster). Its wall time is measured around ``run_scale`` inside that process (interpreter start and
-imports excluded). vitsim's is the best of several warm in-process ``simulate_layer`` calls.
+imports excluded). vitsim's is the best of several warm in-process ``simulate_layer`` calls, uncached.
 This module also holds the SCALE-Sim runner used by tests/scalesim/.
 """
 
@@ -155,8 +155,9 @@ def vitsim_hardware(cfg: Config):
 
 
 def vitsim_layer(cfg: Config, name: str, mnk: tuple[int, int, int], reps: int = 200) -> dict:
-    """vitsim's row for one GEMM on ``cfg`` plus ``wall_s`` (best warm in-process time of ``reps`` runs)."""
-    from simulator.engine import simulate_layer
+    """vitsim's row for one GEMM on ``cfg`` plus ``wall_s`` (best warm in-process time of ``reps`` runs, each
+    with the engine's per-GEMM array/memory cache emptied first, so the whole model runs every time)."""
+    from simulator.engine import _array_and_memory, simulate_layer
     from workloads.model import Layer
 
     hw = vitsim_hardware(cfg)
@@ -165,6 +166,7 @@ def vitsim_layer(cfg: Config, name: str, mnk: tuple[int, int, int], reps: int = 
     row = simulate_layer(layer, hw)
     best = float("inf")
     for _ in range(reps):
+        _array_and_memory.cache_clear()
         t0 = time.perf_counter()
         simulate_layer(layer, hw)
         best = min(best, time.perf_counter() - t0)

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, replace
 
 from analysis.devices import OPS_PER_ELEMENT, Device
 from workloads.errors import InputError
-from workloads.model import Layer, Workload, group_size
+from workloads.model import Layer, Workload
 
 SCALE_BITS = 16
 MAX_BATCH = 1 << 16

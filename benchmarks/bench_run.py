@@ -22,9 +22,8 @@ def main() -> None:
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     from simulator import load_hardware, simulate, simulate_totals
-    from workloads import load_workload
-
     from simulator.engine import _array_and_memory
+    from workloads import load_workload
 
     hw = load_hardware(ROOT / "hwconfigs" / "int4.yaml")
     w = load_workload("deit_base-w4a4")

@@ -8,4 +8,4 @@ from simulator.engine import simulate, simulate_layer, simulate_rows, simulate_t
 from simulator.hardware import ConfigError, Hardware, load_hardware
 from simulator.results import SimResult
 
-__all__ = ["simulate", "simulate_layer", "simulate_rows", "simulate_totals", "ConfigError", "Hardware", "load_hardware", "SimResult"]
+__all__ = ["ConfigError", "Hardware", "SimResult", "load_hardware", "simulate", "simulate_layer", "simulate_rows", "simulate_totals"]

@@ -5,12 +5,12 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import HWCONFIGS, ROOT
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=300)
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=300,
+                          check=False)
 
 
 def test_run_default_workload_table():

@@ -6,5 +6,18 @@ from workloads.quantize import Recipe, load_recipe
 from workloads.registry import build_model, load_workload, zoo_names
 from workloads.vit import PRESETS, ViTConfig, build_preset, build_vit
 
-__all__ = ["InputError", "WorkloadError", "Layer", "Workload", "Recipe", "load_recipe", "build_model",
-           "load_workload", "zoo_names", "PRESETS", "ViTConfig", "build_preset", "build_vit"]
+__all__ = [
+           "PRESETS",
+           "InputError",
+           "Layer",
+           "Recipe",
+           "ViTConfig",
+           "Workload",
+           "WorkloadError",
+           "build_model",
+           "build_preset",
+           "build_vit",
+           "load_recipe",
+           "load_workload",
+           "zoo_names",
+]

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from workloads.errors import (InputError, WorkloadError, require_choice, require_int,
-                              require_mapping, retyped)
+from workloads.errors import InputError, WorkloadError, require_choice, require_int, require_mapping, retyped
 
 SCHEMA_VERSION = 1
 GEMM_OPS = ("gemm", "matmul", "conv")
@@ -99,7 +98,7 @@ class Layer:
         return d
 
     @classmethod
-    def from_dict(cls, d, source: str = "<layer>") -> "Layer":
+    def from_dict(cls, d, source: str = "<layer>") -> Layer:
         """Validate a dict (from YAML/JSON) and build a Layer; errors name ``source`` and the field."""
         try:
             return cls._from_dict(d, source)
@@ -109,7 +108,7 @@ class Layer:
             raise retyped(e, WorkloadError) from None
 
     @classmethod
-    def _from_dict(cls, d, source: str) -> "Layer":
+    def _from_dict(cls, d, source: str) -> Layer:
         require_mapping(source, "layer", d)
         name = d.get("name")
         where = f"layers[{name}]" if name else "layers[?]"
@@ -118,7 +117,7 @@ class Layer:
         known = {f.name for f in fields(cls)}
         extra = set(d) - known
         if extra:
-            raise WorkloadError(source, f"{where}.{sorted(extra)[0]}", "unknown field", ", ".join(sorted(known)))
+            raise WorkloadError(source, f"{where}.{min(extra)}", "unknown field", ", ".join(sorted(known)))
         op = require_choice(source, f"{where}.op", d.get("op"), OPS)
         kw = dict(d)
         for f in ("m", "n", "repeat"):
@@ -166,7 +165,7 @@ class Workload:
     def name(self) -> str:
         return f"{self.model}-{self.recipe}" if self.recipe != "none" else self.model
 
-    def with_batch(self, batch: int) -> "Workload":
+    def with_batch(self, batch: int) -> Workload:
         """Rescale to another batch: attention matmuls scale ``repeat``, every other op its rows ``m``."""
         batch = require_int("--batch", "batch", batch, 1)
         if batch == self.batch:
@@ -197,7 +196,7 @@ class Workload:
         }
 
     @classmethod
-    def from_dict(cls, d, source: str = "<workload>") -> "Workload":
+    def from_dict(cls, d, source: str = "<workload>") -> Workload:
         """Validate then build. Unknown schema versions and bad layers are errors naming ``source``."""
         if not isinstance(d, dict):
             raise WorkloadError(source, "top level", f"expected a mapping, got {type(d).__name__}")
@@ -235,7 +234,7 @@ class Workload:
         return atomic_write_text(path, text)
 
     @classmethod
-    def load(cls, path: str | Path) -> "Workload":
+    def load(cls, path: str | Path) -> Workload:
         """Read a workload file (YAML or JSON); every problem is a ``WorkloadError`` naming the file."""
         from workloads.io import read_structured
 

@@ -38,7 +38,7 @@ class Recipe:
     source: str = "<recipe>"
 
     @classmethod
-    def from_dict(cls, d, source: str) -> "Recipe":
+    def from_dict(cls, d, source: str) -> Recipe:
         """Validate a recipe mapping: known fields only, values checked by building a probe Layer."""
         if not isinstance(d, dict):
             raise WorkloadError(source, "top level", f"expected a mapping, got {type(d).__name__}")

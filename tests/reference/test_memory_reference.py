@@ -10,11 +10,10 @@ cases below total cycles differ by at most 1.3% (small layers with few lines per
 
 import random
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 import memory_reference as ref
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.mapping import map_gemm
 from simulator.memory import gemm_memory
@@ -103,7 +102,7 @@ def test_numba_kernel_equals_reference_on_random_shapes(df, m, n, k, arr, bufs, 
     """Hypothesis over shapes, arrays, buffers, bandwidths, latencies and copies (8-bit operands, so the
     bandwidth divides every transfer): the Numba fold loop and the cycle-stepped reference agree exactly on
     traffic, prefetch, stall and drain cycles."""
-    mp, mem, r = _both(df, m, n, k, *arr, 8, 8, bufs, bw, lat, rep)
+    _, mem, r = _both(df, m, n, k, *arr, 8, 8, bufs, bw, lat, rep)
     assert _traffic(mem) == _ref_traffic(r)
     assert (mem["prefetch_cycles"], mem["stall_cycles"], mem["drain_cycles"]) == \
         (r["prefetch_cycles"], r["stall_cycles"], r["drain_cycles"])

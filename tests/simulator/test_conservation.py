@@ -3,8 +3,8 @@
 from dataclasses import replace
 
 import pytest
-
 from conftest import HWCONFIGS
+
 from simulator import load_hardware, simulate
 from workloads import build_model, load_workload
 

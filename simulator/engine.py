@@ -147,9 +147,13 @@ def _gemm(layer: Layer, hw: Hardware, costs, attn_input: bool) -> dict:
                           ", ".join(m.label for m in hw.pe.precisions))
     p = mode.macs_per_cycle
     acc = min(layer.acc_bits, hw.pe.acc_bits)
-    mp, mem, compute = _array_and_memory(hw.array.dataflow, layer.m, layer.n, layer.k, hw.array.rows, hw.array.cols,
-                                         p, layer.a_bits, layer.w_bits, layer.out_bits, acc, hw.buffers.bytes,
-                                         hw.dram_bytes_per_cycle, hw.dram.latency_cycles, layer.repeat)
+    args = (hw.array.dataflow, layer.m, layer.n, layer.k, hw.array.rows, hw.array.cols, p, layer.a_bits,
+            layer.w_bits, layer.out_bits, acc, hw.buffers.bytes, hw.dram_bytes_per_cycle, hw.dram.latency_cycles,
+            layer.repeat)
+    mp, mem, compute = _array_and_memory(*args)
+    chunks = 1
+    if hw.array.temporal_tiling == "auto" and mem["dram_psum_write_bytes"] > 0:
+        mp, mem, compute, chunks = _temporal_tiles(args, mp, mem, compute)
     mem = dict(mem)
     # scales and the post-processing unit
     q = gemm_quant(layer.m, layer.n, layer.k, layer.repeat, layer.w_granularity, layer.a_granularity,
@@ -177,7 +181,8 @@ def _gemm(layer: Layer, hw: Hardware, costs, attn_input: bool) -> dict:
     mem["stall_cycles"] += ppu_stall
     return {
         "pe_precision": mode.label, "promoted": promoted, "macs_per_pe_cycle": p, "impl": hw.pe.type,
-        "dataflow": mp.dataflow, "folds": mp.folds * layer.repeat, "acc_bits_used": acc,
+        "dataflow": mp.dataflow, "folds": mp.folds * layer.repeat * chunks, "temporal_chunks": chunks,
+        "acc_bits_used": acc,
         "compute_cycles": compute, "mapping_efficiency": mp.mapping_efficiency(), **mem,
         "stall_buffer": stall_buffer,
         "ppu_cycles": ppu, "ppu_stall_cycles": ppu_stall, "k_segments": q["k_segments"],
@@ -203,6 +208,44 @@ def _array_and_memory(dataflow, m, n, k, rows, cols, p, a_bits, w_bits, out_bits
     return mp, mem, compute_cycles(mp, repeat)
 
 
+def _temporal_tiles(args: tuple, mp, mem: dict, compute: int):
+    """Split a ws/is GEMM's temporal dimension (M for ws, N for is) into chunks whose partial sums fit half
+    the ofmap buffer, as a compiler does for TPU-style accumulators, when that moves fewer DRAM bytes than
+    spilling partial sums. T' = floor(ofmap_bits / 2 / (C * acc_bits)); the layer becomes ceil(T / T')
+    sub-GEMMs run back to back: compute = sum(compute_i + 1) - 1, stalls, traffic and SRAM counts add up,
+    the first chunk's fill is the layer's prefetch and the last chunk's write-back its drain (each later
+    chunk's fill counts as a stall if the previous chunk could not hide it). Returns (mapping of a full
+    chunk, combined memory dict, compute cycles, chunks); the inputs unchanged when tiling does not help."""
+    dataflow, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, bufs, bpc, lat, repeat = args
+    t = m if dataflow == "ws" else n
+    t_chunk = int(bufs[2] * 8 / 2 // (cols * acc))
+    if t_chunk < 1 or t_chunk >= t:
+        return mp, mem, compute, 1
+    sizes = [t_chunk] * (t // t_chunk) + ([t % t_chunk] if t % t_chunk else [])
+    parts = []
+    for size in sizes:
+        sub = (dataflow, size, n, k) if dataflow == "ws" else (dataflow, m, size, k)
+        parts.append(_array_and_memory(*sub, rows, cols, p, a_bits, w_bits, out_bits, acc, bufs, bpc, lat, repeat))
+    combined = {}
+    for key, value in parts[0][1].items():
+        if isinstance(value, str):
+            combined[key] = value
+        elif key == "prefetch_cycles":
+            combined[key] = value
+        elif key == "drain_cycles":
+            combined[key] = parts[-1][1][key]
+        else:
+            combined[key] = sum(part[1][key] for part in parts)
+    # each later chunk's initial fill: hidden behind the previous chunk's compute, else a stall
+    for (_, prev, prev_compute), (_, cur, _) in zip(parts, parts[1:]):
+        exposed = prev["drain_cycles"] + cur["prefetch_cycles"] - (prev_compute + 1)
+        combined["stall_cycles"] += max(0.0, exposed)
+    moved = ("dram_ifmap_read_bytes", "dram_filter_read_bytes", "dram_ofmap_read_bytes", "dram_write_bytes")
+    if sum(combined[x] for x in moved) >= sum(mem[x] for x in moved):
+        return mp, mem, compute, 1
+    return parts[0][0], combined, sum(part[2] + 1 for part in parts) - 1, len(parts)
+
+
 def _vector(layer: Layer, hw: Hardware, costs) -> dict:
     cycles_per_element, pj_per_element, impl = vector_cost(hw, layer.op, layer.dtype, layer.a_bits, costs.primitives)
     v = vector_layer(layer.op, layer.elements, layer.a_bits, layer.out_bits, cycles_per_element,
@@ -210,7 +253,7 @@ def _vector(layer: Layer, hw: Hardware, costs) -> dict:
     io = v["dram_ifmap_read_bytes"] + v["dram_write_bytes"]
     return {
         "pe_precision": "vector", "promoted": False, "macs_per_pe_cycle": 0.0, "impl": impl,
-        "dataflow": "vector", "folds": 0, "acc_bits_used": 0,
+        "dataflow": "vector", "folds": 0, "temporal_chunks": 0, "acc_bits_used": 0,
         "compute_cycles": v["compute_cycles"], "mapping_efficiency": 0.0, "loop_order": "",
         "stall_cycles": v["stall_cycles"], "prefetch_cycles": 0.0, "drain_cycles": 0.0,
         "dram_ifmap_read_bytes": v["dram_ifmap_read_bytes"],

@@ -15,6 +15,7 @@ from workloads.io import read_structured
 from workloads.model import VECTOR_OPS
 
 DATAFLOWS = ("os", "ws", "is")
+TEMPORAL_TILINGS = ("auto", "off")
 PE_TYPES = ("fixed", "scalable", "bitserial", "float")
 DTYPES = ("int", "fp")
 # A float format of these bits holds integers of up to this many bits exactly (mantissa + 1).
@@ -27,9 +28,14 @@ class ConfigError(InputError):
 
 @dataclass(frozen=True)
 class ArrayConfig:
+    """R x C PEs and the dataflow. ``temporal_tiling``: ``auto`` lets the controller split a ws/is layer's
+    temporal dimension when that keeps partial sums on chip (simulator/engine.py); ``off`` is SCALE-Sim's
+    behaviour (one pass over the whole temporal dimension per fold)."""
+
     rows: int
     cols: int
     dataflow: str
+    temporal_tiling: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -319,10 +325,12 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     freq = _wrap(require_number, src, "freq_mhz", d.get("freq_mhz"))
 
     a = _section(src, d, "array")
-    _known(src, "array", a, {"rows", "cols", "dataflow"})
+    _known(src, "array", a, {"rows", "cols", "dataflow", "temporal_tiling"})
     array = ArrayConfig(_wrap(require_int, src, "array.rows", a.get("rows")),
                         _wrap(require_int, src, "array.cols", a.get("cols")),
-                        _wrap(require_choice, src, "array.dataflow", a.get("dataflow"), DATAFLOWS))
+                        _wrap(require_choice, src, "array.dataflow", a.get("dataflow"), DATAFLOWS),
+                        _wrap(require_choice, src, "array.temporal_tiling", a.get("temporal_tiling", "auto"),
+                              TEMPORAL_TILINGS))
     pe = _pe(src, _section(src, d, "pe"))
 
     b = _section(src, d, "buffers")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import replace
 from functools import lru_cache
+from itertools import pairwise
 from operator import attrgetter
 
 from simulator.energy import hw_costs, mac_arith_pj, mac_reg_bits, static_pj
@@ -228,16 +229,14 @@ def _temporal_tiles(args: tuple, mp, mem: dict, compute: int):
         parts.append(_array_and_memory(*sub, rows, cols, p, a_bits, w_bits, out_bits, acc, bufs, bpc, lat, repeat))
     combined = {}
     for key, value in parts[0][1].items():
-        if isinstance(value, str):
-            combined[key] = value
-        elif key == "prefetch_cycles":
+        if isinstance(value, str) or key == "prefetch_cycles":
             combined[key] = value
         elif key == "drain_cycles":
             combined[key] = parts[-1][1][key]
         else:
             combined[key] = sum(part[1][key] for part in parts)
     # each later chunk's initial fill: hidden behind the previous chunk's compute, else a stall
-    for (_, prev, prev_compute), (_, cur, _) in zip(parts, parts[1:]):
+    for (_, prev, prev_compute), (_, cur, _) in pairwise(parts):
         exposed = prev["drain_cycles"] + cur["prefetch_cycles"] - (prev_compute + 1)
         combined["stall_cycles"] += max(0.0, exposed)
     moved = ("dram_ifmap_read_bytes", "dram_filter_read_bytes", "dram_ofmap_read_bytes", "dram_write_bytes")

@@ -3,6 +3,7 @@
 from dataclasses import replace
 
 from conftest import HWCONFIGS
+
 from simulator import load_hardware, simulate
 from simulator.engine import simulate_layer
 from simulator.mapping import compute_cycles, map_gemm

@@ -45,7 +45,7 @@ SHORT_NAMES = {"deit_tiny": "deit_tiny_patch16_224", "deit_small": "deit_small_p
 
 
 def build_vit(cfg: ViTConfig, batch: int = 1, model: str = "vit") -> Workload:
-    """All layers of a plain ViT at ``batch`` images, in execution order (8-bit placeholders)."""
+    """All layers of a plain ViT at ``batch`` images, in execution order; bits default to W8A8 until a recipe sets them."""
     for f in ("img_size", "patch", "depth", "dim", "heads", "classes", "in_chans"):
         require_int(model, f, getattr(cfg, f), 1)
     batch = require_int(model, "batch", batch, 1)

@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
 
 from simulator.scalesim_cfg import scalesim_cfg_text
 
-SCRATCH = Path(os.environ.get("VITSIM_SCRATCH", "/work/scratch"))
+SCRATCH = Path(os.environ.get("VITSIM_SCRATCH", Path(tempfile.gettempdir()) / "vitsim-scalesim"))
 
 def _gemms(model: str) -> dict[str, tuple[int, int, int]]:
     """(M, N, K) of the patch embedding, block 0's GEMMs and the head, from the analytic builder (one fact, one

@@ -154,18 +154,12 @@ class Device:
 
 
 def vector_cycles_per_element(hw, layer: Layer) -> float:
-    """Cycles per element per lane of a vector layer on ``hw``: the config's override, else the simulator's
-    primitive-op count for the op's implementation (``nonlinear`` section; FP tensors use the float core),
-    as in ``simulator.engine``."""
-    from simulator.vector import NONLINEAR_OPS, element_ops
+    """Cycles per element per lane of a vector layer on ``hw``: exactly what the simulator charges
+    (``simulator.vector.vector_cost``: the config's override, else the op count of the implementation)."""
+    from simulator.energy import hw_costs
+    from simulator.vector import vector_cost
 
-    override = hw.vector.override(layer.op)
-    if override is not None:
-        return float(override)
-    impl = "float" if layer.dtype == "fp" else (getattr(hw.nonlinear, layer.op) if layer.op in NONLINEAR_OPS
-                                                 else "integer")
-    post = hw.nonlinear.post_softmax if layer.op == "softmax" else "uniform"
-    return float(sum(element_ops(layer.op, impl, layer.dtype, layer.a_bits, post).values()))
+    return float(vector_cost(hw, layer.op, layer.dtype, layer.a_bits, hw_costs(hw).primitives)[0])
 
 
 def _gpu_chain(layer: Layer) -> tuple[list[str], str]:
@@ -194,7 +188,7 @@ def device_from_hardware(hw) -> Device:
     f = hw.freq_mhz * 1e6
     r, c = hw.array.rows, hw.array.cols
     src = f"{hw.source}: {r}x{c} PEs x macs_per_cycle x 2 ops x {hw.freq_mhz:g} MHz"
-    peaks = [Peak(m.label, r * c * m.macs_per_cycle * 2 * f, src) for m in hw.pe.precisions]
+    peaks = [Peak(label, tops * 1e12, src) for label, tops in hw.peak_tops().items()]
     for op, n_ops in OPS_PER_ELEMENT.items():   # listed at INT8 (the vector ceiling depends on the layer)
         cpe = vector_cycles_per_element(hw, Layer("probe", op, m=1, n=1))
         peaks.append(Peak(f"vector:{op}", n_ops * hw.vector.lanes / cpe * f,

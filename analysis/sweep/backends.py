@@ -1,0 +1,108 @@
+"""Where chunks run: in this process, a local process pool, or a Dask distributed cluster."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+from analysis.sweep.spec import SweepSpec
+from analysis.sweep.worker import run_chunk
+from workloads.errors import InputError
+
+
+class _Backend:
+    """Where chunks run. ``map`` yields one Arrow batch per chunk, in completion order, with a
+    bounded number of chunks in flight so memory stays flat however long the sweep is."""
+
+    workers = 1
+
+    @staticmethod
+    def make(scheduler, spec: SweepSpec, workers: int | None) -> _Backend:
+        if scheduler is not None:
+            return _DaskBackend(scheduler)
+        workers = os.cpu_count() or 1 if workers is None else workers
+        return _InlineBackend() if workers == 0 else _PoolBackend(workers)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class _InlineBackend(_Backend):
+    def map(self, spec, chunks):
+        for c in chunks:
+            yield run_chunk(spec, c)
+
+
+class _PoolBackend(_Backend):
+    def __init__(self, workers: int):
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = workers
+        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
+
+    def map(self, spec, chunks):
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        pending = set()
+        chunks = iter(chunks)
+        limit = 3 * self.workers
+        while True:
+            for c in itertools.islice(chunks, limit - len(pending)):
+                pending.add(self.pool.submit(run_chunk, spec, c))
+            if not pending:
+                return
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in finished:
+                yield f.result()
+
+    def __exit__(self, *exc):
+        self.pool.shutdown(wait=exc[0] is None, cancel_futures=True)
+        return False
+
+
+def _init_worker() -> None:
+    import gc
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C and shuts the pool down
+    gc.freeze()  # objects inherited from the driver by fork: keep the collector from re-scanning them
+
+
+class _DaskBackend(_Backend):
+    def __init__(self, scheduler):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InputError("sweep", "scheduler", "Dask distributed is not installed",
+                             "pip install -e '.[distributed]'") from None
+        if isinstance(scheduler, Client):
+            self.client, self.own = scheduler, False
+        else:
+            try:
+                self.client, self.own = Client(scheduler, timeout="10s"), True
+            except (OSError, TimeoutError, ValueError) as e:
+                raise InputError("sweep", "scheduler", f"cannot connect to {scheduler!r}: {e}") from None
+        self.workers = max(1, sum(self.client.nthreads().values()))
+
+    def map(self, spec, chunks):
+        from distributed import as_completed
+
+        spec_f = self.client.scatter(spec, broadcast=True)
+        chunks = iter(chunks)
+        limit = 3 * self.workers
+        first = [self.client.submit(run_chunk, spec_f, c, pure=False) for c in itertools.islice(chunks, limit)]
+        ac = as_completed(first)
+        for f in ac:
+            batch = f.result()
+            f.release()
+            for c in itertools.islice(chunks, 1):
+                ac.add(self.client.submit(run_chunk, spec_f, c, pure=False))
+            yield batch
+
+    def __exit__(self, *exc):
+        if self.own:
+            self.client.close()
+        return False

@@ -1,0 +1,219 @@
+"""Reading and validating a sweep spec (YAML or mapping) into a ``SweepSpec``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from analysis.sweep.paths import _expand, set_path
+from analysis.sweep.spec import Axis, Constraint, SweepSpec, WorkloadRef, _scaled, scalar_metrics
+from workloads.errors import InputError, require_int, require_mapping
+
+SAMPLING = ("grid", "random")
+_SPEC_KEYS = {"name", "description", "base", "axes", "workloads", "models", "recipes", "batch", "constraints",
+              "objectives", "sampling", "samples", "seed", "chunk_size"}
+_CONSTRAINT_RE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read and validate a sweep spec YAML; relative paths inside it are relative to the spec file."""
+    from workloads.io import read_structured
+
+    path = Path(path)
+    return spec_from_dict(read_structured(path), str(path), base_dir=path.parent)
+
+
+def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = None) -> SweepSpec:
+    """Validate a sweep mapping once (every error names ``source`` and the field) -> ``SweepSpec``.
+
+    ``base`` is a hardware YAML path or an inline hardware mapping. Every axis value is applied to
+    the base alone and validated by ``hardware_from_dict``; every workload is loaded once, and
+    ``metric_names_for`` gives the totals names that constraints and objectives may use.
+    """
+    from simulator.hardware import hardware_from_dict
+    from workloads.io import read_structured
+
+    d = require_mapping(source, "", d)
+    for key in d:
+        if key not in _SPEC_KEYS:
+            raise InputError(source, key, "unknown field", ", ".join(sorted(_SPEC_KEYS)))
+    base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
+
+    raw_base = d.get("base")
+    if isinstance(raw_base, str):
+        p = Path(raw_base)
+        p = p if p.is_absolute() or p.exists() else base_dir / p
+        try:
+            base = read_structured(p)
+        except InputError as e:
+            raise InputError(source, "base", f"{p}: {e.problem}") from None
+        base_src = str(p)
+    elif isinstance(raw_base, dict):
+        base, base_src = raw_base, f"{source}: base"
+    else:
+        raise InputError(source, "base", "missing or not a hardware YAML path / mapping")
+    try:
+        base_hw = hardware_from_dict(base, base_src)
+    except InputError as e:
+        raise InputError(source, f"base ({e.field})", e.problem, e.allowed) from None
+
+    axes = _parse_axes(source, d.get("axes"), base)
+    workloads = _parse_workloads(source, d)
+    sampling = d.get("sampling", "grid")
+    if sampling not in SAMPLING:
+        raise InputError(source, "sampling", f"unknown value {sampling!r}", ", ".join(SAMPLING))
+    samples = _req_int(source, "samples", d.get("samples", 0), 0)
+    if sampling == "random" and samples < 1:
+        raise InputError(source, "samples", "random sampling needs samples >= 1")
+    seed = _req_int(source, "seed", d.get("seed", 0), 0)
+    chunk = _req_int(source, "chunk_size", d.get("chunk_size", 0), 0)
+
+    loaded = []  # every workload loads here, so a bad one is a spec error, not a failure on a worker
+    for i, w in enumerate(workloads):
+        try:
+            loaded.append(w.load())
+        except InputError as e:
+            raise InputError(source, f"workloads[{i}] ({w.label})", e.problem, e.allowed) from None
+    metrics = metric_names_for(base_hw, loaded, base, base_src)
+
+    spec = SweepSpec(str(d.get("name", Path(source).stem)), source, base, axes, workloads, (), (), sampling,
+                     samples, seed, chunk, metrics)
+    names = spec.metric_names()
+    constraints = tuple(_parse_constraint(source, i, c, names) for i, c in enumerate(_as_list(
+        source, "constraints", d.get("constraints", []))))
+    from analysis.pareto import parse_objectives
+
+    objectives = d.get("objectives", ["latency_us", "energy_uj"])
+    objectives = tuple(o.text for o in parse_objectives(objectives, names, source, "objectives"))
+    from dataclasses import replace
+
+    return replace(spec, constraints=constraints, objectives=objectives)
+
+
+def metric_names_for(base_hw, workloads: list, base: dict, base_src: str) -> tuple[str, ...]:
+    """The numeric ``simulate_totals`` keys every results row carries (``SweepSpec.metrics``).
+
+    Learned by simulating ``base_hw`` on the first of the loaded ``workloads`` it can run; if it
+    runs none, on the ``base`` mapping with a permissive fp32 PE (``base_src`` names it in errors).
+    """
+    from simulator.engine import simulate_totals
+    from simulator.hardware import hardware_from_dict
+
+    totals = None
+    for w in workloads:
+        try:
+            totals = simulate_totals(w, base_hw)
+            break
+        except InputError:
+            continue
+    if totals is None:  # the base cannot run any workload: learn the names from a permissive PE
+        totals = simulate_totals(workloads[0], hardware_from_dict(
+            set_path(base, "pe.precisions", [{"dtype": "fp", "w_bits": 32, "a_bits": 32}]), base_src))
+    return scalar_metrics(totals)
+
+
+def _req_int(source, fld, v, minimum):
+    return require_int(source, fld, v, minimum)
+
+
+def _as_list(source, fld, v) -> list:
+    if isinstance(v, (str, dict)):
+        v = [v]
+    if not isinstance(v, list):
+        raise InputError(source, fld, f"expected a list, got {type(v).__name__}")
+    return v
+
+
+def _parse_constraint(source, i, c, names) -> Constraint:
+    fld = f"constraints[{i}]"
+    m = _CONSTRAINT_RE.match(c) if isinstance(c, str) else None
+    if not m:
+        raise InputError(source, fld, f"cannot parse {c!r}", "'METRIC OP NUMBER' with OP one of <= < >= > == !=")
+    if m.group(1) not in names:
+        raise InputError(source, fld, f"unknown metric {m.group(1)!r}", ", ".join(names))
+    return Constraint(m.group(1), m.group(2), float(m.group(3)))
+
+
+def _parse_axes(source: str, raw, base: dict) -> tuple[Axis, ...]:
+    from simulator.hardware import hardware_from_dict
+
+    if raw is None:
+        return ()
+    raw = require_mapping(source, "axes", raw)
+    axes = []
+    for path, spec in raw.items():
+        fld = f"axes.{path}"
+        if not isinstance(path, str) or not path:
+            raise InputError(source, "axes", f"axis path {path!r} is not a dotted string")
+        if isinstance(spec, dict) and "tie" in spec:
+            extra = set(spec) - {"tie", "scale"}
+            if extra:
+                raise InputError(source, f"{fld}.{min(extra)}", "unknown field", "tie, scale")
+            scale = spec.get("scale", 1)
+            if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0:
+                raise InputError(source, f"{fld}.scale", f"{scale!r} is not a number > 0")
+            if scale != 1 and not all(isinstance(v, (int, float)) for v in _expand(
+                    source, f"axes.{spec['tie']}", raw.get(spec["tie"], [0]))[0]):
+                raise InputError(source, f"{fld}.scale", "a scale needs a numeric axis to tie to")
+            axes.append(Axis(path, tie=str(spec["tie"]), scale=scale))
+            continue
+        values, labels = _expand(source, fld, spec)
+        kinds = {"num" if isinstance(v, (int, float)) and not isinstance(v, bool) else type(v).__name__
+                 for v in labels}
+        if len(kinds) > 1:
+            raise InputError(source, fld, f"mixed value types {sorted(kinds)}", "all numbers, or all strings")
+        if len(set(labels)) != len(labels):
+            raise InputError(source, fld, "duplicate values")
+        axes.append(Axis(path, values, labels))
+    paths = [a.path for a in axes]
+    for a in axes:
+        if a.tie is not None:
+            src = next((x for x in axes if x.path == a.tie), None)
+            if src is None or src.tie is not None:
+                raise InputError(source, f"axes.{a.path}.tie", f"{a.tie!r} is not an untied axis of this spec",
+                                 ", ".join(x.path for x in axes if x.tie is None))
+    # validate every value of every axis once, alone on the base
+    for a in axes:
+        vals = a.values if a.tie is None else tuple(
+            _scaled(v, a.scale) for v in next(x for x in axes if x.path == a.tie).values)
+        for v in vals:
+            try:
+                hardware_from_dict(set_path(base, a.path, v, source), source)
+            except InputError as e:
+                if e.field.startswith("axes."):
+                    raise
+                raise InputError(source, f"axes.{a.path}", f"value {v!r}: {e.field}: {e.problem}",
+                                 e.allowed) from None
+    if len(set(paths)) != len(paths):
+        raise InputError(source, "axes", "an axis path appears twice")
+    return tuple(axes)
+
+
+def _parse_workloads(source: str, d: dict) -> tuple[WorkloadRef, ...]:
+    batch = require_int(source, "batch", d.get("batch", 1), 1)
+    refs = []
+    for i, w in enumerate(_as_list(source, "workloads", d.get("workloads", []))):
+        if isinstance(w, str):
+            refs.append(WorkloadRef(Path(w).stem if w.endswith((".yaml", ".yml", ".json")) else w, spec=w,
+                                    batch=batch))
+        elif isinstance(w, dict) and "model" in w and set(w) <= {"model", "recipe", "batch", "label"}:
+            b = require_int(source, f"workloads[{i}].batch", w.get("batch", batch), 1)
+            lab = w.get("label") or f"{w['model']}-{w.get('recipe') or 'none'}" + (f"-b{b}" if b != 1 else "")
+            refs.append(WorkloadRef(str(lab), model=str(w["model"]), recipe=w.get("recipe"), batch=b))
+        else:
+            raise InputError(source, f"workloads[{i}]", f"cannot read {w!r}",
+                             "a zoo name, a workload file, or {model, recipe, batch}")
+    models = _as_list(source, "models", d.get("models", []))
+    recipes = _as_list(source, "recipes", d.get("recipes", [None])) or [None]
+    if "recipes" in d and not models:
+        raise InputError(source, "recipes", "recipes apply to models; list them under models")
+    for m in models:
+        for r in recipes:
+            refs.append(WorkloadRef(f"{m}-{r or 'none'}" + (f"-b{batch}" if batch != 1 else ""),
+                                    model=str(m), recipe=r, batch=batch))
+    if not refs:
+        raise InputError(source, "workloads", "no workloads", "workloads: [zoo names or files] and/or models x recipes")
+    labels = [r.label for r in refs]
+    if len(set(labels)) != len(labels):
+        raise InputError(source, "workloads", f"duplicate workload labels {labels}")
+    return tuple(refs)

@@ -1,0 +1,101 @@
+"""Dotted paths into a hardware mapping, and expansion of one axis spec into its values."""
+
+from __future__ import annotations
+
+import math
+
+from workloads.errors import InputError, require_int
+
+
+def set_path(d: dict, path: str, value, source: str = "<sweep>") -> dict:
+    """A copy of mapping ``d`` with ``path`` (``a.b.c``; list items by index, ``a.0.b``) set to ``value``.
+
+    Only the containers along the path are copied; a path through a non-container is an
+    ``InputError`` naming the path.
+    """
+    keys = path.split(".")
+    if not all(keys):
+        raise InputError(source, f"axes.{path}", "empty component in dotted path")
+
+    def put(node, i):
+        key = keys[i]
+        if isinstance(node, dict):
+            new = dict(node)
+            new[key] = value if i == len(keys) - 1 else put(node.get(key, {}), i + 1)
+            return new
+        if isinstance(node, list):
+            if not key.isdigit() or int(key) >= len(node):
+                raise InputError(source, f"axes.{path}", f"{'.'.join(keys[:i])} is a list; {key!r} is not an index",
+                                 f"0 to {len(node) - 1}")
+            new = list(node)
+            new[int(key)] = value if i == len(keys) - 1 else put(node[int(key)], i + 1)
+            return new
+        raise InputError(source, f"axes.{path}", f"{'.'.join(keys[:i])} is a {type(node).__name__}, not a mapping")
+
+    return put(d, 0)
+
+
+
+def _number_list(source, fld, v, n_min, n_max) -> list:
+    if not isinstance(v, list) or not n_min <= len(v) <= n_max or not all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+        raise InputError(source, fld, f"expected a list of {n_min}-{n_max} numbers, got {v!r}")
+    return v
+
+
+def _expand(source: str, fld: str, spec) -> tuple[tuple, tuple]:
+    """(values, labels) of one axis spec: a list, range, log_range or choices mapping."""
+    if isinstance(spec, list):
+        if not spec:
+            raise InputError(source, fld, "empty list of values")
+        if any(isinstance(v, (dict, list)) for v in spec):
+            raise InputError(source, fld, "list values must be scalars", "use {choices: {label: value}}")
+        vals = tuple(spec)
+        return vals, vals
+    if not isinstance(spec, dict):
+        vals = (spec,)
+        return vals, vals
+    kinds = [k for k in ("range", "log_range", "choices", "values") if k in spec]
+    if len(kinds) != 1:
+        raise InputError(source, fld, "expected exactly one of range, log_range, choices, values",
+                         "[v1, v2, ...], {range: [start, stop, step]}, {log_range: [start, stop], num: N | factor: F},"
+                         " {choices: {label: value}}, {tie: other.path, scale: S}")
+    kind = kinds[0]
+    extra = set(spec) - {kind, "num", "factor"}
+    if extra:
+        raise InputError(source, f"{fld}.{min(extra)}", "unknown field", f"{kind}, num, factor")
+    if kind == "values":
+        return _expand(source, fld, spec["values"])
+    if kind == "choices":
+        ch = spec["choices"]
+        if not isinstance(ch, dict) or not ch:
+            raise InputError(source, f"{fld}.choices", "expected a non-empty mapping of label to value")
+        return tuple(ch.values()), tuple(str(k) for k in ch)
+    if kind == "range":
+        start, stop, *step = _number_list(source, f"{fld}.range", spec["range"], 2, 3)
+        step = step[0] if step else 1
+        if step <= 0 or stop < start:
+            raise InputError(source, f"{fld}.range", "need start <= stop and step > 0")
+        n = math.floor((stop - start) / step + 1e-9) + 1
+        ints = all(isinstance(x, int) for x in (start, stop, step))
+        vals = tuple(start + i * step if ints else round(start + i * step, 12) for i in range(n))
+        return vals, vals
+    start, stop = _number_list(source, f"{fld}.log_range", spec["log_range"], 2, 2)
+    if start <= 0 or stop < start:
+        raise InputError(source, f"{fld}.log_range", "need 0 < start <= stop")
+    if ("num" in spec) == ("factor" in spec):
+        raise InputError(source, fld, "log_range needs exactly one of num, factor")
+    if "num" in spec:
+        num = require_int(source, f"{fld}.num", spec["num"], 1)
+        raw = [start] if num == 1 else [start * (stop / start) ** (i / (num - 1)) for i in range(num)]
+    else:
+        factor = spec["factor"]
+        if not isinstance(factor, (int, float)) or factor <= 1:
+            raise InputError(source, f"{fld}.factor", f"{factor!r} is not a number > 1")
+        raw, v = [], float(start)
+        while v <= stop * (1 + 1e-9):
+            raw.append(v)
+            v *= factor
+    ints = isinstance(start, int) and isinstance(stop, int)
+    vals = tuple(dict.fromkeys(round(v) if ints else round(v, 12) for v in raw))
+    return vals, vals

@@ -1,0 +1,165 @@
+"""The sweep driver: chunks of designs to a backend, rows to the results directory or a DataFrame."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis.sweep.backends import _Backend
+from analysis.sweep.spec import SweepSpec, point_id
+from analysis.sweep.store import ResultsWriter, arrow_schema
+from workloads.errors import InputError
+
+
+@dataclass
+class SweepSummary:
+    output: str
+    points_total: int
+    points_skipped: int
+    points_run: int
+    errors: int
+    feasible: int
+    seconds: float
+    first_error: str = ""
+
+    @property
+    def points_per_s(self) -> float:
+        return self.points_run / self.seconds if self.seconds else 0.0
+
+
+def _chunks(spec: SweepSpec, done: set[int], size: int) -> Iterator[list[tuple[int, list[int]]]]:
+    chunk: list = []
+    n_wl = len(spec.workloads)
+    for index in spec.design_indices():
+        if done:
+            labels = spec.design_labels(index)
+            wl = [i for i, w in enumerate(spec.workloads) if point_id(labels, w.label) not in done]
+            if not wl:
+                continue
+        else:
+            wl = list(range(n_wl))
+        chunk.append((index, wl))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _count_todo(spec: SweepSpec, done: set[int]) -> int:
+    """How many of the spec's points have no stored row (a pass over the ids when resuming)."""
+    if not done:
+        return spec.n_points
+    return sum(point_id(spec.design_labels(i), w.label) not in done
+               for i in spec.design_indices() for w in spec.workloads)
+
+
+def default_chunk_size(n_designs: int, workers: int) -> int:
+    """Designs per task: about 1/8 of each worker's share, between 1 and 256 (bounded memory, even load)."""
+    return max(1, min(256, math.ceil(n_designs / max(1, workers * 8))))
+
+
+def run_sweep(spec: SweepSpec, output: str | Path, *, scheduler=None, resume: bool = False, force: bool = False,
+              workers: int | None = None, chunk_size: int | None = None, progress: bool = True,
+              flush_rows: int = 50_000, flush_seconds: float = 5.0, on_rows=None) -> SweepSummary:
+    """Run ``spec``, streaming rows into the results directory ``output``.
+
+    ``scheduler``: None for a local process pool of ``workers`` processes (default: all cores;
+    ``workers=0`` runs in this process), or a Dask scheduler address / ``distributed.Client``.
+    Rows are buffered and flushed as one part file every ``flush_rows`` rows or ``flush_seconds``.
+    ``on_rows(n)`` (optional) is called after each finished chunk with its number of rows.
+    """
+    t0 = time.perf_counter()
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise InputError(str(output), "", "Parquet results need pyarrow", "pip install 'pyarrow>=14'") from None
+    writer = ResultsWriter(Path(output), spec, resume, force)
+    done = writer.done_ids() if resume else set()
+    total = spec.n_points
+    todo = _count_todo(spec, done)
+    skipped = total - todo
+    with _Backend.make(scheduler, spec, workers) as backend:
+        size = chunk_size or spec.chunk_size or default_chunk_size(spec.n_designs, backend.workers)
+        stats = {"run": 0, "errors": 0, "feasible": 0, "first_error": ""}
+        last = time.monotonic()
+        try:
+            with _progress(progress, todo, spec.name) as advance:
+                for batch in backend.map(spec, _chunks(spec, done, size)):
+                    writer.add(batch)
+                    _tally(stats, batch)
+                    advance(batch.num_rows)
+                    if on_rows is not None:
+                        on_rows(batch.num_rows)
+                    if writer.rows >= flush_rows or time.monotonic() - last >= flush_seconds:
+                        writer.flush()
+                        last = time.monotonic()
+        finally:  # finished chunks are complete results: keep them even on Ctrl-C or an error
+            writer.flush()
+    return SweepSummary(str(output), total, skipped, stats["run"], stats["errors"], stats["feasible"],
+                        time.perf_counter() - t0, stats["first_error"])
+
+
+def evaluate(spec: SweepSpec, *, scheduler=None, workers: int | None = None, chunk_size: int | None = None):
+    """Run a (small) sweep in memory and return its rows as a DataFrame (no files, no resume)."""
+    import pyarrow as pa
+
+    with _Backend.make(scheduler, spec, workers) as backend:
+        size = chunk_size or spec.chunk_size or default_chunk_size(spec.n_designs, backend.workers)
+        batches = list(backend.map(spec, _chunks(spec, set(), size)))
+    table = pa.Table.from_batches(batches, schema=arrow_schema(spec))
+    return table.to_pandas().sort_values(["design", "workload"], kind="stable").reset_index(drop=True)
+
+
+def _tally(stats: dict, batch) -> None:
+    stats["run"] += batch.num_rows
+    feas = batch.column(batch.schema.get_field_index("feasible")).to_pylist()
+    errs = batch.column(batch.schema.get_field_index("error")).to_pylist()
+    stats["feasible"] += sum(feas)
+    bad = [e for e in errs if e]
+    stats["errors"] += len(bad)
+    if bad and not stats["first_error"]:
+        stats["first_error"] = bad[0]
+
+
+class _progress:
+    """A rich progress bar (points, rate, ETA) on stderr, or nothing."""
+
+    def __init__(self, enabled: bool, total: int, name: str):
+        self.enabled, self.total, self.name = enabled, total, name
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda n: None
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[rate]} points/s"), TimeElapsedColumn(),
+                            TextColumn("ETA"), TimeRemainingColumn(), console=Console(stderr=True),
+                            refresh_per_second=4)
+        self.bar.__enter__()
+        self.task = self.bar.add_task(self.name, total=self.total, rate="-")
+        self.t0 = time.perf_counter()
+        self.n = 0
+
+        def advance(n):
+            self.n += n
+            rate = self.n / max(time.perf_counter() - self.t0, 1e-9)
+            self.bar.update(self.task, advance=n, rate=f"{rate:,.0f}")
+        return advance
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.bar.__exit__(*exc)
+        return False

@@ -1,0 +1,172 @@
+"""Sweep spec types (axes, workloads, constraints, the validated spec) and point ids."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from analysis.sweep.paths import set_path
+
+_OPS = {"<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, ">": lambda a, b: a > b,
+        "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One swept hardware field: ``labels`` go to the results column, ``values`` into the mapping.
+
+    A tied axis (``tie``) has no values of its own: it takes ``scale`` x the value of another axis.
+    """
+
+    path: str
+    values: tuple = ()
+    labels: tuple = ()
+    tie: str | None = None
+    scale: float = 1
+
+
+@dataclass(frozen=True)
+class WorkloadRef:
+    """A zoo name or workload file, or an analytic model quantized by a recipe."""
+
+    label: str
+    spec: str | None = None
+    model: str | None = None
+    recipe: str | None = None
+    batch: int = 1
+
+    def load(self):
+        from workloads.registry import build_model, load_workload
+
+        if self.spec is not None:
+            w = load_workload(self.spec)
+            return w.with_batch(self.batch) if self.batch != w.batch else w
+        return build_model(self.model, self.recipe, self.batch)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """``metric op bound``, e.g. ``area_mm2 <= 5``; a missing or NaN metric fails it."""
+
+    metric: str
+    op: str
+    bound: float
+
+    def holds(self, value) -> bool:
+        return value is not None and not (isinstance(value, float) and math.isnan(value)) and _OPS[self.op](
+            value, self.bound)
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.op} {self.bound:g}"
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A validated sweep: base hardware mapping, axes, workloads, constraints, objectives, sampling."""
+
+    name: str
+    source: str
+    base: dict = field(hash=False)
+    axes: tuple[Axis, ...]
+    workloads: tuple[WorkloadRef, ...]
+    constraints: tuple[Constraint, ...] = ()
+    objectives: tuple[str, ...] = ("latency_us", "energy_uj")
+    sampling: str = "grid"
+    samples: int = 0
+    seed: int = 0
+    chunk_size: int = 0
+    metrics: tuple[str, ...] = ()  # numeric simulate_totals keys (load.metric_names_for)
+
+    @property
+    def free_axes(self) -> tuple[Axis, ...]:
+        return tuple(a for a in self.axes if a.tie is None)
+
+    @property
+    def grid_size(self) -> int:
+        return math.prod(len(a.values) for a in self.free_axes)
+
+    @property
+    def n_designs(self) -> int:
+        return self.grid_size if self.sampling == "grid" else min(self.samples, self.grid_size)
+
+    @property
+    def n_points(self) -> int:
+        return self.n_designs * len(self.workloads)
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of what a stored point's meaning depends on: base mapping, axis paths, workloads."""
+        return _digest([self.base, [a.path for a in self.axes], [w.label for w in self.workloads]]).hex()
+
+    def design_indices(self) -> Iterator[int]:
+        """Flat grid indices of the designs to run (all of them, or ``samples`` drawn with ``seed``)."""
+        total = self.grid_size
+        if self.sampling == "grid" or self.samples >= total:
+            return iter(range(total))
+        import numpy as np
+
+        rng = np.random.default_rng(self.seed)
+        # in grid order: neighbouring designs share most fields, so the simulator's caches hit more often
+        return iter(int(i) for i in np.sort(rng.choice(total, size=self.samples, replace=False)))
+
+    def design(self, index: int) -> tuple[tuple, tuple]:
+        """(labels, values) per axis, spec order, of the design at flat grid ``index`` (last free axis fastest)."""
+        chosen: dict[str, int] = {}
+        for a in reversed(self.free_axes):
+            index, chosen[a.path] = divmod(index, len(a.values))
+        labels, values = [], []
+        for a in self.axes:
+            src = a if a.tie is None else self.axis(a.tie)
+            i = chosen[src.path]
+            labels.append(_scaled(src.labels[i], a.scale))
+            values.append(_scaled(src.values[i], a.scale))
+        return tuple(labels), tuple(values)
+
+    def design_labels(self, index: int) -> tuple:
+        return self.design(index)[0]
+
+    def design_mapping(self, values: tuple) -> dict:
+        """The hardware mapping with each axis path set to its value (copies only what changes)."""
+        d = self.base
+        for a, v in zip(self.axes, values):
+            d = set_path(d, a.path, v, self.source)
+        return d
+
+    def axis(self, path: str) -> Axis:
+        return next(a for a in self.axes if a.path == path)
+
+    def metric_names(self) -> list[str]:
+        """Everything constraints and objectives may name: totals, bound mix, axis paths."""
+        numeric = [a.path for a in self.axes if all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                    for v in (self.axis(a.tie) if a.tie else a).labels)]
+        return list(self.metrics) + bound_mix_names(self.metrics) + numeric
+
+
+def _scaled(v, scale):
+    if scale == 1 or isinstance(v, str):
+        return v
+    out = v * scale
+    return int(out) if isinstance(v, int) and float(out).is_integer() else out
+
+
+def scalar_metrics(totals: dict) -> tuple[str, ...]:
+    """The totals that become result columns: every number (nested per-precision mappings are left out)."""
+    return tuple(k for k, v in totals.items() if isinstance(v, (int, float)))
+
+
+def bound_mix_names(metrics) -> list[str]:
+    """``<x>_frac`` for every ``<x>_cycles`` total other than ``total_cycles``."""
+    return [m[:-7] + "_frac" for m in metrics if m.endswith("_cycles") and m != "total_cycles"]
+
+
+def _digest(obj) -> bytes:
+    return hashlib.blake2b(json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode(),
+                           digest_size=8).digest()
+
+
+def point_id(labels: tuple, workload: str) -> int:
+    """Stable signed 64-bit id of (design axis labels, workload label); see the module docstring."""
+    return int.from_bytes(_digest([list(labels), workload]), "little", signed=True)

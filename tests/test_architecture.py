@@ -18,6 +18,7 @@ The checker itself is tested on a synthetic package, so that each rule is seen t
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import subprocess
 import sys
@@ -181,7 +182,7 @@ def _loop(graph, comp: list[str]) -> list[str]:
 
 
 def _show(graph, loop: list[str]) -> str:
-    return " -> ".join(f"{a} (line {graph[a][b]})" for a, b in zip(loop, loop[1:])) + f" -> {loop[-1]}"
+    return " -> ".join(f"{a} (line {graph[a][b]})" for a, b in itertools.pairwise(loop)) + f" -> {loop[-1]}"
 
 
 def long_modules(files, root: Path, max_lines: int = MAX_LINES) -> list[str]:

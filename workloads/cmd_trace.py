@@ -36,7 +36,7 @@ def cmd_trace(args) -> int:
     if args.quantize:
         if not args.recipe:
             raise WorkloadError("--quantize", "recipe", "--quantize needs --recipe")
-        from workloads.fakequant import trace_quantized
+        from workloads.trace import trace_quantized
 
         w = trace_quantized(args.model, args.recipe, img_size=args.img_size, batch=args.batch,
                             calibration=args.calibration, percentile=args.percentile,

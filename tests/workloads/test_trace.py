@@ -86,7 +86,7 @@ def test_batch_two_equals_rescaled_batch_one_and_the_analytic_builder():
 def test_meta_device_trace_equals_a_real_cpu_trace(name):
     """Shapes-only tracing (meta tensors) and a real forward pass on the CPU give the same layers."""
     _timm()
-    from workloads.trace import _trace_on
+    from workloads.trace.api import _trace_on
 
     assert _shape(_trace_on(name, None, 1, "meta")) == _shape(_trace_on(name, None, 1, "cpu"))
 
@@ -315,7 +315,7 @@ def test_sqnr_by_hand():
 @pytest.fixture(scope="module")
 def deit_tiny_quantized():
     _timm()
-    from workloads.fakequant import trace_quantized
+    from workloads.trace import trace_quantized
 
     return {r: trace_quantized("deit_tiny_patch16_224", r, calib_batches=2) for r in ("w8a8", "w4a4")}
 
@@ -346,7 +346,7 @@ def test_inline_linear_with_a_module_weight_is_quantized_too():
     """EVA02 computes qkv as F.linear(x, self.qkv.weight, qkv_bias) in the attention module, not by calling the
     Linear: the op mode quantizes it, so it reads back as w4a8 with a finite SQNR like every other GEMM."""
     _timm()
-    from workloads.fakequant import trace_quantized
+    from workloads.trace import trace_quantized
 
     w = trace_quantized("eva02_tiny_patch14_224", "w4a8", calib_batches=1)
     qkv = next(x for x in w.layers if x.name == "blocks.0.attn.qkv")

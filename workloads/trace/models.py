@@ -1,0 +1,49 @@
+"""timm models for tracing: built with ``pretrained=False`` (nothing downloaded), fused attention off."""
+
+from __future__ import annotations
+
+import warnings
+
+from workloads.errors import WorkloadError, require_int
+from workloads.trace.bits import require_torch
+
+
+def create_model(name: str, img_size: int | None = None, device: str = "meta"):
+    """timm model ``name`` with ``pretrained=False`` and fused attention off, in eval mode, on ``device``.
+
+    On ``meta`` nothing is allocated or initialised (shapes only); use ``cpu`` for real numerics."""
+    torch = require_torch()
+    try:
+        import timm
+    except ImportError:  # pragma: no cover
+        raise WorkloadError("trace", "timm", "timm is not installed", "pip install -e '.[trace]'") from None
+    if name.split(".")[0] not in timm.list_models():  # "deit_base_patch16_224.fb_in1k": a pretrained tag is fine
+        close = timm.list_models(f"*{name.split('.')[0]}*")[:10]
+        raise WorkloadError("--model", "model", f"unknown timm model {name!r}",
+                            ", ".join(close) if close else "see `python -m workloads list` or timm.list_models()")
+    torch.set_num_threads(1)
+    timm.layers.set_fused_attn(False)
+    kw = {"pretrained": False}
+    if img_size is not None:
+        kw["img_size"] = require_int("--img-size", "img_size", img_size, 1)
+    try:
+        with torch.device(device):
+            model = timm.create_model(name, **kw)
+    except TypeError:
+        if "img_size" not in kw:
+            raise
+        del kw["img_size"]  # convolutional models (EfficientViT, LeViT-conv) take any input size
+        warnings.warn(f"{name} has no img_size argument: built at its default and fed {img_size}x{img_size} "
+                      "images", stacklevel=2)
+        with torch.device(device):
+            model = timm.create_model(name, **kw)
+    return model.eval()
+
+
+def model_input_size(model, img_size: int | None) -> tuple[int, int, int]:
+    """(C, H, W) the model expects: ``img_size`` if given, else its pretrained config."""
+    cfg = getattr(model, "pretrained_cfg", None) or getattr(model, "default_cfg", {}) or {}
+    c, h, w = cfg.get("input_size", (3, 224, 224))
+    if img_size:
+        h = w = img_size
+    return c, h, w

@@ -13,10 +13,14 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list models, recipes and zoo workloads")
     add_output_args(ls)
     ls.set_defaults(func=cmd_list)
-    b = sub.add_parser("build", help="build a plain ViT/DeiT workload analytically (no torch)")
-    b.add_argument("model", help="preset name, e.g. deit_small_patch16_224 or deit_small")
+    b = sub.add_parser("build", help="build a model's workload: an analytic ViT/DeiT (no torch) or a traced timm model",
+                       description="Build MODEL's workload: an analytic preset (deit_small, vit_large, "
+                                   "vit_base_patch16_224, ...: no torch), else a timm model, traced (needs the "
+                                   "'trace' extra). --recipe quantizes it.")
+    b.add_argument("model", metavar="MODEL", help="analytic preset (deit_small, vit_large, ...) or a timm model name")
     b.add_argument("--recipe", help="quantization recipe: a shipped name or a YAML file")
-    b.add_argument("--batch", type=int, default=1)
+    b.add_argument("--batch", type=int, default=1, help="images per batch (default: %(default)s)")
+    b.add_argument("--img-size", type=int, help="input image size (default: the model's own)")
     b.add_argument("-o", "--output", required=True, metavar="FILE", help="workload file to write (.yaml or .json)")
     b.set_defaults(func=cmd_build)
     for module in _COMMAND_MODULES:
@@ -35,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_list(args) -> int:
     from workloads.quantize import load_recipe, recipe_names
-    from workloads.registry import zoo_names
+    from workloads.resolve import zoo_names
     from workloads.vit import PRESETS
 
     recipes = {n: load_recipe(n).description for n in recipe_names()}
@@ -65,9 +69,9 @@ def _traceable_models() -> dict[str, str]:
 
 
 def cmd_build(args) -> int:
-    from workloads.registry import build_model
+    from workloads.resolve import resolve_workload
 
-    w = build_model(args.model, args.recipe, args.batch)
+    w = resolve_workload(model=args.model, recipe=args.recipe, batch=args.batch, img_size=args.img_size)
     w.save(args.output)
     print(f"wrote {args.output}: {len(w.layers)} layers, {w.macs / 1e9:.3f} GMACs")
     return 0

@@ -18,32 +18,18 @@ CSV_COLUMNS = [f.name for f in fields(Layer)] + ["macs"]
 
 def add_parser(sub) -> None:
     e = sub.add_parser("export", help="write a workload as a SCALE-Sim topology or a flat CSV",
-                       description="Export WORKLOAD (a workload file, a zoo name, or an analytic model preset "
-                                   "with --recipe) as a SCALE-Sim topology (--scalesim) or a per-layer CSV (--csv).")
-    e.add_argument("workload", metavar="WORKLOAD", help="workload file, zoo name (deit_small-w4a4) or model preset")
-    e.add_argument("--recipe", help="quantization recipe when WORKLOAD is a model preset")
+                       description="Export WORKLOAD (a workload file, a zoo name, an analytic model or a timm model, "
+                                   "quantized by --recipe) as a SCALE-Sim topology (--scalesim) or a per-layer CSV "
+                                   "(--csv).")
+    e.add_argument("workload", metavar="WORKLOAD",
+                   help="workload file, zoo name (deit_small-w4a4), analytic model (deit_small) or timm model")
+    e.add_argument("--recipe", help="quantization recipe: a shipped name or a YAML file")
     e.add_argument("--batch", type=int, help="images per batch (rescales the workload)")
     kind = e.add_mutually_exclusive_group(required=True)
     kind.add_argument("--scalesim", action="store_true", help="SCALE-Sim topology CSV (GEMM rows)")
     kind.add_argument("--csv", action="store_true", help="flat CSV, one row per layer")
     e.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
     e.set_defaults(func=cmd_export)
-
-
-def resolve(spec: str, recipe: str | None) -> Workload:
-    """A workload file or zoo name; else an analytic preset (with ``recipe``)."""
-    from workloads.errors import WorkloadError
-    from workloads.registry import build_model, load_workload
-
-    try:
-        if recipe is None:
-            return load_workload(spec)
-    except WorkloadError as first:
-        try:
-            return build_model(spec)
-        except WorkloadError:
-            raise first from None
-    return build_model(spec, recipe)
 
 
 def layers_csv(workload: Workload) -> str:
@@ -58,11 +44,10 @@ def layers_csv(workload: Workload) -> str:
 
 def cmd_export(args) -> int:
     from workloads.io import atomic_write_text
+    from workloads.resolve import resolve_workload
     from workloads.scalesim_io import write_topology
 
-    w = resolve(args.workload, args.recipe)
-    if args.batch is not None:
-        w = w.with_batch(args.batch)
+    w = resolve_workload(args.workload, recipe=args.recipe, batch=args.batch)
     if args.scalesim:
         write_topology(w, args.output)
         gemms = [x for x in w.layers if x.is_gemm]

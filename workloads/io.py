@@ -59,3 +59,11 @@ def atomic_write(path: str | Path, write: Callable[[IO], None], binary: bool = F
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (``atomic_write``)."""
     return atomic_write(path, lambda fh: fh.write(text))
+
+
+def looks_like_path(spec: str | Path, suffixes: tuple[str, ...]) -> bool:
+    """True for a ``Path``, or a string with a path separator or one of ``suffixes``; otherwise it is a name."""
+    if isinstance(spec, Path):
+        return True
+    seps = [s for s in (os.sep, os.altsep, "/") if s]
+    return any(s in spec for s in seps) or Path(spec).suffix.lower() in suffixes

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from workloads.enums import StrChoice
 from workloads.errors import InputError, WorkloadError, require_choice, require_int, require_mapping, retyped
 
 SCHEMA_VERSION = 1
@@ -25,9 +26,23 @@ DTYPES = ("int", "fp")
 MAX_BITS = 32
 
 
+class Granularity(StrChoice):
+    """Kind of scale granularity: one scale per tensor, per channel, per token, or per group (``group:<size>``)."""
+
+    TENSOR = "tensor"
+    CHANNEL = "channel"
+    TOKEN = "token"
+    GROUP = "group"
+
+
+def granularity_kind(granularity: str) -> Granularity:
+    """The kind of a granularity string: ``group:128`` -> ``Granularity.GROUP``."""
+    return Granularity(granularity.split(":", 1)[0])
+
+
 def _check_granularity(source: str, fld: str, value) -> str:
     """Granularity is ``tensor``, ``channel``, ``token`` or ``group:<size>``."""
-    if value in ("tensor", "channel", "token"):
+    if value in (Granularity.TENSOR, Granularity.CHANNEL, Granularity.TOKEN):
         return value
     if isinstance(value, str) and value.startswith("group:"):
         require_int(source, fld, _int_or_str(value[6:]), 1)
@@ -167,7 +182,7 @@ class Workload:
 
     def with_batch(self, batch: int) -> Workload:
         """Rescale to another batch: attention matmuls scale ``repeat``, every other op its rows ``m``."""
-        batch = require_int("--batch", "batch", batch, 1)
+        batch = require_int(self.name, "batch", batch, 1)
         if batch == self.batch:
             return self
         layers = []

@@ -111,6 +111,6 @@ def load_recipe(name_or_path: str) -> Recipe:
             raise retyped(e, WorkloadError) from None
         return Recipe.from_dict(data, str(path))
     if name_or_path not in recipe_names():
-        raise WorkloadError("--recipe", "recipe", f"unknown recipe {name_or_path!r}", ", ".join(recipe_names()))
+        raise WorkloadError("recipe", "", f"unknown recipe {name_or_path!r}", ", ".join(recipe_names()))
     ref = resources.files("workloads.recipes") / f"{name_or_path}.yaml"
     return Recipe.from_dict(read_structured(Path(str(ref))), f"recipes/{name_or_path}.yaml")

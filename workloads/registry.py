@@ -1,38 +1,22 @@
-"""Find a workload by file path, zoo name (``deit_small-w4a4``) or model + recipe."""
+"""``load_workload`` and ``build_model``: the public names of ``workloads.resolve.resolve_workload`` (kept for API
+compatibility; every command resolves through ``resolve_workload``)."""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
-from workloads.errors import WorkloadError
 from workloads.model import Workload
+from workloads.resolve import resolve_workload, zoo_names, zoo_path
+
+__all__ = ["build_model", "load_workload", "zoo_names", "zoo_path"]
 
 
-def zoo_names() -> list[str]:
-    """Names of the pre-built workloads shipped in ``workloads/zoo``."""
-    return sorted(p.name[:-5] for p in resources.files("workloads.zoo").iterdir() if p.name.endswith(".yaml"))
-
-
-def zoo_path(name: str) -> Path:
-    return Path(str(resources.files("workloads.zoo") / f"{name}.yaml"))
-
-
-def load_workload(spec: str) -> Workload:
-    """A workload file (``.yaml``/``.json``) or a zoo name; unknown names list what exists."""
-    path = Path(spec)
-    if path.suffix in (".yaml", ".yml", ".json") or path.exists():
-        return Workload.load(path)
-    if spec in zoo_names():
-        return Workload.load(zoo_path(spec))
-    raise WorkloadError("--workload", "workload", f"unknown workload {spec!r} (not a file nor a zoo name)",
-                        ", ".join(zoo_names()))
+def load_workload(spec: str | Path) -> Workload:
+    """A workload file (``.yaml``/``.json``), a zoo name, or a model name; unknown names list what exists."""
+    return resolve_workload(spec)
 
 
 def build_model(model: str, recipe: str | None = None, batch: int = 1) -> Workload:
-    """Analytic preset ``model`` quantized by ``recipe`` (a shipped name or a YAML path)."""
-    from workloads.quantize import load_recipe
-    from workloads.vit import build_preset
-
-    w = build_preset(model, batch=batch)
-    return load_recipe(recipe).apply(w) if recipe else w
+    """Model ``model`` (an analytic preset such as ``deit_base`` or ``vit_large``, else a timm name) quantized by
+    ``recipe`` (a shipped name or a YAML path)."""
+    return resolve_workload(model=model, recipe=recipe, batch=batch)

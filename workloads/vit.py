@@ -40,8 +40,8 @@ PRESETS: dict[str, ViTConfig] = {
     "vit_large_patch16_224": ViTConfig(depth=24, dim=1024, heads=16),
     "vit_huge_patch14_224": ViTConfig(patch=14, depth=32, dim=1280, heads=16),
 }
-SHORT_NAMES = {"deit_tiny": "deit_tiny_patch16_224", "deit_small": "deit_small_patch16_224",
-               "deit_base": "deit_base_patch16_224"}
+# Short names: the preset without its patch/size suffix (deit_small, vit_large, vit_huge).
+SHORT_NAMES = {name.split("_patch")[0]: name for name in PRESETS}
 
 
 def build_vit(cfg: ViTConfig, batch: int = 1, model: str = "vit") -> Workload:
@@ -86,5 +86,5 @@ def build_preset(name: str, batch: int = 1) -> Workload:
     """Build a named preset (``deit_small_patch16_224`` or short ``deit_small``)."""
     full = SHORT_NAMES.get(name, name)
     if full not in PRESETS:
-        raise WorkloadError("--model", "model", f"unknown model {name!r}", ", ".join(PRESETS))
+        raise WorkloadError("model", "", f"unknown model {name!r}", ", ".join([*PRESETS, *SHORT_NAMES]))
     return build_vit(PRESETS[full], batch=batch, model=full)

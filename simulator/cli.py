@@ -21,12 +21,18 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="vitsim: cycle-approximate simulation of quantized ViTs on systolic arrays.")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="simulate a workload on a hardware config",
-                       description="Simulate a workload on HW (a vitsim YAML or a SCALE-Sim .cfg). "
-                                   "Without --workload/--topology the config's default_workload runs.")
-    r.add_argument("hardware", metavar="HW", help="hardware config: hwconfigs/*.yaml or a SCALE-Sim .cfg")
+                       description="Simulate a workload on HW (a shipped config name such as int4 or tpu_v1, a "
+                                   "vitsim YAML, or a SCALE-Sim .cfg). Without --workload/--model/--topology the "
+                                   "config's default_workload runs.")
+    r.add_argument("hardware", metavar="HW",
+                   help="hardware: a shipped name (" + ", ".join(_hardware_names()) + ") or a YAML / SCALE-Sim .cfg path")
     src = r.add_mutually_exclusive_group()
-    src.add_argument("--workload", metavar="FILE|NAME", help="workload file (.yaml/.json) or zoo name, e.g. deit_small-w4a4")
+    src.add_argument("--workload", metavar="FILE|NAME",
+                     help="workload file (.yaml/.json), zoo name (deit_small-w4a4) or model name")
+    src.add_argument("--model", metavar="NAME",
+                     help="model: an analytic preset (deit_small, vit_large, ...) or a timm model (traced)")
     src.add_argument("--topology", metavar="CSV", help="SCALE-Sim topology CSV (GEMM or convolution rows)")
+    r.add_argument("--recipe", metavar="R", help="quantization recipe (a shipped name or a YAML file) for the workload")
     r.add_argument("--batch", type=int, help="images per batch (rescales the workload)")
     add_output_args(r)
     r.add_argument("--out", metavar="DIR", help="also write layers.csv, result.json and hardware.yaml into DIR")
@@ -40,30 +46,39 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def resolve_workload(args, hw):
-    """The workload named on the command line, or the hardware's default one."""
-    from workloads.errors import InputError
-    from workloads.registry import load_workload
+def _hardware_names() -> list[str]:
+    import hwconfigs
 
+    return hwconfigs.names()
+
+
+def workload_for(args, hw):
+    """The workload of --workload, --model or --topology (with --recipe, --batch), or the hardware's default one."""
+    from workloads.errors import InputError
+    from workloads.resolve import resolve_workload
+
+    if args.batch is not None and args.batch < 1:
+        raise InputError("--batch", "batch", f"{args.batch} is below 1", "integers >= 1")
     if args.topology:
         from workloads.scalesim_io import read_topology
 
+        if args.recipe:
+            raise InputError("--recipe", "recipe", "a SCALE-Sim topology has no layer names for a recipe to match",
+                             "--workload or --model")
         workload = read_topology(args.topology)
-    elif args.workload:
-        workload = load_workload(args.workload)
-    elif hw.default_workload:
-        workload = load_workload(hw.default_workload)
-    else:
-        raise InputError(hw.source, "default_workload", "not set and no --workload given")
-    return workload.with_batch(args.batch) if args.batch is not None else workload
+        return workload.with_batch(args.batch) if args.batch is not None else workload
+    spec = args.workload or (None if args.model else hw.default_workload)
+    if spec is None and args.model is None:
+        raise InputError(hw.source, "default_workload", "not set and no --workload/--model given")
+    return resolve_workload(spec, model=args.model, recipe=args.recipe, batch=args.batch)
 
 
 def cmd_run(args) -> int:
     from simulator.engine import simulate
-    from simulator.hardware import load_hardware
+    from simulator.loader import load_hardware
 
     hw = load_hardware(args.hardware)
-    workload = resolve_workload(args, hw)
+    workload = workload_for(args, hw)
     result = simulate(workload, hw)
     if args.format == "json":
         text = json_text(result.to_dict())

@@ -2,7 +2,8 @@
 
 import pytest
 
-from simulator.hardware import ConfigError, load_hardware
+from simulator.hardware import ConfigError
+from simulator.loader import load_hardware
 from simulator.scalesim_cfg import ACC_BITS, CALC_BYTES_PER_CYCLE, parse_scalesim_cfg, scalesim_cfg_text
 
 # SCALE-Sim's own example (scale-sim-v3 configs/scale.cfg): CALC bandwidth, no [layout]/[sparsity],

@@ -5,7 +5,8 @@ import copy
 import pytest
 from conftest import HWCONFIGS
 
-from simulator.hardware import ConfigError, hardware_from_dict, load_hardware
+from simulator.hardware import ConfigError, hardware_from_dict
+from simulator.loader import load_hardware
 
 BASE = {
     "name": "t", "freq_mhz": 1000,

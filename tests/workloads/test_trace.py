@@ -143,7 +143,7 @@ def test_every_family_traces_and_simulates():
     """The smallest model of each family traces under w8a8 with unique names and runs on hwconfigs/int8.yaml."""
     _timm()
     from simulator.engine import simulate
-    from simulator.hardware import load_hardware
+    from simulator.loader import load_hardware
     from tests.conftest import HWCONFIGS
     from workloads.families import SMALLEST
     from workloads.trace import trace

@@ -1,0 +1,228 @@
+"""Hardware configuration types: frozen dataclasses, the enums of closed sets, ``ConfigError``. No I/O.
+
+Units are in the names: ``freq_mhz``, ``*_kib`` (1 KiB = 1024 bytes), ``bandwidth_gbps`` (GB/s, 1e9 bytes per
+second), ``*_cycles``. Enum fields hold members (str enums: ``Dataflow.OS == "os"``); ``Hardware.to_dict`` gives
+plain strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from workloads.enums import StrChoice, plain
+from workloads.errors import InputError
+
+
+class Dataflow(StrChoice):
+    """What stays in the PEs: outputs (os), weights (ws) or inputs (is)."""
+
+    OS = "os"
+    WS = "ws"
+    IS = "is"
+
+
+class TemporalTiling(StrChoice):
+    """Split a ws/is layer's temporal dimension to keep partial sums on chip (auto), or never (off)."""
+
+    AUTO = "auto"
+    OFF = "off"
+
+
+class PEType(StrChoice):
+    """Processing element: fixed precision, precision-scalable (Bit Fusion), bit-serial, or floating point."""
+
+    FIXED = "fixed"
+    SCALABLE = "scalable"
+    BITSERIAL = "bitserial"
+    FLOAT = "float"
+
+
+DATAFLOWS = Dataflow.values()
+TEMPORAL_TILINGS = TemporalTiling.values()
+PE_TYPES = PEType.values()
+DTYPES = ("int", "fp")
+# A float format of these bits holds integers of up to this many bits exactly (mantissa + 1).
+FP_EXACT_INT_BITS = {16: 11, 32: 24}
+
+
+class ConfigError(InputError):
+    """A hardware configuration is wrong."""
+
+
+@dataclass(frozen=True)
+class ArrayConfig:
+    """R x C PEs and the dataflow. ``temporal_tiling``: ``auto`` lets the controller split a ws/is layer's
+    temporal dimension when that keeps partial sums on chip (simulator/engine.py); ``off`` is SCALE-Sim's
+    behaviour (one pass over the whole temporal dimension per fold)."""
+
+    rows: int
+    cols: int
+    dataflow: Dataflow
+    temporal_tiling: TemporalTiling = TemporalTiling.AUTO
+
+    def __post_init__(self):
+        object.__setattr__(self, "dataflow", Dataflow(self.dataflow))
+        object.__setattr__(self, "temporal_tiling", TemporalTiling(self.temporal_tiling))
+
+
+@dataclass(frozen=True)
+class PrecisionMode:
+    """One (weight bits, activation bits) pair the PE runs natively, and MACs per PE per cycle."""
+
+    dtype: str
+    w_bits: int
+    a_bits: int
+    macs_per_cycle: float
+
+    @property
+    def label(self) -> str:
+        return f"fp{max(self.w_bits, self.a_bits)}" if self.dtype == "fp" else f"w{self.w_bits}a{self.a_bits}"
+
+
+@dataclass(frozen=True)
+class PEConfig:
+    """PE type and its native modes. ``float_format`` (fp16|bf16) prices float PEs; ``serial_operand``
+    (a|w|both) says which operand a bit-serial PE takes one bit per cycle of."""
+
+    type: PEType
+    acc_bits: int
+    precisions: tuple[PrecisionMode, ...]
+    float_format: str = "fp16"
+    serial_operand: str = "a"
+
+    def __post_init__(self):
+        object.__setattr__(self, "type", PEType(self.type))
+
+    def resolve(self, dtype: str, w_bits: int, a_bits: int) -> tuple[PrecisionMode | None, bool]:
+        """The mode a layer runs at: exact match, else the nearest wider one (``promoted`` True).
+
+        Among modes wide enough (same dtype with w >= w_bits and a >= a_bits, or for integers a
+        float mode whose mantissa holds them), pick the fastest, then the narrowest. None if no
+        mode is wide enough. A bit-serial PE runs every width up to its widest mode natively, at
+        p = (bits per cycle) / serial bits, bits per cycle = the widest mode's p x its serial bits (1 unless
+        the config sets macs_per_cycle).
+        """
+        exact = [p for p in self.precisions if (p.dtype, p.w_bits, p.a_bits) == (dtype, w_bits, a_bits)]
+        if exact:
+            return exact[0], False
+        ok = [p for p in self.precisions if p.dtype == dtype and p.w_bits >= w_bits and p.a_bits >= a_bits]
+        if ok and self.type == "bitserial" and dtype == "int":
+            ref = max(ok, key=lambda p: p.w_bits * p.a_bits)
+            bits_per_cycle = ref.macs_per_cycle / bitserial_macs_per_cycle(self.serial_operand, ref.w_bits, ref.a_bits)
+            p = bits_per_cycle * bitserial_macs_per_cycle(self.serial_operand, w_bits, a_bits)
+            return PrecisionMode("int", w_bits, a_bits, min(p, 1.0)), False
+        if not ok and dtype == "int":
+            ok = [p for p in self.precisions if p.dtype == "fp"
+                  and FP_EXACT_INT_BITS.get(min(p.w_bits, p.a_bits), 0) >= max(w_bits, a_bits)]
+        if not ok:
+            return None, False
+        return min(ok, key=lambda p: (-p.macs_per_cycle, p.w_bits * p.a_bits)), True
+
+
+def bitserial_macs_per_cycle(serial_operand: str, w_bits: int, a_bits: int) -> float:
+    """A bit-serial PE finishes one MAC in (serial bits) cycles: p = 1/a, 1/w or 1/(w*a)."""
+    return 1.0 / {"a": a_bits, "w": w_bits, "both": w_bits * a_bits}[serial_operand]
+
+
+@dataclass(frozen=True)
+class BufferConfig:
+    ifmap_kib: float
+    weight_kib: float
+    ofmap_kib: float
+
+    @property
+    def bytes(self) -> tuple[int, int, int]:
+        """(ifmap, weight, ofmap) capacities in bytes."""
+        return int(self.ifmap_kib * 1024), int(self.weight_kib * 1024), int(self.ofmap_kib * 1024)
+
+
+@dataclass(frozen=True)
+class DramConfig:
+    bandwidth_gbps: float
+    latency_cycles: int
+    type: str
+    energy_pj_per_bit: float | None = None
+
+
+@dataclass(frozen=True)
+class VectorConfig:
+    """Vector unit: ``lanes`` elements per cycle at cost 1. Costs per element come from the op counts in
+    simulator/vector.py; ``cycles_per_element`` overrides them per op."""
+
+    lanes: int
+    cycles_per_element: tuple[tuple[str, float], ...] = ()
+
+    def override(self, op: str) -> float | None:
+        """The configured cycles per element of ``op``, or None to use the op-count default."""
+        for name, c in self.cycles_per_element:
+            if name == op:
+                return c
+        return None
+
+
+@dataclass(frozen=True)
+class PPUConfig:
+    """Post-processing unit at the array's output: requantize, rescale per-group partial sums, find
+    per-token maxima. ``lanes`` element ops per cycle; scales stored at ``scale_bits``."""
+
+    lanes: int = 64
+    scale_bits: int = 16
+    arithmetic: str = "fixed"
+
+
+@dataclass(frozen=True)
+class NonlinearConfig:
+    """Implementation of each non-linear op (float | integer | lut) and the post-softmax quantizer
+    (uniform | log2 | twin_uniform); ``post_softmax_bits`` (optional) sets the attn@v input bits."""
+
+    softmax: str = "float"
+    gelu: str = "float"
+    layernorm: str = "float"
+    post_softmax: str = "uniform"
+    post_softmax_bits: int | None = None
+
+
+@dataclass(frozen=True)
+class TechConfig:
+    """Which technology table (``simulator/tech/<table>.yaml``) prices MACs, SRAM, DRAM and vector ops,
+    and the node/voltage it is scaled to (None: the table's own)."""
+
+    table: str
+    node_nm: float | None = None
+    voltage_v: float | None = None
+    leakage_mw_per_mm2: float | None = None
+
+
+@dataclass(frozen=True)
+class Hardware:
+    name: str
+    freq_mhz: float
+    array: ArrayConfig
+    pe: PEConfig
+    buffers: BufferConfig
+    dram: DramConfig
+    vector: VectorConfig
+    tech: TechConfig
+    default_workload: str | None = None
+    description: str = ""
+    source: str = field(default="<hardware>", compare=False)
+    ppu: PPUConfig = field(default_factory=PPUConfig)
+    nonlinear: NonlinearConfig = field(default_factory=NonlinearConfig)
+
+    @property
+    def dram_bytes_per_cycle(self) -> float:
+        """DRAM bytes per array cycle = bandwidth_gbps * 1e9 / (freq_mhz * 1e6)."""
+        return self.dram.bandwidth_gbps * 1e3 / self.freq_mhz
+
+    def peak_tops(self) -> dict[str, float]:
+        """Peak TOPS per PE mode: 2 * R * C * p * freq_mhz * 1e6 / 1e12."""
+        return {m.label: 2 * self.array.rows * self.array.cols * m.macs_per_cycle * self.freq_mhz / 1e6
+                for m in self.pe.precisions}
+
+    def to_dict(self) -> dict:
+        """Plain data (enums as their string values): what the YAML/JSON writers dump."""
+        d = asdict(self)
+        d.pop("source")
+        d["vector"]["cycles_per_element"] = dict(self.vector.cycles_per_element)
+        d["pe"]["precisions"] = [asdict(p) for p in self.pe.precisions]
+        return plain(d)

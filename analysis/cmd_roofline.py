@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--workload", metavar="FILE|NAME", help="workload file (.yaml/.json) or zoo name")
     src.add_argument("--model", metavar="NAME",
-                     help="timm model name (traced when torch is installed, else the analytic ViT presets); "
+                     help="analytic ViT preset (deit_base, vit_large_patch16_224, ...) or timm model (traced); "
                           f"quantized to --precision (default {DEFAULT_MODEL_PRECISION})")
     q = p.add_mutually_exclusive_group()
     q.add_argument("--precision", metavar="P", help="quantize every layer: " + ", ".join(PRECISIONS))
@@ -50,51 +50,29 @@ def add_parser(sub) -> None:
     p.set_defaults(func=cmd_roofline)
 
 
-def model_workload(name: str, batch: int = 1):
-    """``--model``: traced from timm when the tracer and torch are importable, else the analytic preset."""
-    from workloads.errors import WorkloadError
-    from workloads.vit import PRESETS, SHORT_NAMES
-
-    try:
-        import torch  # noqa: F401
-
-        from workloads.trace import trace
-    except ImportError:
-        trace = None
-    if trace is not None:
-        try:
-            return trace(name, batch=batch)
-        except WorkloadError:
-            if SHORT_NAMES.get(name, name) not in PRESETS:
-                raise
-    from workloads.vit import build_preset
-
-    return build_preset(name, batch=batch)
-
-
 def resolve(args):
     """(workload, GEMM ceiling preference) from --workload/--model, --batch, --precision/--recipe."""
     from analysis.roofline import apply_precision
-    from workloads.registry import load_workload
+    from workloads.resolve import resolve_workload
 
     if args.batch is not None and args.batch < 1:
         raise InputError("--batch", "batch", f"{args.batch} is below 1", "integers >= 1")
-    if args.workload:
-        w = load_workload(args.workload)
-    elif args.model:
-        w = model_workload(args.model, args.batch or 1)
-    else:
+    if not (args.workload or args.model):
         raise InputError("roofline", "--workload/--model", "one of them is required")
-    if args.batch is not None:
-        w = w.with_batch(args.batch)
+    w = resolve_workload(args.workload, model=args.model, recipe=args.recipe, batch=args.batch)
     precision = args.precision or (DEFAULT_MODEL_PRECISION if args.model and not args.recipe else None)
     if precision:
-        return apply_precision(w, precision)
-    if args.recipe:
-        from workloads.quantize import load_recipe
-
-        return load_recipe(args.recipe).apply(w), None
+        return apply_precision(w, _known_precision("--precision", precision))
     return w, None
+
+
+def _known_precision(flag: str, precision: str) -> str:
+    """``precision`` if ``analysis.roofline.PRECISIONS`` has it, else an input error naming ``flag``."""
+    from analysis.roofline import PRECISIONS
+
+    if precision.lower() not in PRECISIONS:
+        raise InputError(flag, "precision", f"unknown precision {precision!r}", ", ".join(PRECISIONS))
+    return precision
 
 
 def cmd_roofline(args) -> int:
@@ -121,8 +99,11 @@ def _plots(args, rf, workload, device) -> None:
     if args.plot_precisions:
         from analysis.roofline import analyze, apply_precision
 
+        compare = [_known_precision("--compare", x.strip()) for x in args.compare.split(",") if x.strip()]
+        if not compare:
+            raise InputError("--compare", "precisions", "no precision given")
         runs = []
-        for p in [x.strip() for x in args.compare.split(",") if x.strip()]:
+        for p in compare:
             w, prefer = apply_precision(workload, p)
             runs.append((p, analyze(w, device, prefer, fused_attention=args.fused_attention, crossover=False)))
         plots.precision_plot(runs, args.plot_precisions)
@@ -163,10 +144,40 @@ def _measure(args, device) -> int:
     elif args.format == "csv":
         text = result.frame().to_csv(index=False)
     else:
-        text = empirical.render_table(result)
+        text = render_measured(result)
     emit(text, args.output)
     if args.plot:
         from analysis import plots
 
         plots.measured_plot(result, args.plot)
     return 0
+
+
+def render_measured(result) -> str:
+    """Measured peaks, measured over bound per op type and per distinct layer, as text tables."""
+    from analysis.plots import short_name
+
+    m = result.measurement
+    text = rich_table("host (1 thread, measured)", ["metric", "value"],
+                      [["fp32 GEMM GFLOPS", m.fp32_ops_per_s / 1e9],
+                       [f"int8 GEMM GOPS ({m.int8_kernel or 'none'})", m.int8_ops_per_s / 1e9],
+                       ["copy GB/s", m.copy_bytes_per_s / 1e9], ["triad GB/s", m.triad_bytes_per_s / 1e9],
+                       ["L2 triad GB/s", m.cache_bytes_per_s / 1e9]])
+    text += rich_table(f"{result.model}: measured vs roofline bound per op type",
+                       ["op", "layers", "measured_ms", "bound_ms", "measured_over_bound"],
+                       [[op, d["layers"], d["measured_s"] * 1e3, d["bound_s"] * 1e3,
+                         d["measured_over_bound"] if d["measured_over_bound"] is not None else "-"]
+                        for op, d in result.by_op().items()])
+    seen, rows = set(), []
+    for r in result.rows:
+        key = short_name(r["name"])
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append([r["name"], r["op"], r["intensity"] or 0.0, r["bound"], r["bound_s"] * 1e6,
+                     r["measured_s"] * 1e6, r["measured_over_bound"] or 0.0,
+                     "FASTER THAN BOUND" if r["faster_than_bound"] else ""])
+    text += rich_table("first block's layers", ["name", "op", "intensity", "bound", "bound_us", "measured_us",
+                                                "measured_over_bound", "flag"], rows)
+    text += rich_table("totals", ["metric", "value"], [[k, v] for k, v in result.totals.items()])
+    return text

@@ -11,15 +11,18 @@ override),
 levels ``dram`` (bandwidth_gbps * 1e9 bytes/s) and ``sram`` (capacity = the three buffers; bandwidth = the
 array's edge ports at full rate: operands in, freq * max over modes of macs_per_cycle * (rows * a_bits + cols *
 w_bits) / 8, plus results out, freq * cols * acc_bits / 8).
+``host`` is this machine: peaks and bandwidth measured by ``analysis.measure.peaks`` (``device_from_measurement``).
 Ridge point of a ceiling on a level = peak_ops_per_s / bandwidth_bytes_per_s (ops per byte).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis.measure.peaks import HostMeasurement, measure_host
 from workloads.errors import InputError, require_mapping, require_number
 from workloads.model import Layer
 
@@ -295,19 +298,40 @@ def device_names() -> list[str]:
 def load_device(spec: str) -> Device:
     """A device by GPU name (case/space-insensitive: ``rtx4090``, ``H100 SXM``), file path, or hwconfig name.
 
-    ``host`` is built by measuring this machine (``analysis.empirical.host_device``).
+    ``host`` is built by measuring this machine (``host_device``).
     """
     if _norm(spec) == "host":
-        from analysis.empirical import host_device
-
         return host_device()
     path = Path(spec)
     if path.suffix in (".yaml", ".yml", ".cfg") or path.exists():
         if not path.exists():
-            raise InputError(spec, "--device", "file not found")
+            raise InputError(spec, "device", "file not found")
         return load_device_file(path)
     found = known_devices().get(_norm(spec))
     if found is None:
-        raise InputError("--device", "device", f"unknown device {spec!r}",
+        raise InputError(spec, "device", f"unknown device {spec!r}",
                          ", ".join(device_names() + ["host", "a GPU or hardware YAML path"]))
     return load_device_file(found)
+
+
+# ---------------------------------------------------------------------------------------------- this machine
+def device_from_measurement(m: HostMeasurement) -> Device:
+    """A ``host`` Device: measured fp32 (and int8) peaks, DRAM = max(copy, triad), and a ``cache`` level (the L2
+    triad) when it is faster (``analysis.measure.peaks``)."""
+    peaks = [Peak("fp32", m.fp32_ops_per_s, "measured: torch.mm FP32, 1 thread")]
+    if m.int8_ops_per_s > 0:
+        peaks.append(Peak("int8", m.int8_ops_per_s, f"measured: {m.int8_kernel}, 1 thread"))
+    bw = max(m.copy_bytes_per_s, m.triad_bytes_per_s)
+    mem = (MemoryLevel("dram", bw, None, f"measured: STREAM-like copy {m.copy_bytes_per_s / 1e9:.1f} GB/s, "
+                                         f"triad {m.triad_bytes_per_s / 1e9:.1f} GB/s (max taken)"),)
+    if m.cache_bytes_per_s > bw:
+        mem += (MemoryLevel("cache", m.cache_bytes_per_s, None, "measured: triad on L2-resident arrays"),)
+    return Device("host", "host", tuple(peaks), mem, defaults=(("fp16", "fp32"),), vector_key="fp32",
+                  source="measured on this machine", notes=("host: one thread; vector ops on the fp32 ceiling",),
+                  hardware=m)
+
+
+@functools.lru_cache(maxsize=4)
+def host_device(n: int = 1024, stream_mib: float = 128, repeats: int = 5) -> Device:
+    """This machine as a Device, measured once per process."""
+    return device_from_measurement(measure_host(n, stream_mib, repeats))

@@ -55,7 +55,7 @@ def save_figure(fig, path, dpi: int = 200) -> Path:
 
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
-        raise InputError(str(path), "--plot", f"unknown image type {path.suffix!r}", ", ".join(SUFFIXES))
+        raise InputError(str(path), "image type", f"unknown suffix {path.suffix!r}", ", ".join(SUFFIXES))
     return atomic_write(path, lambda fh: fig.savefig(fh, dpi=dpi, format=path.suffix[1:].lower()), binary=True)
 
 
@@ -214,7 +214,7 @@ def roofline_plot(rf, path) -> Path:
 def precision_plot(runs, path) -> Path:
     """One model at several precisions: ``runs`` = [(label, Roofline), ...] on the same device."""
     if not runs:
-        raise InputError("--compare", "precisions", "no precision given")
+        raise InputError("precision_plot", "runs", "no precision given")
     fig = _figure(7.2, 4.8)
     ax = fig.add_subplot(1, 1, 1)
     _style(ax)

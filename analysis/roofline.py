@@ -35,7 +35,7 @@ from workloads.model import Layer, Workload
 SCALE_BITS = 16
 MAX_BATCH = 1 << 16
 
-# --precision P -> (shipped recipe name or inline recipe mapping, GEMM ceiling preference)
+# precision P -> (shipped recipe name or inline recipe mapping, GEMM ceiling preference)
 PRECISIONS: dict[str, tuple[object, str | None]] = {
     "fp32": ({"name": "fp32", "default": {"w_bits": 32, "a_bits": 32, "out_bits": 32, "dtype": "fp"}}, None),
     "tf32": ({"name": "tf32", "default": {"w_bits": 32, "a_bits": 32, "out_bits": 32, "dtype": "fp"}}, "tf32"),
@@ -64,9 +64,9 @@ def apply_precision(workload: Workload, precision: str) -> tuple[Workload, str |
 
     key = precision.lower()
     if key not in PRECISIONS:
-        raise InputError("--precision", "precision", f"unknown precision {precision!r}", ", ".join(PRECISIONS))
+        raise InputError("roofline", "precision", f"unknown precision {precision!r}", ", ".join(PRECISIONS))
     spec, prefer = PRECISIONS[key]
-    recipe = load_recipe(spec) if isinstance(spec, str) else Recipe.from_dict(spec, f"--precision {key}")
+    recipe = load_recipe(spec) if isinstance(spec, str) else Recipe.from_dict(spec, f"precision {key}")
     return recipe.apply(workload), prefer
 
 

@@ -3,14 +3,16 @@
 import pytest
 
 from analysis import empirical
-from analysis.empirical import HostMeasurement, attribute, device_from_measurement
+from analysis.cmd_roofline import render_measured
+from analysis.devices import device_from_measurement
+from analysis.measure import HostMeasurement, attribute, measure_host
 from workloads.model import Layer
 
 torch = pytest.importorskip("torch")
 
 
 def test_tiny_measurements_build_a_host_device():
-    m = empirical.measure_host(n=32, stream_mib=0.25, repeats=1)
+    m = measure_host(n=32, stream_mib=0.25, repeats=1)
     assert m.fp32_ops_per_s > 0 and m.copy_bytes_per_s > 0 and m.triad_bytes_per_s > 0
     d = device_from_measurement(m)
     assert d.kind == "host" and d.peak("fp32").ops_per_s == m.fp32_ops_per_s
@@ -53,4 +55,4 @@ def test_measure_a_real_vit_forward():
         assert row["cache_bound_s"] == pytest.approx(max(row["ops"] / 20e9, row["bytes"] / 50e9))
         assert row["faster_than_cache_bound"] == (row["measured_s"] < row["cache_bound_s"])
     assert set(r.by_op()) == {"conv", "add", "layernorm", "gemm", "mul", "matmul", "softmax", "gelu"}
-    assert "measured_over_bound" in empirical.render_table(r)
+    assert "measured_over_bound" in render_measured(r)

@@ -5,13 +5,13 @@
 - ``naming``: module path + role (``qk``, ``av``, ``residual`` ...) -> layer names; events -> layers.
 - ``bits``: bit widths from fake-quant modules, ``torch.ao`` quantized linears, or tensor dtypes.
 - ``models``: timm models built with ``pretrained=False``.
-- ``api``: ``trace(name)``; ``trace_or_preset(name)`` (the analytic ViT preset when torch is missing).
+- ``api``: ``trace(name)``.
 - ``quantized``: the fake-quantized trace with per-layer SQNR (uses ``workloads.fakequant``, which knows nothing
   of this package).
 ``torch`` and ``timm`` are imported inside functions: importing this package does not load them.
 """
 
-from workloads.trace.api import trace, trace_or_preset
+from workloads.trace.api import trace
 from workloads.trace.bits import dtype_bits, module_bits
 from workloads.trace.models import create_model, model_input_size
 from workloads.trace.naming import events_to_layers
@@ -20,4 +20,4 @@ from workloads.trace.quantized import trace_quantized, with_sqnr
 from workloads.trace.tracer import run_events, trace_module
 
 __all__ = ["Event", "create_model", "dtype_bits", "events_to_layers", "model_input_size", "module_bits",
-           "run_events", "trace", "trace_module", "trace_or_preset", "trace_quantized", "with_sqnr"]
+           "run_events", "trace", "trace_module", "trace_quantized", "with_sqnr"]

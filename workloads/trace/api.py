@@ -43,20 +43,3 @@ def _trace_on(name: str, img_size: int | None, batch: int, device: str) -> Workl
     c, h, w = model_input_size(model, img_size)
     x = torch.zeros(batch, c, h, w, device=device)
     return trace_module(model, x, model_name=name, img_size=h)[0]
-
-
-def trace_or_preset(name: str, batch: int = 1) -> Workload:
-    """Model ``name`` traced from timm when torch is installed, else (or when the tracer cannot make it, e.g. timm
-    does not know the name) the analytic ViT preset of that name."""
-    from workloads.vit import PRESETS, SHORT_NAMES, build_preset
-
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return build_preset(name, batch=batch)
-    try:
-        return trace(name, batch=batch)
-    except WorkloadError:
-        if SHORT_NAMES.get(name, name) not in PRESETS:
-            raise
-    return build_preset(name, batch=batch)

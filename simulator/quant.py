@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 
+from simulator.model import arith
 from workloads.model import group_size
 
 PPU_ARITHMETIC = ("fixed", "float")
@@ -81,4 +82,4 @@ def gemm_quant(m: int, n: int, k: int, repeat: int, w_granularity: str, a_granul
 def ppu_cycles(requant: int, rescale: int, absmax: int, repeat: int, lanes: int) -> int:
     """repeat * ceil(per-copy element ops / lanes)."""
     per_copy = (requant + rescale + absmax) / repeat
-    return repeat * math.ceil(per_copy / lanes - 1e-9)
+    return repeat * arith.ceil(per_copy / lanes - 1e-9)

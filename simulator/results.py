@@ -1,141 +1,162 @@
-"""SimResult: the per-layer table (pandas) and the totals, with table/CSV/JSON writers.
+"""Typed results: ``LayerResult`` and ``Totals`` (fields from simulator/schema.py), ``SimResult`` and its writers.
 
-Totals: total_cycles = sum of layer total_cycles; latency_us = total_cycles / freq_mhz;
-throughput_fps = batch / latency_s; energy_uj = sum energy_pj / 1e6; energy_per_image_uj =
-energy_uj / batch; power_w = energy / latency; effective_tops = 2 * macs / latency_s / 1e12;
-tops_per_w = effective_tops / power_w; images_per_s_per_w = batch / energy_J (= images/s per W);
-tops_per_w_on_chip = 2 * macs / (energy without DRAM) [ops/pJ = TOPS/W] (how chips are usually quoted);
-utilization = macs / sum over GEMM layers of (total_cycles * R * C * p).
-peak_tops_by_precision = 2 * R * C * p * freq (per PE mode); effective_tops_by_precision = 2 * macs / time
-of the GEMM layers run in that mode; area_mm2 and its breakdown from simulator/area.py; leakage_w =
-leakage density * area (simulator/energy.py).
+A ``SimResult`` keeps the distinct layers' results once and each layer's index into them; the per-layer
+table (``layer_results``, ``layers`` as a pandas DataFrame, ``columns()`` as plain lists) is expanded from
+them on demand. JSON is ``{"hardware", "workload", "layers", "totals"}``; CSV has one row per layer with
+every column of ``schema.LAYER_FIELDS`` in that order.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, make_dataclass
+from functools import cached_property
 from pathlib import Path
 
-import pandas as pd
-
-FIRST_COLUMNS = ["name", "op", "m", "n", "k", "repeat", "w_bits", "a_bits", "precision", "pe_precision", "promoted",
-                 "macs", "compute_cycles", "stall_cycles", "total_cycles", "utilization", "mapping_efficiency",
-                 "sram_read_bytes", "sram_write_bytes", "dram_read_bytes", "dram_write_bytes", "energy_pj"]
+from simulator.schema import LAYER_FIELDS, LAYER_NAMES, TOTAL_FIELDS, TOTAL_MAPPINGS
 
 
-@dataclass
+def _getitem(self, key):
+    """Mapping-style access (``result["total_cycles"]``), kept for code written against the old dicts."""
+    try:
+        return getattr(self, key)
+    except AttributeError:
+        raise KeyError(key) from None
+
+
+def _to_dict(self) -> dict:
+    return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+LayerResult = make_dataclass(
+    "LayerResult", [(f.name, f.type) for f in LAYER_FIELDS], frozen=True, slots=True,
+    namespace={"__doc__": "One layer's result: the fields of simulator.schema.LAYER_FIELDS (units there).",
+               "__getitem__": _getitem, "to_dict": _to_dict, "__module__": __name__})
+
+
+class _TotalsMapping(Mapping):
+    __slots__ = ()
+
+    def __getitem__(self, key):
+        return _getitem(self, key)
+
+    def __iter__(self):
+        return iter(f.name for f in fields(self))
+
+    def __len__(self):
+        return len(fields(self))
+
+
+Totals = make_dataclass(
+    "Totals", [(f.name, f.type) for f in TOTAL_FIELDS + TOTAL_MAPPINGS], bases=(_TotalsMapping,), frozen=True,
+    slots=True, namespace={"__doc__": "Network totals: simulator.schema.TOTAL_FIELDS and TOTAL_MAPPINGS (units "
+                                      "there). Also a read-only mapping of field name to value.",
+                           "to_dict": _to_dict, "__module__": __name__})
+
+
+@dataclass(frozen=True)
 class SimResult:
-    layers: pd.DataFrame
-    totals: dict
-    hardware: dict
-    workload: dict
+    """A workload on one design: per-layer results and totals, with the hardware and workload described."""
 
-    @classmethod
-    def build(cls, rows: list[dict], workload, hw) -> SimResult:
-        df = pd.DataFrame(rows)
-        df = df[FIRST_COLUMNS + [c for c in df.columns if c not in FIRST_COLUMNS]]
-        return cls(df, compute_totals(rows, workload.batch, hw), hw.to_dict(),
-                   {"model": workload.model, "recipe": workload.recipe, "batch": workload.batch,
-                    "img_size": workload.img_size, "layers": len(workload.layers), "macs": workload.macs,
-                    "source": workload.source})
+    hardware: dict               # Hardware.to_dict()
+    workload: dict               # model, recipe, batch, img_size, layers, macs, source
+    distinct: tuple              # field dicts of the distinct layers (without names)
+    order: tuple                 # each layer's index into ``distinct``
+    names: tuple                 # each layer's name
+    totals: Totals
+
+    def columns(self) -> dict[str, list]:
+        """Column name -> per-layer values (schema order), from the distinct layers."""
+        cols = {"name": list(self.names)}
+        for name in LAYER_NAMES[1:]:
+            values = [d[name] for d in self.distinct]
+            cols[name] = [values[i] for i in self.order]
+        return cols
+
+    @cached_property
+    def layer_results(self) -> tuple:
+        """One ``LayerResult`` per layer, in order."""
+        return tuple(LayerResult(name=n, **self.distinct[i]) for n, i in zip(self.names, self.order))
+
+    @cached_property
+    def layers(self):
+        """Per-layer pandas DataFrame (pandas is imported here, on first use)."""
+        import numpy as np
+        import pandas as pd
+
+        order = np.asarray(self.order, dtype=np.intp)
+        data = {"name": np.asarray(self.names, dtype=object)}
+        for f in LAYER_FIELDS[1:]:
+            values = [d[f.name] for d in self.distinct]
+            dtype = {int: np.int64, float: np.float64, bool: np.bool_}.get(f.type, object)
+            data[f.name] = np.asarray(values, dtype=dtype)[order]
+        return pd.DataFrame(data, copy=False)
 
     def to_dict(self) -> dict:
         """One JSON-ready object: hardware, workload, layers (records), totals."""
-        return {"hardware": self.hardware, "workload": self.workload,
-                "layers": json.loads(self.layers.to_json(orient="records")), "totals": self.totals}
+        cols = self.columns()
+        layers = [dict(zip(cols, row)) for row in zip(*cols.values())]
+        return {"hardware": self.hardware, "workload": self.workload, "layers": layers,
+                "totals": self.totals.to_dict()}
+
+    def to_json(self) -> str:
+        """Strict JSON (no NaN or Infinity: a non-finite number is an internal error)."""
+        return json_dumps(self.to_dict())
+
+    def to_csv(self) -> str:
+        """One row per layer, every column of the schema."""
+        return csv_text(self.columns())
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write layers.csv, result.json and hardware.yaml into ``out_dir`` (each atomically)."""
         import yaml
 
+        from workloads.enums import plain
         from workloads.io import atomic_write_text
 
         out = Path(out_dir)
-        return [atomic_write_text(out / "layers.csv", self.layers.to_csv(index=False)),
-                atomic_write_text(out / "result.json", json.dumps(self.to_dict(), indent=1)),
-                atomic_write_text(out / "hardware.yaml", yaml.safe_dump(self.hardware, sort_keys=False))]
+        return [atomic_write_text(out / "layers.csv", self.to_csv()),
+                atomic_write_text(out / "result.json", self.to_json()),
+                atomic_write_text(out / "hardware.yaml", yaml.safe_dump(plain(self.hardware), sort_keys=False))]
 
 
-_SUMMED = ("total_cycles", "energy_pj", "macs", "compute_cycles", "stall_cycles", "ppu_stall_cycles",
-           "sram_read_bytes", "sram_write_bytes", "dram_read_bytes", "dram_write_bytes", "dram_scale_read_bytes",
-           "energy_mac_pj", "energy_sram_pj", "energy_dram_pj", "energy_vector_pj", "energy_static_pj",
-           "ppu_energy_pj")
+def _finite(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        raise ValueError(f"non-finite number {obj!r} in a result: refusing to write it")
+    return obj
 
 
-def compute_totals(rows: list[dict], batch: int, hw) -> dict:
-    """Network totals from the per-layer row dicts (formulas in the module docstring)."""
-    return compute_totals_weighted([(r, 1) for r in rows], batch, hw)
+def json_dumps(obj) -> str:
+    """JSON with floats for numpy numbers; NaN/inf refused (``ValueError``)."""
+    def default(o):
+        try:
+            return _finite(float(o))
+        except TypeError:
+            return str(o)
+
+    def check(o):
+        if isinstance(o, dict):
+            for v in o.values():
+                check(v)
+        elif isinstance(o, (list, tuple)):
+            for v in o:
+                check(v)
+        else:
+            _finite(o)
+
+    check(obj)
+    return json.dumps(obj, indent=1, default=default, allow_nan=False)
 
 
-def compute_totals_weighted(weighted: list[tuple[dict, int]], batch: int, hw) -> dict:
-    """Totals from (row, how many layers share it) pairs: identical layers are summed once."""
-    from simulator.energy import hw_costs
-
-    sums = dict.fromkeys(_SUMMED, 0.0)
-    for r, n in weighted:
-        for k in _SUMMED:
-            sums[k] += r[k] * n
-    col = sums.__getitem__
-
-    cycles = float(col("total_cycles"))
-    latency_s = cycles / (hw.freq_mhz * 1e6)
-    energy_pj = float(col("energy_pj"))
-    macs = float(col("macs"))
-    gemm_rows = [(r, n) for r, n in weighted if r["macs"] > 0]
-    gemm_cycles = float(sum(r["total_cycles"] * n for r, n in gemm_rows))
-    slots = float(sum(r["total_cycles"] * r["macs_per_pe_cycle"] * n for r, n in gemm_rows)) * hw.array.rows * hw.array.cols
-    power_w = energy_pj * 1e-12 / latency_s
-    tops = 2 * macs / latency_s / 1e12
-    by_prec: dict[str, list[float]] = {}
-    for r, n in gemm_rows:
-        acc = by_prec.setdefault(r["pe_precision"], [0.0, 0.0])
-        acc[0] += r["macs"] * n
-        acc[1] += r["total_cycles"] * n
-    f_hz = hw.freq_mhz * 1e6
-    effective = {k: float(2 * m / (c / f_hz) / 1e12) for k, (m, c) in by_prec.items()}
-    peak = hw.peak_tops()
-    area = hw_costs(hw).area
-    energy_j = energy_pj * 1e-12
-    return {
-        "total_cycles": cycles,
-        "compute_cycles": float(col("compute_cycles")),
-        "stall_cycles": float(col("stall_cycles")),
-        "ppu_stall_cycles": float(col("ppu_stall_cycles")),
-        "gemm_cycles": gemm_cycles,
-        "vector_cycles": cycles - gemm_cycles,
-        "latency_us": latency_s * 1e6,
-        "throughput_fps": batch / latency_s,
-        "images_per_s": batch / latency_s,
-        "macs": macs,
-        "utilization": macs / slots if slots else 0.0,
-        "sram_read_bytes": float(col("sram_read_bytes")),
-        "sram_write_bytes": float(col("sram_write_bytes")),
-        "dram_read_bytes": float(col("dram_read_bytes")),
-        "dram_write_bytes": float(col("dram_write_bytes")),
-        "dram_scale_read_bytes": float(col("dram_scale_read_bytes")),
-        "energy_uj": energy_pj / 1e6,
-        "energy_per_image_uj": energy_pj / 1e6 / batch,
-        "energy_mac_uj": float(col("energy_mac_pj")) / 1e6,
-        "energy_sram_uj": float(col("energy_sram_pj")) / 1e6,
-        "energy_dram_uj": float(col("energy_dram_pj")) / 1e6,
-        "energy_vector_uj": float(col("energy_vector_pj")) / 1e6,
-        "energy_static_uj": float(col("energy_static_pj")) / 1e6,
-        "energy_ppu_uj": float(col("ppu_energy_pj")) / 1e6,
-        "power_w": power_w,
-        "leakage_w": hw_costs(hw).leakage_mw / 1e3,
-        "effective_tops": tops,
-        "tops_per_w": tops / power_w if power_w else 0.0,
-        "tops_per_w_on_chip": 2 * macs / (energy_pj - float(col("energy_dram_pj"))) if energy_pj else 0.0,
-        "images_per_s_per_w": batch / energy_j if energy_j else 0.0,
-        "peak_tops": max(peak.values()),
-        "peak_tops_by_precision": peak,
-        "effective_tops_by_precision": effective,
-        "area_mm2": area["area_mm2"],
-        "area_pe_mm2": area["area_pe_mm2"],
-        "area_sram_mm2": area["area_sram_mm2"],
-        "area_vector_mm2": area["area_vector_mm2"],
-        "area_ppu_mm2": area["area_ppu_mm2"],
-        "peak_tops_per_mm2": max(peak.values()) / area["area_mm2"],
-        "promoted_layers": int(sum(n for r, n in weighted if r["promoted"])),
-    }
+def csv_text(cols: dict[str, list]) -> str:
+    """CSV of columns (name -> values); floats written with repr precision, booleans as True/False."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for row in zip(*cols.values()):
+        w.writerow([_finite(v) for v in row])
+    return buf.getvalue()

@@ -14,7 +14,7 @@ stall_cycles = max(0, latency + bytes / bytes_per_cycle - compute_cycles).
 
 from __future__ import annotations
 
-import math
+from simulator.model import arith
 
 INPUTS = {"add": 2}
 NONLINEAR_OPS = ("softmax", "gelu", "layernorm")
@@ -90,7 +90,7 @@ def ops_cost(counts: dict[str, int], primitives_pj: dict[str, float]) -> tuple[f
 
 def vector_cycles(elements: int, cost: float, lanes: int) -> int:
     """ceil(elements * cost / lanes) cycles."""
-    return math.ceil(elements * cost / lanes - 1e-9)
+    return arith.ceil(elements * cost / lanes - 1e-9)
 
 
 def vector_layer(op: str, elements: int, a_bits: int, out_bits: int, cost: float, lanes: int,

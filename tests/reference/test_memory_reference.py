@@ -15,13 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.mapping import map_gemm
-from simulator.memory import gemm_memory
+from simulator.model.mapping import map_gemm
+from simulator.model.traffic import gemm_traffic
 
 
 def _both(df, m, n, k, rows, cols, a, w, bufs, bw, lat, rep, out=8, acc=32):
     mp = map_gemm(df, m, n, k, rows, cols)
-    mem = gemm_memory(mp, a, w, out, acc, bufs, bw, lat, rep)
+    mem = gemm_traffic(df, m, n, k, rows, cols, 1.0, a, w, out, acc, bufs, bw, lat, rep)
     r = ref.simulate(df, m, n, k, rows, cols, a, w, out, acc, bufs, bw, lat, mem["loop_order"] == "row_outer", rep)
     return mp, mem, r
 

@@ -24,8 +24,8 @@ def test_identical_layers_simulated_once(monkeypatch):
     """DeiT-S: 13 distinct layers (patch embed, add, layernorm, qkv, q_scale, qk, softmax, av, proj, fc1,
     gelu, fc2, head) out of 160."""
     calls = []
-    real = engine.simulate_layer
-    monkeypatch.setattr(engine, "simulate_layer", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = engine.evaluate_layer
+    monkeypatch.setattr(engine, "evaluate_layer", lambda *a, **k: calls.append(1) or real(*a, **k))
     w = load_workload("deit_small-w8a8")
     rows = engine.simulate_rows(w, load_hardware(HWCONFIGS / "int8.yaml"))
     assert len(rows) == 160 and len(calls) == 13

@@ -2,7 +2,7 @@
 
 import pytest
 
-from simulator.mapping import compute_cycles, map_gemm, packed_k
+from simulator.model.mapping import compute_cycles, map_gemm, packed_k
 
 
 @pytest.mark.parametrize("dataflow, folds, lines, cycles", [
@@ -26,7 +26,7 @@ def test_hand_computed_4x4_partial_folds(dataflow, folds, lines, cycles):
 def test_block_sizes_and_efficiency():
     """os, M=6 N=5 on 4x4: row folds [4, 2], col folds [4, 1]; PEs used 6*5 of 4 folds * 16 = 30/64."""
     mp = map_gemm("os", 6, 5, 7, 4, 4)
-    assert mp.row_sizes().tolist() == [4, 2] and mp.col_sizes().tolist() == [4, 1]
+    assert mp.row_sizes() == [4, 2] and mp.col_sizes() == [4, 1]
     assert mp.mapping_efficiency() == pytest.approx(30 / 64)
 
 
@@ -38,7 +38,7 @@ def test_repeat_runs_copies_back_to_back():
 def test_exact_fit_has_no_partial_fold():
     """M=N=8, K=4 on 4x4 os: 2x2 full folds, lines 4+4+4-2 = 10, 4*10-1 = 39."""
     mp = map_gemm("os", 8, 8, 4, 4, 4)
-    assert mp.row_sizes().tolist() == [4, 4] and mp.folds == 4 and compute_cycles(mp) == 39
+    assert mp.row_sizes() == [4, 4] and mp.folds == 4 and compute_cycles(mp) == 39
     assert mp.mapping_efficiency() == 1.0
 
 
@@ -48,7 +48,7 @@ def test_packed_reduction():
     assert packed_k(7, 2) == 4
     assert map_gemm("os", 6, 5, 7, 4, 4, macs_per_cycle=2).lines == 10
     ws = map_gemm("ws", 6, 5, 7, 4, 4, macs_per_cycle=2)
-    assert ws.row_folds == 1 and ws.row_sizes().tolist() == [7]
+    assert ws.row_folds == 1 and ws.row_sizes() == [7]
 
 
 def test_unknown_dataflow():

@@ -1,18 +1,19 @@
-"""The memory model: residency, loop order, DRAM traffic and stalls (simulator/memory.py + kernels.py)."""
+"""The memory model: residency, loop order, DRAM traffic and stalls (simulator/model/kernel.py, by name through
+simulator/model/traffic.py)."""
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.mapping import compute_cycles, map_gemm
-from simulator.memory import gemm_memory
+from simulator.model.mapping import compute_cycles, map_gemm
+from simulator.model.traffic import gemm_traffic
 
 BIG = (1 << 26,) * 3  # 64 MiB buffers: everything fits
 
 
 def mem(df, m, n, k, rows=4, cols=4, a=8, w=8, out=8, acc=32, bufs=BIG, bw=1e6, lat=0, rep=1):
     mp = map_gemm(df, m, n, k, rows, cols)
-    return mp, gemm_memory(mp, a, w, out, acc, bufs, bw, lat, rep)
+    return mp, gemm_traffic(df, m, n, k, rows, cols, 1.0, a, w, out, acc, bufs, bw, lat, rep)
 
 
 def dram_bytes(r):

@@ -7,8 +7,8 @@ import pytest
 from test_hardware import make_hw
 
 from simulator import simulate
-from simulator.mapping import compute_cycles, map_gemm
-from simulator.memory import gemm_memory
+from simulator.model.mapping import compute_cycles, map_gemm
+from simulator.model.traffic import gemm_traffic
 from simulator.quant import gemm_quant, k_segments, ppu_cycles, scale_counts
 from workloads.model import Layer, Workload
 
@@ -33,7 +33,8 @@ def test_per_tensor_adds_zero_cycles_and_bytes():
     m, n, k = 16, 12, 40
     row = _row(hw, m=m, n=n, k=k, w_granularity="tensor", a_granularity="tensor")
     mp = map_gemm("os", m, n, k, 4, 4, 1.0)
-    mem = gemm_memory(mp, 8, 8, 8, 32, hw.buffers.bytes, hw.dram_bytes_per_cycle, hw.dram.latency_cycles, 1)
+    mem = gemm_traffic("os", m, n, k, 4, 4, 1.0, 8, 8, 8, 32, hw.buffers.bytes, hw.dram_bytes_per_cycle,
+                       hw.dram.latency_cycles, 1)
     assert row["total_cycles"] == compute_cycles(mp) + mem["stall_cycles"]
     assert row["dram_read_bytes"] == mem["dram_ifmap_read_bytes"] + mem["dram_filter_read_bytes"] + \
         mem["dram_ofmap_read_bytes"]

@@ -6,7 +6,7 @@ from conftest import HWCONFIGS
 
 from simulator import load_hardware, simulate
 from simulator.engine import simulate_layer
-from simulator.mapping import compute_cycles, map_gemm
+from simulator.model.mapping import compute_cycles, map_gemm
 from workloads import load_workload
 from workloads.model import Layer
 

@@ -1,0 +1,500 @@
+"""The GEMM kernel: mapping, loop order, DRAM/SRAM traffic and the fold walk of one GEMM layer.
+
+Plain Python on scalars, and the same source compiled by Numba (``simulator.model.jit``): the two give
+bit-identical results (IEEE float64, no fast-math), so the CLI runs it uncompiled and sweeps compiled.
+
+Mapping (M x K ifmap, K x N filter, M x N ofmap, ``repeat`` copies; p MACs per PE per cycle):
+| dataflow | rows hold | columns hold | temporal | lines per fold       |
+| os       | M         | N            | K'       | K' + R + C - 2       |
+| ws       | K         | N            | M        | M*s + 2R + C - 2     |
+| is       | K         | M            | N        | N*s + 2R + C - 2     |
+K' = ceil(K / p); a row fold holds R*p reduction elements (R when p < 1); s = 1/p for bit-serial PEs
+(p < 1), else 1. folds = ceil(rows dim / row block) * ceil(cols dim / C); compute cycles =
+repeat * folds * lines - 1 (SCALE-Sim 3.0's convention). Mapping efficiency = rows*cols/(R*C*folds).
+
+Operands per dataflow (X by row folds, Y by column folds, Z by both; t = temporal dim):
+  os: X ifmap (input), Y filter (input), Z ofmap (output)
+  ws: X ifmap (input), Y ofmap partial sums, Z filter (stationary input)
+  is: X filter (input), Y ofmap partial sums, Z ifmap (stationary input)
+Residency, loop order and timing: docs/memory.md. In short: each buffer is double-buffered; an operand
+that fits its whole buffer is fetched once (with fold 0: the initial fill); otherwise the outer operand's
+tile stays across the inner loop when it fits half its buffer (else ``refetch``), and the inner operand is
+re-read on every outer iteration unless all of it fits. Partial sums that do not stay spill at acc_bits
+(written after every reduction fold but the last, read back before every one but the first). Of the two
+loop orders the one with fewer closed-form DRAM bits runs (ties: row folds outer).
+Timing: one DRAM channel of B bytes/cycle and latency L, first come first served in the order
+R_0, R_1, W_0, R_2, W_1, ... (R_f fold f's reads, W_f its writes, issued when fold f ends);
+fold f starts at max(S_{f-1} + lines, arrival of R_f); prefetch = S_0; stall_f = S_f - S_{f-1} - lines,
+attributed to R_f's operands and W_{f-2} by bytes; drain = end of the last write - end of the last fold.
+``repeat`` copies continue the fold sequence; once a copy ends in the same state as the one before, every
+later copy repeats it and is counted without being walked.
+
+Temporal tiling (``gemm``, ttile = 1): a ws/is GEMM whose partial sums spill is split along its temporal
+dimension into chunks whose partial sums fit half the ofmap buffer, T' = floor(ofmap_bits / 2 / (C *
+acc_bits)), when that moves fewer DRAM bytes; chunks run back to back: compute = sum(compute_i + 1) - 1,
+traffic and memory stalls add up, and each later chunk's initial fill not hidden behind the previous
+chunk's compute is a separate stall cause (``CHUNK_FILL``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+OS, WS, IS = 0, 1, 2
+INPUT, PSUM, OUTPUT = 0, 1, 2
+IFMAP, FILTER, OFMAP, WRITE = 0, 1, 2, 3           # operand codes (WRITE: the ofmap write-back queue)
+ROLES = ((IFMAP, FILTER, OFMAP), (IFMAP, OFMAP, FILTER), (FILTER, OFMAP, IFMAP))   # (X, Y, Z) per dataflow
+
+# input vector of ``gemm`` (one row per GEMM in the batch kernel)
+(P_DF, P_M, P_N, P_K, P_ROWS, P_COLS, P_MACS, P_ABITS, P_WBITS, P_OBITS, P_ACC, P_IFMAP_B, P_WEIGHT_B,
+ P_OFMAP_B, P_BPC, P_LAT, P_REPEAT, P_TTILE) = range(18)
+N_PARAMS = 18
+
+# output vector (cycles; traffic in bytes unless named; element counts for *_READS/_WRITES)
+(COMPUTE, LINES, ROW_FOLDS, COL_FOLDS, MAP_EFF, STALL, STALL_IFMAP, STALL_FILTER, STALL_OFMAP, STALL_WRITE,
+ PREFETCH, DRAIN, DRAM_IFMAP, DRAM_FILTER, DRAM_OFMAP, DRAM_WRITE, DRAM_PSUM_READ, DRAM_PSUM_WRITE,
+ IFMAP_READS, FILTER_READS, OFMAP_WRITES, SRAM_IFMAP_READ, SRAM_FILTER_READ, SRAM_OFMAP_WRITE, SRAM_OFMAP_READ,
+ ROW_OUTER, OUTER, INNER, ZOP, REFETCH_OUTER, REFETCH_INNER, CLOSED_FORM_BITS, FOLDS, CHUNKS,
+ CHUNK_FILL) = range(35)
+N_OUT = 35
+# summed over temporal chunks (the rest: the first chunk's, except DRAIN: the last chunk's)
+_ADDED = (STALL, STALL_IFMAP, STALL_FILTER, STALL_OFMAP, STALL_WRITE, DRAM_IFMAP, DRAM_FILTER, DRAM_OFMAP,
+          DRAM_WRITE, DRAM_PSUM_READ, DRAM_PSUM_WRITE, IFMAP_READS, FILTER_READS, OFMAP_WRITES, SRAM_IFMAP_READ,
+          SRAM_FILTER_READ, SRAM_OFMAP_WRITE, SRAM_OFMAP_READ, CLOSED_FORM_BITS)
+
+
+def packed_k(k, p):
+    """K' = ceil(K / p): reduction steps when a PE does p MACs per cycle."""
+    return max(1, math.ceil(k / p - 1e-9))
+
+
+def mapping(df, m, n, k, rows, cols, p):
+    """(row_dim, col_dim, t_dim, row_block, lines) of an M x N x K GEMM (module docstring)."""
+    if df == OS:
+        return m, n, k, rows, packed_k(k, p) + rows + cols - 2
+    k_block = max(rows, int(rows * p)) if p >= 1 else rows
+    t_scale = 1.0 if p >= 1 else 1.0 / p
+    if df == WS:
+        return k, n, m, k_block, math.ceil(m * t_scale) + 2 * rows + cols - 2
+    return k, m, n, k_block, math.ceil(n * t_scale) + 2 * rows + cols - 2
+
+
+def _tile(o, n, full, last):
+    """Size of block ``o`` of ``n`` blocks: ``full``, the last one ``last``."""
+    return last if o == n - 1 else full
+
+
+def _order(o_kind, i_kind, z_kind, o_bits, i_bits, z_bits, o_buf, i_buf, z_buf, n_o, p_full, p_last, n_i,
+           q_full, q_last, t, acc, reduction_outer):
+    """Residency and closed-form DRAM bits of one loop order (outer P over n_o blocks, inner Q over n_i).
+
+    Returns (refetch of a full P tile, refetch of the last P tile, q_resident, p_whole, z_whole, bits)."""
+    w_o = acc if o_kind == PSUM else o_bits
+    w_i = acc if i_kind == PSUM else i_bits
+    p_sum = p_full * (n_o - 1) + p_last
+    q_sum = q_full * (n_i - 1) + q_last
+    o_total = p_sum * t
+    i_total = q_sum * t
+    spills = o_total * w_o > o_buf
+    rf_full = (p_full * t * w_o > o_buf / 2) and spills
+    rf_last = (p_last * t * w_o > o_buf / 2) and spills
+    q_resident = i_total * w_i <= i_buf
+    n_red = n_o if reduction_outer else n_i
+    r_o = 0.0
+    r_i = 0.0
+    r_z = 0.0
+    wr = 0.0
+    psum = 0.0
+    refetched = (n_o - 1) * p_full * t * (1 if rf_full else 0) + p_last * t * (1 if rf_last else 0)
+    if o_kind == INPUT:
+        r_o = float((n_o - 1) * p_full * t * (n_i if rf_full else 1) + p_last * t * (n_i if rf_last else 1)) * o_bits
+    if i_kind == INPUT:
+        r_i = float(i_total) * i_bits * (1 if q_resident else n_o)
+    z_total = p_sum * q_sum
+    if z_kind == INPUT:
+        r_z = float(z_total) * z_bits
+    else:
+        wr += float(z_total) * z_bits
+    if o_kind == PSUM:
+        wr += float(o_total) * o_bits
+        psum = float(refetched) * acc * (n_red - 1)
+        r_o += psum
+    if i_kind == PSUM:
+        wr += float(i_total) * i_bits
+        psum = 0.0 if q_resident else float(i_total) * acc * (n_red - 1)
+        r_i += psum
+    wr += psum
+    p_whole = o_total * w_o <= o_buf
+    z_whole = z_total * z_bits <= z_buf
+    return rf_full, rf_last, q_resident, p_whole, z_whole, r_o + r_i + r_z + wr
+
+
+def _fold_bits(o, i, n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_bits, q_bits,
+               z_bits, acc, rf_full, rf_last, q_resident, reduction_outer):
+    """Bits of fold (o, i) in a copy after the first: (read P input, read Q input, read Z, psum read of P,
+    psum read of Q, write, psum read total, psum write)."""
+    ptile = _tile(o, n_o, p_full, p_last) * t
+    qsize = _tile(i, n_i, q_full, q_last)
+    qtile = qsize * t
+    refetch = rf_last if o == n_o - 1 else rf_full
+    rp = 0.0
+    rq = 0.0
+    rz = 0.0
+    pp = 0.0
+    pq = 0.0
+    w = 0.0
+    pr = 0.0
+    pw = 0.0
+    if p_kind == INPUT and (i == 0 or refetch):
+        rp = float(ptile) * p_bits
+    if q_kind == INPUT and (o == 0 or not q_resident):
+        rq = float(qtile) * q_bits
+    ztile = _tile(o, n_o, p_full, p_last) * qsize
+    if z_kind == INPUT:
+        rz = float(ztile) * z_bits
+    elif z_kind == OUTPUT:
+        w = float(ztile) * z_bits
+    if p_kind == PSUM or q_kind == PSUM:
+        stile = ptile if p_kind == PSUM else qtile
+        obits = p_bits if p_kind == PSUM else q_bits
+        resident = (not refetch) if p_kind == PSUM else q_resident
+        r_idx = o if reduction_outer else i
+        r_last = (n_o - 1) if reduction_outer else (n_i - 1)
+        if r_idx == r_last:
+            w += float(stile) * obits
+        elif not resident:
+            w += float(stile) * acc
+            pw = float(stile) * acc
+        if r_idx > 0 and not resident:
+            pr = float(stile) * acc
+            if p_kind == PSUM:
+                pp = pr
+            else:
+                pq = pr
+    return rp, rq, rz, pp, pq, w, pr, pw
+
+
+
+def sram_traffic(df, row_dim, col_dim, t, nr, nc, a_bits, w_bits, out_bits, acc, repeat, out):
+    """Array-side SRAM accesses (SCALE-Sim's counts, in elements), then bytes at each operand's width, into
+    ``out``: X reads = X * col folds; os: filter reads = Y * row folds, ofmap writes = Z; ws/is: stationary
+    reads = Z, ofmap writes = Y * row folds, of which Y * (row folds - 1) partial sums at acc_bits are also
+    read back. Temporal chunks do not change these (they are linear in the temporal dimension)."""
+    x_total = row_dim * t
+    y_total = col_dim * t
+    z_total = row_dim * col_dim
+    sram_ifmap = 0.0
+    sram_filter = 0.0
+    if df == IS:
+        sram_filter = float(x_total * nc)
+        sram_ifmap = float(z_total)
+    else:
+        sram_ifmap = float(x_total * nc)
+        if df == WS:
+            sram_filter = float(z_total)
+    if df == OS:
+        sram_filter = float(y_total * nr)
+        ofmap_writes = float(z_total)
+        psum_bits = 0.0
+        ofmap_write_bits = ofmap_writes * out_bits
+    else:
+        ofmap_writes = float(y_total * nr)
+        psum_bits = float(y_total * (nr - 1)) * acc
+        ofmap_write_bits = float(y_total) * out_bits + psum_bits
+    out[IFMAP_READS] = sram_ifmap * repeat
+    out[FILTER_READS] = sram_filter * repeat
+    out[OFMAP_WRITES] = ofmap_writes * repeat
+    out[SRAM_IFMAP_READ] = sram_ifmap * a_bits / 8 * repeat
+    out[SRAM_FILTER_READ] = sram_filter * w_bits / 8 * repeat
+    out[SRAM_OFMAP_WRITE] = ofmap_write_bits / 8 * repeat
+    out[SRAM_OFMAP_READ] = psum_bits / 8 * repeat
+
+
+def _issue(ch, release, nbytes, bpc):
+    """Serve ``nbytes`` issued at ``release`` on a channel free at ``ch``: (channel free, transfer end)."""
+    if nbytes <= 0.0:
+        return ch, release
+    end = max(ch, release) + nbytes / bpc
+    return end, end
+
+
+def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, out):
+    """One GEMM without temporal tiling: fill ``out`` (module constants; module docstring for the model)."""
+    row_dim, col_dim, t, row_block, lines = mapping(df, m, n, k, rows, cols, p)
+    nr = -(-row_dim // row_block)
+    nc = -(-col_dim // cols)
+    r_last = row_dim - row_block * (nr - 1)
+    c_last = col_dim - cols * (nc - 1)
+    folds = nr * nc
+    # operand kinds, bits and buffers of X, Y, Z
+    bufs = (ib * 8.0, wb * 8.0, ob * 8.0)
+    xop, yop, zop = ROLES[df]
+    bits = (a_bits, w_bits, out_bits)
+    x_kind = INPUT
+    y_kind = INPUT if df == OS else PSUM
+    z_kind = OUTPUT if df == OS else INPUT
+    a = _order(x_kind, y_kind, z_kind, bits[xop], bits[yop], bits[zop], bufs[xop], bufs[yop], bufs[zop],
+               nr, row_block, r_last, nc, cols, c_last, t, acc, True)
+    b = _order(y_kind, x_kind, z_kind, bits[yop], bits[xop], bits[zop], bufs[yop], bufs[xop], bufs[zop],
+               nc, cols, c_last, nr, row_block, r_last, t, acc, False)
+    row_outer = a[5] <= b[5]
+    if row_outer:
+        rf_full, rf_last, q_resident, p_whole, z_whole, cf_bits = a
+        p_kind, q_kind, pop, qop = x_kind, y_kind, xop, yop
+        n_o, p_full, p_last, n_i, q_full, q_last = nr, row_block, r_last, nc, cols, c_last
+    else:
+        rf_full, rf_last, q_resident, p_whole, z_whole, cf_bits = b
+        p_kind, q_kind, pop, qop = y_kind, x_kind, yop, xop
+        n_o, p_full, p_last, n_i, q_full, q_last = nc, cols, c_last, nr, row_block, r_last
+    p_bits, q_bits, z_bits = bits[pop], bits[qop], bits[zop]
+    # inputs preloaded with fold 0 of the first copy (they fit their whole buffer): their copy totals
+    pre_p = 0.0
+    pre_q = 0.0
+    pre_z = 0.0
+    if p_kind == INPUT and p_whole:
+        pre_p = float((p_full * (n_o - 1) + p_last) * t) * p_bits
+    if q_kind == INPUT and q_resident:
+        pre_q = float((q_full * (n_i - 1) + q_last) * t) * q_bits
+    if z_kind == INPUT and z_whole:
+        pre_z = float((p_full * (n_o - 1) + p_last) * (q_full * (n_i - 1) + q_last)) * z_bits
+    # traffic of one copy (exact integer sums in float64), then the timed walk
+    read_p = 0.0
+    read_q = 0.0
+    read_z = 0.0
+    write = 0.0
+    psum_r = 0.0
+    psum_w = 0.0
+    nf = n_o * n_i
+    for o in range(n_o):
+        for i in range(n_i):
+            rp, rq, rz, pp, pq, w, pr, pw = _fold_bits(o, i, n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind,
+                                                       q_kind, z_kind, p_bits, q_bits, z_bits, acc, rf_full,
+                                                       rf_last, q_resident, row_outer)
+            read_p += rp + pp
+            read_q += rq + pq
+            read_z += rz
+            write += w
+            psum_r += pr
+            psum_w += pw
+    ch = 0.0
+    s_prev2 = 0.0
+    s_prev = 0.0
+    s_cur = 0.0
+    w_m1 = 0.0          # write bits of the fold before this one
+    w_m2 = 0.0          # ... and of the one before that
+    prefetch = 0.0
+    st = 0.0
+    sp = 0.0
+    sq = 0.0
+    sz = 0.0
+    sw = 0.0
+    last0 = 0.0
+    state0 = 0.0
+    state1 = 0.0
+    g = 0
+    c = 0
+    while c < repeat:
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        a4 = 0.0
+        first = c == 0
+        for o in range(n_o):
+            for i in range(n_i):
+                rp, rq, rz, pp, pq, w, pr, pw = _fold_bits(o, i, n_o, n_i, p_full, p_last, q_full, q_last, t,
+                                                           p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc,
+                                                           rf_full, rf_last, q_resident, row_outer)
+                if first:
+                    f0 = o == 0 and i == 0
+                    if pre_p > 0.0:
+                        rp = pre_p if f0 else 0.0
+                    if pre_q > 0.0:
+                        rq = pre_q if f0 else 0.0
+                    if pre_z > 0.0:
+                        rz = pre_z if f0 else 0.0
+                cp = rp + pp
+                cq = rq + pq
+                wbytes = 0.0
+                release = 0.0
+                if g >= 2:
+                    release = s_prev2 + lines          # fold g-2 has ended: its halves are free
+                    wbytes = w_m2 / 8.0
+                    ch, _ = _issue(ch, release, wbytes, bpc)
+                rbytes = (cp + cq + rz) / 8.0
+                ch, done = _issue(ch, release, rbytes, bpc)
+                arrive = done + lat if rbytes > 0.0 else release
+                if g == 0:
+                    s_cur = arrive
+                    prefetch = arrive
+                else:
+                    s_cur = s_prev + lines
+                    if arrive > s_cur:
+                        stall = arrive - s_cur
+                        s_cur = arrive
+                        tot = rbytes + wbytes
+                        a0 += stall
+                        a1 += stall * cp / 8.0 / tot
+                        a2 += stall * cq / 8.0 / tot
+                        a3 += stall * rz / 8.0 / tot
+                        a4 += stall * wbytes / tot
+                s_prev2 = s_prev
+                s_prev = s_cur
+                w_m2 = w_m1
+                w_m1 = w
+                g += 1
+        c += 1
+        # steady state: same stalls and channel/fold state as after the previous copy -> every further
+        # copy repeats this one exactly (the timing is shift-invariant)
+        steady = c >= 3 and a0 == last0 and ch - s_prev == state0 and s_prev - s_prev2 == state1
+        n_same = (repeat - c + 1) if steady else 1
+        st += n_same * a0
+        sp += n_same * a1
+        sq += n_same * a2
+        sz += n_same * a3
+        sw += n_same * a4
+        if steady:
+            break
+        last0 = a0
+        state0 = ch - s_prev
+        state1 = s_prev - s_prev2
+    if g >= 2:
+        ch, _ = _issue(ch, s_prev2 + lines, w_m2 / 8.0, bpc)
+    ch, _ = _issue(ch, s_prev + lines, w_m1 / 8.0, bpc)
+    end = s_prev + lines
+    sram_traffic(df, row_dim, col_dim, t, nr, nc, a_bits, w_bits, out_bits, acc, repeat, out)
+    reads = (0.0, 0.0, 0.0)
+    stalls = (0.0, 0.0, 0.0)
+    if pop == IFMAP:
+        if qop == FILTER:
+            reads = (read_p, read_q, read_z)
+            stalls = (sp, sq, sz)
+        else:
+            reads = (read_p, read_z, read_q)
+            stalls = (sp, sz, sq)
+    elif pop == FILTER:
+        if qop == IFMAP:
+            reads = (read_q, read_p, read_z)
+            stalls = (sq, sp, sz)
+        else:
+            reads = (read_z, read_p, read_q)
+            stalls = (sz, sp, sq)
+    else:
+        if qop == IFMAP:
+            reads = (read_q, read_z, read_p)
+            stalls = (sq, sz, sp)
+        else:
+            reads = (read_z, read_q, read_p)
+            stalls = (sz, sq, sp)
+    out[COMPUTE] = repeat * folds * lines - 1
+    out[LINES] = lines
+    out[ROW_FOLDS] = nr
+    out[COL_FOLDS] = nc
+    out[MAP_EFF] = row_dim / row_block * rows * col_dim / (rows * cols * folds)
+    out[STALL] = st
+    out[STALL_IFMAP] = stalls[0]
+    out[STALL_FILTER] = stalls[1]
+    out[STALL_OFMAP] = stalls[2]
+    out[STALL_WRITE] = sw
+    out[PREFETCH] = prefetch
+    out[DRAIN] = ch - end if ch > end else 0.0
+    out[DRAM_IFMAP] = reads[0] * repeat / 8
+    out[DRAM_FILTER] = reads[1] * repeat / 8
+    out[DRAM_OFMAP] = reads[2] * repeat / 8
+    out[DRAM_WRITE] = write * repeat / 8
+    out[DRAM_PSUM_READ] = psum_r * repeat / 8
+    out[DRAM_PSUM_WRITE] = psum_w * repeat / 8
+    out[ROW_OUTER] = 1.0 if row_outer else 0.0
+    out[OUTER] = pop
+    out[INNER] = qop
+    out[ZOP] = zop
+    out[REFETCH_OUTER] = 1.0 if (rf_full or rf_last) else 0.0
+    out[REFETCH_INNER] = 0.0 if q_resident else 1.0
+    out[CLOSED_FORM_BITS] = cf_bits * repeat
+    out[FOLDS] = folds * repeat
+    out[CHUNKS] = 1.0
+    out[CHUNK_FILL] = 0.0
+
+
+def gemm(prm, out, full, part):
+    """One GEMM from its parameter vector ``prm`` (P_* constants) into ``out``, with temporal tiling when
+    ``prm[P_TTILE]`` is set and it helps (module docstring). ``full`` and ``part`` are scratch vectors of
+    N_OUT."""
+    df = int(prm[P_DF])
+    m = int(prm[P_M])
+    n = int(prm[P_N])
+    k = int(prm[P_K])
+    rows = int(prm[P_ROWS])
+    cols = int(prm[P_COLS])
+    p = prm[P_MACS]
+    a_bits = int(prm[P_ABITS])
+    w_bits = int(prm[P_WBITS])
+    out_bits = int(prm[P_OBITS])
+    acc = int(prm[P_ACC])
+    ib = int(prm[P_IFMAP_B])
+    wb = int(prm[P_WEIGHT_B])
+    ob = int(prm[P_OFMAP_B])
+    bpc = prm[P_BPC]
+    lat = int(prm[P_LAT])
+    repeat = int(prm[P_REPEAT])
+    gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, out)
+    if prm[P_TTILE] == 0.0 or out[DRAM_PSUM_WRITE] <= 0.0 or df == OS:
+        return
+    t = m if df == WS else n
+    t_chunk = int(ob * 8 / 2 // (cols * acc))
+    if t_chunk < 1 or t_chunk >= t:
+        return
+    n_full = t // t_chunk
+    rem = t % t_chunk
+    chunks = n_full + (1 if rem else 0)
+    for j in range(N_OUT):
+        full[j] = 0.0
+    # chunks in order: the first n_full are full-size; partial results accumulate in ``full`` (reused name)
+    compute = 0.0
+    fill = 0.0
+    prev_drain = 0.0
+    prev_compute = 0.0
+    for c in range(chunks):
+        size = rem if (rem and c == chunks - 1) else t_chunk
+        if df == WS:
+            gemm_core(df, size, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat,
+                      part)
+        else:
+            gemm_core(df, m, size, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat,
+                      part)
+        if c == 0:
+            for j in range(N_OUT):
+                full[j] = part[j]
+        else:
+            for j in _ADDED:
+                full[j] += part[j]
+            exposed = prev_drain + part[PREFETCH] - (prev_compute + 1)
+            fill += exposed if exposed > 0.0 else 0.0
+        compute += part[COMPUTE] + 1
+        prev_drain = part[DRAIN]
+        prev_compute = part[COMPUTE]
+    full[DRAIN] = prev_drain
+    moved_new = full[DRAM_IFMAP] + full[DRAM_FILTER] + full[DRAM_OFMAP] + full[DRAM_WRITE]
+    moved_old = out[DRAM_IFMAP] + out[DRAM_FILTER] + out[DRAM_OFMAP] + out[DRAM_WRITE]
+    if moved_new >= moved_old:
+        return
+    for j in range(N_OUT):
+        out[j] = full[j]
+    out[COMPUTE] = compute - 1
+    out[FOLDS] = full[ROW_FOLDS] * full[COL_FOLDS] * repeat * chunks
+    out[CHUNKS] = chunks
+    out[CHUNK_FILL] = fill
+
+
+def gemm_batch(params, out):
+    """``gemm`` for every row of ``params`` (n x N_PARAMS) into ``out`` (n x N_OUT)."""
+    full = np.zeros(N_OUT)
+    part = np.zeros(N_OUT)
+    for r in range(params.shape[0]):
+        gemm(params[r], out[r], full, part)
+
+
+# functions compiled together by simulator.model.jit, callees first
+JIT_ORDER = ("packed_k", "mapping", "_tile", "_order", "_fold_bits", "sram_traffic", "_issue", "gemm_core", "gemm", "gemm_batch")

@@ -1,0 +1,211 @@
+"""A workload on one design: the distinct-layer plan, per-layer results and the network totals.
+
+Identical layers (same shape, bits, granularity and attention role) are evaluated once: DeiT-S has 160
+layers but 13 distinct ones. Totals (``network_totals``, shared with the batch evaluator):
+  sums over layers of cycles, bytes and energies (each distinct layer times its count);
+  gemm_cycles = total_cycles of GEMM layers, vector_cycles = total - gemm; latency_us = total / freq_mhz;
+  throughput_fps = batch / latency; energy_uj = energy_pj / 1e6; power_w = energy / latency;
+  effective_tops = 2 * macs / latency / 1e12; tops_per_w = effective_tops / power_w;
+  tops_per_w_on_chip = 2 * macs / (energy - DRAM energy) [ops/pJ]; images_per_s_per_w = batch / energy_J;
+  utilization = macs / sum over GEMM layers of total_cycles * p * R * C; peak_tops = max over PE modes of
+  2 * R * C * p * freq_mhz / 1e6; area from simulator/area.py; leakage_w = leakage_mw / 1e3.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import replace
+from functools import lru_cache
+from operator import attrgetter
+
+from simulator.energy import hw_costs
+from simulator.model import arith
+from simulator.model import kernel as K
+from simulator.model.layer import (
+    design_of,
+    gemm_counts,
+    gemm_labels,
+    gemm_setup,
+    kernel_params,
+    stall_cause,
+    vector_counts,
+    vector_setup,
+)
+from simulator.model.price import price
+from workloads.model import GEMM_OPS
+
+_KEY_FIELDS = ("op", "m", "n", "k", "repeat", "w_bits", "a_bits", "out_bits", "acc_bits", "dtype", "w_granularity",
+               "a_granularity", "weight_operand")
+_key = attrgetter(*_KEY_FIELDS)
+_PLANS: dict = {}
+# folds walked above which the compiled kernel pays for importing Numba (~0.4 s) and loading its cache
+JIT_FOLDS = 100_000
+
+SUMMED = ("total_cycles", "energy_pj", "macs", "compute_cycles", "stall_cycles", "stall_memory_cycles",
+          "stall_chunk_fill_cycles", "ppu_stall_cycles", "dram_floor_stall_cycles", "sram_read_bytes",
+          "sram_write_bytes", "dram_read_bytes", "dram_write_bytes", "dram_scale_read_bytes", "energy_mac_pj",
+          "energy_sram_pj", "energy_dram_pj", "energy_vector_pj", "energy_static_pj", "ppu_energy_pj")
+
+
+def plan(workload, ps_bits: int | None) -> tuple[list, list, list]:
+    """The distinct layers of ``workload`` as (layer, attn_input), how many layers share each, and each
+    layer's index into them. A post-softmax quantizer of ``ps_bits`` sets the softmax output bits and the next
+    matmul's (attn@v) input bits. Cached per workload object (a weak reference guards a reused id)."""
+    key = (id(workload), ps_bits)
+    hit = _PLANS.get(key)
+    if hit is not None and hit[0]() is workload:
+        return hit[1]
+    index: dict[tuple, int] = {}
+    unique, counts, order = [], [], []
+    after_softmax = False
+    for layer in workload.layers:
+        op = layer.op
+        attn_input = after_softmax and op == "matmul"
+        if ps_bits is not None and layer.dtype == "int":
+            if op == "softmax":
+                layer = replace(layer, out_bits=ps_bits)
+            elif attn_input:
+                layer = replace(layer, a_bits=ps_bits)
+        k = (_key(layer), attn_input)
+        i = index.get(k)
+        if i is None:
+            i = index[k] = len(unique)
+            unique.append((layer, attn_input))
+            counts.append(0)
+        counts[i] += 1
+        order.append(i)
+        if op == "softmax":
+            after_softmax = True
+        elif op in GEMM_OPS:
+            after_softmax = False
+    result = (unique, counts, order)
+    if len(_PLANS) > 256:
+        _PLANS.clear()
+    _PLANS[key] = (weakref.ref(workload), result)
+    return result
+
+
+@lru_cache(maxsize=8192)
+def run_kernel(params: tuple) -> tuple:
+    """Kernel output of one GEMM (cached: designs differing only in energy, PPU, vector unit or clock reuse
+    it); plain Python unless the fold walk is long enough for the compiled kernel to pay."""
+    df, m, n, k, rows, cols, p = (params[K.P_DF], params[K.P_M], params[K.P_N], params[K.P_K], params[K.P_ROWS],
+                                  params[K.P_COLS], params[K.P_MACS])
+    row_dim, col_dim, _, row_block, _ = K.mapping(df, m, n, k, rows, cols, p)
+    folds = -(-row_dim // row_block) * -(-col_dim // cols) * min(params[K.P_REPEAT], 4)
+    if folds > JIT_FOLDS:
+        import numpy as np
+
+        from simulator.model.jit import compiled
+
+        out = np.zeros((1, K.N_OUT))
+        compiled().gemm_batch(np.array([params], dtype=float), out)
+        return tuple(float(x) for x in out[0])
+    out, full, part = [0.0] * K.N_OUT, [0.0] * K.N_OUT, [0.0] * K.N_OUT
+    K.gemm([float(x) for x in params], out, full, part)
+    return tuple(out)
+
+
+def evaluate_layer(layer, hw, attn_input: bool = False, costs=None) -> dict:
+    """Every field of one layer on one design except its name (simulator/schema.py): counts, then prices."""
+    costs = costs or hw_costs(hw)
+    d = design_of(hw, costs)
+    base = {"op": layer.op, "m": layer.m, "n": layer.n, "k": layer.k, "repeat": layer.repeat,
+            "w_bits": layer.w_bits, "a_bits": layer.a_bits, "out_bits": layer.out_bits,
+            "precision": layer.precision, "macs": layer.macs}
+    if layer.is_gemm:
+        s = gemm_setup(layer, hw, costs.tech, attn_input)
+        k = run_kernel(tuple(kernel_params(layer, s, hw.array.dataflow, hw.array.temporal_tiling, d)))
+        c = gemm_counts(layer, s, d, k)
+        q = s.quant
+        base.update(pe_precision=s.pe_precision, promoted=s.promoted, macs_per_pe_cycle=s.p, impl=s.impl,
+                    dataflow=str(hw.array.dataflow), acc_bits_used=s.acc_bits, cycles_per_element=0.0,
+                    k_segments=q["k_segments"], w_scales=q["w_scales"], a_scales=q["a_scales"],
+                    requant_ops=q["requant_ops"], rescale_ops=q["rescale_ops"], absmax_ops=q["absmax_ops"],
+                    **gemm_labels(k))
+        mac_pj = s.mac_pj
+    else:
+        s = vector_setup(layer, hw)
+        c = vector_counts(layer, s, d)
+        base.update(pe_precision="vector", promoted=False, macs_per_pe_cycle=0.0, impl=s.impl, dataflow="vector",
+                    acc_bits_used=0, cycles_per_element=s.cycles_per_element, k_segments=0, w_scales=0, a_scales=0,
+                    requant_ops=0, rescale_ops=0, absmax_ops=0, loop_order="", outer_operand="",
+                    refetched_operand="")
+        mac_pj = 0.0
+    base.update(c)
+    base["stall_buffer"] = stall_cause(c, layer.is_gemm)
+    base.update(price(c, layer.macs, mac_pj, d, costs.primitives, layer.is_gemm))
+    return base
+
+
+def network_totals(rows: list, counts: list, d, batch: int, peak_tops, area: dict) -> dict:
+    """Scalar totals from the distinct layers' fields ``rows`` (numbers, or arrays over designs) and how many
+    layers share each (module docstring for the formulas)."""
+    sums = dict.fromkeys(SUMMED, 0.0)
+    gemm_cycles = 0
+    slots = 0
+    promoted = 0
+    for r, n in zip(rows, counts):
+        for key in SUMMED:
+            sums[key] = sums[key] + r[key] * n
+        if r["macs"] > 0:
+            gemm_cycles = gemm_cycles + r["total_cycles"] * n
+            slots = slots + r["total_cycles"] * r["macs_per_pe_cycle"] * n
+        if r["promoted"]:
+            promoted += n
+    slots = slots * d.rows * d.cols
+    cycles = sums["total_cycles"]
+    latency_s = cycles / (d.freq_mhz * 1e6)
+    energy_pj = sums["energy_pj"]
+    macs = sums["macs"]
+    power_w = energy_pj * 1e-12 / latency_s
+    tops = 2 * macs / latency_s / 1e12
+    energy_j = energy_pj * 1e-12
+    t = {key: sums[key] for key in ("total_cycles", "compute_cycles", "stall_cycles", "stall_memory_cycles",
+                                    "stall_chunk_fill_cycles", "ppu_stall_cycles", "dram_floor_stall_cycles")}
+    t.update({
+        "gemm_cycles": gemm_cycles + 0.0,
+        "vector_cycles": cycles - gemm_cycles,
+        "latency_us": latency_s * 1e6,
+        "throughput_fps": batch / latency_s,
+        "images_per_s": batch / latency_s,
+        "macs": macs,
+        "utilization": arith.div_or_zero(macs, slots),
+        "sram_read_bytes": sums["sram_read_bytes"],
+        "sram_write_bytes": sums["sram_write_bytes"],
+        "dram_read_bytes": sums["dram_read_bytes"],
+        "dram_write_bytes": sums["dram_write_bytes"],
+        "dram_scale_read_bytes": sums["dram_scale_read_bytes"],
+        "energy_uj": energy_pj / 1e6,
+        "energy_per_image_uj": energy_pj / 1e6 / batch,
+        "energy_mac_uj": sums["energy_mac_pj"] / 1e6,
+        "energy_sram_uj": sums["energy_sram_pj"] / 1e6,
+        "energy_dram_uj": sums["energy_dram_pj"] / 1e6,
+        "energy_vector_uj": sums["energy_vector_pj"] / 1e6,
+        "energy_static_uj": sums["energy_static_pj"] / 1e6,
+        "energy_ppu_uj": sums["ppu_energy_pj"] / 1e6,
+        "power_w": power_w,
+        "leakage_w": d.leakage_mw / 1e3,
+        "effective_tops": tops,
+        "tops_per_w": arith.div_or_zero(tops, power_w),
+        "tops_per_w_on_chip": arith.div_or_zero(2 * macs, energy_pj - sums["energy_dram_pj"]),
+        "images_per_s_per_w": arith.div_or_zero(batch, energy_j),
+        "peak_tops": peak_tops,
+        "area_mm2": area["area_mm2"],
+        "area_pe_mm2": area["area_pe_mm2"],
+        "area_sram_mm2": area["area_sram_mm2"],
+        "area_vector_mm2": area["area_vector_mm2"],
+        "area_ppu_mm2": area["area_ppu_mm2"],
+        "peak_tops_per_mm2": peak_tops / area["area_mm2"],
+        "promoted_layers": float(promoted),
+    })
+    return t
+
+
+def peak_tops(rows, cols, freq_mhz, modes) -> object:
+    """max over PE modes of 2 * R * C * p * freq_mhz / 1e6 (TOPS)."""
+    best = None
+    for m in modes:
+        v = 2 * rows * cols * m.macs_per_cycle * freq_mhz / 1e6
+        best = v if best is None else arith.maximum(best, v)
+    return best

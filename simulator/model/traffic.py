@@ -1,0 +1,87 @@
+"""Traffic of a layer: the compulsory DRAM bytes, the array's SRAM bytes, and the modelled GEMM traffic.
+
+One traffic model for the simulator and the roofline (analysis/roofline.py):
+  compulsory DRAM bytes (``compulsory_dram_bytes``): every operand and the result once at its bit width,
+      GEMM (M*K*a_bits + K*N*w_bits + M*N*out_bits) / 8 * repeat + scales (simulator/quant.py); vector ops:
+      inputs at a_bits (``add`` reads two) and the output at out_bits. The roofline's DRAM level uses this;
+      the simulator's modelled DRAM bytes (``gemm_traffic``) are never below it and equal it when every
+      operand fits its buffer.
+  array SRAM bytes (``array_sram_bytes``): buffer <-> array traffic, ``kernel.sram_traffic`` (partial sums
+      at acc_bits, read back), the same numbers the simulator reports.
+"""
+
+from __future__ import annotations
+
+from simulator.model import kernel as K
+from simulator.model.mapping import DATAFLOW_CODES
+from simulator.quant import gemm_quant
+from simulator.vector import INPUTS
+
+_NAMES = ("ifmap", "filter", "ofmap")
+
+
+def compulsory_dram_bytes(layer, skip: frozenset = frozenset(), scale_bits: int = 16) -> dict:
+    """Compulsory DRAM bytes per operand {ifmap, filter, ofmap, scales}; ``skip`` names operands kept on chip
+    (ifmap, ofmap, or all). Scales: ``gemm_quant``'s count at ``scale_bits``."""
+    if "all" in skip:
+        return {"ifmap": 0.0, "filter": 0.0, "ofmap": 0.0, "scales": 0.0}
+    r = layer.repeat
+    if not layer.is_gemm:
+        e = layer.elements
+        return {"ifmap": 0.0 if "ifmap" in skip else e * INPUTS.get(layer.op, 1) * layer.a_bits / 8, "filter": 0.0,
+                "ofmap": 0.0 if "ofmap" in skip else e * layer.out_bits / 8, "scales": 0.0}
+    m, n, k = layer.m, layer.n, layer.k
+    q = gemm_quant(m, n, k, r, layer.w_granularity, layer.a_granularity, layer.weight_operand, layer.dtype,
+                   scale_bits)
+    scales = q["scale_dram_w_bytes"] + (0.0 if "ifmap" in skip else q["scale_dram_a_bytes"])
+    return {"ifmap": 0.0 if "ifmap" in skip else m * k * layer.a_bits / 8 * r,
+            "filter": k * n * layer.w_bits / 8 * r,
+            "ofmap": 0.0 if "ofmap" in skip else m * n * layer.out_bits / 8 * r,
+            "scales": scales}
+
+
+def array_sram_bytes(dataflow: str, m: int, n: int, k: int, repeat: int, rows: int, cols: int, p: float,
+                     a_bits: int, w_bits: int, out_bits: int, acc_bits: int) -> float:
+    """Bytes between the buffers and the array of one GEMM: ifmap and filter reads, ofmap writes (outputs and
+    partial sums at acc_bits) and partial-sum read-backs (``kernel.sram_traffic``)."""
+    df = DATAFLOW_CODES[dataflow]
+    row_dim, col_dim, t, block, _ = K.mapping(df, m, n, k, rows, cols, p)
+    out = [0.0] * K.N_OUT
+    K.sram_traffic(df, row_dim, col_dim, t, -(-row_dim // block), -(-col_dim // cols), a_bits, w_bits, out_bits,
+                   acc_bits, repeat, out)
+    return out[K.SRAM_IFMAP_READ] + out[K.SRAM_FILTER_READ] + out[K.SRAM_OFMAP_WRITE] + out[K.SRAM_OFMAP_READ]
+
+
+def gemm_traffic(dataflow: str, m: int, n: int, k: int, rows: int, cols: int, p: float, a_bits: int, w_bits: int,
+                 out_bits: int, acc_bits: int, buffers_bytes, bytes_per_cycle: float, latency_cycles: int,
+                 repeat: int = 1, temporal_tiling: bool = False) -> dict:
+    """The kernel's modelled traffic, stalls and loop order of one GEMM, by name (bytes, cycles, elements)."""
+    ib, wb, ob = buffers_bytes
+    prm = [DATAFLOW_CODES[dataflow], m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc_bits, ib, wb, ob,
+           bytes_per_cycle, latency_cycles, repeat, 1.0 if temporal_tiling else 0.0]
+    o, full, part = [0.0] * K.N_OUT, [0.0] * K.N_OUT, [0.0] * K.N_OUT
+    K.gemm([float(x) for x in prm], o, full, part)
+    stalls = {"ifmap": o[K.STALL_IFMAP], "filter": o[K.STALL_FILTER], "ofmap": o[K.STALL_OFMAP],
+              "ofmap_write": o[K.STALL_WRITE]}
+    outer, inner = _NAMES[int(o[K.OUTER])], _NAMES[int(o[K.INNER])]
+    order = {outer: 0, inner: 1, _NAMES[int(o[K.ZOP])]: 2, "ofmap_write": 3}
+    busiest = max(sorted(stalls, key=order.get), key=stalls.get) if o[K.STALL] > 0 else ""
+    again = [x for x, flag in ((outer, o[K.REFETCH_OUTER]), (inner, o[K.REFETCH_INNER])) if flag]
+    return {
+        "compute_cycles": o[K.COMPUTE], "lines": o[K.LINES], "folds": o[K.FOLDS], "temporal_chunks": o[K.CHUNKS],
+        "loop_order": "row_outer" if o[K.ROW_OUTER] else "col_outer", "outer_operand": outer,
+        "refetched_operand": "+".join(again), "stall_buffer": busiest,
+        "stall_cycles": o[K.STALL] + o[K.CHUNK_FILL], "stall_memory_cycles": o[K.STALL],
+        "stall_chunk_fill_cycles": o[K.CHUNK_FILL], "prefetch_cycles": o[K.PREFETCH], "drain_cycles": o[K.DRAIN],
+        "dram_ifmap_read_bytes": o[K.DRAM_IFMAP], "dram_filter_read_bytes": o[K.DRAM_FILTER],
+        "dram_ofmap_read_bytes": o[K.DRAM_OFMAP], "dram_write_bytes": o[K.DRAM_WRITE],
+        "dram_psum_read_bytes": o[K.DRAM_PSUM_READ], "dram_psum_write_bytes": o[K.DRAM_PSUM_WRITE],
+        "ifmap_sram_reads": o[K.IFMAP_READS], "filter_sram_reads": o[K.FILTER_READS],
+        "ofmap_sram_writes": o[K.OFMAP_WRITES], "sram_ifmap_read_bytes": o[K.SRAM_IFMAP_READ],
+        "sram_filter_read_bytes": o[K.SRAM_FILTER_READ], "sram_ofmap_write_bytes": o[K.SRAM_OFMAP_WRITE],
+        "sram_ofmap_read_bytes": o[K.SRAM_OFMAP_READ], "closed_form_dram_bits": o[K.CLOSED_FORM_BITS],
+        "ifmap_buf_read_bytes": o[K.SRAM_IFMAP_READ], "ifmap_buf_write_bytes": o[K.DRAM_IFMAP],
+        "weight_buf_read_bytes": o[K.SRAM_FILTER_READ], "weight_buf_write_bytes": o[K.DRAM_FILTER],
+        "ofmap_buf_read_bytes": o[K.SRAM_OFMAP_READ] + o[K.DRAM_WRITE],
+        "ofmap_buf_write_bytes": o[K.SRAM_OFMAP_WRITE] + o[K.DRAM_OFMAP],
+    }

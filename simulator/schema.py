@@ -1,0 +1,192 @@
+"""Every result field, declared once: name, unit, type and meaning.
+
+``LAYER_FIELDS`` are the columns of a per-layer result (``LayerResult``), ``TOTAL_FIELDS`` the network
+totals (``Totals``). The typed results (simulator/results.py), the JSON/CSV/Parquet writers, the CLI
+table, the sweep's metric names and docs/columns.md (``python tools/gen_columns.py``) all come from here.
+Units: ``cycles`` are array clock cycles; ``B`` bytes (INT4 packs two elements per byte, so a byte count
+may be fractional); ``pJ``/``uJ`` energy; ``elements`` tensor elements; ``ops`` primitive operations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    unit: str        # "" for labels and pure numbers
+    type: type       # int, float, str, bool
+    meaning: str
+
+
+F = Field
+LAYER_FIELDS: tuple[Field, ...] = (
+    # what the layer is (from the workload)
+    F("name", "", str, "layer name (module path)"),
+    F("op", "", str, "operation: gemm, matmul, conv, softmax, layernorm, gelu, add, mul, quantize, elementwise"),
+    F("m", "", int, "GEMM rows M (ifmap rows; vector ops: rows)"),
+    F("n", "", int, "GEMM columns N (filter columns; vector ops: elements per row)"),
+    F("k", "", int, "GEMM reduction K (0 for vector ops)"),
+    F("repeat", "", int, "independent copies (batch x heads for attention matmuls)"),
+    F("w_bits", "bits", int, "weight (second operand) width"),
+    F("a_bits", "bits", int, "activation (ifmap) width"),
+    F("out_bits", "bits", int, "output width"),
+    F("precision", "", str, "the layer's precision label, e.g. w4a8, fp16, a8"),
+    F("pe_precision", "", str, "PE mode the layer ran in (vector: 'vector')"),
+    F("promoted", "", bool, "no exact PE mode: ran in the nearest wider one"),
+    F("macs", "MACs", int, "multiply-accumulates = m * n * k * repeat (0 for vector ops)"),
+    # time: counts of cycles, then how they compose
+    F("compute_cycles", "cycles", float, "stall-free cycles: repeat * folds * lines - 1 (GEMM); "
+                                         "ceil(elements * cycles_per_element / lanes) (vector)"),
+    F("stall_cycles", "cycles", float, "all stalls = stall_memory + stall_chunk_fill + ppu_stall + dram_floor_stall"),
+    F("total_cycles", "cycles", float, "compute_cycles + stall_cycles; fractional when a DRAM transfer ends "
+                                       "mid-cycle (bytes / bytes-per-cycle)"),
+    F("utilization", "", float, "macs / (total_cycles * R * C * macs_per_pe_cycle); 0 for vector ops"),
+    F("mapping_efficiency", "", float, "mean used PEs per fold / (R * C)"),
+    F("sram_read_bytes", "B", float, "all SRAM reads: array-side reads, write-back drains, scales"),
+    F("sram_write_bytes", "B", float, "all SRAM writes: DRAM fills and array-side writes"),
+    F("dram_read_bytes", "B", float, "DRAM reads = ifmap + filter + ofmap (partial sums) + scales"),
+    F("dram_write_bytes", "B", float, "DRAM writes (outputs and spilled partial sums)"),
+    F("energy_pj", "pJ", float, "energy = mac + sram + dram + vector + static"),
+    F("macs_per_pe_cycle", "MACs/cycle", float, "MACs one PE does per cycle in this mode (p)"),
+    F("impl", "", str, "PE type (GEMM) or the vector implementation: float, integer, lut"),
+    F("dataflow", "", str, "os, ws, is (vector: 'vector')"),
+    F("folds", "", float, "array folds run, repeat and temporal chunks included"),
+    F("temporal_chunks", "", float, "chunks the temporal dimension was split into (1: none; 0 vector)"),
+    F("acc_bits_used", "bits", int, "accumulator width: min(layer acc_bits, PE acc_bits)"),
+    F("loop_order", "", str, "row_outer or col_outer: which folds form the outer loop"),
+    F("outer_operand", "", str, "operand streamed by the outer loop"),
+    F("refetched_operand", "", str, "operands fetched from DRAM more than once"),
+    F("stall_buffer", "", str, "the largest stall cause (ifmap, filter, ofmap, ofmap_write, chunk_fill, ppu, "
+                               "dram, vector_io); empty when there is no stall"),
+    F("stall_memory_cycles", "cycles", float, "waits for DRAM in the fold walk (GEMM) or the vector unit's I/O"),
+    F("stall_ifmap_cycles", "cycles", float, "memory stall attributed to ifmap fetches"),
+    F("stall_filter_cycles", "cycles", float, "memory stall attributed to filter fetches"),
+    F("stall_ofmap_cycles", "cycles", float, "memory stall attributed to partial-sum read-backs"),
+    F("stall_ofmap_write_cycles", "cycles", float, "memory stall attributed to ofmap write-backs"),
+    F("stall_chunk_fill_cycles", "cycles", float, "temporal chunks' initial fills not hidden by the previous chunk"),
+    F("ppu_stall_cycles", "cycles", float, "max(0, ppu_cycles - (compute + memory and chunk stalls))"),
+    F("dram_floor_stall_cycles", "cycles", float, "max(0, dram_cycles - (compute + the other stalls)): the layer "
+                                                  "never beats its DRAM time"),
+    F("prefetch_cycles", "cycles", float, "initial fill before the first fold (overlapped with the previous layer)"),
+    F("drain_cycles", "cycles", float, "final write-back after the last fold (overlapped with the next layer)"),
+    F("scalesim_total_cycles", "cycles", float, "SCALE-Sim's total: compute + memory, chunk and PPU stalls"),
+    F("dram_cycles", "cycles", float, "(dram_read_bytes + dram_write_bytes) / DRAM bytes per cycle"),
+    F("ppu_cycles", "cycles", float, "post-processing unit: repeat * ceil(element ops per copy / ppu lanes)"),
+    F("cycles_per_element", "cycles", float, "vector-unit cycles per element per lane"),
+    # traffic
+    F("dram_ifmap_read_bytes", "B", float, "ifmap bytes read from DRAM"),
+    F("dram_filter_read_bytes", "B", float, "filter bytes read from DRAM"),
+    F("dram_ofmap_read_bytes", "B", float, "spilled partial sums read back from DRAM"),
+    F("dram_psum_read_bytes", "B", float, "partial sums read back (at acc_bits)"),
+    F("dram_psum_write_bytes", "B", float, "partial sums spilled (at acc_bits)"),
+    F("dram_scale_read_bytes", "B", float, "quantization scales read from DRAM"),
+    F("achieved_dram_gbps", "GB/s", float, "(dram_read_bytes + dram_write_bytes) / latency"),
+    F("ifmap_sram_reads", "elements", float, "ifmap SRAM reads by the array (SCALE-Sim's count)"),
+    F("filter_sram_reads", "elements", float, "filter SRAM reads by the array (SCALE-Sim's count)"),
+    F("ofmap_sram_writes", "elements", float, "ofmap SRAM writes by the array (SCALE-Sim's count)"),
+    F("sram_ifmap_read_bytes", "B", float, "ifmap buffer -> array bytes"),
+    F("sram_filter_read_bytes", "B", float, "weight buffer -> array bytes"),
+    F("sram_ofmap_write_bytes", "B", float, "array -> ofmap buffer bytes (outputs and partial sums)"),
+    F("sram_ofmap_read_bytes", "B", float, "ofmap buffer -> array partial-sum read-backs"),
+    F("ifmap_buf_read_bytes", "B", float, "ifmap buffer reads"),
+    F("ifmap_buf_write_bytes", "B", float, "ifmap buffer writes (DRAM fills)"),
+    F("weight_buf_read_bytes", "B", float, "weight buffer reads"),
+    F("weight_buf_write_bytes", "B", float, "weight buffer writes (DRAM fills)"),
+    F("ofmap_buf_read_bytes", "B", float, "ofmap buffer reads (partial sums, write-back drains)"),
+    F("ofmap_buf_write_bytes", "B", float, "ofmap buffer writes (array outputs, partial sums, DRAM fills)"),
+    F("sram_ifmap_bytes", "B", float, "every ifmap-buffer access priced for energy: reads + writes + 2 x scales"),
+    F("sram_weight_bytes", "B", float, "every weight-buffer access priced for energy: reads + writes + 2 x scales"),
+    F("sram_ofmap_bytes", "B", float, "every ofmap-buffer access priced for energy"),
+    # quantization and post-processing
+    F("k_segments", "", int, "scale segments along K (per-group scales)"),
+    F("w_scales", "", int, "weight (second operand) scales"),
+    F("a_scales", "", int, "activation scales"),
+    F("requant_ops", "ops", int, "PPU requantizations (one per output)"),
+    F("rescale_ops", "ops", int, "PPU per-group partial-sum rescales"),
+    F("absmax_ops", "ops", int, "PPU max-reductions for per-token scales"),
+    # primitive operation counts of the vector unit (vector ops) or the PPU (GEMMs)
+    F("int_add_ops", "ops", float, "integer additions, compares and shifts counted as adds (32-bit)"),
+    F("int_mult_ops", "ops", float, "16x16-bit integer multiplies"),
+    F("int_mult_32x16_ops", "ops", float, "32x16-bit integer multiplies"),
+    F("shift_ops", "ops", float, "32-bit shifts"),
+    F("fp_add_ops", "ops", float, "FP32 additions"),
+    F("fp_mult_ops", "ops", float, "FP32 multiplies"),
+    F("convert_ops", "ops", float, "int <-> float conversions"),
+    F("lut_ops", "ops", float, "lookup-table reads"),
+    # prices
+    F("mac_pj", "pJ/MAC", float, "energy of one MAC: arithmetic + register traffic"),
+    F("energy_mac_pj", "pJ", float, "macs * mac_pj"),
+    F("energy_sram_pj", "pJ", float, "8 * sum over buffers of accessed bytes * pJ/bit(buffer size)"),
+    F("energy_dram_pj", "pJ", float, "8 * DRAM bytes * pJ/bit(DRAM type)"),
+    F("energy_vector_pj", "pJ", float, "primitive ops * their energies (vector unit, or the PPU for GEMMs)"),
+    F("ppu_energy_pj", "pJ", float, "the PPU's part of energy_vector_pj (GEMMs)"),
+    F("energy_static_pj", "pJ", float, "leakage_mw * total_cycles * 1e3 / freq_mhz"),
+)
+
+TOTAL_FIELDS: tuple[Field, ...] = (
+    F("total_cycles", "cycles", float, "sum of layer total_cycles (layers run one after another)"),
+    F("compute_cycles", "cycles", float, "sum of layer compute_cycles"),
+    F("stall_cycles", "cycles", float, "sum of layer stall_cycles"),
+    F("stall_memory_cycles", "cycles", float, "sum of layer stall_memory_cycles"),
+    F("stall_chunk_fill_cycles", "cycles", float, "sum of layer stall_chunk_fill_cycles"),
+    F("ppu_stall_cycles", "cycles", float, "sum of layer ppu_stall_cycles"),
+    F("dram_floor_stall_cycles", "cycles", float, "sum of layer dram_floor_stall_cycles"),
+    F("gemm_cycles", "cycles", float, "total_cycles of the GEMM layers"),
+    F("vector_cycles", "cycles", float, "total_cycles of the vector-unit layers = total - gemm"),
+    F("latency_us", "us", float, "total_cycles / freq_mhz"),
+    F("throughput_fps", "images/s", float, "batch / latency"),
+    F("images_per_s", "images/s", float, "batch / latency (same as throughput_fps)"),
+    F("macs", "MACs", float, "sum of layer MACs"),
+    F("utilization", "", float, "macs / sum over GEMM layers of total_cycles * R * C * macs_per_pe_cycle "
+                                "(GEMM layers only)"),
+    F("sram_read_bytes", "B", float, "sum of layer SRAM reads"),
+    F("sram_write_bytes", "B", float, "sum of layer SRAM writes"),
+    F("dram_read_bytes", "B", float, "sum of layer DRAM reads"),
+    F("dram_write_bytes", "B", float, "sum of layer DRAM writes"),
+    F("dram_scale_read_bytes", "B", float, "sum of layer scale reads"),
+    F("energy_uj", "uJ", float, "sum of layer energy"),
+    F("energy_per_image_uj", "uJ", float, "energy_uj / batch"),
+    F("energy_mac_uj", "uJ", float, "MAC energy"),
+    F("energy_sram_uj", "uJ", float, "SRAM energy"),
+    F("energy_dram_uj", "uJ", float, "DRAM energy"),
+    F("energy_vector_uj", "uJ", float, "vector-unit and PPU energy"),
+    F("energy_static_uj", "uJ", float, "leakage energy"),
+    F("energy_ppu_uj", "uJ", float, "PPU energy (part of energy_vector_uj)"),
+    F("power_w", "W", float, "energy / latency"),
+    F("leakage_w", "W", float, "leakage_mw_per_mm2 * area_mm2 / 1e3"),
+    F("effective_tops", "TOPS", float, "2 * macs / latency / 1e12"),
+    F("tops_per_w", "TOPS/W", float, "effective_tops / power_w"),
+    F("tops_per_w_on_chip", "TOPS/W", float, "2 * macs / energy without DRAM (ops/pJ)"),
+    F("images_per_s_per_w", "images/s/W", float, "batch / energy in J"),
+    F("peak_tops", "TOPS", float, "largest of 2 * R * C * p * freq over PE modes"),
+    F("area_mm2", "mm2", float, "pe + sram + vector + ppu area"),
+    F("area_pe_mm2", "mm2", float, "R * C * PE area"),
+    F("area_sram_mm2", "mm2", float, "buffers' KiB * SRAM density"),
+    F("area_vector_mm2", "mm2", float, "vector lanes * lane area"),
+    F("area_ppu_mm2", "mm2", float, "PPU lanes * lane area"),
+    F("peak_tops_per_mm2", "TOPS/mm2", float, "peak_tops / area_mm2"),
+    F("promoted_layers", "layers", float, "layers run in a wider PE mode than their bits"),
+)
+# totals that are mappings (not sweep metrics): precision label -> TOPS
+TOTAL_MAPPINGS: tuple[Field, ...] = (
+    F("peak_tops_by_precision", "TOPS", dict, "2 * R * C * p * freq per PE mode"),
+    F("effective_tops_by_precision", "TOPS", dict, "2 * macs / time of the GEMM layers run in each PE mode"),
+)
+
+LAYER_NAMES = tuple(f.name for f in LAYER_FIELDS)
+TOTAL_NAMES = tuple(f.name for f in TOTAL_FIELDS)
+
+
+def total_metric_names() -> tuple[str, ...]:
+    """The numeric totals a sweep stores and constraints/objectives may name."""
+    return TOTAL_NAMES
+
+
+def field(name: str) -> Field:
+    """The declaration of a layer or total field by name."""
+    for f in LAYER_FIELDS + TOTAL_FIELDS + TOTAL_MAPPINGS:
+        if f.name == name:
+            return f
+    raise KeyError(name)

@@ -19,7 +19,7 @@ area_mm2     = pe_array_mm2 + sram_mm2 + vector_mm2 + ppu_mm2 (wiring and contro
 
 from __future__ import annotations
 
-from simulator.energy import TechTable
+from simulator.tech.table import TechTable
 from simulator.vector import NONLINEAR_OPS
 
 LUT_ENTRIES, LUT_BITS = 256, 16
@@ -65,13 +65,25 @@ def ppu_lane_um2(tech: TechTable, hw) -> float:
     return tech.mult_um2(32, 16) + 2 * tech.add_um2(32)
 
 
-def area_breakdown(tech: TechTable, hw) -> dict:
-    """{pe_um2, area_pe_mm2, area_sram_mm2, area_vector_mm2, area_ppu_mm2, area_mm2}."""
+def area_breakdown(tech: TechTable, hw, rows=None, cols=None, buffers_kib=None, vector_lanes=None,
+                   ppu_lanes=None) -> dict:
+    """{pe_um2, area_pe_mm2, area_sram_mm2, area_vector_mm2, area_ppu_mm2, area_mm2} of ``hw``; the numeric
+    arguments (numbers or arrays over designs) replace the config's own: rows, cols, (ifmap, weight, ofmap)
+    KiB, vector and PPU lanes."""
+    b = hw.buffers
+    rows = hw.array.rows if rows is None else rows
+    cols = hw.array.cols if cols is None else cols
+    ik, wk, ok = (b.ifmap_kib, b.weight_kib, b.ofmap_kib) if buffers_kib is None else buffers_kib
+    vector_lanes = hw.vector.lanes if vector_lanes is None else vector_lanes
+    ppu_lanes = hw.ppu.lanes if ppu_lanes is None else ppu_lanes
     pe = pe_um2(tech, hw)
     parts = {
-        "area_pe_mm2": hw.array.rows * hw.array.cols * pe / 1e6,
-        "area_sram_mm2": (hw.buffers.ifmap_kib + hw.buffers.weight_kib + hw.buffers.ofmap_kib) * tech.sram_mm2_per_kib,
-        "area_vector_mm2": hw.vector.lanes * vector_lane_um2(tech, hw) / 1e6,
-        "area_ppu_mm2": hw.ppu.lanes * ppu_lane_um2(tech, hw) / 1e6,
+        "area_pe_mm2": rows * cols * pe / 1e6,
+        "area_sram_mm2": (ik + wk + ok) * tech.sram_mm2_per_kib,
+        "area_vector_mm2": vector_lanes * vector_lane_um2(tech, hw) / 1e6,
+        "area_ppu_mm2": ppu_lanes * ppu_lane_um2(tech, hw) / 1e6,
     }
-    return {"pe_um2": pe, **parts, "area_mm2": sum(parts.values())}
+    total = 0
+    for v in parts.values():
+        total = total + v
+    return {"pe_um2": pe, **parts, "area_mm2": total}

@@ -150,7 +150,7 @@ def _nonlinear(src: str, d: dict) -> NonlinearConfig:
 
 def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     """Validate every field of a hardware mapping, then build ``Hardware``."""
-    from simulator.energy import DRAM_TYPES, tech_names
+    from simulator.tech.table import DRAM_TYPES, tech_names
 
     if not isinstance(d, dict):
         raise ConfigError(src, "top level", f"expected a mapping, got {type(d).__name__}")

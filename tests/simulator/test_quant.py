@@ -66,7 +66,12 @@ def test_per_group_adds_exactly_the_documented_amount():
     from simulator.energy import hw_costs
 
     c = hw_costs(hw)
-    assert g["energy_vector_pj"] - t["energy_vector_pj"] == pytest.approx(1536 * c.ppu_pj["rescale"])
+    from simulator.quant import PPU_OPS
+    from simulator.vector import ops_cost
+
+    rescale_pj = ops_cost(PPU_OPS["fixed"]["rescale"], c.primitives)[1]    # int_mult_32x16 + int_add per rescale
+    assert g["int_mult_32x16_ops"] - t["int_mult_32x16_ops"] == 1536
+    assert g["energy_vector_pj"] - t["energy_vector_pj"] == pytest.approx(1536 * rescale_pj)
 
 
 def test_per_group_ppu_bound():

@@ -23,6 +23,7 @@ from analysis.measure.timing import require_torch
 from analysis.roofline import analyze, apply_precision
 from workloads.errors import InputError
 from workloads.resolve import resolve_workload
+from workloads.trace import create_model
 
 
 @dataclass
@@ -97,13 +98,4 @@ def measure_model(model: str, device: Device, batch: int = 1, repeats: int = 5) 
 
 def _cpu_model(name: str):
     """timm ``name`` on the CPU, ``pretrained=False``, fused attention off, eval mode."""
-    try:
-        from workloads.trace import create_model
-    except ImportError:
-        create_model = None
-    if create_model is not None:
-        return create_model(name, device="cpu")
-    import timm  # pragma: no cover - fallback when the tracer is absent
-
-    timm.layers.set_fused_attn(False)
-    return timm.create_model(name, pretrained=False).eval()
+    return create_model(name, device="cpu")

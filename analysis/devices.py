@@ -22,13 +22,20 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import hwconfigs
 from analysis.measure.peaks import HostMeasurement, measure_host
-from workloads.errors import InputError, require_mapping, require_number
+from workloads.enums import StrChoice
+from workloads.errors import InputError, require_choice, require_mapping, require_number
 from workloads.model import Layer
 
-ROOT = Path(__file__).resolve().parents[1]
-HWCONFIGS = ROOT / "hwconfigs"
-GPU_DIR = HWCONFIGS / "gpus"
+
+class DeviceKind(StrChoice):
+    """What a roofline device is: a GPU (peaks from a datasheet), a vitsim accelerator, or this host (measured)."""
+
+    GPU = "gpu"
+    ACCELERATOR = "accelerator"
+    HOST = "host"
+
 
 # Ops counted per element of a vector op (documented in docs/roofline.md):
 # softmax: max, subtract, exp, sum, divide = 5; layernorm: sum, subtract mean, square, sum, multiply by
@@ -64,7 +71,7 @@ class Device:
     """Peaks per precision, memory levels (``memory[0]`` is DRAM) and how layers pick a ceiling."""
 
     name: str
-    kind: str                                   # gpu | accelerator | host
+    kind: DeviceKind
     peaks: tuple[Peak, ...]
     memory: tuple[MemoryLevel, ...]
     defaults: tuple[tuple[str, str], ...] = ()  # alias -> peak key, e.g. fp16 -> fp16_fp32acc
@@ -72,6 +79,9 @@ class Device:
     source: str = ""
     notes: tuple[str, ...] = ()
     hardware: object = field(default=None, compare=False, repr=False)  # simulator Hardware for accelerators
+
+    def __post_init__(self):
+        object.__setattr__(self, "kind", DeviceKind(self.kind))
 
     # ------------------------------------------------------------------ lookups
     def _key(self, key: str) -> str:
@@ -146,7 +156,7 @@ class Device:
 
     def to_dict(self) -> dict:
         return {
-            "name": self.name, "kind": self.kind, "source": self.source,
+            "name": self.name, "kind": self.kind.value, "source": self.source,
             "peaks_tops": {p.key: p.ops_per_s / 1e12 for p in self.peaks},
             "defaults": dict(self.defaults),
             "memory": {m.name: {"bandwidth_gbps": None if m.bandwidth_bytes_per_s is None
@@ -207,8 +217,9 @@ def device_from_hardware(hw) -> Device:
 
 
 def _src(path: Path) -> str:
+    """``hwconfigs/...`` for a shipped file (wherever installed), else the path as given."""
     try:
-        return str(path.relative_to(ROOT))
+        return path.relative_to(hwconfigs.root().parent).as_posix()
     except ValueError:
         return str(path)
 
@@ -249,7 +260,8 @@ def gpu_from_dict(d, source: str) -> Device:
         levels.append(MemoryLevel("l2", None, require_number(source, "memory.l2.capacity_mib",
                                                              l2.get("capacity_mib")) * 2 ** 20, str(l2.get("source", ""))))
     notes = (str(d["default_note"]),) if d.get("default_note") else ()
-    return Device(name, str(d.get("kind", "gpu")), tuple(peaks), tuple(levels),
+    kind = require_choice(source, "kind", d.get("kind", "gpu"), DeviceKind.values())
+    return Device(name, DeviceKind(kind), tuple(peaks), tuple(levels),
                   tuple((str(k), str(v)) for k, v in defaults.items()), vector, str(d.get("source", source)), notes)
 
 
@@ -261,7 +273,8 @@ def load_device_file(path: str | Path) -> Device:
     data = read_structured(path)
     if isinstance(data, dict) and "peaks_tops" in data:
         return gpu_from_dict(data, _src(path))
-    from simulator.hardware import hardware_from_dict, load_hardware
+    from simulator.hardware import hardware_from_dict
+    from simulator.loader import load_hardware
 
     if path.suffix == ".cfg":
         return device_from_hardware(load_hardware(path))
@@ -277,12 +290,12 @@ def known_devices() -> dict[str, Path]:
     from workloads.io import read_structured
 
     out: dict[str, Path] = {}
-    for p in sorted(GPU_DIR.glob("*.yaml")):
+    for p in hwconfigs.files("gpu").values():
         d = read_structured(p)
         for n in [p.stem, d.get("name", "")] + list(d.get("aliases", []) or []):
             if n:
                 out.setdefault(_norm(str(n)), p)
-    for p in sorted(HWCONFIGS.glob("*.yaml")):
+    for p in hwconfigs.files("accelerator").values():
         d = read_structured(p)
         for n in (p.stem, d.get("name", "") if isinstance(d, dict) else ""):
             if n:
@@ -292,7 +305,7 @@ def known_devices() -> dict[str, Path]:
 
 def device_names() -> list[str]:
     """Display names: GPU file stems, then accelerator config stems."""
-    return [p.stem for p in sorted(GPU_DIR.glob("*.yaml"))] + [p.stem for p in sorted(HWCONFIGS.glob("*.yaml"))]
+    return hwconfigs.names("gpu") + hwconfigs.names("accelerator")
 
 
 def load_device(spec: str) -> Device:

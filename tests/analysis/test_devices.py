@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.devices import GPU_DIR, HWCONFIGS, load_device, load_device_file
+import hwconfigs
+from analysis.devices import load_device, load_device_file
 from workloads.errors import InputError
 from workloads.model import Layer
 
@@ -29,7 +30,7 @@ def test_gpu_yamls_match_reference_csv():
     """Independent check: every dense peak and bandwidth equals the CSV row (csv module parse, quoted fields)."""
     rows = list(csv.DictReader(line for line in CSV.open() if not line.startswith("#")))
     assert len(rows) == 7
-    by_name = {d.name: d for d in (load_device_file(p) for p in GPU_DIR.glob("*.yaml"))}
+    by_name = {d.name: d for d in (load_device_file(p) for p in hwconfigs.files("gpu").values())}
     cols = {"fp32_nontensor_tflops": "fp32", "tf32_tensor_tflops": "tf32", "fp16_tensor_fp32acc_tflops": "fp16_fp32acc",
             "fp16_tensor_fp16acc_tflops": "fp16_fp16acc", "bf16_tensor_tflops": "bf16_fp32acc",
             "int8_tensor_tops": "int8", "int4_tensor_tops": "int4", "fp8_tensor_tflops": "fp8_fp32acc"}
@@ -48,11 +49,11 @@ def test_gpu_yamls_match_reference_csv():
 
 
 def test_names_are_case_and_space_insensitive():
-    for spec in ("rtx4090", "RTX 4090", "rtx_4090", "4090", str(GPU_DIR / "rtx4090.yaml")):
+    for spec in ("rtx4090", "RTX 4090", "rtx_4090", "4090", str(hwconfigs.find("rtx4090", "gpu"))):
         assert load_device(spec).name == "RTX 4090"
     assert load_device("h100_sxm").name == load_device("H100 SXM").name == "H100 SXM"
     assert load_device("int8").kind == "accelerator"
-    assert load_device(str(HWCONFIGS / "int4.yaml")).name == "int4-64x64-scalable"
+    assert load_device(str(hwconfigs.find("int4"))).name == "int4-64x64-scalable"
 
 
 def test_unknown_device_is_one_line_input_error():

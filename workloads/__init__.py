@@ -4,6 +4,7 @@ from workloads.errors import InputError, WorkloadError
 from workloads.model import Layer, Workload
 from workloads.quantize import Recipe, load_recipe
 from workloads.registry import build_model, load_workload, zoo_names
+from workloads.resolve import resolve_workload
 from workloads.vit import PRESETS, ViTConfig, build_preset, build_vit
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
            "build_vit",
            "load_recipe",
            "load_workload",
+           "resolve_workload",
            "zoo_names",
 ]

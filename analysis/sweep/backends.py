@@ -6,7 +6,7 @@ import itertools
 import os
 
 from analysis.sweep.spec import SweepSpec
-from analysis.sweep.worker import run_chunk
+from analysis.sweep.worker import run_chunk, warm
 from workloads.errors import InputError
 
 
@@ -21,7 +21,7 @@ class _Backend:
         if scheduler is not None:
             return _DaskBackend(scheduler)
         workers = os.cpu_count() or 1 if workers is None else workers
-        return _InlineBackend() if workers == 0 else _PoolBackend(workers)
+        return _InlineBackend() if workers == 0 else _PoolBackend(workers, spec)
 
     def __enter__(self):
         return self
@@ -37,9 +37,11 @@ class _InlineBackend(_Backend):
 
 
 class _PoolBackend(_Backend):
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, spec: SweepSpec | None = None):
         from concurrent.futures import ProcessPoolExecutor
 
+        if spec is not None:
+            warm(spec)  # forked workers inherit the loaded workloads and the compiled kernel
         self.workers = workers
         self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
 

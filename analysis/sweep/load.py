@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from analysis.sweep.paths import _expand, set_path
-from analysis.sweep.spec import Axis, Constraint, SweepSpec, WorkloadRef, _scaled, scalar_metrics
+from analysis.sweep.spec import Axis, Constraint, SweepSpec, WorkloadRef, _scaled
 from workloads.errors import InputError, require_int, require_mapping
 
 SAMPLING = ("grid", "random")
@@ -53,7 +53,7 @@ def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = Non
     else:
         raise InputError(source, "base", "missing or not a hardware YAML path / mapping")
     try:
-        base_hw = hardware_from_dict(base, base_src)
+        hardware_from_dict(base, base_src)
     except InputError as e:
         raise InputError(source, f"base ({e.field})", e.problem, e.allowed) from None
 
@@ -68,13 +68,12 @@ def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = Non
     seed = _req_int(source, "seed", d.get("seed", 0), 0)
     chunk = _req_int(source, "chunk_size", d.get("chunk_size", 0), 0)
 
-    loaded = []  # every workload loads here, so a bad one is a spec error, not a failure on a worker
-    for i, w in enumerate(workloads):
+    for i, w in enumerate(workloads):  # every workload loads here: a bad one is a spec error, not a worker failure
         try:
-            loaded.append(w.load())
+            w.load()
         except InputError as e:
             raise InputError(source, f"workloads[{i}] ({w.label})", e.problem, e.allowed) from None
-    metrics = metric_names_for(base_hw, loaded, base, base_src)
+    metrics = metric_names_for()
 
     spec = SweepSpec(str(d.get("name", Path(source).stem)), source, base, axes, workloads, (), (), sampling,
                      samples, seed, chunk, metrics)
@@ -90,26 +89,12 @@ def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = Non
     return replace(spec, constraints=constraints, objectives=objectives)
 
 
-def metric_names_for(base_hw, workloads: list, base: dict, base_src: str) -> tuple[str, ...]:
-    """The numeric ``simulate_totals`` keys every results row carries (``SweepSpec.metrics``).
+def metric_names_for() -> tuple[str, ...]:
+    """The totals every results row carries (``SweepSpec.metrics``): the schema's numeric totals
+    (simulator/schema.py), declared, not learned by simulating."""
+    from simulator.schema import total_metric_names
 
-    Learned by simulating ``base_hw`` on the first of the loaded ``workloads`` it can run; if it
-    runs none, on the ``base`` mapping with a permissive fp32 PE (``base_src`` names it in errors).
-    """
-    from simulator.engine import simulate_totals
-    from simulator.hardware import hardware_from_dict
-
-    totals = None
-    for w in workloads:
-        try:
-            totals = simulate_totals(w, base_hw)
-            break
-        except InputError:
-            continue
-    if totals is None:  # the base cannot run any workload: learn the names from a permissive PE
-        totals = simulate_totals(workloads[0], hardware_from_dict(
-            set_path(base, "pe.precisions", [{"dtype": "fp", "w_bits": 32, "a_bits": 32}]), base_src))
-    return scalar_metrics(totals)
+    return total_metric_names()
 
 
 def _req_int(source, fld, v, minimum):

@@ -58,8 +58,9 @@ def _count_todo(spec: SweepSpec, done: set[int]) -> int:
 
 
 def default_chunk_size(n_designs: int, workers: int) -> int:
-    """Designs per task: about 1/8 of each worker's share, between 1 and 256 (bounded memory, even load)."""
-    return max(1, min(256, math.ceil(n_designs / max(1, workers * 8))))
+    """Designs per task: about 1/8 of each worker's share, between 1 and 4096 (bounded memory, even load; the
+    batch evaluator amortizes its per-chunk work over the designs of a chunk)."""
+    return max(1, min(4096, math.ceil(n_designs / max(1, workers * 8))))
 
 
 def run_sweep(spec: SweepSpec, output: str | Path, *, scheduler=None, resume: bool = False, force: bool = False,

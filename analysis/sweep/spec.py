@@ -98,8 +98,9 @@ class SweepSpec:
 
     @property
     def fingerprint(self) -> str:
-        """Hash of what a stored point's meaning depends on: base mapping, axis paths, workloads."""
-        return _digest([self.base, [a.path for a in self.axes], [w.label for w in self.workloads]]).hex()
+        """Hash of what a stored point's meaning depends on: base mapping, axis paths, workloads, result columns."""
+        return _digest([self.base, [a.path for a in self.axes], [w.label for w in self.workloads],
+                        list(self.metrics)]).hex()
 
     def design_indices(self) -> Iterator[int]:
         """Flat grid indices of the designs to run (all of them, or ``samples`` drawn with ``seed``)."""

@@ -1,63 +1,187 @@
-"""Worker side: simulate a chunk of design points into one Arrow batch."""
+"""Worker side: a chunk of design points -> one Arrow batch, through the batch evaluator.
+
+Grid indices decode straight into arrays (``Decoder``): axes on a numeric hardware field
+(``simulator.model.batch.NUMERIC_PATHS``: array rows/cols, buffer KiB, DRAM bandwidth/latency, clock, lanes)
+become columns; every other axis (dataflow, a whole ``pe`` section, the technology, ...) selects a
+*variant*: the base mapping with those values set, validated and built once per process. No Hardware object
+is built per point; ``simulator.model.batch.evaluate`` returns the totals as arrays, identical to
+``simulate_totals`` design by design.
+"""
 
 from __future__ import annotations
 
-from analysis.sweep.spec import SweepSpec, bound_mix_names, point_id
+import numpy as np
+
+from analysis.sweep.spec import SweepSpec, _scaled, bound_mix_names, point_id
 from analysis.sweep.store import _to_batch
 from workloads.errors import InputError
 
-_CACHE: dict[str, list] = {}  # per process: spec fingerprint -> loaded workloads
+_CACHE: dict[tuple, object] = {}  # per process: (spec fingerprint, axes) -> Decoder
 
 
-def _workloads_for(spec: SweepSpec) -> list:
-    key = spec.fingerprint
+class Decoder:
+    """Per spec and process: loaded workloads, axis value tables, variants built so far."""
+
+    def __init__(self, spec: SweepSpec):
+        from simulator.model.batch import NUMERIC_PATHS
+
+        self.spec = spec
+        self.workloads = [w.load() for w in spec.workloads]
+        self.free = spec.free_axes
+        self.sizes = [len(a.values) for a in self.free]
+        self.columns = {}       # numeric column name -> (free axis position, values array)
+        self.structural = []    # (axis, free axis position) of axes that select a variant
+        pos = {a.path: i for i, a in enumerate(self.free)}
+        for a in spec.axes:
+            src = a if a.tie is None else spec.axis(a.tie)
+            values = tuple(_scaled(v, a.scale) for v in src.values)
+            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+            if a.path in NUMERIC_PATHS and numeric:
+                self.columns[NUMERIC_PATHS[a.path]] = (pos[src.path], np.asarray(values))
+            else:
+                self.structural.append((a, pos[src.path], values))
+        self.labels = [(pos[(a if a.tie is None else spec.axis(a.tie)).path],
+                        [_scaled(v, a.scale) for v in (a if a.tie is None else spec.axis(a.tie)).labels])
+                       for a in spec.axes]
+        self.variants: dict[tuple, tuple] = {}   # structural value indices -> (Hardware | None, error, ppu follows)
+
+    def variant(self, key: tuple):
+        """(Hardware or None, error message, PPU lanes follow array cols) of a structural choice."""
+        hit = self.variants.get(key)
+        if hit is None:
+            from simulator.hardware import hardware_from_dict
+            from simulator.model.batch import structure
+
+            d = self.spec.base
+            for (a, _, values), i in zip(self.structural, key):
+                d = self.spec_set(d, a.path, values[i])
+            follows = not (isinstance(d.get("ppu"), dict) and "lanes" in d["ppu"])
+            try:
+                hw = hardware_from_dict(d, self.spec.source)
+                hit = (hw, "", follows, structure(hw))
+            except InputError as e:
+                hit = (None, f"hardware: {e.field}: {e.problem}", follows, None)
+            self.variants[key] = hit
+        return hit
+
+    def spec_set(self, d, path, value):
+        from analysis.sweep.paths import set_path
+
+        return set_path(d, path, value, self.spec.source)
+
+    def decode(self, index: np.ndarray):
+        """(value index per free axis, DesignBatch, error per design) of flat grid indices."""
+        from simulator.model.batch import NUMERIC, DesignBatch, columns
+
+        chosen = [None] * len(self.free)
+        rem = index.copy()
+        for i in range(len(self.free) - 1, -1, -1):
+            rem, chosen[i] = np.divmod(rem, self.sizes[i])
+        if self.structural:
+            keys = np.stack([chosen[p] for _, p, _ in self.structural], axis=1)
+            uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+            inv = inv.reshape(-1)
+        else:
+            uniq, inv = np.zeros((1, 0), dtype=np.int64), np.zeros(len(index), dtype=np.intp)
+        found = [self.variant(tuple(int(x) for x in row)) for row in uniq]
+        ok = [v for v in found if v[0] is not None]
+        placeholder = ok[0][0] if ok else None
+        variants = tuple(v[3] if v[0] is not None else None for v in found)
+        errors = [found[v][1] for v in inv]
+        base_cols = columns([v[0] if v[0] is not None else placeholder for v in found]) if placeholder else None
+        numbers = {}
+        for name in NUMERIC:
+            if name in self.columns:
+                p, values = self.columns[name]
+                numbers[name] = values[chosen[p]].astype(base_cols[name].dtype if base_cols else float)
+            elif base_cols is not None:
+                numbers[name] = base_cols[name][inv]
+        if base_cols is not None and "ppu_lanes" not in self.columns and "cols" in self.columns:
+            follows = np.asarray([v[2] for v in found])[inv]
+            numbers["ppu_lanes"] = np.where(follows, numbers["cols"], numbers["ppu_lanes"])
+        return chosen, DesignBatch(variants, inv.astype(np.intp), numbers), errors
+
+
+def _decoder(spec: SweepSpec) -> Decoder:
+    key = (spec.fingerprint, repr(spec.axes), repr(spec.workloads))
     if key not in _CACHE:
         _CACHE.clear()
-        _CACHE[key] = [w.load() for w in spec.workloads]
+        _CACHE[key] = Decoder(spec)
     return _CACHE[key]
 
 
+def warm(spec: SweepSpec) -> None:
+    """Load the workloads and the compiled kernel in this process (before forking workers, they inherit it)."""
+    from simulator.model.jit import compiled
+
+    _decoder(spec)
+    compiled()
+
+
 def run_chunk(spec: SweepSpec, tasks: list[tuple[int, list[int]]]):
-    """Simulate a chunk of designs: ``tasks`` = [(flat design index, [workload indices])] -> Arrow batch.
+    """Evaluate a chunk: ``tasks`` = [(flat design index, [workload indices])] -> Arrow batch, one row per
+    (design, workload) in task order."""
+    from simulator.model.batch import evaluate
 
-    Each design's mapping is built and validated once, then simulates each listed workload.
-    """
-    from simulator.engine import simulate_totals
-    from simulator.hardware import hardware_from_dict
-
-    workloads = _workloads_for(spec)
+    dec = _decoder(spec)
+    index = np.asarray([t[0] for t in tasks], dtype=np.int64)
+    chosen, designs, errors = dec.decode(index)
+    live = np.asarray([designs.variants[v] is not None for v in designs.variant], dtype=bool)
+    n_wl = len(spec.workloads)
+    need = np.zeros((len(tasks), n_wl), dtype=bool)
+    for i, (_, wl) in enumerate(tasks):
+        need[i, wl] = True
     metrics = spec.metrics
-    mix = [(m, m[:-7] + "_frac") for m in metrics if m.endswith("_cycles") and m != "total_cycles"]
-    cols: dict[str, list] = {k: [] for k in _columns(spec)}
-    nan = float("nan")
-    fill = [k for k in cols if k not in ("point_id", "design", "workload", "feasible", "error")]
-    for index, wl in tasks:
-        labels, values = spec.design(index)
-        try:
-            hw, err = hardware_from_dict(spec.design_mapping(values), spec.source), ""
-        except InputError as e:
-            hw, err = None, f"hardware: {e.field}: {e.problem}"
-        for wi in wl:
-            wlabel = spec.workloads[wi].label
-            totals, e2 = {}, err
-            if hw is not None:
-                try:
-                    totals = simulate_totals(workloads[wi], hw)
-                except InputError as e:
-                    e2 = f"{e.field}: {e.problem}"
-            row = {m: float(totals.get(m, nan)) for m in metrics}
-            tc = row.get("total_cycles", nan)
-            for m, f in mix:
-                row[f] = row[m] / tc if tc else nan
-            for a, lab in zip(spec.axes, labels):
-                row[a.path] = lab
-            cols["point_id"].append(point_id(labels, wlabel))
-            cols["design"].append(index)
-            cols["workload"].append(wlabel)
-            for k in fill:
-                cols[k].append(row[k])
-            cols["feasible"].append(not e2 and all(c.holds(row.get(c.metric)) for c in spec.constraints))
-            cols["error"].append(e2)
+    per_wl = []
+    for wi in range(n_wl):
+        rows = np.flatnonzero(need[:, wi])
+        if not len(rows):
+            continue
+        vals = {m: np.full(len(rows), np.nan) for m in metrics}
+        errs = [errors[r] for r in rows]
+        run = rows[live[rows]]
+        if len(run):
+            sub = designs.take(run)
+            tot, e2 = evaluate(dec.workloads[wi], sub)
+            pos = np.flatnonzero(live[rows])
+            for m in metrics:
+                vals[m][pos] = tot[m]
+            for j, p in enumerate(pos):
+                if e2[j]:
+                    errs[p] = e2[j]
+        per_wl.append((wi, rows, vals, errs))
+    return _assemble(spec, dec, index, chosen, per_wl)
+
+
+def _assemble(spec: SweepSpec, dec: Decoder, index, chosen, per_wl):
+    """Columns of the Arrow batch, rows grouped by workload."""
+    metrics = spec.metrics
+    cols: dict[str, object] = {}
+    rows_all = np.concatenate([r for _, r, _, _ in per_wl]) if per_wl else np.zeros(0, dtype=np.intp)
+    labels_per_design = [tuple(lab[chosen[p][i]] for p, lab in dec.labels) for i in range(len(index))]
+    ids, wls, errs = [], [], []
+    for wi, rows, _, e in per_wl:
+        label = spec.workloads[wi].label
+        ids.extend(point_id(labels_per_design[r], label) for r in rows)
+        wls.extend([label] * len(rows))
+        errs.extend(e)
+    cols["point_id"] = ids
+    cols["design"] = index[rows_all]
+    cols["workload"] = wls
+    for a, (p, lab) in zip(spec.axes, dec.labels):
+        cols[a.path] = [lab[chosen[p][r]] for r in rows_all]
+    for m in metrics:
+        cols[m] = np.concatenate([v[m] for _, _, v, _ in per_wl]) if per_wl else np.zeros(0)
+    tc = cols.get("total_cycles")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name in bound_mix_names(metrics):
+            cols[name] = np.where(tc != 0, cols[name[:-5] + "_cycles"] / tc, np.nan)
+    feasible = np.asarray([not e for e in errs], dtype=bool)
+    for c in spec.constraints:
+        v = cols.get(c.metric)
+        feasible &= np.asarray([c.holds(x) for x in (v.tolist() if hasattr(v, "tolist") else v)], dtype=bool)
+    cols["feasible"] = feasible
+    cols["error"] = errs
     return _to_batch(spec, cols)
 
 

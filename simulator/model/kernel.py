@@ -42,27 +42,74 @@ import math
 
 import numpy as np
 
-OS, WS, IS = 0, 1, 2
-INPUT, PSUM, OUTPUT = 0, 1, 2
-IFMAP, FILTER, OFMAP, WRITE = 0, 1, 2, 3           # operand codes (WRITE: the ofmap write-back queue)
-ROLES = ((IFMAP, FILTER, OFMAP), (IFMAP, OFMAP, FILTER), (FILTER, OFMAP, IFMAP))   # (X, Y, Z) per dataflow
-
-# input vector of ``gemm`` (one row per GEMM in the batch kernel)
-(P_DF, P_M, P_N, P_K, P_ROWS, P_COLS, P_MACS, P_ABITS, P_WBITS, P_OBITS, P_ACC, P_IFMAP_B, P_WEIGHT_B,
- P_OFMAP_B, P_BPC, P_LAT, P_REPEAT, P_TTILE) = range(18)
-N_PARAMS = 18
-
-# output vector (cycles; traffic in bytes unless named; element counts for *_READS/_WRITES)
-(COMPUTE, LINES, ROW_FOLDS, COL_FOLDS, MAP_EFF, STALL, STALL_IFMAP, STALL_FILTER, STALL_OFMAP, STALL_WRITE,
- PREFETCH, DRAIN, DRAM_IFMAP, DRAM_FILTER, DRAM_OFMAP, DRAM_WRITE, DRAM_PSUM_READ, DRAM_PSUM_WRITE,
- IFMAP_READS, FILTER_READS, OFMAP_WRITES, SRAM_IFMAP_READ, SRAM_FILTER_READ, SRAM_OFMAP_WRITE, SRAM_OFMAP_READ,
- ROW_OUTER, OUTER, INNER, ZOP, REFETCH_OUTER, REFETCH_INNER, CLOSED_FORM_BITS, FOLDS, CHUNKS,
- CHUNK_FILL) = range(35)
-N_OUT = 35
-# summed over temporal chunks (the rest: the first chunk's, except DRAIN: the last chunk's)
-_ADDED = (STALL, STALL_IFMAP, STALL_FILTER, STALL_OFMAP, STALL_WRITE, DRAM_IFMAP, DRAM_FILTER, DRAM_OFMAP,
-          DRAM_WRITE, DRAM_PSUM_READ, DRAM_PSUM_WRITE, IFMAP_READS, FILTER_READS, OFMAP_WRITES, SRAM_IFMAP_READ,
-          SRAM_FILTER_READ, SRAM_OFMAP_WRITE, SRAM_OFMAP_READ, CLOSED_FORM_BITS)
+from simulator.model.foldwalk import walk
+from simulator.model.kernel_defs import *
+from simulator.model.kernel_defs import (
+    _ADDED,
+    CHUNK_FILL,
+    CHUNKS,
+    CLOSED_FORM_BITS,
+    COL_FOLDS,
+    COMPUTE,
+    DRAIN,
+    DRAM_FILTER,
+    DRAM_IFMAP,
+    DRAM_OFMAP,
+    DRAM_PSUM_READ,
+    DRAM_PSUM_WRITE,
+    DRAM_WRITE,
+    FILTER,
+    FILTER_READS,
+    FOLDS,
+    IFMAP,
+    IFMAP_READS,
+    INNER,
+    INPUT,
+    IS,
+    LINES,
+    MAP_EFF,
+    N_OUT,
+    OFMAP_WRITES,
+    OS,
+    OUTER,
+    OUTPUT,
+    P_ABITS,
+    P_ACC,
+    P_BPC,
+    P_COLS,
+    P_DF,
+    P_IFMAP_B,
+    P_K,
+    P_LAT,
+    P_M,
+    P_MACS,
+    P_N,
+    P_OBITS,
+    P_OFMAP_B,
+    P_REPEAT,
+    P_ROWS,
+    P_TTILE,
+    P_WBITS,
+    P_WEIGHT_B,
+    PREFETCH,
+    PSUM,
+    REFETCH_INNER,
+    REFETCH_OUTER,
+    ROLES,
+    ROW_FOLDS,
+    ROW_OUTER,
+    SRAM_FILTER_READ,
+    SRAM_IFMAP_READ,
+    SRAM_OFMAP_READ,
+    SRAM_OFMAP_WRITE,
+    STALL,
+    STALL_FILTER,
+    STALL_IFMAP,
+    STALL_OFMAP,
+    STALL_WRITE,
+    WS,
+    ZOP,
+)
 
 
 def packed_k(k, p):
@@ -79,11 +126,6 @@ def mapping(df, m, n, k, rows, cols, p):
     if df == WS:
         return k, n, m, k_block, math.ceil(m * t_scale) + 2 * rows + cols - 2
     return k, m, n, k_block, math.ceil(n * t_scale) + 2 * rows + cols - 2
-
-
-def _tile(o, n, full, last):
-    """Size of block ``o`` of ``n`` blocks: ``full``, the last one ``last``."""
-    return last if o == n - 1 else full
 
 
 def _order(o_kind, i_kind, z_kind, o_bits, i_bits, z_bits, o_buf, i_buf, z_buf, n_o, p_full, p_last, n_i,
@@ -131,52 +173,6 @@ def _order(o_kind, i_kind, z_kind, o_bits, i_bits, z_bits, o_buf, i_buf, z_buf, 
     return rf_full, rf_last, q_resident, p_whole, z_whole, r_o + r_i + r_z + wr
 
 
-def _fold_bits(o, i, n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_bits, q_bits,
-               z_bits, acc, rf_full, rf_last, q_resident, reduction_outer):
-    """Bits of fold (o, i) in a copy after the first: (read P input, read Q input, read Z, psum read of P,
-    psum read of Q, write, psum read total, psum write)."""
-    ptile = _tile(o, n_o, p_full, p_last) * t
-    qsize = _tile(i, n_i, q_full, q_last)
-    qtile = qsize * t
-    refetch = rf_last if o == n_o - 1 else rf_full
-    rp = 0.0
-    rq = 0.0
-    rz = 0.0
-    pp = 0.0
-    pq = 0.0
-    w = 0.0
-    pr = 0.0
-    pw = 0.0
-    if p_kind == INPUT and (i == 0 or refetch):
-        rp = float(ptile) * p_bits
-    if q_kind == INPUT and (o == 0 or not q_resident):
-        rq = float(qtile) * q_bits
-    ztile = _tile(o, n_o, p_full, p_last) * qsize
-    if z_kind == INPUT:
-        rz = float(ztile) * z_bits
-    elif z_kind == OUTPUT:
-        w = float(ztile) * z_bits
-    if p_kind == PSUM or q_kind == PSUM:
-        stile = ptile if p_kind == PSUM else qtile
-        obits = p_bits if p_kind == PSUM else q_bits
-        resident = (not refetch) if p_kind == PSUM else q_resident
-        r_idx = o if reduction_outer else i
-        r_last = (n_o - 1) if reduction_outer else (n_i - 1)
-        if r_idx == r_last:
-            w += float(stile) * obits
-        elif not resident:
-            w += float(stile) * acc
-            pw = float(stile) * acc
-        if r_idx > 0 and not resident:
-            pr = float(stile) * acc
-            if p_kind == PSUM:
-                pp = pr
-            else:
-                pq = pr
-    return rp, rq, rz, pp, pq, w, pr, pw
-
-
-
 def sram_traffic(df, row_dim, col_dim, t, nr, nc, a_bits, w_bits, out_bits, acc, repeat, out):
     """Array-side SRAM accesses (SCALE-Sim's counts, in elements), then bytes at each operand's width, into
     ``out``: X reads = X * col folds; os: filter reads = Y * row folds, ofmap writes = Z; ws/is: stationary
@@ -210,14 +206,6 @@ def sram_traffic(df, row_dim, col_dim, t, nr, nc, a_bits, w_bits, out_bits, acc,
     out[SRAM_FILTER_READ] = sram_filter * w_bits / 8 * repeat
     out[SRAM_OFMAP_WRITE] = ofmap_write_bits / 8 * repeat
     out[SRAM_OFMAP_READ] = psum_bits / 8 * repeat
-
-
-def _issue(ch, release, nbytes, bpc):
-    """Serve ``nbytes`` issued at ``release`` on a channel free at ``ch``: (channel free, transfer end)."""
-    if nbytes <= 0.0:
-        return ch, release
-    end = max(ch, release) + nbytes / bpc
-    return end, end
 
 
 def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, out):
@@ -259,111 +247,9 @@ def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb,
         pre_q = float((q_full * (n_i - 1) + q_last) * t) * q_bits
     if z_kind == INPUT and z_whole:
         pre_z = float((p_full * (n_o - 1) + p_last) * (q_full * (n_i - 1) + q_last)) * z_bits
-    # traffic of one copy (exact integer sums in float64), then the timed walk
-    read_p = 0.0
-    read_q = 0.0
-    read_z = 0.0
-    write = 0.0
-    psum_r = 0.0
-    psum_w = 0.0
-    nf = n_o * n_i
-    for o in range(n_o):
-        for i in range(n_i):
-            rp, rq, rz, pp, pq, w, pr, pw = _fold_bits(o, i, n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind,
-                                                       q_kind, z_kind, p_bits, q_bits, z_bits, acc, rf_full,
-                                                       rf_last, q_resident, row_outer)
-            read_p += rp + pp
-            read_q += rq + pq
-            read_z += rz
-            write += w
-            psum_r += pr
-            psum_w += pw
-    ch = 0.0
-    s_prev2 = 0.0
-    s_prev = 0.0
-    s_cur = 0.0
-    w_m1 = 0.0          # write bits of the fold before this one
-    w_m2 = 0.0          # ... and of the one before that
-    prefetch = 0.0
-    st = 0.0
-    sp = 0.0
-    sq = 0.0
-    sz = 0.0
-    sw = 0.0
-    last0 = 0.0
-    state0 = 0.0
-    state1 = 0.0
-    g = 0
-    c = 0
-    while c < repeat:
-        a0 = 0.0
-        a1 = 0.0
-        a2 = 0.0
-        a3 = 0.0
-        a4 = 0.0
-        first = c == 0
-        for o in range(n_o):
-            for i in range(n_i):
-                rp, rq, rz, pp, pq, w, pr, pw = _fold_bits(o, i, n_o, n_i, p_full, p_last, q_full, q_last, t,
-                                                           p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc,
-                                                           rf_full, rf_last, q_resident, row_outer)
-                if first:
-                    f0 = o == 0 and i == 0
-                    if pre_p > 0.0:
-                        rp = pre_p if f0 else 0.0
-                    if pre_q > 0.0:
-                        rq = pre_q if f0 else 0.0
-                    if pre_z > 0.0:
-                        rz = pre_z if f0 else 0.0
-                cp = rp + pp
-                cq = rq + pq
-                wbytes = 0.0
-                release = 0.0
-                if g >= 2:
-                    release = s_prev2 + lines          # fold g-2 has ended: its halves are free
-                    wbytes = w_m2 / 8.0
-                    ch, _ = _issue(ch, release, wbytes, bpc)
-                rbytes = (cp + cq + rz) / 8.0
-                ch, done = _issue(ch, release, rbytes, bpc)
-                arrive = done + lat if rbytes > 0.0 else release
-                if g == 0:
-                    s_cur = arrive
-                    prefetch = arrive
-                else:
-                    s_cur = s_prev + lines
-                    if arrive > s_cur:
-                        stall = arrive - s_cur
-                        s_cur = arrive
-                        tot = rbytes + wbytes
-                        a0 += stall
-                        a1 += stall * cp / 8.0 / tot
-                        a2 += stall * cq / 8.0 / tot
-                        a3 += stall * rz / 8.0 / tot
-                        a4 += stall * wbytes / tot
-                s_prev2 = s_prev
-                s_prev = s_cur
-                w_m2 = w_m1
-                w_m1 = w
-                g += 1
-        c += 1
-        # steady state: same stalls and channel/fold state as after the previous copy -> every further
-        # copy repeats this one exactly (the timing is shift-invariant)
-        steady = c >= 3 and a0 == last0 and ch - s_prev == state0 and s_prev - s_prev2 == state1
-        n_same = (repeat - c + 1) if steady else 1
-        st += n_same * a0
-        sp += n_same * a1
-        sq += n_same * a2
-        sz += n_same * a3
-        sw += n_same * a4
-        if steady:
-            break
-        last0 = a0
-        state0 = ch - s_prev
-        state1 = s_prev - s_prev2
-    if g >= 2:
-        ch, _ = _issue(ch, s_prev2 + lines, w_m2 / 8.0, bpc)
-    ch, _ = _issue(ch, s_prev + lines, w_m1 / 8.0, bpc)
-    end = s_prev + lines
+    read_p, read_q, read_z, write, psum_r, psum_w, st, sp, sq, sz, sw, prefetch, drain = walk(
+        n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc, rf_full,
+        rf_last, q_resident, row_outer, pre_p, pre_q, pre_z, lines, bpc, lat, repeat)
     sram_traffic(df, row_dim, col_dim, t, nr, nc, a_bits, w_bits, out_bits, acc, repeat, out)
     reads = (0.0, 0.0, 0.0)
     stalls = (0.0, 0.0, 0.0)
@@ -399,7 +285,7 @@ def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb,
     out[STALL_OFMAP] = stalls[2]
     out[STALL_WRITE] = sw
     out[PREFETCH] = prefetch
-    out[DRAIN] = ch - end if ch > end else 0.0
+    out[DRAIN] = drain
     out[DRAM_IFMAP] = reads[0] * repeat / 8
     out[DRAM_FILTER] = reads[1] * repeat / 8
     out[DRAM_OFMAP] = reads[2] * repeat / 8
@@ -471,7 +357,7 @@ def gemm(prm, out, full, part):
             for j in _ADDED:
                 full[j] += part[j]
             exposed = prev_drain + part[PREFETCH] - (prev_compute + 1)
-            fill += exposed if exposed > 0.0 else 0.0
+            fill += max(0.0, exposed)
         compute += part[COMPUTE] + 1
         prev_drain = part[DRAIN]
         prev_compute = part[COMPUTE]
@@ -497,4 +383,8 @@ def gemm_batch(params, out):
 
 
 # functions compiled together by simulator.model.jit, callees first
-JIT_ORDER = ("packed_k", "mapping", "_tile", "_order", "_fold_bits", "sram_traffic", "_issue", "gemm_core", "gemm", "gemm_batch")
+# compiled together by simulator.model.jit: the modules whose sources run in one namespace (callers first), and
+# the functions compiled there
+JIT_MODULES = ("simulator.model.kernel", "simulator.model.foldwalk")
+JIT_ORDER = ("_tile", "_fold_bits", "_issue", "walk", "packed_k", "mapping", "_order", "sram_traffic", "gemm_core", "gemm",
+             "gemm_batch")

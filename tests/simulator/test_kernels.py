@@ -1,10 +1,11 @@
-"""The GEMM kernel (simulator/model/kernel.py): per-fold traffic by hand, plain Python == compiled Numba."""
+"""The GEMM kernel (simulator/model/kernel.py, foldwalk.py): per-fold traffic by hand, plain Python == compiled Numba."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.model import foldwalk
 from simulator.model import kernel as K
 from simulator.model.jit import compiled
 
@@ -13,7 +14,7 @@ INPUT, PSUM, OUTPUT = K.INPUT, K.PSUM, K.OUTPUT
 
 def _fold(o, i, p_sizes, q_sizes, t, kinds, bits, rf=False, q_res=True, red_outer=True, acc=32):
     """(read P, read Q, read Z, psum read P, psum read Q, write, psum read, psum write) of fold (o, i)."""
-    return K._fold_bits(o, i, len(p_sizes), len(q_sizes), p_sizes[0], p_sizes[-1], q_sizes[0], q_sizes[-1], t,
+    return foldwalk._fold_bits(o, i, len(p_sizes), len(q_sizes), p_sizes[0], p_sizes[-1], q_sizes[0], q_sizes[-1], t,
                         *kinds, *bits, acc, rf, rf, q_res, red_outer)
 
 

@@ -1,0 +1,178 @@
+"""The fold walk of one GEMM: per-fold traffic and the DRAM channel's timing (model: the docstring of
+simulator/model/kernel.py). Plain Python, compiled together with kernel.py by simulator/model/jit.py."""
+
+from __future__ import annotations
+
+from simulator.model.kernel_defs import INPUT, OUTPUT, PSUM
+
+
+def _tile(o, n, full, last):
+    """Size of block ``o`` of ``n`` blocks: ``full``, the last one ``last``."""
+    return last if o == n - 1 else full
+
+
+def _fold_bits(o, i, n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_bits, q_bits,
+               z_bits, acc, rf_full, rf_last, q_resident, reduction_outer):
+    """Bits of fold (o, i) in a copy after the first: (read P input, read Q input, read Z, psum read of P,
+    psum read of Q, write, psum read total, psum write)."""
+    ptile = _tile(o, n_o, p_full, p_last) * t
+    qsize = _tile(i, n_i, q_full, q_last)
+    qtile = qsize * t
+    refetch = rf_last if o == n_o - 1 else rf_full
+    rp = 0.0
+    rq = 0.0
+    rz = 0.0
+    pp = 0.0
+    pq = 0.0
+    w = 0.0
+    pr = 0.0
+    pw = 0.0
+    if p_kind == INPUT and (i == 0 or refetch):
+        rp = float(ptile) * p_bits
+    if q_kind == INPUT and (o == 0 or not q_resident):
+        rq = float(qtile) * q_bits
+    ztile = _tile(o, n_o, p_full, p_last) * qsize
+    if z_kind == INPUT:
+        rz = float(ztile) * z_bits
+    elif z_kind == OUTPUT:
+        w = float(ztile) * z_bits
+    if p_kind == PSUM or q_kind == PSUM:
+        stile = ptile if p_kind == PSUM else qtile
+        obits = p_bits if p_kind == PSUM else q_bits
+        resident = (not refetch) if p_kind == PSUM else q_resident
+        r_idx = o if reduction_outer else i
+        r_last = (n_o - 1) if reduction_outer else (n_i - 1)
+        if r_idx == r_last:
+            w += float(stile) * obits
+        elif not resident:
+            w += float(stile) * acc
+            pw = float(stile) * acc
+        if r_idx > 0 and not resident:
+            pr = float(stile) * acc
+            if p_kind == PSUM:
+                pp = pr
+            else:
+                pq = pr
+    return rp, rq, rz, pp, pq, w, pr, pw
+
+
+
+def _issue(ch, release, nbytes, bpc):
+    """Serve ``nbytes`` issued at ``release`` on a channel free at ``ch``: (channel free, transfer end)."""
+    if nbytes <= 0.0:
+        return ch, release
+    end = max(ch, release) + nbytes / bpc
+    return end, end
+
+
+def walk(n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc,
+         rf_full, rf_last, q_resident, row_outer, pre_p, pre_q, pre_z, lines, bpc, lat, repeat):
+    """Traffic of one copy and the timed walk over every fold of ``repeat`` copies (simulator/model/kernel.py
+    docstring): (read P, read Q, read Z, write, psum read, psum write bits of one copy; stall, its parts on P,
+    Q, Z and the write queue; prefetch; drain cycles). ``pre_*``: bits of inputs preloaded with fold 0."""
+    # traffic of one copy (exact integer sums in float64), then the timed walk
+    read_p = 0.0
+    read_q = 0.0
+    read_z = 0.0
+    write = 0.0
+    psum_r = 0.0
+    psum_w = 0.0
+    for o in range(n_o):
+        for i in range(n_i):
+            rp, rq, rz, pp, pq, w, pr, pw = _fold_bits(o, i, n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind,
+                                                       q_kind, z_kind, p_bits, q_bits, z_bits, acc, rf_full,
+                                                       rf_last, q_resident, row_outer)
+            read_p += rp + pp
+            read_q += rq + pq
+            read_z += rz
+            write += w
+            psum_r += pr
+            psum_w += pw
+    ch = 0.0
+    s_prev2 = 0.0
+    s_prev = 0.0
+    s_cur = 0.0
+    w_m1 = 0.0          # write bits of the fold before this one
+    w_m2 = 0.0          # ... and of the one before that
+    prefetch = 0.0
+    st = 0.0
+    sp = 0.0
+    sq = 0.0
+    sz = 0.0
+    sw = 0.0
+    last0 = 0.0
+    state0 = 0.0
+    state1 = 0.0
+    g = 0
+    c = 0
+    while c < repeat:
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        a4 = 0.0
+        first = c == 0
+        for o in range(n_o):
+            for i in range(n_i):
+                rp, rq, rz, pp, pq, w, pr, pw = _fold_bits(o, i, n_o, n_i, p_full, p_last, q_full, q_last, t,
+                                                           p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc,
+                                                           rf_full, rf_last, q_resident, row_outer)
+                if first:
+                    f0 = o == 0 and i == 0
+                    if pre_p > 0.0:
+                        rp = pre_p if f0 else 0.0
+                    if pre_q > 0.0:
+                        rq = pre_q if f0 else 0.0
+                    if pre_z > 0.0:
+                        rz = pre_z if f0 else 0.0
+                cp = rp + pp
+                cq = rq + pq
+                wbytes = 0.0
+                release = 0.0
+                if g >= 2:
+                    release = s_prev2 + lines          # fold g-2 has ended: its halves are free
+                    wbytes = w_m2 / 8.0
+                    ch, _ = _issue(ch, release, wbytes, bpc)
+                rbytes = (cp + cq + rz) / 8.0
+                ch, done = _issue(ch, release, rbytes, bpc)
+                arrive = done + lat if rbytes > 0.0 else release
+                if g == 0:
+                    s_cur = arrive
+                    prefetch = arrive
+                else:
+                    s_cur = s_prev + lines
+                    if arrive > s_cur:
+                        stall = arrive - s_cur
+                        s_cur = arrive
+                        tot = rbytes + wbytes
+                        a0 += stall
+                        a1 += stall * cp / 8.0 / tot
+                        a2 += stall * cq / 8.0 / tot
+                        a3 += stall * rz / 8.0 / tot
+                        a4 += stall * wbytes / tot
+                s_prev2 = s_prev
+                s_prev = s_cur
+                w_m2 = w_m1
+                w_m1 = w
+                g += 1
+        c += 1
+        # steady state: same stalls and channel/fold state as after the previous copy -> every further
+        # copy repeats this one exactly (the timing is shift-invariant)
+        steady = c >= 3 and a0 == last0 and ch - s_prev == state0 and s_prev - s_prev2 == state1
+        n_same = (repeat - c + 1) if steady else 1
+        st += n_same * a0
+        sp += n_same * a1
+        sq += n_same * a2
+        sz += n_same * a3
+        sw += n_same * a4
+        if steady:
+            break
+        last0 = a0
+        state0 = ch - s_prev
+        state1 = s_prev - s_prev2
+    if g >= 2:
+        ch, _ = _issue(ch, s_prev2 + lines, w_m2 / 8.0, bpc)
+    ch, _ = _issue(ch, s_prev + lines, w_m1 / 8.0, bpc)
+    end = s_prev + lines
+    drain = ch - end if ch > end else 0.0
+    return read_p, read_q, read_z, write, psum_r, psum_w, st, sp, sq, sz, sw, prefetch, drain

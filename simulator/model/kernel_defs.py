@@ -1,0 +1,23 @@
+"""The GEMM kernel's codes and vector layouts (constants only), shared by kernel.py and foldwalk.py."""
+
+OS, WS, IS = 0, 1, 2
+INPUT, PSUM, OUTPUT = 0, 1, 2
+IFMAP, FILTER, OFMAP, WRITE = 0, 1, 2, 3           # operand codes (WRITE: the ofmap write-back queue)
+ROLES = ((IFMAP, FILTER, OFMAP), (IFMAP, OFMAP, FILTER), (FILTER, OFMAP, IFMAP))   # (X, Y, Z) per dataflow
+
+# input vector of ``gemm`` (one row per GEMM in the batch kernel)
+(P_DF, P_M, P_N, P_K, P_ROWS, P_COLS, P_MACS, P_ABITS, P_WBITS, P_OBITS, P_ACC, P_IFMAP_B, P_WEIGHT_B,
+ P_OFMAP_B, P_BPC, P_LAT, P_REPEAT, P_TTILE) = range(18)
+N_PARAMS = 18
+
+# output vector (cycles; traffic in bytes unless named; element counts for *_READS/_WRITES)
+(COMPUTE, LINES, ROW_FOLDS, COL_FOLDS, MAP_EFF, STALL, STALL_IFMAP, STALL_FILTER, STALL_OFMAP, STALL_WRITE,
+ PREFETCH, DRAIN, DRAM_IFMAP, DRAM_FILTER, DRAM_OFMAP, DRAM_WRITE, DRAM_PSUM_READ, DRAM_PSUM_WRITE,
+ IFMAP_READS, FILTER_READS, OFMAP_WRITES, SRAM_IFMAP_READ, SRAM_FILTER_READ, SRAM_OFMAP_WRITE, SRAM_OFMAP_READ,
+ ROW_OUTER, OUTER, INNER, ZOP, REFETCH_OUTER, REFETCH_INNER, CLOSED_FORM_BITS, FOLDS, CHUNKS,
+ CHUNK_FILL) = range(35)
+N_OUT = 35
+# summed over temporal chunks (the rest: the first chunk's, except DRAIN: the last chunk's)
+_ADDED = (STALL, STALL_IFMAP, STALL_FILTER, STALL_OFMAP, STALL_WRITE, DRAM_IFMAP, DRAM_FILTER, DRAM_OFMAP,
+          DRAM_WRITE, DRAM_PSUM_READ, DRAM_PSUM_WRITE, IFMAP_READS, FILTER_READS, OFMAP_WRITES, SRAM_IFMAP_READ,
+          SRAM_FILTER_READ, SRAM_OFMAP_WRITE, SRAM_OFMAP_READ, CLOSED_FORM_BITS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from workloads.cli_common import run_main
+from workloads.cli_common import output_format, run_main
 
 # Subcommand modules; each defines ``add_parser(subparsers)`` that sets ``func`` on its parser.
 _COMMAND_MODULES: list[str] = ["analysis.cmd_sweep", "analysis.cmd_roofline"]
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    output_format(args)
     return args.func(args) or 0
 
 

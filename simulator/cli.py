@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from workloads.cli_common import add_output_args, emit, json_text, rich_table, run_main
+from workloads.cli_common import add_output_args, emit, output_format, run_main, text_table
 
-TABLE_COLUMNS = ["name", "op", "precision", "pe_precision", "macs", "compute_cycles", "stall_cycles", "total_cycles",
-                 "utilization", "sram_read_bytes", "dram_read_bytes", "dram_write_bytes", "energy_pj"]
-TOTAL_KEYS = ["total_cycles", "stall_cycles", "latency_us", "throughput_fps", "utilization", "macs",
+# the default table's columns, most telling first: the table keeps those that fit the terminal
+TABLE_COLUMNS = ["name", "op", "precision", "pe_precision", "total_cycles", "compute_cycles", "stall_cycles",
+                 "stall_buffer", "utilization", "macs", "dram_read_bytes", "dram_write_bytes", "sram_read_bytes",
+                 "energy_pj"]
+TOTAL_KEYS = ["total_cycles", "compute_cycles", "stall_cycles", "latency_us", "throughput_fps", "utilization", "macs",
               "sram_read_bytes", "sram_write_bytes", "dram_read_bytes", "dram_write_bytes", "energy_uj",
               "energy_per_image_uj", "energy_mac_uj", "energy_sram_uj", "energy_dram_uj", "energy_vector_uj",
               "energy_static_uj", "power_w", "peak_tops", "effective_tops", "tops_per_w", "tops_per_w_on_chip",
@@ -36,11 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--batch", type=int, help="images per batch (rescales the workload)")
     add_output_args(r)
     r.add_argument("--out", metavar="DIR", help="also write layers.csv, result.json and hardware.yaml into DIR")
+    r.add_argument("--columns", metavar="all|A,B,...",
+                   help="table columns: 'all' (every column of docs/columns.md) or a comma-separated list; "
+                        "json and csv always carry every column")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    output_format(args)
     if args.command == "run":
         return cmd_run(args)
     return 2
@@ -78,35 +84,56 @@ def cmd_run(args) -> int:
     from simulator.loader import load_hardware
 
     hw = load_hardware(args.hardware)
+    columns = table_columns(args.columns)
     workload = workload_for(args, hw)
     result = simulate(workload, hw)
     if args.format == "json":
-        text = json_text(result.to_dict())
+        text = result.to_json()
     elif args.format == "csv":
-        text = result.layers.to_csv(index=False)
+        text = result.to_csv()
     else:
-        text = render_table(result)
+        text = render_table(result, columns, width=None if args.columns != "all" else 1 << 30)
     if args.out:
         result.write(Path(args.out))
     emit(text, args.output)
     return 0
 
 
-def render_table(result) -> str:
-    df = result.layers
-    rows = df[TABLE_COLUMNS].values.tolist()
-    w = result.workload
-    title = (f"{w['model']} ({w['recipe']}, batch {w['batch']}) on {result.hardware['name']}: "
-             f"{result.hardware['array']['rows']}x{result.hardware['array']['cols']} "
-             f"{result.hardware['array']['dataflow']} @ {result.hardware['freq_mhz']:g} MHz")
-    text = rich_table(title, TABLE_COLUMNS, rows)
+def table_columns(spec: str | None) -> list[str]:
+    """The table's columns from --columns (names checked against simulator/schema.py)."""
+    from simulator.schema import LAYER_NAMES
+    from workloads.errors import InputError
+
+    if spec is None:
+        return TABLE_COLUMNS
+    if spec == "all":
+        return list(LAYER_NAMES)
+    names = [c.strip() for c in spec.split(",") if c.strip()]
+    bad = [c for c in names if c not in LAYER_NAMES]
+    if bad or not names:
+        raise InputError("--columns", "columns", f"unknown column {bad[0] if bad else spec!r}",
+                         "all, or names from docs/columns.md")
+    return names if names[0] == "name" else ["name", *names]
+
+
+def render_table(result, columns: list[str] = TABLE_COLUMNS, width: int | None = None) -> str:
+    """Per-layer table and totals (with units) as plain text fitting ``width`` (default: the terminal)."""
+    from simulator.schema import TOTAL_FIELDS
+
+    cols = result.columns()
+    hwd, w = result.hardware, result.workload
+    title = (f"{w['model']} ({w['recipe']}, batch {w['batch']}) on {hwd['name']}: "
+             f"{hwd['array']['rows']}x{hwd['array']['cols']} {hwd['array']['dataflow']} @ {hwd['freq_mhz']:g} MHz")
+    text = text_table(title, columns, [list(r) for r in zip(*(cols[c] for c in columns))], width)
     t = result.totals
-    text += rich_table("totals", ["metric", "value"], [[k, t[k]] for k in TOTAL_KEYS if k in t])
-    promoted = df[df["promoted"]]
-    if len(promoted):
-        pairs = sorted({f"{a}->{b}" for a, b in zip(promoted["precision"], promoted["pe_precision"])})
-        text += (f"note: {len(promoted)} layers run at a wider precision than their bits "
-                 f"(no exact PE mode): {', '.join(pairs)}\n")
+    text += text_table("totals", ["metric", "value", "unit"],
+                       [[f.name, t[f.name], f.unit] for f in TOTAL_FIELDS if f.name in TOTAL_KEYS], width)
+    promoted = sorted({f"{a}->{b}" for a, b, p in zip(cols["precision"], cols["pe_precision"], cols["promoted"]) if p})
+    n = sum(cols["promoted"])
+    if n:
+        text += (f"note: {n} layers run at a wider precision than their bits (no exact PE mode): "
+                 f"{', '.join(promoted)}\n")
+    text += "every column with its unit: --columns all, --format csv|json, docs/columns.md\n"
     return text
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from workloads.cli_common import add_output_args, emit, json_text, rich_table, run_main
+from workloads.cli_common import add_output_args, emit, json_text, output_format, rich_table, run_main
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +34,7 @@ _COMMAND_MODULES: list[str] = ["workloads.cmd_trace", "workloads.cmd_export"]
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    output_format(args)
     return args.func(args) or 0
 
 

@@ -31,9 +31,24 @@ def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = N
 
 
 def add_output_args(parser, default: str = "table") -> None:
-    """``--format table|json|csv`` and ``-o/--output FILE``."""
-    parser.add_argument("--format", choices=FORMATS, default=default, help="output format (default: %(default)s)")
+    """``--format table|json|csv`` and ``-o/--output FILE``; without --format the format follows FILE's suffix
+    (.json, .csv), else ``default`` (call ``output_format(args)`` after parsing)."""
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help=f"output format (default: from -o FILE's suffix, else {default})")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    parser.set_defaults(default_format=default)
+
+
+def output_format(args) -> str:
+    """The format asked for: --format, else -o FILE's suffix (.json, .csv), else the command's default.
+    Also stores it in ``args.format``."""
+    fmt = getattr(args, "format", None)
+    if fmt is None:
+        out = getattr(args, "output", None) or ""
+        suffix = out.rsplit(".", 1)[-1].lower() if "." in out else ""
+        fmt = suffix if suffix in ("json", "csv") else getattr(args, "default_format", "table")
+        args.format = fmt
+    return fmt
 
 
 def emit(text: str, output: str | None) -> None:
@@ -50,22 +65,47 @@ def json_text(obj) -> str:
     return json.dumps(obj, indent=1, default=float)
 
 
-def rich_table(title: str, columns: list[str], rows: list[list]) -> str:
-    """Render a table with rich to a string (no colours when not a terminal)."""
-    from rich.console import Console
-    from rich.table import Table
+def terminal_width() -> int:
+    """Columns of the terminal (COLUMNS, else the tty's size, else 120)."""
+    import shutil
 
-    table = Table(title=title, title_justify="left", show_lines=False, header_style="bold")
-    for c in columns:
-        table.add_column(c, justify="left" if c in ("name", "op", "layer") else "right", no_wrap=True)
-    for r in rows:
-        table.add_row(*[fmt_cell(v) for v in r])
-    import io
+    return shutil.get_terminal_size((120, 24)).columns
 
-    console = Console(width=400, record=True, file=io.StringIO(),
-                      force_terminal=False, color_system=None)
-    console.print(table)
-    return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
+
+def text_table(title: str, columns: list[str], rows: list[list], width: int | None = None,
+               max_cell: int = 40) -> str:
+    """A plain-text table that fits ``width`` columns (default: the terminal's): columns are kept left to right
+    while they fit (the first always) and a last line says how many were left out; cells are cut at
+    ``max_cell`` characters. No colours, no box drawing: pipes and files get the same text."""
+    width = terminal_width() if width is None else width
+    cells = [[fmt_cell(v) for v in r] for r in rows]
+    cells = [[c if len(c) <= max_cell else c[:max_cell - 1] + "~" for c in r] for r in cells]
+    widths = [max([len(str(h))] + [len(r[i]) for r in cells]) for i, h in enumerate(columns)]
+    keep, used = [], 0
+    for i, w in enumerate(widths):
+        if i and used + 2 + w > width:
+            break
+        keep.append(i)
+        used += w + (2 if i else 0)
+    left = ("name", "op", "layer", "metric", "workload", "unit")
+
+    def line(values):
+        out = []
+        for i in keep:
+            v = str(values[i])
+            out.append(v.ljust(widths[i]) if columns[i] in left else v.rjust(widths[i]))
+        return "  ".join(out).rstrip()
+
+    text = [title, line(columns), "  ".join("-" * widths[i] for i in keep)]
+    text += [line(r) for r in cells]
+    if len(keep) < len(columns):
+        text.append(f"({len(columns) - len(keep)} more columns: {', '.join(columns[len(keep):][:6])}"
+                    f"{', ...' if len(columns) - len(keep) > 6 else ''}; widen the terminal, or --format csv/json)")
+    return "\n".join(text) + "\n\n"
+
+
+# the older name: every table is plain text now
+rich_table = text_table
 
 
 def fmt_cell(v) -> str:

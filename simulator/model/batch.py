@@ -170,4 +170,4 @@ def run_batch(params: np.ndarray, out: np.ndarray) -> None:
     """The compiled kernel over every row of ``params`` (n x N_PARAMS) into ``out`` (n x N_OUT)."""
     from simulator.model.jit import compiled
 
-    compiled().gemm_batch(params, out)
+    compiled().gemm_batch(params, out, np.zeros(K.N_OUT), np.zeros(K.N_OUT))

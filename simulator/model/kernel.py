@@ -40,8 +40,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from simulator.model.foldwalk import walk
 from simulator.model.kernel_defs import *
 from simulator.model.kernel_defs import (
@@ -374,10 +372,9 @@ def gemm(prm, out, full, part):
     out[CHUNK_FILL] = fill
 
 
-def gemm_batch(params, out):
-    """``gemm`` for every row of ``params`` (n x N_PARAMS) into ``out`` (n x N_OUT)."""
-    full = np.zeros(N_OUT)
-    part = np.zeros(N_OUT)
+def gemm_batch(params, out, full, part):
+    """``gemm`` for every row of ``params`` (n x N_PARAMS) into ``out`` (n x N_OUT); ``full``, ``part``: scratch
+    vectors of N_OUT."""
     for r in range(params.shape[0]):
         gemm(params[r], out[r], full, part)
 

@@ -99,7 +99,7 @@ def run_kernel(params: tuple) -> tuple:
         from simulator.model.jit import compiled
 
         out = np.zeros((1, K.N_OUT))
-        compiled().gemm_batch(np.array([params], dtype=float), out)
+        compiled().gemm_batch(np.array([params], dtype=float), out, np.zeros(K.N_OUT), np.zeros(K.N_OUT))
         return tuple(float(x) for x in out[0])
     out, full, part = [0.0] * K.N_OUT, [0.0] * K.N_OUT, [0.0] * K.N_OUT
     K.gemm([float(x) for x in params], out, full, part)

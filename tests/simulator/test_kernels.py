@@ -77,5 +77,5 @@ def test_compiled_equals_plain_python(df, m, n, k, rows, cols, p, bits, acc, buf
     """The Numba-compiled kernel and the plain-Python kernel give bit-identical outputs (one source)."""
     prm = [df, m, n, k, rows, cols, p, bits[0], bits[1], bits[2], acc, *bufs, bpc, lat, rep, tt]
     out = np.zeros((1, K.N_OUT))
-    compiled().gemm_batch(np.array([prm], dtype=float), out)
+    compiled().gemm_batch(np.array([prm], dtype=float), out, np.zeros(K.N_OUT), np.zeros(K.N_OUT))
     assert out[0].tolist() == _run_python(prm)

@@ -38,10 +38,11 @@ def _totals(rows, counts, batch, hw, costs) -> Totals:
 def simulate(workload, hw) -> SimResult:
     """Simulate every layer of ``workload`` on ``hw`` (identical layers once): a typed ``SimResult``."""
     rows, counts, order, costs = _distinct(workload, hw)
+    macs = sum(r["macs"] * n for r, n in zip(rows, counts))
     info = {"model": workload.model, "recipe": workload.recipe, "batch": workload.batch,
-            "img_size": workload.img_size, "layers": len(workload.layers), "macs": workload.macs,
+            "img_size": workload.img_size, "layers": len(workload.layers), "macs": macs,
             "source": workload.source}
-    return SimResult(hw.to_dict(), info, tuple(rows), tuple(order), tuple(lay.name for lay in workload.layers),
+    return SimResult(hw, info, tuple(rows), tuple(order), tuple(lay.name for lay in workload.layers),
                      _totals(rows, counts, workload.batch, hw, costs))
 
 

@@ -1,0 +1,54 @@
+"""Write docs/columns.md from simulator/schema.py: every per-layer and total column with its unit and meaning.
+
+    python tools/gen_columns.py            # rewrite docs/columns.md
+    python tools/gen_columns.py --check    # exit 1 if docs/columns.md is stale (tests/test_docs.py runs this)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "columns.md"
+
+
+def render() -> str:
+    from simulator.schema import LAYER_FIELDS, TOTAL_FIELDS, TOTAL_MAPPINGS
+
+    def table(fields) -> list[str]:
+        rows = ["| column | unit | type | meaning |", "|---|---|---|---|"]
+        for f in fields:
+            rows.append(f"| `{f.name}` | {f.unit or '-'} | {f.type.__name__} | {f.meaning.replace('|', '/')} |")
+        return rows
+
+    lines = ["# Result columns", "",
+             "Generated from `simulator/schema.py` by `python tools/gen_columns.py`; do not edit by hand (a test fails "
+             "when this file is stale).", "",
+             "Units: `cycles` are array clock cycles; `B` bytes (INT4 packs two elements per byte, so byte counts may "
+             "be fractional); `pJ`, `uJ` energy; `ops` primitive operations; `elements` tensor elements. Cycle "
+             "counts are fractional where a DRAM transfer ends mid-cycle (bytes / bytes per cycle).", "",
+             "## Per layer (`layers.csv`, `result.json` `layers`, `simulate(...).layers`)", ""]
+    lines += table(LAYER_FIELDS)
+    lines += ["", "## Totals (`result.json` `totals`, `simulate_totals(...)`, sweep result columns)", ""]
+    lines += table(TOTAL_FIELDS)
+    lines += ["", "Mappings (JSON totals only; not sweep columns):", ""]
+    lines += table(TOTAL_MAPPINGS)
+    lines += ["", "Sweeps add `<x>_frac = <x>_cycles / total_cycles` for every `*_cycles` total but `total_cycles`, "
+              "the axis columns, `point_id`, `design`, `workload`, `feasible` and `error` (docs/sweeps.md).", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    text = render()
+    if "--check" in argv:
+        if not DOC.is_file() or DOC.read_text() != text:
+            print(f"{DOC} is stale: run python tools/gen_columns.py", file=sys.stderr)
+            return 1
+        return 0
+    DOC.write_text(text)
+    print(f"wrote {DOC}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

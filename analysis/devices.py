@@ -168,11 +168,10 @@ class Device:
 
 def vector_cycles_per_element(hw, layer: Layer) -> float:
     """Cycles per element per lane of a vector layer on ``hw``: exactly what the simulator charges
-    (``simulator.vector.vector_cost``: the config's override, else the op count of the implementation)."""
-    from simulator.energy import hw_costs
-    from simulator.vector import vector_cost
+    (``simulator.vector.vector_op``: the config's override, else the op count of the implementation)."""
+    from simulator.vector import vector_op
 
-    return float(vector_cost(hw, layer.op, layer.dtype, layer.a_bits, hw_costs(hw).primitives)[0])
+    return float(vector_op(hw, layer.op, layer.dtype, layer.a_bits)[1])
 
 
 def _gpu_chain(layer: Layer) -> tuple[list[str], str]:

@@ -11,7 +11,8 @@ _EXPORTS = {"ConfigError": "simulator.hardware", "Hardware": "simulator.hardware
             "Totals": "simulator.results", "LayerResult": "simulator.results", "load_hardware": "simulator.loader",
             "simulate": "simulator.engine", "simulate_layer": "simulator.engine", "simulate_rows": "simulator.engine",
             "simulate_totals": "simulator.engine"}
-__all__ = sorted(_EXPORTS)
+__all__ = ["ConfigError", "Hardware", "LayerResult", "SimResult", "Totals", "load_hardware", "simulate", "simulate_layer",
+           "simulate_rows", "simulate_totals"]
 
 
 def __getattr__(name: str):

@@ -19,7 +19,7 @@ area_mm2     = pe_array_mm2 + sram_mm2 + vector_mm2 + ppu_mm2 (wiring and contro
 
 from __future__ import annotations
 
-from simulator.tech.table import TechTable
+from simulator.tech.table import TechTable, bitserial_parallel_bits, fp_adder_bits
 from simulator.vector import NONLINEAR_OPS
 
 LUT_ENTRIES, LUT_BITS = 256, 16
@@ -34,9 +34,9 @@ def pe_um2(tech: TechTable, hw) -> float:
     regs = (w + a + pe.acc_bits) * tech.reg_um2_per_bit
     if pe.type == "float":
         bits = max(max(m.w_bits, m.a_bits) for m in modes)
-        return tech.fp_mult_area(bits, pe.float_format) + tech.fp_add_area(32 if pe.acc_bits > 16 else 16) + regs
+        return tech.fp_mult_area(bits, pe.float_format) + tech.fp_add_area(fp_adder_bits(pe.acc_bits)) + regs
     if pe.type == "bitserial":
-        parallel = max(m.w_bits * m.a_bits * m.macs_per_cycle for m in modes)
+        parallel = max(bitserial_parallel_bits(m.w_bits, m.a_bits, m.macs_per_cycle) for m in modes)
         return tech.mult_um2(parallel, 1) + tech.add_um2(pe.acc_bits) + regs
     core = tech.mult_um2(w, a) + tech.add_um2(pe.acc_bits) + regs
     if pe.type == "scalable":

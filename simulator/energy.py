@@ -24,7 +24,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from simulator.area import area_breakdown
-from simulator.tech.table import DRAM_TYPES, TechTable, load_tech, tech_for, tech_names
+from simulator.tech.table import (
+    DRAM_TYPES,
+    TechTable,
+    bitserial_parallel_bits,
+    fp_adder_bits,
+    load_tech,
+    tech_for,
+    tech_names,
+)
 
 __all__ = ["DRAM_TYPES", "HwCosts", "TechTable", "dram_pj_per_bit", "hw_costs", "hw_tech", "leak_density", "load_tech", "mac_arith_pj",
            "mac_reg_bits", "static_pj", "tech_for", "tech_names"]
@@ -37,14 +45,14 @@ def mac_arith_pj(tech: TechTable, pe_type: str, dtype: str, w_bits: int, a_bits:
     """Arithmetic energy of one MAC in pJ (formulas in the module docstring)."""
     if dtype == "fp":
         bits = max(w_bits, a_bits)
-        return tech.fp_mult(bits, fp_format) + tech.fp_add(32 if acc_bits > 16 else 16, fp_format)
+        return tech.fp_mult(bits, fp_format) + tech.fp_add(fp_adder_bits(acc_bits), fp_format)
     mult = tech.add_pj(w_bits) if post_softmax == "log2" else tech.mult_pj(w_bits, a_bits)
     if post_softmax == "twin_uniform":
         mult += tech.add_pj(w_bits + a_bits)
     if pe_type == "bitserial":
         steps = 1.0 / macs_per_cycle                      # bits processed serially
-        parallel = w_bits * a_bits / steps                # width of the parallel operand
-        return steps * (tech.mult_pj(parallel, 1) + tech.add_pj(acc_bits))
+        return steps * (tech.mult_pj(bitserial_parallel_bits(w_bits, a_bits, macs_per_cycle), 1)
+                        + tech.add_pj(acc_bits))
     if pe_type == "scalable":
         return mult + tech.add_pj(w_bits + a_bits) + tech.add_pj(acc_bits) / max(macs_per_cycle, 1.0)
     return mult + tech.add_pj(acc_bits)

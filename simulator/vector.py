@@ -6,7 +6,7 @@ implementation of the non-linear ops (hardware ``nonlinear`` section):
   integer  integer-only approximations after I-ViT (Li & Gu, ICCV 2023): Shiftmax, ShiftGELU, I-LayerNorm
   lut      table lookups (exp for softmax; the whole function for GELU; rsqrt once per row for LayerNorm)
 A lane issues one primitive op per cycle: cycles_per_element = sum of the op counts (a hardware config may
-override it per op); energy_per_element = sum of count * primitive energy (tech table, pJ).
+override it per op); their energy is priced in simulator/model/price.py (count * primitive energy).
 compute_cycles = ceil(elements * cycles_per_element / lanes)
 DRAM bytes: inputs read at a_bits (``add`` reads two tensors), output written at out_bits;
 stall_cycles = max(0, latency + bytes / bytes_per_cycle - compute_cycles).
@@ -73,32 +73,15 @@ def layer_impl(hw, op: str, dtype: str) -> str:
     return getattr(hw.nonlinear, op) if op in NONLINEAR_OPS else "integer"
 
 
-def vector_cost(hw, op: str, dtype: str, a_bits: int, primitives_pj: dict[str, float]) -> tuple[float, float, str]:
-    """(cycles per element per lane, pJ per element, implementation) of a vector op on ``hw``; the config's
-    ``vector.cycles_per_element`` overrides the op-count cycles."""
+def vector_op(hw, op: str, dtype: str, a_bits: int) -> tuple[dict[str, int], float, str]:
+    """(primitive ops per element, cycles per element per lane, implementation) of a vector op on ``hw``; the
+    config's ``vector.cycles_per_element`` overrides the op-count cycles (one primitive op per lane per cycle)."""
     impl = layer_impl(hw, op, dtype)
     counts = element_ops(op, impl, dtype, a_bits, hw.nonlinear.post_softmax if op == "softmax" else "uniform")
-    cycles, pj = ops_cost(counts, primitives_pj)
     override = hw.vector.override(op)
-    return (cycles if override is None else override), pj, impl
-
-
-def ops_cost(counts: dict[str, int], primitives_pj: dict[str, float]) -> tuple[float, float]:
-    """(cycles per element per lane, pJ per element) of an op-count dict."""
-    return float(sum(counts.values())), sum(n * primitives_pj[k] for k, n in counts.items())
+    return counts, (float(sum(counts.values())) if override is None else override), impl
 
 
 def vector_cycles(elements: int, cost: float, lanes: int) -> int:
     """ceil(elements * cost / lanes) cycles."""
     return arith.ceil(elements * cost / lanes - 1e-9)
-
-
-def vector_layer(op: str, elements: int, a_bits: int, out_bits: int, cost: float, lanes: int,
-                 bytes_per_cycle: float, latency_cycles: int) -> dict:
-    """Cycles and traffic of one vector layer (units: cycles, bytes)."""
-    compute = vector_cycles(elements, cost, lanes)
-    read = elements * INPUTS.get(op, 1) * a_bits / 8
-    write = elements * out_bits / 8
-    stall = max(0.0, latency_cycles + (read + write) / bytes_per_cycle - compute)
-    return {"compute_cycles": compute, "stall_cycles": stall, "dram_ifmap_read_bytes": read,
-            "dram_write_bytes": write, "stall_buffer": "vector_io" if stall > 0 else ""}

@@ -19,8 +19,9 @@ from simulator.energy import mac_arith_pj, mac_reg_bits
 from simulator.hardware import ConfigError
 from simulator.model import arith
 from simulator.model import kernel as K
+from simulator.model.traffic import compulsory_dram_bytes
 from simulator.quant import ABSMAX_OPS, FLOAT_OUTPUT_OPS, PPU_OPS, gemm_quant, ppu_cycles
-from simulator.vector import INPUTS, element_ops, layer_impl, ops_cost, vector_cycles
+from simulator.vector import vector_cycles, vector_op
 
 DATAFLOW_CODE = {"os": K.OS, "ws": K.WS, "is": K.IS}
 OPERAND_NAMES = ("ifmap", "filter", "ofmap")
@@ -101,11 +102,7 @@ def gemm_setup(layer, hw, tech, attn_input: bool = False) -> GemmSetup:
 
 def vector_setup(layer, hw) -> VectorSetup:
     """Cycles per element and primitive-op counts of a vector layer on ``hw`` (simulator/vector.py)."""
-    impl = layer_impl(hw, layer.op, layer.dtype)
-    counts = element_ops(layer.op, impl, layer.dtype, layer.a_bits,
-                         hw.nonlinear.post_softmax if layer.op == "softmax" else "uniform")
-    override = hw.vector.override(layer.op)
-    cycles = ops_cost(counts, {k: 0.0 for k in counts})[0] if override is None else override
+    counts, cycles, impl = vector_op(hw, layer.op, layer.dtype, layer.a_bits)
     ops = dict.fromkeys(PRIMITIVES, 0.0)
     for prim, n in counts.items():
         ops[prim] += float(layer.elements * n)
@@ -175,13 +172,13 @@ def gemm_counts(layer, s: GemmSetup, d: Design, k) -> dict:
 
 
 def vector_counts(layer, s: VectorSetup, d: Design) -> dict:
-    """Counts of a vector layer: compute = ceil(elements * cycles_per_element / lanes); inputs read at a_bits
-    (``add`` reads two tensors), the output written at out_bits, staged through the ofmap buffer; the I/O
-    stall = max(0, latency + bytes / bytes_per_cycle - compute) is its memory stall."""
+    """Counts of a vector layer: compute = ceil(elements * cycles_per_element / lanes); its compulsory DRAM bytes
+    (traffic.py: inputs at a_bits, ``add`` reads two tensors, the output at out_bits) are staged through the
+    ofmap buffer; the I/O stall = max(0, latency + bytes / bytes_per_cycle - compute) is its memory stall."""
     e = layer.elements
     compute = vector_cycles(e, s.cycles_per_element, d.vector_lanes)
-    read = e * INPUTS.get(layer.op, 1) * layer.a_bits / 8
-    write = e * layer.out_bits / 8
+    io_bytes = compulsory_dram_bytes(layer)
+    read, write = io_bytes["ifmap"], io_bytes["ofmap"]
     io = read + write
     memory = arith.max0(d.latency_cycles + io / d.bytes_per_cycle - compute)
     zero = 0.0

@@ -16,12 +16,18 @@ from simulator.energy import static_pj
 from simulator.model.layer import PRIMITIVES
 
 
+def ops_energy_pj(counts: dict, primitives_pj: dict) -> float:
+    """sum over primitives of count * energy (pJ); ``counts`` maps a primitive (int_add, fp_mult, ...) to ops."""
+    e = 0.0
+    for prim, n in counts.items():
+        e = e + n * primitives_pj[prim]
+    return e
+
+
 def price(c: dict, macs, mac_pj: float, d, primitives_pj: dict, is_gemm: bool) -> dict:
     """Energy fields (pJ) of one layer's counts ``c`` on design ``d`` (numbers or arrays over designs)."""
     ei, ew, eo = d.sram_pj_per_bit
-    e_ops = 0.0
-    for prim in PRIMITIVES:
-        e_ops = e_ops + c[prim + "_ops"] * primitives_pj[prim]
+    e_ops = ops_energy_pj({prim: c[prim + "_ops"] for prim in PRIMITIVES}, primitives_pj)
     e = {"mac_pj": mac_pj,
          "energy_mac_pj": macs * mac_pj,
          "energy_sram_pj": 8 * (c["sram_ifmap_bytes"] * ei + c["sram_weight_bytes"] * ew + c["sram_ofmap_bytes"] * eo),

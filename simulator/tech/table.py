@@ -18,6 +18,16 @@ from workloads.io import read_structured
 DRAM_TYPES = ("lpddr4", "ddr4", "hbm2", "gddr5", "ddr3")
 
 
+def fp_adder_bits(acc_bits: int) -> int:
+    """Width of a float PE's accumulating adder: FP32 when the accumulator is wider than 16 bits, else FP16."""
+    return 32 if acc_bits > 16 else 16
+
+
+def bitserial_parallel_bits(w_bits: int, a_bits: int, macs_per_cycle: float) -> float:
+    """Width of a bit-serial PE's parallel operand: w * a * p (p = 1 / bits taken serially per MAC)."""
+    return w_bits * a_bits * macs_per_cycle
+
+
 @cache
 def tech_names() -> tuple[str, ...]:
     """Names of the shipped technology tables (``simulator/tech/*.yaml``); listed once per process."""

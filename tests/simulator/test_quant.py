@@ -66,10 +66,10 @@ def test_per_group_adds_exactly_the_documented_amount():
     from simulator.energy import hw_costs
 
     c = hw_costs(hw)
+    from simulator.model.price import ops_energy_pj
     from simulator.quant import PPU_OPS
-    from simulator.vector import ops_cost
 
-    rescale_pj = ops_cost(PPU_OPS["fixed"]["rescale"], c.primitives)[1]    # int_mult_32x16 + int_add per rescale
+    rescale_pj = ops_energy_pj(PPU_OPS["fixed"]["rescale"], c.primitives)    # int_mult_32x16 + int_add per rescale
     assert g["int_mult_32x16_ops"] - t["int_mult_32x16_ops"] == 1536
     assert g["energy_vector_pj"] - t["energy_vector_pj"] == pytest.approx(1536 * rescale_pj)
 

@@ -5,11 +5,17 @@ from test_hardware import make_hw
 
 from simulator import simulate
 from simulator.energy import load_tech
-from simulator.vector import element_ops, ops_cost, vector_cycles
+from simulator.model.price import ops_energy_pj
+from simulator.vector import element_ops, vector_cycles
 from workloads import build_model
 from workloads.model import Layer, Workload
 
 PRIMS = load_tech("horowitz45").primitives()
+
+
+def ops_cost(counts, prims):
+    """(cycles per element per lane, pJ per element) of an op-count dict."""
+    return float(sum(counts.values())), ops_energy_pj(counts, prims)
 
 
 def _vec(hw, op="softmax", **kw):

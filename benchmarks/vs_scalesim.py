@@ -3,12 +3,15 @@
     python benchmarks/vs_scalesim.py                 # DeiT-S fc1 on 32x32 os, 64 KB buffers, 32 B/cycle
     python benchmarks/vs_scalesim.py --layers all    # every DeiT-S GEMM on that config
     python benchmarks/vs_scalesim.py --validation OUT.json   # DeiT-S GEMMs x three configs (slow: ~1 h)
+    python benchmarks/vs_scalesim.py --vitsim-only --layers all   # vitsim's side only (no SCALE-Sim venv)
 
 SCALE-Sim runs in its own virtual environment (tools/scalesim_env.sh; 3.0.0 needs numpy<2.4),
 one layer per process on one core, through its Python API with traces not written to disk (its
 command line always writes 40-140 MB of traces per layer; skipping them only makes SCALE-Sim
 faster). Its wall time is measured around ``run_scale`` inside that process (interpreter start and
-imports excluded). vitsim's is the best of several warm in-process ``simulate_layer`` calls, uncached.
+imports excluded), with its CPU time (``time.process_time``) beside it. vitsim's is the best (and the median)
+of several warm in-process ``simulate_layer`` calls, each with the per-GEMM kernel cache emptied first
+(``simulator.model.network.run_kernel.cache_clear()``), wall and CPU. The load average is printed with them.
 This module also holds the SCALE-Sim runner used by tests/scalesim/.
 """
 
@@ -86,9 +89,9 @@ import json, sys, time
 from scalesim.scale_sim import scalesim
 cfg, topo, layout, out = sys.argv[1:5]
 s = scalesim(save_disk_space=True, verbose=False, config=cfg, topology=topo, layout=layout, input_type_gemm=True)
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 s.run_scale(top_path=out)
-print(json.dumps({"wall_s": time.perf_counter() - t0}))
+print(json.dumps({"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}))
 """
 
 
@@ -116,7 +119,7 @@ def run_scalesim(py: str, cfg: Config, layers: dict[str, tuple[int, int, int]], 
     """Run SCALE-Sim on GEMM ``layers`` ({name: (M, N, K)}) in one process; per-layer report dicts.
 
     Each entry: COMPUTE_REPORT, BANDWIDTH_REPORT and DETAILED_ACCESS_REPORT columns (SCALE-Sim's
-    names) plus ``wall_s`` (the whole run, all layers). The run directory is deleted afterwards.
+    names) plus ``wall_s`` and ``cpu_s`` (the whole run, all layers). The run directory is deleted afterwards.
     """
     base = Path(tempfile.mkdtemp(prefix="scalesim_", dir=workdir or _scratch()))
     try:
@@ -131,12 +134,13 @@ def run_scalesim(py: str, cfg: Config, layers: dict[str, tuple[int, int, int]], 
                            cwd=base, check=False)
         if p.returncode != 0:
             raise RuntimeError(f"SCALE-Sim failed ({p.returncode}): {p.stderr.strip()[-2000:]}")
-        wall = json.loads(p.stdout.strip().splitlines()[-1])["wall_s"]
+        timing = json.loads(p.stdout.strip().splitlines()[-1])
         rep = base / "out" / cfg.name
         merged = [{**a, **b, **c} for a, b, c in zip(_read_report(rep / "COMPUTE_REPORT.csv"),
                                                       _read_report(rep / "BANDWIDTH_REPORT.csv"),
                                                       _read_report(rep / "DETAILED_ACCESS_REPORT.csv"))]
-        return {name: {**row, "wall_s": wall} for name, row in zip(layers, merged)}
+        return {name: {**row, "wall_s": timing["wall_s"], "cpu_s": timing.get("cpu_s", float("nan"))}
+                for name, row in zip(layers, merged)}
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -155,22 +159,28 @@ def vitsim_hardware(cfg: Config):
 
 
 def vitsim_layer(cfg: Config, name: str, mnk: tuple[int, int, int], reps: int = 200) -> dict:
-    """vitsim's row for one GEMM on ``cfg`` plus ``wall_s`` (best warm in-process time of ``reps`` runs, each
-    with the engine's per-GEMM array/memory cache emptied first, so the whole model runs every time)."""
-    from simulator.engine import _array_and_memory, simulate_layer
+    """vitsim's fields for one GEMM on ``cfg`` plus ``wall_s`` (best warm in-process time of ``reps`` runs, each
+    with the per-GEMM kernel cache ``run_kernel`` emptied first, so the whole model runs every time),
+    ``wall_median_s`` and ``cpu_s`` (median ``time.process_time`` of those runs)."""
+    import statistics
+
+    from simulator.engine import simulate_layer
+    from simulator.model.network import run_kernel
     from workloads.model import Layer
 
     hw = vitsim_hardware(cfg)
     m, n, k = mnk
     layer = Layer(name, "gemm", m, n, k)
     row = simulate_layer(layer, hw)
-    best = float("inf")
+    walls, cpus = [], []
     for _ in range(reps):
-        _array_and_memory.cache_clear()
-        t0 = time.perf_counter()
+        run_kernel.cache_clear()
+        t0, c0 = time.perf_counter(), time.process_time()
         simulate_layer(layer, hw)
-        best = min(best, time.perf_counter() - t0)
-    return {**row, "wall_s": best}
+        c1, t1 = time.process_time(), time.perf_counter()
+        walls.append(t1 - t0)
+        cpus.append(c1 - c0)
+    return {**row, "wall_s": min(walls), "wall_median_s": statistics.median(walls), "cpu_s": statistics.median(cpus)}
 
 
 def compare_row(cfg: Config, name: str, mnk, ss: dict, vs: dict) -> dict:
@@ -277,6 +287,9 @@ def main(argv=None) -> int:
     ap.add_argument("--validation", metavar="OUT.jsonl", help="run every DeiT-S GEMM on the three configs")
     ap.add_argument("--extra", action="store_true", help="with --validation: the wider DeiT-B/array/SRAM runs")
     ap.add_argument("--table", nargs="+", metavar="IN.jsonl", help="print markdown tables of validation records")
+    ap.add_argument("--vitsim-only", action="store_true", help="time vitsim alone (no SCALE-Sim venv or run)")
+    ap.add_argument("--reps", type=int, default=200, help="vitsim runs per layer, cache emptied each (default "
+                                                          "%(default)s)")
     args = ap.parse_args(argv)
     if args.table:
         print(markdown_table([Path(p) for p in args.table]), end="")
@@ -289,23 +302,30 @@ def main(argv=None) -> int:
     if unknown:
         ap.error(f"unknown layer(s) {unknown}; choose from {', '.join(DEIT_S)}")
     cfg = next(c for c in VALIDATION_CONFIGS if c.name == args.config)
-    py, why = scalesim_python()
+    if args.reps < 1:
+        ap.error("--reps must be >= 1")
+    if args.vitsim_only:
+        py, why = None, "--vitsim-only"
+    else:
+        py, why = scalesim_python()
     if py is None:
-        print(f"SCALE-Sim unavailable ({why}); vitsim only")
+        print(f"SCALE-Sim not run ({why}); vitsim only")
     print(f"{cfg.name}: {cfg.rows}x{cfg.cols} {cfg.dataflow}, {cfg.sram_kb:g} KB buffers, "
-          f"{cfg.bandwidth:g} B/cycle per DRAM interface")
-    print(f"{'layer':12s} {'M,N,K':>16s} {'SCALE-Sim s':>12s} {'vitsim s':>10s} {'ratio':>10s} "
-          f"{'SS cycles':>10s} {'vitsim cycles':>13s}")
+          f"{cfg.bandwidth:g} B/cycle per DRAM interface; load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{'layer':12s} {'M,N,K':>16s} {'SS wall s':>10s} {'SS CPU s':>9s} {'vitsim best':>11s} "
+          f"{'median':>9s} {'CPU':>9s} {'ratio':>10s} {'SS cycles':>10s} {'vitsim cycles':>13s} {'load1':>6s}")
     for name in names:
         mnk = DEIT_S[name]
-        vs = vitsim_layer(cfg, name, mnk)
-        if py is None:
-            print(f"{name:12s} {mnk!s:>16s} {'-':>12s} {vs['wall_s']:10.2e} {'-':>10s} {'-':>10s} "
-                  f"{vs['total_cycles']:13.0f}")
-            continue
-        ss = run_scalesim(py, cfg, {name: mnk})[name]
-        print(f"{name:12s} {mnk!s:>16s} {ss['wall_s']:12.1f} {vs['wall_s']:10.2e} "
-              f"{ss['wall_s'] / vs['wall_s']:10.0f} {ss['Total Cycles']:10.0f} {vs['total_cycles']:13.0f}", flush=True)
+        vs = vitsim_layer(cfg, name, mnk, args.reps)
+        ss = run_scalesim(py, cfg, {name: mnk})[name] if py is not None else None
+        ss_cols = (f"{ss['wall_s']:10.1f} {ss['cpu_s']:9.1f}" if ss else f"{'-':>10s} {'-':>9s}",
+                   f"{ss['wall_s'] / vs['wall_s']:10.0f} {ss['Total Cycles']:10.0f}" if ss else f"{'-':>10s} {'-':>10s}")
+        print(f"{name:12s} {mnk!s:>16s} {ss_cols[0]} {vs['wall_s']:11.2e} {vs['wall_median_s']:9.2e} "
+              f"{vs['cpu_s']:9.2e} {ss_cols[1]} {vs['total_cycles']:13.0f} {os.getloadavg()[0]:6.2f}", flush=True)
+    print(f"vitsim: {args.reps} warm in-process simulate_layer calls per layer, run_kernel cache emptied before "
+          f"each; best and median wall, median CPU (time.process_time); SCALE-Sim: run_scale in its own process, "
+          f"wall and CPU (time.process_time)")
     return 0
 
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from workloads.cli_common import add_output_args, emit, output_format, run_main, text_table
+from workloads.cli_common import add_output_args, emit, output_format, run_main, terminal_width, text_table
 
 # the default table's columns, most telling first: the table keeps those that fit the terminal
 TABLE_COLUMNS = ["name", "op", "precision", "pe_precision", "total_cycles", "compute_cycles", "stall_cycles",
                  "stall_buffer", "utilization", "macs", "dram_read_bytes", "dram_write_bytes", "sram_read_bytes",
                  "energy_pj"]
-TOTAL_KEYS = ["total_cycles", "compute_cycles", "stall_cycles", "latency_us", "throughput_fps", "utilization", "macs",
-              "sram_read_bytes", "sram_write_bytes", "dram_read_bytes", "dram_write_bytes", "energy_uj",
-              "energy_per_image_uj", "energy_mac_uj", "energy_sram_uj", "energy_dram_uj", "energy_vector_uj",
-              "energy_static_uj", "power_w", "peak_tops", "effective_tops", "tops_per_w", "tops_per_w_on_chip",
-              "images_per_s_per_w", "area_mm2"]
+TOTAL_KEYS = ["total_cycles", "gemm_cycles", "vector_cycles", "compute_cycles", "stall_cycles", "stall_memory_cycles",
+              "stall_chunk_fill_cycles", "ppu_stall_cycles", "dram_floor_stall_cycles", "latency_us",
+              "throughput_fps", "utilization", "gemm_utilization", "macs", "sram_read_bytes", "sram_write_bytes",
+              "dram_read_bytes", "dram_write_bytes", "energy_uj", "energy_per_image_uj", "energy_mac_uj",
+              "energy_sram_uj", "energy_dram_uj", "energy_vector_uj", "energy_static_uj", "power_w", "peak_tops",
+              "effective_tops", "tops_per_w", "tops_per_w_on_chip", "images_per_s_per_w", "area_mm2",
+              "promoted_layers"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,23 +120,49 @@ def table_columns(spec: str | None) -> list[str]:
 
 def render_table(result, columns: list[str] = TABLE_COLUMNS, width: int | None = None) -> str:
     """Per-layer table and totals (with units) as plain text fitting ``width`` (default: the terminal)."""
-    from simulator.schema import TOTAL_FIELDS
+    from simulator.schema import TOTAL_FIELDS, field
 
     cols = result.columns()
     hwd, w = result.hardware, result.workload
     title = (f"{w['model']} ({w['recipe']}, batch {w['batch']}) on {hwd['name']}: "
              f"{hwd['array']['rows']}x{hwd['array']['cols']} {hwd['array']['dataflow']} @ {hwd['freq_mhz']:g} MHz")
-    text = text_table(title, columns, [list(r) for r in zip(*(cols[c] for c in columns))], width)
+    cycle_cols = {c for c in columns if field(c).unit == "cycles"}
+    rows = [[cycles_cell(v) if c in cycle_cols else v for c, v in zip(columns, r)]
+            for r in zip(*(cols[c] for c in columns))]
+    text = text_table(title, columns, rows, width)
     t = result.totals
     text += text_table("totals", ["metric", "value", "unit"],
-                       [[f.name, t[f.name], f.unit] for f in TOTAL_FIELDS if f.name in TOTAL_KEYS], width)
+                       [[f.name, cycles_cell(t[f.name]) if f.unit == "cycles" else t[f.name], f.unit]
+                        for f in TOTAL_FIELDS if f.name in TOTAL_KEYS], width)
+    notes = [f"time: GEMM layers {_share(t.gemm_cycles, t.total_cycles)}, vector unit "
+             f"{_share(t.vector_cycles, t.total_cycles)} of total_cycles (stalls included: "
+             f"{_share(t.stall_cycles, t.total_cycles)}). utilization = macs / (total_cycles x R x C x p), p of the "
+             f"fastest PE mode used; gemm_utilization counts GEMM time only."]
     promoted = sorted({f"{a}->{b}" for a, b, p in zip(cols["precision"], cols["pe_precision"], cols["promoted"]) if p})
     n = sum(cols["promoted"])
     if n:
-        text += (f"note: {n} layers run at a wider precision than their bits (no exact PE mode): "
-                 f"{', '.join(promoted)}\n")
+        notes.append(f"note: {n} layers run at a wider precision than their bits (no exact PE mode): "
+                     f"{', '.join(promoted)}")
+    if any(v != int(v) for c in ("total_cycles", "stall_cycles") for v in cols[c]):
+        notes.append("cycles: whole where the array counts them; with a decimal where a DRAM transfer ends "
+                     "mid-cycle (bytes / bytes per cycle, kept, not rounded up: docs/columns.md).")
+    import textwrap
+
+    wrap = terminal_width() if width is None else min(width, 120)
+    text += "".join(textwrap.fill(n, wrap, subsequent_indent="  ") + "\n" for n in notes)
     text += "every column with its unit: --columns all, --format csv|json, docs/columns.md\n"
     return text
+
+
+def cycles_cell(v):
+    """A cycle count as printed: an int when whole (``2,723,248``), else one decimal (``691.5``)."""
+    if isinstance(v, float) and v == int(v):
+        return int(v)
+    return f"{v:,.1f}" if isinstance(v, float) else v
+
+
+def _share(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
 
 
 def entry() -> None:

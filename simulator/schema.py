@@ -37,7 +37,7 @@ LAYER_FIELDS: tuple[Field, ...] = (
     F("promoted", "", bool, "no exact PE mode: ran in the nearest wider one"),
     F("macs", "MACs", int, "multiply-accumulates = m * n * k * repeat (0 for vector ops)"),
     # time: counts of cycles, then how they compose
-    F("compute_cycles", "cycles", float, "stall-free cycles: repeat * folds * lines - 1 (GEMM); "
+    F("compute_cycles", "cycles", int, "stall-free cycles: repeat * folds * lines - 1 (GEMM); "
                                          "ceil(elements * cycles_per_element / lanes) (vector)"),
     F("stall_cycles", "cycles", float, "all stalls = stall_memory + stall_chunk_fill + ppu_stall + dram_floor_stall"),
     F("total_cycles", "cycles", float, "compute_cycles + stall_cycles; fractional when a DRAM transfer ends "
@@ -73,7 +73,7 @@ LAYER_FIELDS: tuple[Field, ...] = (
     F("drain_cycles", "cycles", float, "final write-back after the last fold (overlapped with the next layer)"),
     F("scalesim_total_cycles", "cycles", float, "SCALE-Sim's total: compute + memory, chunk and PPU stalls"),
     F("dram_cycles", "cycles", float, "(dram_read_bytes + dram_write_bytes) / DRAM bytes per cycle"),
-    F("ppu_cycles", "cycles", float, "post-processing unit: repeat * ceil(element ops per copy / ppu lanes)"),
+    F("ppu_cycles", "cycles", int, "post-processing unit: repeat * ceil(element ops per copy / ppu lanes)"),
     F("cycles_per_element", "cycles", float, "vector-unit cycles per element per lane"),
     # traffic
     F("dram_ifmap_read_bytes", "B", float, "ifmap bytes read from DRAM"),
@@ -139,8 +139,11 @@ TOTAL_FIELDS: tuple[Field, ...] = (
     F("throughput_fps", "images/s", float, "batch / latency"),
     F("images_per_s", "images/s", float, "batch / latency (same as throughput_fps)"),
     F("macs", "MACs", float, "sum of layer MACs"),
-    F("utilization", "", float, "macs / sum over GEMM layers of total_cycles * R * C * macs_per_pe_cycle "
-                                "(GEMM layers only)"),
+    F("utilization", "", float, "whole network: macs / (total_cycles * R * C * p_used), p_used = the largest "
+                                "macs_per_pe_cycle among the PE modes the GEMM layers ran in; vector-unit time and "
+                                "stalls count as idle array time"),
+    F("gemm_utilization", "", float, "GEMM layers only: macs / sum over GEMM layers of total_cycles * R * C * "
+                                     "macs_per_pe_cycle (what the totals' utilization meant before issue 16)"),
     F("sram_read_bytes", "B", float, "sum of layer SRAM reads"),
     F("sram_write_bytes", "B", float, "sum of layer SRAM writes"),
     F("dram_read_bytes", "B", float, "sum of layer DRAM reads"),

@@ -25,8 +25,13 @@ def render() -> str:
              "Generated from `simulator/schema.py` by `python tools/gen_columns.py`; do not edit by hand (a test fails "
              "when this file is stale).", "",
              "Units: `cycles` are array clock cycles; `B` bytes (INT4 packs two elements per byte, so byte counts may "
-             "be fractional); `pJ`, `uJ` energy; `ops` primitive operations; `elements` tensor elements. Cycle "
-             "counts are fractional where a DRAM transfer ends mid-cycle (bytes / bytes per cycle).", "",
+             "be fractional); `pJ`, `uJ` energy; `ops` primitive operations; `elements` tensor elements.", "",
+             "Whole and fractional cycles: the array's cycles (`compute_cycles`, `ppu_cycles`) are whole, typed `int`. "
+             "A cycle count that includes DRAM time (memory stalls, the DRAM floor, prefetch, drain, and so "
+             "`stall_cycles` and `total_cycles`) may be fractional: a transfer of B bytes takes B / (bytes per cycle) "
+             "cycles, and vitsim keeps that fraction rather than rounding every transfer up (which would add up to "
+             "one cycle per transfer). The command-line table "
+             "prints whole counts without a decimal and says so under the table.", "",
              "## Per layer (`layers.csv`, `result.json` `layers`, `simulate(...).layers`)", ""]
     lines += table(LAYER_FIELDS)
     lines += ["", "## Totals (`result.json` `totals`, `simulate_totals(...)`, sweep result columns)", ""]

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from workloads.cli_common import add_output_args, emit, output_format, run_main, terminal_width, text_table
+from workloads.version import add_version_arg
 
 # the default table's columns, most telling first: the table keeps those that fit the terminal
 TABLE_COLUMNS = ["name", "op", "precision", "pe_precision", "total_cycles", "compute_cycles", "stall_cycles",
@@ -20,9 +21,10 @@ TOTAL_KEYS = ["total_cycles", "gemm_cycles", "vector_cycles", "compute_cycles", 
               "promoted_layers"]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m simulator",
+def build_parser(prog: str = "python -m simulator") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog,
                                 description="vitsim: cycle-approximate simulation of quantized ViTs on systolic arrays.")
+    add_version_arg(p)
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="simulate a workload on a hardware config",
                        description="Simulate a workload on HW (a shipped config name such as int4 or tpu_v1, a "
@@ -46,8 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m simulator") -> int:
+    args = build_parser(prog).parse_args(argv)
     output_format(args)
     if args.command == "run":
         return cmd_run(args)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 
 from workloads.cli_common import add_output_args, emit, json_text, output_format, rich_table, run_main
+from workloads.version import add_version_arg
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m workloads", description="vitsim workloads: layers, shapes, bit widths.")
+def build_parser(prog: str = "python -m workloads") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description="vitsim workloads: layers, shapes, bit widths.")
+    add_version_arg(p)
     sub = p.add_subparsers(dest="command", required=True)
     ls = sub.add_parser("list", help="list models, recipes and zoo workloads")
     add_output_args(ls)
@@ -32,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
 _COMMAND_MODULES: list[str] = ["workloads.cmd_trace", "workloads.cmd_export"]
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m workloads") -> int:
+    args = build_parser(prog).parse_args(argv)
     output_format(args)
     return args.func(args) or 0
 

@@ -88,7 +88,8 @@ _DRIVER = r"""
 import json, sys, time
 from scalesim.scale_sim import scalesim
 cfg, topo, layout, out = sys.argv[1:5]
-s = scalesim(save_disk_space=True, verbose=False, config=cfg, topology=topo, layout=layout, input_type_gemm=True)
+s = scalesim(save_disk_space=True, verbose=False, config=cfg, topology=topo, layout=layout,
+             input_type_gemm=sys.argv[5] == "gemm")
 t0, c0 = time.perf_counter(), time.process_time()
 s.run_scale(top_path=out)
 print(json.dumps({"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}))
@@ -121,17 +122,28 @@ def run_scalesim(py: str, cfg: Config, layers: dict[str, tuple[int, int, int]], 
     Each entry: COMPUTE_REPORT, BANDWIDTH_REPORT and DETAILED_ACCESS_REPORT columns (SCALE-Sim's
     names) plus ``wall_s`` and ``cpu_s`` (the whole run, all layers). The run directory is deleted afterwards.
     """
+    topo = "Layer, M, N, K,\n" + "".join(f"{n}, {m}, {nn}, {k},\n" for n, (m, nn, k) in layers.items())
+    rows = _run_topology(py, cfg, topo, True, workdir)
+    return dict(zip(layers, rows))
+
+
+def run_scalesim_conv(py: str, cfg: Config, topology: str, workdir: Path | None = None) -> list[dict]:
+    """Run SCALE-Sim on a convolution topology (its own CSV text, ``input_type_gemm=False``): one report dict per
+    layer SCALE-Sim runs, in order (a depthwise 'DP' row gives one per channel)."""
+    return _run_topology(py, cfg, topology, False, workdir)
+
+
+def _run_topology(py: str, cfg: Config, topology: str, gemm: bool, workdir: Path | None) -> list[dict]:
     base = Path(tempfile.mkdtemp(prefix="scalesim_", dir=workdir or _scratch()))
     try:
         (base / "arch.cfg").write_text(cfg.cfg_text())
-        (base / "topo.csv").write_text("Layer, M, N, K,\n" + "".join(f"{n}, {m}, {nn}, {k},\n"
-                                                                     for n, (m, nn, k) in layers.items()))
+        (base / "topo.csv").write_text(topology)
         (base / "layout.csv").write_text("Layer, IFMAP Height, IFMAP Width,\n")
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    NUMBA_NUM_THREADS="1")
         p = subprocess.run([py, "-c", _DRIVER, str(base / "arch.cfg"), str(base / "topo.csv"),
-                            str(base / "layout.csv"), str(base / "out")], capture_output=True, text=True, env=env,
-                           cwd=base, check=False)
+                            str(base / "layout.csv"), str(base / "out"), "gemm" if gemm else "conv"],
+                           capture_output=True, text=True, env=env, cwd=base, check=False)
         if p.returncode != 0:
             raise RuntimeError(f"SCALE-Sim failed ({p.returncode}): {p.stderr.strip()[-2000:]}")
         timing = json.loads(p.stdout.strip().splitlines()[-1])
@@ -139,8 +151,7 @@ def run_scalesim(py: str, cfg: Config, layers: dict[str, tuple[int, int, int]], 
         merged = [{**a, **b, **c} for a, b, c in zip(_read_report(rep / "COMPUTE_REPORT.csv"),
                                                       _read_report(rep / "BANDWIDTH_REPORT.csv"),
                                                       _read_report(rep / "DETAILED_ACCESS_REPORT.csv"))]
-        return {name: {**row, "wall_s": timing["wall_s"], "cpu_s": timing.get("cpu_s", float("nan"))}
-                for name, row in zip(layers, merged)}
+        return [{**row, "wall_s": timing["wall_s"], "cpu_s": timing.get("cpu_s", float("nan"))} for row in merged]
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -6,9 +6,14 @@ vitsim accepts both). Two kinds of rows, told apart by their number of fields:
 
 - GEMM: ``Layer, M, N, K,`` -> ifmap M x K, filter K x N, ofmap M x N (op ``gemm``);
 - convolution: ``Layer, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels,
-  Num Filter, Strides,`` (no padding) -> a GEMM with M = output pixels
-  oh*ow, oh = floor((H - Fh) / S) + 1, N = filters, K = Fh*Fw*C (op ``conv``). A name containing
-  ``DP`` is depthwise, as in SCALE-Sim: C layers of one channel each (``repeat`` = C, K = Fh*Fw).
+  Num Filter, Strides,`` (no padding) -> a GEMM with M = output pixels oh*ow, N = filters,
+  K = Fh*Fw*C (op ``conv``), the output grid as SCALE-Sim 3.0 computes it (``topology_utils``):
+  oh = ceil((H - Fh + S) / S), ow = ceil((W - Fw + S) / S). Where S does not divide H - Fh this is one
+  more than floor((H - Fh) / S) + 1 (SCALE-Sim counts a last, partial window): 112x112, 3x3, stride 2
+  -> 56 x 56 = 3136 pixels, not 55 x 55. A name containing ``DP`` is depthwise and becomes, as in
+  SCALE-Sim, C separate single-channel layers ``<name>Channel_<c>`` (K = Fh*Fw, N = filters), so
+  each has its own fold sequence and compute cycles folds * lines - 1, SCALE-Sim's per-layer count
+  (one layer with ``repeat`` = C would be C - 1 cycles longer: its copies run back to back).
 
 An optional last field ``N:M`` is SCALE-Sim's sparsity ratio; vitsim models dense layers only, so
 anything but ``1:1`` is an error. A SCALE-Sim word is one byte: every layer is 8-bit (w8a8, 8-bit
@@ -36,6 +41,11 @@ def _int(src: str, where: str, text: str) -> int:
     if v < 1:
         raise WorkloadError(src, where, f"{v} is below 1", "integers >= 1")
     return v
+
+
+def scalesim_out_dim(size: int, filt: int, stride: int) -> int:
+    """SCALE-Sim's output size ceil((size - filt + stride) / stride), in integers: 112, 3, 2 -> 56."""
+    return -(-(size - filt + stride) // stride)
 
 
 def parse_topology(text: str, src: str = "<topology>") -> list[Layer]:
@@ -71,9 +81,11 @@ def parse_topology(text: str, src: str = "<topology>") -> list[Layer]:
         h, w, fh, fw, c, nf, s = v
         if fh > h or fw > w:
             raise WorkloadError(src, f"line {lineno} Filter Height", f"filter {fh}x{fw} is larger than ifmap {h}x{w}")
-        oh, ow = (h - fh) // s + 1, (w - fw) // s + 1
-        depthwise = "DP" in name
-        layers.append(Layer(name, "conv", oh * ow, nf, fh * fw * (1 if depthwise else c), repeat=c if depthwise else 1))
+        oh, ow = scalesim_out_dim(h, fh, s), scalesim_out_dim(w, fw, s)
+        if "DP" in name:
+            layers += [Layer(f"{name}Channel_{j}", "conv", oh * ow, nf, fh * fw) for j in range(c)]
+        else:
+            layers.append(Layer(name, "conv", oh * ow, nf, fh * fw * c))
     if not layers:
         raise WorkloadError(src, "file", "no layers after the header line")
     return layers

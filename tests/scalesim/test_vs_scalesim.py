@@ -86,3 +86,33 @@ def test_at_or_below_scalesim_where_it_stalls(scalesim_py, cfg):
         theirs = s["DRAM IFMAP Reads"] + s["DRAM Filter Reads"] + s["DRAM OFMAP Writes"]
         assert ours >= m * k + k * n + m * n, name
         assert ours - v["dram_psum_read_bytes"] <= theirs, name
+
+
+# SCALE-Sim convolution rows: a stride that does not divide H - F (SCALE-Sim's ceil((H-F+S)/S) grid), a 1x1 and a
+# depthwise 'DP' row (C separate single-channel layers), read by vitsim's own topology reader
+CONV_TOPOLOGY = ("Layer, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
+                 "s2, 14, 14, 3, 3, 3, 8, 2,\n"
+                 "pw, 7, 7, 1, 1, 8, 16, 1,\n"
+                 "DPc, 9, 9, 3, 3, 4, 1, 1,\n")
+
+
+@pytest.mark.parametrize("cfg", NO_STALL, ids=lambda c: c.name)
+def test_conv_rows_identical(scalesim_py, cfg):
+    """Every layer SCALE-Sim runs for the conv topology, in order, against vitsim's reading of the same file:
+    compute cycles, total cycles (no stall), ifmap/filter SRAM reads and ofmap SRAM writes identical."""
+    from simulator.engine import simulate_layer
+    from workloads.scalesim_io import parse_topology
+
+    ss = V.run_scalesim_conv(scalesim_py, cfg, CONV_TOPOLOGY)
+    layers = parse_topology(CONV_TOPOLOGY)
+    assert len(ss) == len(layers) == 1 + 1 + 4
+    hw = V.vitsim_hardware(cfg)
+    for layer, s in zip(layers, ss):
+        v = simulate_layer(layer, hw)
+        assert s["Stall Cycles"] == 0, (layer.name, "config meant not to stall")
+        assert v["compute_cycles"] == s["Total Cycles"] - s["Stall Cycles"], layer.name
+        assert v["total_cycles"] - v["dram_floor_stall_cycles"] == s["Total Cycles"], layer.name
+        assert v["ifmap_sram_reads"] == s["SRAM IFMAP Reads"], layer.name
+        assert v["filter_sram_reads"] == s["SRAM Filter Reads"], layer.name
+        extra = v["folds"] * (cfg.rows + cfg.cols) if cfg.dataflow == "os" else 0
+        assert v["ofmap_sram_writes"] + extra == s["SRAM OFMAP Writes"], layer.name

@@ -36,11 +36,23 @@ def test_conv_rows_become_gemms():
     assert (b.m, b.n, b.k) == (9, 4, 72)
 
 
-def test_depthwise_rows_repeat_per_channel():
-    """SCALE-Sim runs a 'DP' row as one single-channel layer per channel: repeat = C, K = Fh*Fw."""
+def test_depthwise_rows_are_one_layer_per_channel():
+    """SCALE-Sim runs a 'DP' row as C separate single-channel layers ('<name>Channel_<c>'): K = Fh*Fw, repeat 1."""
     text = "h\nDP1, 10, 10, 3, 3, 32, 1, 1,\n"
-    (x,) = parse_topology(text)
-    assert (x.m, x.n, x.k, x.repeat) == (64, 1, 9, 32)
+    xs = parse_topology(text)
+    assert len(xs) == 32
+    assert [x.name for x in xs[:2]] == ["DP1Channel_0", "DP1Channel_1"]
+    assert {(x.m, x.n, x.k, x.repeat) for x in xs} == {(64, 1, 9, 1)}
+
+
+def test_conv_output_grid_is_scalesims_ceil():
+    """oh = ceil((H - F + S) / S): 112x112, 3x3, stride 2 -> 56 x 56 (floor((H-F)/S)+1 would give 55);
+    where S divides H - F both agree: 113 -> 56; 7x7, 3x3, stride 2 -> 3."""
+    text = "h\nstem, 112, 112, 3, 3, 3, 32, 2,\nb, 113, 113, 3, 3, 3, 32, 2,\nc, 7, 9, 3, 3, 1, 1, 2,\n"
+    a, b, c = parse_topology(text)
+    assert (a.m, a.k) == (56 * 56, 27)
+    assert b.m == 56 * 56
+    assert c.m == 3 * 4
 
 
 def test_dense_sparsity_ratio_accepted_other_rejected():

@@ -47,6 +47,19 @@ TARGETS = {
     "cli.help.pyc": 0.15,
 }
 
+# a module run under cProfile with the CPU-time clock (load-insensitive, unlike ``python -m cProfile``'s wall clock)
+PROFILE_CHILD = r"""
+import cProfile, runpy, sys, time
+out, mod, *args = sys.argv[1:]
+sys.argv = [mod, *args]
+prof = cProfile.Profile(time.process_time)
+try:
+    prof.runcall(runpy.run_module, mod, run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+prof.dump_stats(out)
+"""
+
 
 def load1() -> float:
     return os.getloadavg()[0]
@@ -225,21 +238,23 @@ def profile_missed(rows: list[dict], top: int) -> None:
 
         hw, w = load_hardware("int4"), load_workload("deit_base-w4a4")
         _ = simulate(w, hw).layers
-        prof = cProfile.Profile()
+        prof = cProfile.Profile(time.process_time)
         prof.enable()
         for _ in range(200):
             _ = simulate(w, hw).layers
         prof.disable()
-        print(f"\ncProfile: 200 x DeiT-B simulate(w, hw).layers, warm (load1 {load1():.2f}); top {top} by cumulative")
+        print(f"\ncProfile (CPU time): 200 x DeiT-B simulate(w, hw).layers, warm (load1 {load1():.2f}); top {top} by "
+              f"cumulative")
         pstats.Stats(prof).sort_stats("cumulative").print_stats(top)
     for name, args in (("cli.run_int4", ["-m", "simulator", "run", "hwconfigs/int4.yaml"]),
                        ("cli.help", ["-m", "simulator", "--help"])):
         if name not in missed and name + ".pyc" not in missed:
             continue
         out = Path(tempfile.gettempdir()) / f"vitsim_bench_{name}.prof"
-        subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), *args], cwd=ROOT,
-                       stdout=subprocess.DEVNULL, check=True)
-        print(f"\ncProfile: python {' '.join(args)} (fresh process, load1 {load1():.2f}); top {top} by cumulative")
+        subprocess.run([sys.executable, "-c", PROFILE_CHILD, str(out), *args[1:]], cwd=ROOT, stdout=subprocess.DEVNULL,
+                       check=True)
+        print(f"\ncProfile (CPU time): python {' '.join(args)} (fresh process, load1 {load1():.2f}); top {top} by "
+              f"cumulative")
         pstats.Stats(str(out)).sort_stats("cumulative").print_stats(top)
         out.unlink()
         imp = subprocess.run([sys.executable, "-X", "importtime", *args], cwd=ROOT, stdout=subprocess.DEVNULL,

@@ -45,6 +45,19 @@ AIM_PPS = 50_000
 SUMMARY_RE = re.compile(r"([\d,]+) points run, ([\d,]+) already stored, ([\d,]+) feasible, ([\d,]+) could not run; "
                         r"([\d.]+) s \(([\d,]+) points/s\)")
 
+# a module run under cProfile with the CPU-time clock (load-insensitive, unlike ``python -m cProfile``'s wall clock)
+PROFILE_CHILD = r"""
+import cProfile, runpy, sys, time
+out, mod, *args = sys.argv[1:]
+sys.argv = [mod, *args]
+prof = cProfile.Profile(time.process_time)
+try:
+    prof.runcall(runpy.run_module, mod, run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+prof.dump_stats(out)
+"""
+
 
 def load1() -> float:
     return os.getloadavg()[0]
@@ -198,12 +211,12 @@ def profile(spec_path: Path, tmp: Path, workers: int, top: int) -> None:
 
     spec = load_spec(spec_path)
     out = tmp / "profile-inline.parquet"
-    prof = cProfile.Profile()
+    prof = cProfile.Profile(time.process_time)
     c0, l0 = time.process_time(), load1()
     prof.enable()
     s = run_sweep(spec, out, workers=0, progress=False)
     prof.disable()
-    print(f"\ncProfile, the whole sweep in this process (run_sweep(..., workers=0)): {s.points_run:,} points in "
+    print(f"\ncProfile (CPU time), the whole sweep in this process (run_sweep(..., workers=0)): {s.points_run:,} points in "
           f"{s.seconds:.1f} s under the profiler (CPU {time.process_time() - c0:.1f} s, load1 {l0:.2f}); "
           f"top {top} by cumulative")
     pstats.Stats(prof).sort_stats("cumulative").print_stats(top)
@@ -211,10 +224,9 @@ def profile(spec_path: Path, tmp: Path, workers: int, top: int) -> None:
     pstats.Stats(prof).sort_stats("tottime").print_stats(top)
     pf = tmp / "driver.prof"
     out2 = tmp / "profile-driver.parquet"
-    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(pf), "-m", "analysis", "sweep", str(spec_path), "-o",
-                    str(out2), "--no-progress", "--workers", str(workers)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                   check=True)
-    print(f"\ncProfile, the driver of `python -m analysis sweep ... --workers {workers}` (load1 {load1():.2f}); "
+    subprocess.run([sys.executable, "-c", PROFILE_CHILD, str(pf), "analysis", "sweep", str(spec_path), "-o", str(out2),
+                    "--no-progress", "--workers", str(workers)], cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
+    print(f"\ncProfile (CPU time), the driver of `python -m analysis sweep ... --workers {workers}` (load1 {load1():.2f}); "
           f"top {top} by cumulative")
     pstats.Stats(str(pf)).sort_stats("cumulative").print_stats(top)
 

@@ -6,6 +6,8 @@ PE (um^2), with (w, a) the widest integer mode, acc the accumulator bits, regs =
              (Bit Fusion: p_max narrow products from BitBricks summed by a shift-add tree)
   bitserial  A_mult(b, 1) + A_add(acc) + regs * A_ff      (b = width of the parallel operand)
   float      A_fpmult(16 or bf16) + A_fpadd(32 if acc > 16 else 16) + regs * A_ff
+  xnor       p_max * (A_mult(w, a) + A_add(w * a)) + A_add(acc) + regs * A_ff  (p_max lanes of w * a XNOR/AND
+             gates and a w * a-input popcount tree, one accumulator; w = 1 binary, 2 ternary)
   A_mult(w, a) = int_mult_8x8_um2 * w * a / 64,  A_add(bits) = int_add_32_um2 * bits / 32
 pe_array_mm2 = R * C * A_PE / 1e6
 sram_mm2     = (ifmap_kib + weight_kib + ofmap_kib) * sram_mm2_per_kib
@@ -35,6 +37,9 @@ def pe_um2(tech: TechTable, hw) -> float:
     if pe.type == "float":
         bits = max(max(m.w_bits, m.a_bits) for m in modes)
         return tech.fp_mult_area(bits, pe.float_format) + tech.fp_add_area(fp_adder_bits(pe.acc_bits)) + regs
+    if pe.type == "xnor":
+        p_max = max(m.macs_per_cycle for m in modes)
+        return p_max * (tech.mult_um2(w, a) + tech.add_um2(w * a)) + tech.add_um2(pe.acc_bits) + regs
     if pe.type == "bitserial":
         parallel = max(bitserial_parallel_bits(m.w_bits, m.a_bits, m.macs_per_cycle) for m in modes)
         return tech.mult_um2(parallel, 1) + tech.add_um2(pe.acc_bits) + regs

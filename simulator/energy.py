@@ -11,6 +11,10 @@ E_arith by PE type (w, a operand bits; acc accumulator bits; p MACs per PE per c
   scalable   E_mult(w, a) + E_add(w + a) + E_add(acc) / p  (Bit Fusion: shift-add tree, one accumulate per PE-cycle)
   bitserial  s * (E_mult(b, 1) + E_add(acc))               (one b-bit AND row and one shift-accumulate per bit)
   float      fp_mult(16 or bf16) + fp_add(acc)
+  xnor       E_mult(w, a) + E_add(w * a) + E_add(acc) / p  (XNOR-popcount: w = 1 binary or 2 ternary weight bit
+             planes gate each activation bit (w * a gates at the bit-product energy), a popcount tree of w * a
+             full-adder bits, one accumulate per PE cycle of p MACs; first-order, from the table's adder and
+             multiplier by the same linear rules, no XNOR-specific measurement)
   E_add(bits) = int_add_32_pj * bits / 32.  log2 post-softmax operands replace the multiplier by a shifter
   (E_add(w)); twin-uniform ones add one alignment shift (E_add(w + a)).
 E_reg = reg_pj_per_bit * bits moved per MAC: os a + w + acc/p, ws a + acc/p, is w + acc/p.
@@ -49,6 +53,9 @@ def mac_arith_pj(tech: TechTable, pe_type: str, dtype: str, w_bits: int, a_bits:
     mult = tech.add_pj(w_bits) if post_softmax == "log2" else tech.mult_pj(w_bits, a_bits)
     if post_softmax == "twin_uniform":
         mult += tech.add_pj(w_bits + a_bits)
+    if pe_type == "xnor":
+        return tech.mult_pj(w_bits, a_bits) + tech.add_pj(w_bits * a_bits) + tech.add_pj(acc_bits) / max(
+            macs_per_cycle, 1.0)
     if pe_type == "bitserial":
         steps = 1.0 / macs_per_cycle                      # bits processed serially
         return steps * (tech.mult_pj(bitserial_parallel_bits(w_bits, a_bits, macs_per_cycle), 1)

@@ -9,10 +9,13 @@ from __future__ import annotations
 from simulator.energy import hw_costs
 from simulator.model.layer import design_of
 from simulator.model.network import evaluate_layer, network_totals, peak_tops, plan
+from simulator.quant import split_outliers
 from simulator.results import SimResult, Totals
 
 
 def _distinct(workload, hw):
+    """The distinct layers' fields (a layer with outlier channels runs as its split GEMM: simulator/quant.py)."""
+    workload = split_outliers(workload)
     costs = hw_costs(hw)
     unique, counts, order = plan(workload, hw.nonlinear.post_softmax_bits)
     rows = [evaluate_layer(layer, hw, attn, costs) for layer, attn in unique]
@@ -37,6 +40,7 @@ def _totals(rows, counts, batch, hw, costs) -> Totals:
 
 def simulate(workload, hw) -> SimResult:
     """Simulate every layer of ``workload`` on ``hw`` (identical layers once): a typed ``SimResult``."""
+    workload = split_outliers(workload)
     rows, counts, order, costs = _distinct(workload, hw)
     macs = sum(r["macs"] * n for r, n in zip(rows, counts))
     info = {"model": workload.model, "recipe": workload.recipe, "batch": workload.batch,

@@ -15,10 +15,33 @@ PPU work per copy (elements):
            activation scale changes at every K step, g_eff = 1). Per-group g = 128 on K = 3072: 24 per output.
   absmax   M * K for per-token dynamic activation scales (the max-reduction over each token's K values;
            K * N for a dynamic per-token second operand)
-ppu_cycles = repeat * ceil((requant + rescale + absmax) / lanes) with one op per lane per cycle; the PPU
+ppu_cycles = repeat * ceil((requant + rescale + absmax + zero-point ops) / lanes) with one op per lane per cycle; the PPU
 overlaps the array, so the layer waits only ppu_stall_cycles = max(0, ppu_cycles - array cycles).
 Per-tensor (and per-channel) scales add no cycles and no bytes beyond the requantization every integer
 GEMM already does; a per-channel weight scale costs N * scale_bits / 8 bytes.
+
+Zero points (asymmetric quantization; x = s_a (q_a - z_a), w = s_w (q_w - z_w)): per output
+  sum_k (q_a - z_a)(q_w - z_w) = sum q_a q_w - z_w * rowsum_a - z_a * colsum_w + K z_a z_w
+The array computes sum q_a q_w; the PPU adds the cross terms (per copy; G_w, G_a = the weight's and the
+activation's scale segments along K: ceil(K / g) for group:g, else 1):
+  weight zero point      zp_sum_ops  += M * K        (row sums of the activations, one add per element)
+                         zp_ops      += M * N * G_w  (z_w * rowsum: one multiply-add per output and segment)
+                         bytes: one zero point per weight scale at w_bits (a per-tensor one is a register
+                         constant: 0 bytes, like its scale)
+  activation zero point  static (tensor/channel) on a weight operand: z_a * colsum_w (+ K z_a z_w) is a constant
+                         per output column, folded offline into the bias: 0 ops, N * acc_bits / 8 bytes read once
+                         dynamic (token/group) or a second activation operand: colsum_w per activation segment
+                         (K * N adds per copy when the second operand is an activation; read as N * G_a * acc_bits/8
+                         bytes once when it is a weight), zp_ops += M * N * G_a; per-token zero points need the
+                         min as well as the max: zp_sum_ops += M * K compares; bytes: one zero point per
+                         activation scale at a_bits
+  unstated (a_zero_point None) and symmetric: nothing.
+Outlier channels (``outlier_channels`` o of K at ``outlier_bits``): the simulator runs the split GEMM
+(``split_outliers``): the main GEMM (K - o channels at a_bits) and an outlier GEMM ``<name>.outliers``
+(K = o at outlier_bits, in whatever PE mode fits: the mixed-precision mode, or promoted) whose integer partial
+sums are rescaled and added into the main accumulator before its requantization: requant_ops = 0,
+rescale_ops = M * N * max(G, 1) per copy; its one scale is a register constant; the outlier channel list is
+o * OUTLIER_INDEX_BITS / 8 bytes read once per layer (ifmap scale traffic).
 """
 
 from __future__ import annotations
@@ -37,6 +60,9 @@ PPU_OPS = {
               "rescale": {"convert": 1, "fp_mult": 1, "fp_add": 1}},
 }
 ABSMAX_OPS = {"int_add": 1}         # one compare per element
+# zero-point corrections: integer sums and multiply-adds before the requantizer, whatever its arithmetic
+ZERO_POINT_OPS = {"correct": {"int_mult_32x16": 1, "int_add": 1}, "sum": {"int_add": 1}}
+OUTLIER_INDEX_BITS = 16             # one channel index per outlier channel (K < 65536)
 FLOAT_OUTPUT_OPS = {"convert": 1}   # FP32 accumulator -> FP16 output
 
 
@@ -59,9 +85,71 @@ def scale_counts(w_granularity: str, a_granularity: str, m: int, n: int, k: int)
     return w, a
 
 
+def layer_quant(layer, scale_bits: int) -> dict:
+    """``gemm_quant`` of a GEMM ``Layer`` (its shape, granularities, zero points and outlier role)."""
+    return gemm_quant(layer.m, layer.n, layer.k, layer.repeat, layer.w_granularity, layer.a_granularity,
+                      layer.weight_operand, layer.dtype, scale_bits, layer.w_zero_point, layer.a_zero_point,
+                      layer.w_bits, layer.a_bits, layer.acc_bits, is_outlier_part(layer))
+
+
+def is_outlier_part(layer) -> bool:
+    """The outlier GEMM of a split layer: every channel of its K is an outlier channel."""
+    return layer.outlier_channels > 0 and layer.outlier_channels >= layer.k
+
+
+def split_outliers(workload):
+    """``workload`` with each GEMM that keeps 0 < o < K outlier channels split into the main GEMM (K - o channels,
+    no outliers) followed by ``<name>.outliers`` (K = o at outlier_bits, one per-tensor range); the same object
+    when there is none (module docstring)."""
+    from dataclasses import replace
+
+    if not any(x.is_gemm and 0 < x.outlier_channels < x.k for x in workload.layers):
+        return workload
+    layers = []
+    for x in workload.layers:
+        if x.is_gemm and 0 < x.outlier_channels < x.k:
+            o = x.outlier_channels
+            layers.append(replace(x, k=x.k - o, outlier_channels=0, outlier_bits=0))
+            layers.append(replace(x, name=x.name + ".outliers", k=o, a_bits=x.outlier_bits, a_granularity="tensor",
+                                  a_quantizer="uniform", sqnr_db=None))
+        else:
+            layers.append(x)
+    return replace(workload, layers=tuple(layers))
+
+
+def zero_point_counts(m: int, n: int, k: int, repeat: int, w_granularity: str, a_granularity: str,
+                      weight_operand: bool, w_zero_point: bool, a_zero_point, w_bits: int, a_bits: int,
+                      acc_bits: int) -> dict:
+    """PPU sums and multiply-adds of the zero-point cross terms, and zero-point bytes (module docstring)."""
+    gw = math.ceil(k / group_size(w_granularity)) if w_granularity.startswith("group:") else 1
+    ga = math.ceil(k / group_size(a_granularity)) if a_granularity.startswith("group:") else 1
+    ws, as_ = scale_counts(w_granularity, a_granularity, m, n, k)
+    sums = ops = 0
+    w_bytes = a_bytes = 0.0
+    if w_zero_point:
+        sums += m * k * repeat
+        ops += m * n * gw * repeat
+        w_bytes += ws * (1 if weight_operand else repeat) * w_bits / 8
+    if a_zero_point:
+        static = a_granularity in ("tensor", "channel")
+        if static and weight_operand:
+            w_bytes += n * acc_bits / 8
+        else:
+            if weight_operand:
+                w_bytes += n * ga * acc_bits / 8
+            else:
+                sums += k * n * repeat
+            ops += m * n * ga * repeat
+            if a_granularity == "token":
+                sums += m * k * repeat
+        a_bytes += as_ * (1 if a_granularity == "channel" else repeat) * a_bits / 8
+    return {"zp_sum_ops": sums, "zp_ops": ops, "zp_dram_w_bytes": w_bytes, "zp_dram_a_bytes": a_bytes}
+
+
 def gemm_quant(m: int, n: int, k: int, repeat: int, w_granularity: str, a_granularity: str, weight_operand: bool,
-               dtype: str, scale_bits: int) -> dict:
-    """Scale bytes and PPU element ops of one GEMM layer (formulas in the module docstring)."""
+               dtype: str, scale_bits: int, w_zero_point: bool = False, a_zero_point=None, w_bits: int = 8,
+               a_bits: int = 8, acc_bits: int = 32, outlier_part: bool = False) -> dict:
+    """Scale and zero-point bytes and PPU element ops of one GEMM layer (formulas in the module docstring)."""
     ws, as_ = scale_counts(w_granularity, a_granularity, m, n, k)
     w_reads = ws * (1 if weight_operand else repeat)
     a_reads = as_ * (1 if a_granularity == "channel" else repeat)
@@ -72,14 +160,24 @@ def gemm_quant(m: int, n: int, k: int, repeat: int, w_granularity: str, a_granul
         absmax += m * k * repeat
     if w_granularity == "token" and not weight_operand:
         absmax += k * n * repeat
-    w_bytes = w_reads * scale_bits / 8
-    a_bytes = a_reads * scale_bits / 8
+    zp = {"zp_sum_ops": 0, "zp_ops": 0, "zp_dram_w_bytes": 0.0, "zp_dram_a_bytes": 0.0}
+    if dtype == "int":
+        zp = zero_point_counts(m, n, k, repeat, w_granularity, a_granularity, weight_operand, w_zero_point,
+                               a_zero_point, w_bits, a_bits, acc_bits)
+    w_bytes = w_reads * scale_bits / 8 + zp["zp_dram_w_bytes"]
+    a_bytes = a_reads * scale_bits / 8 + zp["zp_dram_a_bytes"]
+    requant, rescale = outputs, outputs * g if g > 1 else 0
+    if outlier_part:
+        requant, rescale = 0, outputs * g
+        a_bytes += k * OUTLIER_INDEX_BITS / 8
     return {"k_segments": g, "w_scales": ws * (1 if weight_operand else repeat), "a_scales": as_ * repeat,
             "scale_dram_w_bytes": w_bytes, "scale_dram_a_bytes": a_bytes,
-            "requant_ops": outputs, "rescale_ops": outputs * g if g > 1 else 0, "absmax_ops": absmax}
+            "zero_point_bytes": zp["zp_dram_w_bytes"] + zp["zp_dram_a_bytes"],
+            "requant_ops": requant, "rescale_ops": rescale, "absmax_ops": absmax,
+            "zp_sum_ops": zp["zp_sum_ops"], "zp_ops": zp["zp_ops"]}
 
 
-def ppu_cycles(requant: int, rescale: int, absmax: int, repeat: int, lanes: int) -> int:
-    """repeat * ceil(per-copy element ops / lanes)."""
-    per_copy = (requant + rescale + absmax) / repeat
+def ppu_cycles(requant: int, rescale: int, absmax: int, repeat: int, lanes: int, zero_point: int = 0) -> int:
+    """repeat * ceil(per-copy element ops / lanes); ``zero_point``: the zero-point sums and multiply-adds."""
+    per_copy = (requant + rescale + absmax + zero_point) / repeat
     return repeat * arith.ceil(per_copy / lanes - 1e-9)

@@ -24,6 +24,14 @@ VECTOR_OPS = ("softmax", "layernorm", "gelu", "add", "mul", "quantize", "element
 OPS = GEMM_OPS + VECTOR_OPS
 DTYPES = ("int", "fp")
 MAX_BITS = 32
+# how a layer's values map to levels (docs/accuracy.md): uniform; log2 and twin_uniform for post-softmax and
+# post-GELU activations (PTQ4ViT); binary (1-bit, alpha * sign) and ternary (2-bit, TWN) weights
+W_QUANTIZERS = ("uniform", "binary", "ternary")
+A_QUANTIZERS = ("uniform", "log2", "twin_uniform")
+CALIBRATION_METHODS = ("minmax", "percentile", "mse")
+# optional quantization fields: left out of to_dict at these defaults (files written before them are unchanged)
+QUANT_DEFAULTS = {"w_quantizer": "uniform", "a_quantizer": "uniform", "w_zero_point": False, "a_zero_point": None,
+                  "scale_pow2": False, "outlier_channels": 0, "outlier_bits": 0, "calibration": ""}
 
 
 class Granularity(StrChoice):
@@ -81,6 +89,14 @@ class Layer:
     a_granularity: str = "tensor"
     weight_operand: bool = True
     sqnr_db: float | None = None
+    w_quantizer: str = "uniform"          # W_QUANTIZERS
+    a_quantizer: str = "uniform"          # A_QUANTIZERS (the layer's input activation)
+    w_zero_point: bool = False            # asymmetric weights: a zero point per weight scale
+    a_zero_point: bool | None = None      # None: not stated (fake quant asymmetric, no hardware correction)
+    scale_pow2: bool = False              # scales rounded up to powers of two (a shift instead of a multiply)
+    outlier_channels: int = 0             # input channels (of K) kept at outlier_bits with their own scale
+    outlier_bits: int = 0
+    calibration: str = ""                 # CALIBRATION_METHODS; "" = the command's default
 
     @property
     def is_gemm(self) -> bool:
@@ -108,22 +124,26 @@ class Layer:
         d = asdict(self)
         if d["sqnr_db"] is None:
             del d["sqnr_db"]
+        for f, default in QUANT_DEFAULTS.items():
+            if d[f] == default and type(d[f]) is type(default):
+                del d[f]
         if not self.is_gemm:
             d.pop("k")
         return d
 
     @classmethod
-    def from_dict(cls, d, source: str = "<layer>") -> Layer:
-        """Validate a dict (from YAML/JSON) and build a Layer; errors name ``source`` and the field."""
+    def from_dict(cls, d, source: str = "<layer>", combinations: bool = True) -> Layer:
+        """Validate a dict (from YAML/JSON) and build a Layer; errors name ``source`` and the field.
+        ``combinations=False`` checks each field alone (a recipe rule sets only some of them)."""
         try:
-            return cls._from_dict(d, source)
+            return cls._from_dict(d, source, combinations)
         except WorkloadError:
             raise
         except InputError as e:
             raise retyped(e, WorkloadError) from None
 
     @classmethod
-    def _from_dict(cls, d, source: str) -> Layer:
+    def _from_dict(cls, d, source: str, combinations: bool = True) -> Layer:
         require_mapping(source, "layer", d)
         name = d.get("name")
         where = f"layers[{name}]" if name else "layers[?]"
@@ -156,7 +176,65 @@ class Layer:
             raise WorkloadError(source, f"{where}.weight_operand", "expected true or false")
         if kw.get("sqnr_db") is not None:
             kw["sqnr_db"] = float(kw["sqnr_db"])
+        _check_quant_fields(source, where, kw)
+        if combinations:
+            check_quant_combination(source, where, kw)
         return cls(**kw)
+
+
+def _check_quant_fields(source: str, where: str, kw: dict) -> None:
+    """The optional quantization fields, each alone (combinations: ``check_quant_combination``)."""
+    for f, choices in (("w_quantizer", W_QUANTIZERS), ("a_quantizer", A_QUANTIZERS),
+                       ("calibration", CALIBRATION_METHODS + ("",))):
+        if f in kw:
+            require_choice(source, f"{where}.{f}", kw[f], choices)
+    for f in ("w_zero_point", "scale_pow2"):
+        if f in kw and not isinstance(kw[f], bool):
+            raise WorkloadError(source, f"{where}.{f}", f"expected true or false, got {kw[f]!r}")
+    if kw.get("a_zero_point") is not None and not isinstance(kw["a_zero_point"], bool):
+        raise WorkloadError(source, f"{where}.a_zero_point", f"expected true or false, got {kw['a_zero_point']!r}")
+    for f in ("outlier_channels", "outlier_bits"):
+        if f in kw:
+            kw[f] = require_int(source, f"{where}.{f}", kw[f], 0)
+
+
+def check_quant_combination(source: str, where: str, kw: dict) -> None:
+    """Bits, quantizers, zero points and outliers that fit together (``kw``: a layer's fields, defaults omitted).
+    A 1-bit symmetric uniform quantizer has no levels (round(x / (max / 0))): use ``w_quantizer: binary``."""
+    if kw.get("dtype", "int") == "fp":
+        return
+    wq, aq = kw.get("w_quantizer", "uniform"), kw.get("a_quantizer", "uniform")
+    w_bits, a_bits = kw.get("w_bits", 8), kw.get("a_bits", 8)
+    if wq == "binary" and w_bits != 1:
+        raise WorkloadError(source, f"{where}.w_bits", f"binary weights are 1 bit, got {w_bits}", "1")
+    if wq == "ternary" and w_bits != 2:
+        raise WorkloadError(source, f"{where}.w_bits", f"ternary weights take 2 bits, got {w_bits}", "2")
+    if wq == "uniform" and w_bits == 1 and not kw.get("w_zero_point", False):
+        raise WorkloadError(source, f"{where}.w_bits", "1-bit symmetric uniform weights have no levels",
+                            "w_quantizer: binary, or w_zero_point: true, or w_bits >= 2")
+    if wq != "uniform" and kw.get("w_zero_point", False):
+        raise WorkloadError(source, f"{where}.w_zero_point", f"{wq} weights are symmetric", "false")
+    if a_bits == 1 and kw.get("a_zero_point") is False:
+        raise WorkloadError(source, f"{where}.a_bits", "1-bit symmetric activations have no levels",
+                            "a_zero_point: true, or a_bits >= 2")
+    if aq != "uniform":
+        if kw.get("a_granularity", "tensor") != "tensor":
+            raise WorkloadError(source, f"{where}.a_granularity", f"{aq} activations take one calibrated range",
+                                "tensor")
+        if a_bits < 2:
+            raise WorkloadError(source, f"{where}.a_bits", f"{aq} needs at least 2 bits, got {a_bits}", ">= 2")
+    o, ob = kw.get("outlier_channels", 0), kw.get("outlier_bits", 0)
+    if o and ob <= a_bits:
+        raise WorkloadError(source, f"{where}.outlier_bits", f"{ob} is not wider than a_bits {a_bits}",
+                            f"{a_bits + 1} to {MAX_BITS} when outlier_channels > 0")
+    if ob and not o:
+        raise WorkloadError(source, f"{where}.outlier_channels", "outlier_bits set without outlier channels",
+                            "outlier_channels >= 1")
+    if ob > MAX_BITS:
+        raise WorkloadError(source, f"{where}.outlier_bits", f"{ob} bits is unsupported", f"1 to {MAX_BITS}")
+    if o and kw.get("op") in GEMM_OPS and o >= kw.get("k", 0):
+        raise WorkloadError(source, f"{where}.outlier_channels", f"{o} is not below k = {kw.get('k')}",
+                            f"0 to {kw.get('k', 1) - 1}")
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,11 @@ from pathlib import Path
 
 from workloads.errors import InputError, WorkloadError, retyped
 from workloads.io import read_structured
-from workloads.model import OPS, Layer, Workload
+from workloads.model import OPS, Layer, Workload, check_quant_combination
 
-RECIPE_FIELDS = ("w_bits", "a_bits", "out_bits", "acc_bits", "dtype", "w_granularity", "a_granularity")
+RECIPE_FIELDS = ("w_bits", "a_bits", "out_bits", "acc_bits", "dtype", "w_granularity", "a_granularity",
+                 "w_quantizer", "a_quantizer", "w_zero_point", "a_zero_point", "scale_pow2", "outlier_channels",
+                 "outlier_bits", "calibration")
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,9 @@ class Recipe:
                 if rule.applies(layer):
                     values.update(rule.values)
                     used[i] = True
-            layers.append(replace(layer, **values))
+            new = replace(layer, **values)
+            check_quant_combination(self.source, f"layers[{layer.name}]", new.to_dict())
+            layers.append(new)
         for i, ok in enumerate(used):
             if not ok:
                 r = self.rules[i]
@@ -90,7 +94,7 @@ def _values(source: str, where: str, d: dict) -> tuple[tuple[str, object], ...]:
             raise WorkloadError(source, f"{where}.{key}", "unknown field", ", ".join(RECIPE_FIELDS))
     probe = {"name": "probe", "op": "gemm", "m": 1, "n": 1, "k": 1, **d}
     try:
-        Layer.from_dict(probe, source)  # validates bits, dtype and granularity
+        Layer.from_dict(probe, source, combinations=False)  # each field; combinations per layer in apply
     except InputError as e:
         raise retyped(e, WorkloadError, e.field.replace("layers[probe]", where)) from None
     return tuple(d.items())

@@ -29,12 +29,14 @@ class TemporalTiling(StrChoice):
 
 
 class PEType(StrChoice):
-    """Processing element: fixed precision, precision-scalable (Bit Fusion), bit-serial, or floating point."""
+    """Processing element: fixed precision, precision-scalable (Bit Fusion), bit-serial, floating point, or
+    XNOR-popcount (binary and ternary weights)."""
 
     FIXED = "fixed"
     SCALABLE = "scalable"
     BITSERIAL = "bitserial"
     FLOAT = "float"
+    XNOR = "xnor"
 
 
 DATAFLOWS = Dataflow.values()

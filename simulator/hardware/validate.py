@@ -109,6 +109,8 @@ def _pe(src: str, p: dict) -> PEConfig:
                     raise ConfigError(src, f"{where}.{f}", f"{bits} bits is unsupported on a scalable PE of {base}",
                                       ", ".join(str(b) for b in range(1, base + 1) if base % b == 0))
             derived = (w0 // wb) * (a0 // ab)
+        elif pe_type == "xnor" and wb > 2:
+            raise ConfigError(src, f"{where}.w_bits", f"{wb}-bit weights on an xnor PE", "1 (binary), 2 (ternary)")
         elif pe_type == "bitserial":
             derived = bitserial_macs_per_cycle(serial, wb, ab)
             if mpc is not None and mpc > 1:

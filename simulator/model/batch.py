@@ -22,6 +22,7 @@ from simulator.model import kernel as K
 from simulator.model.layer import Design, gemm_counts, gemm_setup, kernel_params, vector_counts, vector_setup
 from simulator.model.network import network_totals, peak_tops, plan
 from simulator.model.price import price
+from simulator.quant import split_outliers
 from simulator.schema import TOTAL_NAMES
 
 # per-design numbers: column name -> how to read it from a Hardware
@@ -134,7 +135,7 @@ def evaluate_variant(workload, hw, nums: dict) -> dict:
     prims = tech.primitives()
     d, area = design_columns(hw, nums)
     n = len(nums["rows"])
-    unique, counts, _ = plan(workload, hw.nonlinear.post_softmax_bits)
+    unique, counts, _ = plan(split_outliers(workload), hw.nonlinear.post_softmax_bits)
     setups = [gemm_setup(layer, hw, tech, attn) if layer.is_gemm else vector_setup(layer, hw)
               for layer, attn in unique]
     gemms = [i for i, (layer, _) in enumerate(unique) if layer.is_gemm]

@@ -20,7 +20,7 @@ from simulator.hardware import ConfigError
 from simulator.model import arith
 from simulator.model import kernel as K
 from simulator.model.traffic import compulsory_dram_bytes
-from simulator.quant import ABSMAX_OPS, FLOAT_OUTPUT_OPS, PPU_OPS, gemm_quant, ppu_cycles
+from simulator.quant import ABSMAX_OPS, FLOAT_OUTPUT_OPS, PPU_OPS, ZERO_POINT_OPS, layer_quant, ppu_cycles
 from simulator.vector import vector_cycles, vector_op
 
 DATAFLOW_CODE = {"os": K.OS, "ws": K.WS, "is": K.IS}
@@ -83,18 +83,22 @@ def gemm_setup(layer, hw, tech, attn_input: bool = False) -> GemmSetup:
         raise ConfigError(hw.source, "pe.precisions",
                           f"layer {layer.name} needs {layer.precision} and no PE mode is wide enough",
                           ", ".join(m.label for m in hw.pe.precisions))
+    if hw.pe.type == "xnor" and layer.dtype == "int" and layer.w_quantizer == "uniform":
+        raise ConfigError(hw.source, "pe.type", f"layer {layer.name} has uniform {layer.w_bits}-bit weights and an "
+                          "xnor PE runs binary or ternary weights only", "w_quantizer: binary or ternary")
     p = mode.macs_per_cycle
     acc = min(layer.acc_bits, hw.pe.acc_bits)
-    quantizer = hw.nonlinear.post_softmax if attn_input else "uniform"
+    quantizer = (layer.a_quantizer if layer.a_quantizer != "uniform"
+                 else hw.nonlinear.post_softmax if attn_input else "uniform")
     mac_pj = (mac_arith_pj(tech, hw.pe.type, mode.dtype, layer.w_bits if not promoted else mode.w_bits,
                            layer.a_bits if not promoted else mode.a_bits, acc, p, hw.pe.float_format, quantizer)
               + tech.reg_pj_per_bit * mac_reg_bits(hw.array.dataflow, mode.w_bits, mode.a_bits, acc, p))
-    q = gemm_quant(layer.m, layer.n, layer.k, layer.repeat, layer.w_granularity, layer.a_granularity,
-                   layer.weight_operand, layer.dtype, hw.ppu.scale_bits)
+    q = layer_quant(layer, hw.ppu.scale_bits)
     arith_ops = PPU_OPS[hw.ppu.arithmetic]
     ops = dict.fromkeys(PRIMITIVES, 0.0)
     for count, per in ((q["requant_ops"], arith_ops["requant"] if layer.dtype == "int" else FLOAT_OUTPUT_OPS),
-                       (q["rescale_ops"], arith_ops["rescale"]), (q["absmax_ops"], ABSMAX_OPS)):
+                       (q["rescale_ops"], arith_ops["rescale"]), (q["absmax_ops"], ABSMAX_OPS),
+                       (q["zp_sum_ops"], ZERO_POINT_OPS["sum"]), (q["zp_ops"], ZERO_POINT_OPS["correct"])):
         for prim, n in per.items():
             ops[prim] += float(count * n)
     return GemmSetup(mode.label, promoted, p, acc, str(hw.pe.type), mac_pj, q, ops)
@@ -138,7 +142,8 @@ def gemm_counts(layer, s: GemmSetup, d: Design, k) -> dict:
     q = s.quant
     scale_w, scale_a = q["scale_dram_w_bytes"], q["scale_dram_a_bytes"]
     compute = k[K.COMPUTE]
-    ppu = ppu_cycles(q["requant_ops"], q["rescale_ops"], q["absmax_ops"], layer.repeat, d.ppu_lanes)
+    ppu = ppu_cycles(q["requant_ops"], q["rescale_ops"], q["absmax_ops"], layer.repeat, d.ppu_lanes,
+                     q["zp_sum_ops"] + q["zp_ops"])
     di, df_, do, dw = k[K.DRAM_IFMAP], k[K.DRAM_FILTER], k[K.DRAM_OFMAP], k[K.DRAM_WRITE]
     sif, sfi, sow, sor = k[K.SRAM_IFMAP_READ], k[K.SRAM_FILTER_READ], k[K.SRAM_OFMAP_WRITE], k[K.SRAM_OFMAP_READ]
     dram_read = di + df_ + do + scale_w + scale_a

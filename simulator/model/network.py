@@ -39,7 +39,8 @@ from simulator.model.price import price
 from workloads.model import GEMM_OPS
 
 _KEY_FIELDS = ("op", "m", "n", "k", "repeat", "w_bits", "a_bits", "out_bits", "acc_bits", "dtype", "w_granularity",
-               "a_granularity", "weight_operand")
+               "a_granularity", "weight_operand", "w_quantizer", "a_quantizer", "w_zero_point", "a_zero_point",
+               "outlier_channels", "outlier_bits")
 _key = attrgetter(*_KEY_FIELDS)
 _PLANS: dict = {}
 # folds walked above which the compiled kernel pays for importing Numba (~0.4 s) and loading its cache
@@ -126,6 +127,7 @@ def evaluate_layer(layer, hw, attn_input: bool = False, costs=None) -> dict:
                     dataflow=str(hw.array.dataflow), acc_bits_used=s.acc_bits, cycles_per_element=0.0,
                     k_segments=q["k_segments"], w_scales=q["w_scales"], a_scales=q["a_scales"],
                     requant_ops=q["requant_ops"], rescale_ops=q["rescale_ops"], absmax_ops=q["absmax_ops"],
+                    zero_point_ops=q["zp_sum_ops"] + q["zp_ops"], zero_point_bytes=q["zero_point_bytes"],
                     **gemm_labels(k))
         mac_pj = s.mac_pj
     else:
@@ -133,7 +135,8 @@ def evaluate_layer(layer, hw, attn_input: bool = False, costs=None) -> dict:
         c = vector_counts(layer, s, d)
         base.update(pe_precision="vector", promoted=False, macs_per_pe_cycle=0.0, impl=s.impl, dataflow="vector",
                     acc_bits_used=0, cycles_per_element=s.cycles_per_element, k_segments=0, w_scales=0, a_scales=0,
-                    requant_ops=0, rescale_ops=0, absmax_ops=0, loop_order="", outer_operand="",
+                    requant_ops=0, rescale_ops=0, absmax_ops=0, zero_point_ops=0, zero_point_bytes=0.0,
+                    loop_order="", outer_operand="",
                     refetched_operand="")
         mac_pj = 0.0
     base.update(c)

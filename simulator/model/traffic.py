@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from simulator.model import kernel as K
 from simulator.model.mapping import DATAFLOW_CODES
-from simulator.quant import gemm_quant
+from simulator.quant import layer_quant
 from simulator.vector import INPUTS
 
 _NAMES = ("ifmap", "filter", "ofmap")
@@ -22,7 +22,7 @@ _NAMES = ("ifmap", "filter", "ofmap")
 
 def compulsory_dram_bytes(layer, skip: frozenset = frozenset(), scale_bits: int = 16) -> dict:
     """Compulsory DRAM bytes per operand {ifmap, filter, ofmap, scales}; ``skip`` names operands kept on chip
-    (ifmap, ofmap, or all). Scales: ``gemm_quant``'s count at ``scale_bits``."""
+    (ifmap, ofmap, or all). Scales and zero points: ``layer_quant``'s bytes at ``scale_bits``."""
     if "all" in skip:
         return {"ifmap": 0.0, "filter": 0.0, "ofmap": 0.0, "scales": 0.0}
     r = layer.repeat
@@ -31,8 +31,7 @@ def compulsory_dram_bytes(layer, skip: frozenset = frozenset(), scale_bits: int 
         return {"ifmap": 0.0 if "ifmap" in skip else e * INPUTS.get(layer.op, 1) * layer.a_bits / 8, "filter": 0.0,
                 "ofmap": 0.0 if "ofmap" in skip else e * layer.out_bits / 8, "scales": 0.0}
     m, n, k = layer.m, layer.n, layer.k
-    q = gemm_quant(m, n, k, r, layer.w_granularity, layer.a_granularity, layer.weight_operand, layer.dtype,
-                   scale_bits)
+    q = layer_quant(layer, scale_bits)
     scales = q["scale_dram_w_bytes"] + (0.0 if "ifmap" in skip else q["scale_dram_a_bytes"])
     return {"ifmap": 0.0 if "ifmap" in skip else m * k * layer.a_bits / 8 * r,
             "filter": k * n * layer.w_bits / 8 * r,

@@ -17,14 +17,18 @@ input images in the FP32 model and in the fake-quantized model (so the error of 
 Images are synthetic (seeded smooth noise): this measures numerics, not accuracy. Weights are timm's random
 initialisation (``pretrained=False``), not trained weights.
 
-Modules: ``quantizers`` (tensor quantizers, ``QuantSpec``), ``modules`` (fake-quant modules, the matmul mode,
+Quantizers per layer by recipe (uniform symmetric/asymmetric, log2, twin-uniform, binary, ternary, power-of-two
+scales, outlier channels; calibration minmax/percentile/mse): formulas in ``quantizers`` and ``observers``.
+
+Modules: ``quantizers`` (tensor quantizers, ``QuantSpec``), ``observers`` (activation calibration), ``modules`` (fake-quant modules, the matmul mode,
 ``quantize_model``), ``calibration`` (calibration, synthetic images, SQNR). The fake-quantized trace with SQNR
 per layer is ``workloads.trace.trace_quantized``: this package knows nothing of the tracer.
 """
 
 from workloads.fakequant.calibration import calibrate, sqnr_db, synthetic_images
 from workloads.fakequant.modules import BARE_GEMM_ATEN, CALIBRATIONS, MATMUL_ATEN, quantize_model, set_calibrating
-from workloads.fakequant.quantizers import ActQuantizer, QuantSpec, quantize_weight
+from workloads.fakequant.observers import ActQuantizer
+from workloads.fakequant.quantizers import QuantSpec, quantize_weight
 
 __all__ = ["BARE_GEMM_ATEN", "CALIBRATIONS", "MATMUL_ATEN", "ActQuantizer", "QuantSpec", "calibrate",
            "quantize_model", "quantize_weight", "set_calibrating", "sqnr_db", "synthetic_images"]

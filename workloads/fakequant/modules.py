@@ -13,14 +13,29 @@ from __future__ import annotations
 
 from workloads import op_context
 from workloads.errors import WorkloadError
-from workloads.fakequant.quantizers import ActQuantizer, QuantSpec, quantize_weight
+from workloads.fakequant.observers import ActQuantizer
+from workloads.fakequant.quantizers import QuantSpec, quantize_weight
+from workloads.model import CALIBRATION_METHODS
 
-CALIBRATIONS = ("minmax", "percentile")
+CALIBRATIONS = CALIBRATION_METHODS
 MATMUL_ATEN = ("matmul", "mm", "bmm", "baddbmm")
 BARE_GEMM_ATEN = ("linear", "conv2d")  # written inline with a weight, outside a fake-quant module
 
 
 _CLASSES: dict = {}
+
+
+def act_quantizer(spec: QuantSpec, method: str, percentile: float, channel_dim: int) -> ActQuantizer:
+    """The input-activation quantizer of a layer (its own calibration method, else ``method``)."""
+    return ActQuantizer(spec.a_bits, spec.a_granularity, spec.dtype, spec.calibration or method, percentile,
+                        channel_dim, spec.a_quantizer, spec.a_zero_point, spec.scale_pow2, spec.outlier_channels,
+                        spec.outlier_bits)
+
+
+def weight_quantized(w, spec: QuantSpec, method: str):
+    """A layer's fake-quantized weight."""
+    return quantize_weight(w, spec.w_bits, spec.w_granularity, spec.dtype, spec.w_quantizer, spec.w_zero_point,
+                           spec.scale_pow2, method)
 
 
 def _classes() -> dict:
@@ -38,14 +53,14 @@ def _classes() -> dict:
         def _setup(self, spec: QuantSpec, method: str, percentile: float, channel_dim: int):
             self.vitsim_quant = spec.as_dict()
             self.spec = spec
-            self.act_q = ActQuantizer(spec.a_bits, spec.a_granularity, spec.dtype, method, percentile, channel_dim)
+            self.act_q = act_quantizer(spec, method, percentile, channel_dim)
+            self._method = spec.calibration or method
             self._wq = None
 
         def _qweight(self):
             if self._wq is None:
                 with op_context.hiding():
-                    self._wq = quantize_weight(self.weight.detach(), self.spec.w_bits, self.spec.w_granularity,
-                                               self.spec.dtype)
+                    self._wq = weight_quantized(self.weight.detach(), self.spec, self._method)
             return self._wq
 
     class FakeQuantLinear(_FakeQuantMixin, torch.nn.Linear):
@@ -77,9 +92,12 @@ def _classes() -> dict:
             self.quant = {}
             for key, s in self.specs.items():
                 second = ("tensor" if s.w_granularity == "channel" else s.w_granularity) if key[0] == "mm" else None
-                self.quant[key] = (ActQuantizer(s.a_bits, s.a_granularity, s.dtype, method, percentile,
-                                                1 if key[0] == "bare" and s.a_granularity == "channel" else -1),
-                                   ActQuantizer(s.w_bits, second, s.dtype, method, percentile) if second else None)
+                self.quant[key] = (act_quantizer(s, method, percentile,
+                                                 1 if key[0] == "bare" and s.a_granularity == "channel" else -1),
+                                   ActQuantizer(s.w_bits, second, s.dtype, s.calibration or method, percentile,
+                                                zero_point=s.w_zero_point or None, use_pow2=s.scale_pow2)
+                                   if second else None)
+            self.method = method
             self.count = {"mm": 0, "bare": 0}
 
         def reset(self) -> None:
@@ -87,9 +105,11 @@ def _classes() -> dict:
 
         def set_calibrating(self, on: bool) -> None:
             for qa, qb in self.quant.values():
-                qa.calibrating = on
-                if qb is not None:
-                    qb.calibrating = on
+                for q in (qa, qb):
+                    if q is not None:
+                        q.calibrating = on
+                        if on:
+                            q.params = None
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
@@ -112,7 +132,7 @@ def _classes() -> dict:
                     if name == "conv2d":
                         qa.channel_dim = 1
                     args[0] = qa(args[0])
-                    args[1] = quantize_weight(args[1], spec.w_bits, spec.w_granularity, spec.dtype)
+                    args[1] = weight_quantized(args[1], spec, spec.calibration or self.method)
             with op_context.declaring(spec.as_dict()):
                 return func(*args, **kwargs)
 
@@ -184,6 +204,8 @@ def set_calibrating(model, on: bool) -> None:
     for mod in model.modules():
         if isinstance(mod, (cls["linear"], cls["conv2d"])):
             mod.act_q.calibrating = on
+            if on:
+                mod.act_q.params = None
     mode = getattr(model, "vitsim_op_mode", None)
     if mode is not None:
         mode.set_calibrating(on)

@@ -1,10 +1,22 @@
 """Tensor fake-quantizers (torch tensors in, torch tensors out) and ``QuantSpec``, how one layer is quantized.
 
-Weights: symmetric signed, scale = max|w| / (2^(b-1) - 1) per tensor, per output channel or per group of g input
-elements (``group:g``). Activations: asymmetric unsigned, scale = (hi - lo) / (2^b - 1), zero point
-round(-lo / scale), with (lo, hi) calibrated per tensor or per channel (min-max, or the mean over calibration
-batches of the p-th / (100-p)-th percentiles), or taken per row at run time (``token``, ``group:g``).
-``dtype: fp`` rounds to float16 (16 bits) or float8 e4m3 (8 bits); 32 bits is unchanged.
+Closed forms (b bits; every quantizer returns dequantized values, x_hat, in x's dtype):
+  uniform symmetric   s = amax / (2^(b-1) - 1), x_hat = s * clamp(round(x / s), -2^(b-1), 2^(b-1) - 1)   (b >= 2)
+  uniform asymmetric  lo' = min(lo, 0), hi' = max(hi, 0), s = (hi' - lo') / (2^b - 1), z = round(-lo' / s),
+                      x_hat = s * (clamp(round(x / s) + z, 0, 2^b - 1) - z)                        (b >= 1)
+  power-of-two scale  s <- 2^ceil(log2 s) (a shift instead of a multiply in the requantizer; never clips more)
+  log2                q = round(-log2(|x| / s)), x_hat = sign(x) * s * 2^-q for q <= 2^b' - 1, else 0, with
+                      s = the calibrated max |x|, b' = b (x >= 0, post-softmax) or b - 1 (a sign bit)
+  twin-uniform        (PTQ4ViT) two uniform ranges of k = 2^(b-1) levels, steps d1 < d2 = d1 * 2^m:
+                      x >= 0: x_hat = d1 * clamp(round(x / d1), 0, k - 1) if x < k * d1,
+                              else d2 * clamp(round(x / d2), 0, k - 1)
+                      x < 0 : x_hat = d1 * clamp(round(x / d1), -k, 0)  (post-GELU negatives, small)
+  binary weights      x_hat = alpha * (+1 if w >= 0 else -1), alpha = mean |w| per output channel (XNOR-Net)
+  ternary weights     d = 0.7 * mean |w|, x_hat = alpha * sign(w) * [|w| > d], alpha = mean of |w| over |w| > d,
+                      per output channel (TWN)
+A range of zero width (all-zero tensor, a dead channel) gives s = 1e-12 and x_hat = 0 there: never NaN.
+1-bit symmetric uniform has no levels and is refused (the layer's fields are checked in ``workloads.model``).
+Weights: ``quantize_weight``; activations: ``workloads.fakequant.observers.ActQuantizer`` (calibration).
 """
 
 from __future__ import annotations
@@ -12,6 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workloads.errors import WorkloadError
+
+TINY = 1e-12
+TERNARY_THRESHOLD = 0.7   # TWN (Li et al., 2016): delta = 0.7 * E|w|
+MSE_RATIOS = tuple(1.0 - 0.025 * i for i in range(29))   # clip ratios searched by MSE calibration: 1.0 .. 0.3
 
 
 @dataclass(frozen=True)
@@ -25,17 +41,24 @@ class QuantSpec:
     a_granularity: str = "tensor"
     out_bits: int = 8
     acc_bits: int = 32
+    w_quantizer: str = "uniform"
+    a_quantizer: str = "uniform"
+    w_zero_point: bool = False
+    a_zero_point: bool | None = None
+    scale_pow2: bool = False
+    outlier_channels: int = 0
+    outlier_bits: int = 0
+    calibration: str = ""
 
     @classmethod
     def of(cls, layer) -> QuantSpec:
-        return cls(layer.w_bits, layer.a_bits, layer.dtype, layer.w_granularity, layer.a_granularity,
-                   layer.out_bits, layer.acc_bits)
+        return cls(**{f: getattr(layer, f) for f in cls.__dataclass_fields__})
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
 
-def _float_round(x, bits: int):
+def float_round(x, bits: int):
     """Round to a ``bits``-wide float format and back to x's dtype (16: float16, 8: float8 e4m3, 32: exact)."""
     import torch
 
@@ -49,117 +72,145 @@ def _float_round(x, bits: int):
     return x.to(fmt).to(x.dtype)
 
 
-def quantize_weight(w, bits: int, granularity: str, dtype: str = "int"):
-    """Symmetric signed fake-quant of a weight (out channels first): scale = max|w| / (2^(bits-1) - 1) per tensor,
-    per output channel, or per group of g consecutive input elements (``group:g``) of each output channel."""
+def pow2(scale):
+    """2^ceil(log2 scale): the smallest power of two not below ``scale`` (a tensor)."""
     import torch
 
-    if dtype == "fp":
-        return _float_round(w, bits)
+    return torch.exp2(torch.ceil(torch.log2(scale.clamp_min(TINY))))
+
+
+def symmetric(x, amax, bits: int, use_pow2: bool = False):
+    """Symmetric signed uniform fake-quant with 2^bits levels, s = amax / (2^(bits-1) - 1) (amax broadcasts)."""
+    if bits < 2:
+        raise WorkloadError("recipe", "bits", "1-bit symmetric uniform quantization has no levels",
+                            "2 or more bits, a zero point, or binary weights")
     qmax = 2 ** (bits - 1) - 1
-    w2 = w.reshape(w.shape[0], -1)
-    if granularity == "tensor":
-        amax = w2.abs().amax()
-    elif granularity == "channel":
-        amax = w2.abs().amax(dim=1, keepdim=True)
-    elif granularity.startswith("group:"):
-        g = int(granularity[6:])
-        k = w2.shape[1]
-        pad = (-k) % g
-        wp = torch.nn.functional.pad(w2, (0, pad)).reshape(w2.shape[0], -1, g)
-        amax = wp.abs().amax(dim=2, keepdim=True)
-        scale = amax.clamp_min(1e-12) / qmax
-        q = (wp / scale).round().clamp(-qmax - 1, qmax) * scale
-        return q.reshape(w2.shape[0], -1)[:, :k].reshape(w.shape)
-    else:
-        raise WorkloadError("recipe", "w_granularity", f"{granularity!r} is not a weight granularity",
-                            "tensor, channel, group:<size>")
-    scale = amax.clamp_min(1e-12) / qmax
-    return ((w2 / scale).round().clamp(-qmax - 1, qmax) * scale).reshape(w.shape)
+    scale = amax.clamp_min(TINY) / qmax
+    if use_pow2:
+        scale = pow2(scale)
+    return (x / scale).round().clamp(-qmax - 1, qmax) * scale
 
 
-def _affine(x, lo, hi, bits: int):
-    """Asymmetric unsigned fake-quant of x into [lo, hi] with 2^bits levels (lo, hi broadcast against x)."""
+def affine(x, lo, hi, bits: int, use_pow2: bool = False):
+    """Asymmetric unsigned uniform fake-quant into [min(lo, 0), max(hi, 0)] with 2^bits levels (zero point)."""
+    import torch
+
     levels = 2 ** bits - 1
-    lo = lo.clamp(max=0.0) if hasattr(lo, "clamp") else min(lo, 0.0)
-    hi = hi.clamp(min=0.0) if hasattr(hi, "clamp") else max(hi, 0.0)
-    scale = (hi - lo).clamp_min(1e-12) / levels
+    lo = torch.as_tensor(lo, dtype=x.dtype).clamp(max=0.0)
+    hi = torch.as_tensor(hi, dtype=x.dtype).clamp(min=0.0)
+    scale = (hi - lo).clamp_min(TINY) / levels
+    if use_pow2:
+        scale = pow2(scale)
     zp = (-lo / scale).round()
     return ((x / scale).round() + zp).clamp(0, levels).sub(zp).mul(scale)
 
 
-class ActQuantizer:
-    """Fake-quantizes an activation tensor; for ``tensor``/``channel`` granularity it first calibrates (lo, hi).
+def log2_quant(x, bits: int, scale, signed: bool = False):
+    """log2 fake-quant: x_hat = sign(x) * scale * 2^-q, q = round(-log2(|x| / scale)) in [0, 2^b' - 1], else 0;
+    b' = bits, or bits - 1 when ``signed`` (one bit for the sign)."""
+    import torch
 
-    ``channel_dim`` is the channel axis (-1 for token-major activations, 1 for NCHW conv inputs).
-    Min-max: lo/hi = running min/max over calibration batches. Percentile p: mean over batches of the
-    (100-p)-th and p-th percentiles (of the whole tensor, or of each channel)."""
+    top = 2 ** (bits - 1 if signed else bits) - 1
+    scale = torch.as_tensor(scale, dtype=x.dtype).clamp_min(TINY)
+    mag = x.abs() if signed else x.clamp_min(0.0)
+    q = torch.round(-torch.log2((mag / scale).clamp_min(1e-30))).clamp_min(0.0)
+    out = torch.where((q <= top) & (mag > 0), scale * torch.exp2(-q), torch.zeros_like(x))
+    return out * torch.sign(x) if signed else out
 
-    def __init__(self, bits: int, granularity: str, dtype: str = "int", method: str = "minmax",
-                 percentile: float = 99.99, channel_dim: int = -1):
-        self.bits, self.granularity, self.dtype = bits, granularity, dtype
-        self.method, self.percentile, self.channel_dim = method, percentile, channel_dim
-        self.calibrating = False
-        self.lo = self.hi = None
-        self.batches = 0
 
-    @property
-    def static(self) -> bool:
-        return self.dtype == "int" and self.granularity in ("tensor", "channel")
+def twin_uniform(x, bits: int, d1, d2):
+    """Twin-uniform fake-quant (module docstring): k = 2^(bits-1) levels of step d1 near zero (and for negatives),
+    k levels of step d2 above k * d1."""
+    import torch
 
-    def observe(self, x) -> None:
-        import torch
+    k = 2 ** (bits - 1)
+    d1 = torch.as_tensor(d1, dtype=x.dtype).clamp_min(TINY)
+    d2 = torch.as_tensor(d2, dtype=x.dtype).clamp_min(TINY)
+    small = (x / d1).round().clamp(-k, k - 1) * d1
+    large = (x / d2).round().clamp(0, k - 1) * d2
+    return torch.where(x < k * d1, small, large)
 
-        x = x.detach().float()
-        if self.granularity == "channel":
-            x = x.movedim(self.channel_dim, -1).reshape(-1, x.shape[self.channel_dim])
+
+def twin_search(samples, bits: int, lo: float, hi: float):
+    """(d1, d2) of a twin-uniform quantizer: d2 = max(hi, 0) / (k - 1), d1 = d2 / 2^m with the power-of-two
+    ratio m in 0..12 that minimises the squared error on ``samples`` (PTQ4ViT keeps the ratio a power of two so
+    both ranges share one accumulator scale up to a shift)."""
+    import torch
+
+    k = 2 ** (bits - 1)
+    d2 = torch.tensor(max(hi, TINY) / max(k - 1, 1), dtype=samples.dtype)
+    best = None
+    for m in range(13):
+        d1 = d2 / 2 ** m
+        err = (twin_uniform(samples, bits, d1, d2) - samples).pow(2).sum().item()
+        if best is None or err < best[0]:
+            best = (err, d1)
+    return best[1], d2
+
+
+def mse_ratio(samples, quant) -> float:
+    """The clip ratio r of MSE_RATIOS minimising sum((quant(samples, r) - samples)^2) (OMSE-style search)."""
+    best = None
+    for r in MSE_RATIOS:
+        err = (quant(samples, r) - samples).pow(2).sum().item()
+        if best is None or err < best[0] - 1e-12 * abs(err):
+            best = (err, r)
+    return best[1]
+
+
+def _grouped(w2, granularity: str):
+    """w2 (out x K) as (out, groups, g) for the scale granularity, and a function undoing it."""
+    import torch
+
+    n, k = w2.shape
+    if granularity == "tensor":
+        return w2.reshape(1, 1, -1), lambda q: q.reshape(n, k)
+    if granularity == "channel":
+        return w2.reshape(n, 1, k), lambda q: q.reshape(n, k)
+    if granularity.startswith("group:"):
+        g = int(granularity[6:])
+        pad = (-k) % g
+        wp = torch.nn.functional.pad(w2, (0, pad)).reshape(n, -1, g)
+        return wp, lambda q: q.reshape(n, -1)[:, :k]
+    raise WorkloadError("recipe", "w_granularity", f"{granularity!r} is not a weight granularity",
+                        "tensor, channel, group:<size>")
+
+
+def quantize_weight(w, bits: int, granularity: str, dtype: str = "int", quantizer: str = "uniform",
+                    zero_point: bool = False, use_pow2: bool = False, method: str = "minmax"):
+    """Fake-quant of a weight (out channels first), one scale per tensor, output channel or group of g input
+    elements of each output channel: symmetric (or with a zero point) uniform, binary or ternary (module
+    docstring). ``method`` ``mse`` searches each scale group's clip ratio; other methods use the full range."""
+    import torch
+
+    if dtype == "fp":
+        return float_round(w, bits)
+    w2 = w.reshape(w.shape[0], -1)
+    if quantizer in ("binary", "ternary"):
+        wg, undo = _grouped(w2, "channel" if granularity == "tensor" else granularity)
+        mag = wg.abs()
+        if quantizer == "binary":
+            q = torch.where(wg >= 0, 1.0, -1.0).to(w.dtype) * mag.mean(dim=2, keepdim=True)
         else:
-            x = x.reshape(1, -1)
-        if self.method == "minmax":
-            lo, hi = x.amin(dim=-1 if self.granularity != "channel" else 0), x.amax(
-                dim=-1 if self.granularity != "channel" else 0)
-            self.lo = lo if self.lo is None else torch.minimum(self.lo, lo)
-            self.hi = hi if self.hi is None else torch.maximum(self.hi, hi)
-        else:
-            if self.granularity == "channel":
-                rows = x[:: max(1, x.shape[0] // 4096)]
-                q = torch.quantile(rows, torch.tensor([1 - self.percentile / 100, self.percentile / 100]), dim=0)
-            else:
-                flat = x.reshape(-1)
-                flat = flat[:: max(1, flat.numel() // (1 << 22))]
-                q = torch.quantile(flat, torch.tensor([1 - self.percentile / 100, self.percentile / 100]))
-            lo, hi = q[0], q[1]
-            n = self.batches
-            self.lo = lo if self.lo is None else (self.lo * n + lo) / (n + 1)
-            self.hi = hi if self.hi is None else (self.hi * n + hi) / (n + 1)
-        self.batches += 1
+            keep = mag > TERNARY_THRESHOLD * mag.mean(dim=2, keepdim=True)
+            alpha = (mag * keep).sum(dim=2, keepdim=True) / keep.sum(dim=2, keepdim=True).clamp_min(1)
+            q = torch.sign(wg) * keep * alpha
+        return undo(q).reshape(w.shape)
+    wg, undo = _grouped(w2, granularity)
+    lo, hi = wg.amin(dim=2, keepdim=True), wg.amax(dim=2, keepdim=True)
+    amax = torch.maximum(lo.abs(), hi.abs())
 
-    def __call__(self, x):
-        if self.dtype == "fp":
-            return _float_round(x, self.bits)
-        if self.calibrating and self.static:
-            self.observe(x)
-            return x
-        if self.granularity == "tensor":
-            if self.lo is None:
-                raise RuntimeError("activation quantizer used before calibration")
-            return _affine(x, self.lo, self.hi, self.bits)
-        if self.granularity == "channel":
-            if self.lo is None:
-                raise RuntimeError("activation quantizer used before calibration")
-            shape = [1] * x.dim()
-            shape[self.channel_dim] = -1
-            return _affine(x, self.lo.reshape(shape), self.hi.reshape(shape), self.bits)
-        xt = x.movedim(self.channel_dim, -1) if self.channel_dim != -1 else x
-        if self.granularity == "token":  # dynamic, per row
-            out = _affine(xt, xt.amin(-1, keepdim=True), xt.amax(-1, keepdim=True), self.bits)
-        else:  # group:g along the channel axis, dynamic
-            import torch
+    def quant(x, r):
+        return affine(x, lo * r, hi * r, bits, use_pow2) if zero_point else symmetric(x, amax * r, bits, use_pow2)
 
-            g = int(self.granularity[6:])
-            c = xt.shape[-1]
-            pad = (-c) % g
-            xp = torch.nn.functional.pad(xt, (0, pad)).reshape(*xt.shape[:-1], -1, g)
-            out = _affine(xp, xp.amin(-1, keepdim=True), xp.amax(-1, keepdim=True), self.bits)
-            out = out.reshape(*xt.shape[:-1], -1)[..., :c]
-        return out.movedim(-1, self.channel_dim) if self.channel_dim != -1 else out
+    if method == "mse":
+        best = torch.full_like(amax, float("inf"))
+        out = quant(wg, 1.0)
+        for r in MSE_RATIOS:
+            q = quant(wg, r)
+            err = (q - wg).pow(2).sum(dim=2, keepdim=True)
+            better = err < best
+            best = torch.where(better, err, best)
+            out = torch.where(better, q, out)
+        return undo(out).reshape(w.shape)
+    return undo(quant(wg, 1.0)).reshape(w.shape)

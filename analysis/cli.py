@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from workloads.cli_common import output_format, run_main
+from workloads.cli_common import Parser, output_format, run_main
 from workloads.version import add_version_arg
 
 # Subcommand modules; each defines ``add_parser(subparsers)`` that sets ``func`` on its parser.
-_COMMAND_MODULES: list[str] = ["analysis.cmd_sweep", "analysis.cmd_roofline"]
+_COMMAND_MODULES: list[str] = ["analysis.cmd_sweep", "analysis.cmd_roofline", "analysis.cmd_report"]
 
 
 def build_parser(prog: str = "python -m analysis") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description="vitsim analysis: roofline, design-space sweeps, Pareto "
+    p = Parser(prog=prog, description="vitsim analysis: roofline, design-space sweeps, Pareto "
                                                        "fronts, HTML reports.")
     add_version_arg(p)
     sub = p.add_subparsers(dest="command", required=True)

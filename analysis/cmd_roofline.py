@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workloads.cli_common import add_output_args, emit, json_text, rich_table
+from workloads.cli_common import add_columns_arg, add_output_args, emit, json_text, rich_table, select_columns
 from workloads.errors import InputError
 
 TABLE_COLUMNS = ["name", "op", "precision", "ceiling", "ops", "bytes", "intensity", "bound", "time_us",
@@ -36,6 +36,7 @@ def add_parser(sub) -> None:
                    help="keep attention scores on chip (q@k^T output, softmax, attn@v input move no DRAM bytes)")
     p.add_argument("--no-crossover", action="store_true", help="skip the per-layer ridge-crossing batch search")
     add_output_args(p)
+    add_columns_arg(p, "per-layer table")
     p.add_argument("--plot", metavar="FILE", help="log-log roofline plot (.png or .svg); with --measure: "
                                                    "measured layers against the host's roofline")
     p.add_argument("--plot-precisions", metavar="FILE",
@@ -84,7 +85,7 @@ def cmd_roofline(args) -> int:
         return _measure(args, device)
     workload, prefer = resolve(args)
     rf = analyze(workload, device, prefer, fused_attention=args.fused_attention, crossover=not args.no_crossover)
-    emit(render(rf, args.format), args.output)
+    emit(render(rf, args.format, args.columns), args.output)
     _plots(args, rf, workload, device)
     return 0
 
@@ -109,21 +110,28 @@ def _plots(args, rf, workload, device) -> None:
         plots.precision_plot(runs, args.plot_precisions)
 
 
-def render(rf, fmt: str) -> str:
-    """The roofline as table, JSON or CSV text."""
+def render(rf, fmt: str, columns: str | None = None) -> str:
+    """The roofline as table, JSON or CSV text (``columns``: the table's --columns)."""
     if fmt == "json":
         return json_text(rf.to_dict())
     if fmt == "csv":
         return rf.frame().to_csv(index=False)
-    rows = [[lr.name, lr.op, lr.precision, lr.ceiling, lr.ops, lr.bytes,
-             lr.intensity if lr.intensity is not None else "inf", lr.bound, lr.time_s * 1e6,
-             "never" if lr.crossover_batch is None else lr.crossover_batch] for lr in rf.layers]
+    from dataclasses import fields
+
+    from analysis.roofline import LayerRoofline
+
+    cells = {"intensity": lambda lr: lr.intensity if lr.intensity is not None else "inf",
+             "time_us": lambda lr: lr.time_s * 1e6,
+             "crossover_batch": lambda lr: "never" if lr.crossover_batch is None else lr.crossover_batch}
+    available = TABLE_COLUMNS + [f.name for f in fields(LayerRoofline) if f.name not in TABLE_COLUMNS]
+    cols, width = select_columns(columns, available, TABLE_COLUMNS, "name")
+    rows = [[cells[c](lr) if c in cells else getattr(lr, c) for c in cols] for lr in rf.layers]
     w = rf.workload
     title = (f"roofline: {w.name} batch {w.batch} on {rf.device.name}"
              + (" (fused attention)" if rf.options.get("fused_attention") else ""))
-    text = rich_table(title, TABLE_COLUMNS, rows)
+    text = rich_table(title, cols, [["-" if v is None else v for v in r] for r in rows], width)
     text += rich_table("totals", ["metric", "value"],
-                       [[k, rf.totals[k] if rf.totals[k] is not None else "-"] for k in TOTAL_KEYS])
+                       [[k, rf.totals[k] if rf.totals[k] is not None else "-"] for k in TOTAL_KEYS], width)
     notes = sorted({f"{lr.precision}: {lr.note}" for lr in rf.layers if lr.note} | set(rf.device.notes))
     return text + "".join(f"note: {n}\n" for n in notes)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from workloads.cli_common import add_output_args, emit, json_text, rich_table
+from workloads.cli_common import add_columns_arg, add_output_args, emit, json_text, rich_table, select_columns
 from workloads.errors import InputError
 
 _SHOW = ("latency_us", "energy_uj", "area_mm2", "power_w", "tops_per_w", "utilization", "stall_frac")
@@ -35,6 +35,7 @@ def add_parser(sub) -> None:
     q.add_argument("--all", action="store_true", help="include designs that break the spec's constraints")
     q.add_argument("--plot", metavar="FILE", help="plot the front (.png/.pdf/.svg): 2-D, or every pair for 3+")
     add_output_args(q)
+    add_columns_arg(q, "front and top-k table")
     q.set_defaults(func=_pareto)
 
 
@@ -54,7 +55,7 @@ def _sweep(args) -> int:
           f"({s.points_per_s:,.0f} points/s) -> {s.output}")
     if s.first_error:
         print(f"first error: {s.first_error}")
-    print(f"next: python -m analysis pareto {s.output} --plot front.png")
+    print(f"next: vitsim pareto {s.output}   or   vitsim report --sweep {s.output} -o results/{spec.name}.html")
     return 0
 
 
@@ -80,6 +81,7 @@ def _pareto(args) -> int:
     metrics = [o.metric for o in objectives] + [m for m in _SHOW if m in df.columns
                                                 and m not in {o.metric for o in objectives}]
     cols = ["workload"] + [a for a in axes if a in df.columns] + metrics
+    cols, width = select_columns(args.columns, cols + [c for c in df.columns if c not in cols], cols, "workload")
     if args.format == "json":
         out = {"objectives": [o.text for o in objectives], "front": front[cols].to_dict(orient="records"),
                "top": {o.text: top_k(df, o, args.top, include_infeasible=args.all)[cols].to_dict(orient="records")
@@ -91,10 +93,10 @@ def _pareto(args) -> int:
         n_ok = len(df) if args.all else int(df["feasible"].sum()) if "feasible" in df.columns else len(df)
         title = (f"Pareto front ({', '.join(o.text for o in objectives)}): {len(front)} of {n_ok:,} "
                  f"{'' if args.all else 'feasible '}points")
-        text = rich_table(title, cols, front[cols].values.tolist())
+        text = rich_table(title, cols, front[cols].values.tolist(), width)
         for o in objectives if args.top else []:
             t = top_k(df, o, args.top, include_infeasible=args.all)
-            text += rich_table(f"Top {args.top} by {o.text}", cols, t[cols].values.tolist())
+            text += rich_table(f"Top {args.top} by {o.text}", cols, t[cols].values.tolist(), width)
         emit(text, args.output)
     if args.plot:
         from analysis.pareto import feasible_rows

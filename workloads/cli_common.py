@@ -120,3 +120,29 @@ def fmt_cell(v) -> str:
     if isinstance(v, int) and not isinstance(v, bool):
         return f"{v:,}"
     return str(v)
+
+
+def add_columns_arg(parser, what: str = "table") -> None:
+    """``--columns all|A,B,...``: which columns a text table shows (``select_columns``)."""
+    parser.add_argument("--columns", metavar="all|A,B,...",
+                        help=f"{what} columns: 'all' (no column left out, however wide) or a comma-separated list; "
+                             "by default those that fit the terminal; json and csv always carry every column")
+
+
+def select_columns(spec: str | None, available, default, first: str | None = None) -> tuple[list[str], int | None]:
+    """(columns, width) for ``--columns spec``: ``default`` and the terminal's width when not given; every
+    column of ``available`` and no width limit for ``all``; else the named ones (``first`` kept in front),
+    each checked against ``available`` (an ``InputError`` naming --columns otherwise)."""
+    available = list(available)
+    if spec is None:
+        return list(default), None
+    if spec.strip() == "all":
+        return available, 1 << 30
+    names = [c.strip() for c in spec.split(",") if c.strip()]
+    bad = [c for c in names if c not in available]
+    if bad or not names:
+        raise InputError("--columns", "columns", f"unknown column {bad[0] if bad else spec!r}",
+                         "all, or " + ", ".join(available))
+    if first and first in available and names[0] != first:
+        names = [first] + [c for c in names if c != first]
+    return names, 1 << 30

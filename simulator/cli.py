@@ -169,3 +169,14 @@ def _share(part: float, whole: float) -> str:
 
 def entry() -> None:
     raise SystemExit(run_main(main))
+    if unlimited_dram(result.hw):
+        notes.append("DRAM: unlimited bandwidth (a SCALE-Sim config with InterfaceBandwidth: CALC: vitsim moves "
+                     "bytes in no time, so nothing waits for DRAM; SCALE-Sim's CALC sizes each layer's bandwidth "
+                     "so that it never stalls either). Set InterfaceBandwidth: USER for a real interface.")
+def unlimited_dram(hw) -> bool:
+    """True for the unlimited DRAM of a SCALE-Sim ``InterfaceBandwidth: CALC`` config (simulator/scalesim_cfg.py)."""
+    from simulator.scalesim_cfg import CALC_BYTES_PER_CYCLE
+
+    return hw.dram_bytes_per_cycle >= CALC_BYTES_PER_CYCLE
+
+

@@ -145,6 +145,10 @@ def render_table(result, columns: list[str] = TABLE_COLUMNS, width: int | None =
     if n:
         notes.append(f"note: {n} layers run at a wider precision than their bits (no exact PE mode): "
                      f"{', '.join(promoted)}")
+    if unlimited_dram(result.hw):
+        notes.append("DRAM: unlimited bandwidth (a SCALE-Sim config with InterfaceBandwidth: CALC: vitsim moves "
+                     "bytes in no time, so nothing waits for DRAM; SCALE-Sim's CALC sizes each layer's bandwidth "
+                     "so that it never stalls either). Set InterfaceBandwidth: USER for a real interface.")
     if any(v != int(v) for c in ("total_cycles", "stall_cycles") for v in cols[c]):
         notes.append("cycles: whole where the array counts them; with a decimal where a DRAM transfer ends "
                      "mid-cycle (bytes / bytes per cycle, kept, not rounded up: docs/columns.md).")
@@ -154,6 +158,13 @@ def render_table(result, columns: list[str] = TABLE_COLUMNS, width: int | None =
     text += "".join(textwrap.fill(n, wrap, subsequent_indent="  ") + "\n" for n in notes)
     text += "every column with its unit: --columns all, --format csv|json, docs/columns.md\n"
     return text
+
+
+def unlimited_dram(hw) -> bool:
+    """True for the unlimited DRAM of a SCALE-Sim ``InterfaceBandwidth: CALC`` config (simulator/scalesim_cfg.py)."""
+    from simulator.scalesim_cfg import CALC_BYTES_PER_CYCLE
+
+    return hw.dram_bytes_per_cycle >= CALC_BYTES_PER_CYCLE
 
 
 def cycles_cell(v):
@@ -169,14 +180,3 @@ def _share(part: float, whole: float) -> str:
 
 def entry() -> None:
     raise SystemExit(run_main(main))
-    if unlimited_dram(result.hw):
-        notes.append("DRAM: unlimited bandwidth (a SCALE-Sim config with InterfaceBandwidth: CALC: vitsim moves "
-                     "bytes in no time, so nothing waits for DRAM; SCALE-Sim's CALC sizes each layer's bandwidth "
-                     "so that it never stalls either). Set InterfaceBandwidth: USER for a real interface.")
-def unlimited_dram(hw) -> bool:
-    """True for the unlimited DRAM of a SCALE-Sim ``InterfaceBandwidth: CALC`` config (simulator/scalesim_cfg.py)."""
-    from simulator.scalesim_cfg import CALC_BYTES_PER_CYCLE
-
-    return hw.dram_bytes_per_cycle >= CALC_BYTES_PER_CYCLE
-
-

@@ -23,9 +23,17 @@ def describe(result) -> tuple[str, str]:
     sub = (f"{w['layers']} layers, {w['macs'] / 1e9:.3f} GMACs &middot; {hw.array.rows}x{hw.array.cols} "
            f"{esc(hw.array.dataflow)} array at {hw.freq_mhz:g} MHz, {esc(hw.pe.type)} PEs ({esc(modes)} MACs per "
            f"PE-cycle) &middot; buffers {hw.buffers.ifmap_kib:g}/{hw.buffers.weight_kib:g}/{hw.buffers.ofmap_kib:g}"
-           f" KiB (ifmap/weight/ofmap) &middot; DRAM {hw.dram.bandwidth_gbps:g} GB/s &middot; "
+           f" KiB (ifmap/weight/ofmap) &middot; DRAM {_dram(hw)} &middot; "
            f"vector unit {hw.vector.lanes} lanes &middot; source {esc(hw.source)}")
     return title, sub
+
+
+def _dram(hw) -> str:
+    from simulator.scalesim_cfg import CALC_BYTES_PER_CYCLE
+
+    if hw.dram_bytes_per_cycle >= CALC_BYTES_PER_CYCLE:
+        return "<b>unlimited</b> (SCALE-Sim InterfaceBandwidth: CALC: no layer waits for DRAM)"
+    return f"{hw.dram.bandwidth_gbps:g} GB/s"
 
 
 def totals_section(result) -> str:

@@ -1,6 +1,6 @@
 """DeiT-S latency vs square array size at INT8 (W8A8) and INT4 (W4A4) on a precision-scalable array.
 
-    python examples/array_size_latency.py [-o array_size_latency.png]
+    python examples/array_size_latency.py [-o results/array_size_latency.png]
 
 Sweeps array.rows = array.cols from 8 to 256 (x2 steps) on hwconfigs/int4.yaml, runs both workloads on
 every size, prints the table and plots latency (log-log) and the fraction of cycles that are DRAM stalls.
@@ -18,7 +18,8 @@ from analysis.sweep import evaluate, spec_from_dict
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("-o", "--out", default="array_size_latency.png")
+    ap.add_argument("-o", "--out", default="results/array_size_latency.png",
+                    help="the plot (default: %(default)s, under the current directory)")
     args = ap.parse_args()
 
     spec = spec_from_dict({
@@ -58,6 +59,7 @@ def main() -> None:
     ax2.set_title("bound mix: share of cycles stalled on DRAM")
     fig.suptitle(f"{spec.base['name']}: {spec.base['dram']['bandwidth_gbps']} GB/s, {spec.base['freq_mhz']:g} MHz")
     fig.tight_layout()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=120)
     print(f"plot: {args.out}")
 

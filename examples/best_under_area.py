@@ -1,6 +1,6 @@
 """The fastest DeiT-S (W4A4) design under an area budget.
 
-    python examples/best_under_area.py [--budget-mm2 5] [-o best_under_area.png]
+    python examples/best_under_area.py [--budget-mm2 5] [-o results/best_under_area.png]
 
 Sweeps array rows and columns, the weight buffer and DRAM bandwidth on hwconfigs/int4.yaml with the
 constraint ``area_mm2 <= budget``; prints the best feasible designs and plots latency vs area with the
@@ -21,7 +21,8 @@ from analysis.sweep import evaluate, spec_from_dict
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--budget-mm2", type=float, default=5.0)
-    ap.add_argument("-o", "--out", default="best_under_area.png")
+    ap.add_argument("-o", "--out", default="results/best_under_area.png",
+                    help="the plot (default: %(default)s, under the current directory)")
     args = ap.parse_args()
 
     spec = spec_from_dict({
@@ -71,6 +72,7 @@ def main() -> None:
     ax.legend(fontsize=7)
     ax.set_title("Fastest design under an area budget")
     fig.tight_layout()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=120)
     print(f"plot: {args.out}")
 

@@ -1,6 +1,6 @@
 """Precision-scalable INT8/INT4 PEs vs fixed INT8 PEs on DeiT-S at W8A8, W4A8 and W4A4.
 
-    python examples/scalable_vs_fixed.py [-o scalable_vs_fixed.png]
+    python examples/scalable_vs_fixed.py [-o results/scalable_vs_fixed.png]
 
 One axis swaps the whole ``pe`` section (the PE of hwconfigs/int4.yaml vs that of hwconfigs/int8.yaml)
 and another the square array size; a fixed INT8 PE runs 4-bit layers promoted to W8A8. Plots latency
@@ -20,7 +20,8 @@ from workloads.io import read_structured
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("-o", "--out", default="scalable_vs_fixed.png")
+    ap.add_argument("-o", "--out", default="results/scalable_vs_fixed.png",
+                    help="the plot (default: %(default)s, under the current directory)")
     args = ap.parse_args()
 
     pes = {"scalable INT8/INT4": read_structured(ROOT / "hwconfigs/int4.yaml")["pe"],
@@ -72,6 +73,7 @@ def main() -> None:
     axes[2].legend(fontsize=7)
     fig.suptitle("DeiT-S: precision-scalable vs fixed INT8 PEs")
     fig.tight_layout()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=120)
     print(f"plot: {args.out}")
 

@@ -41,7 +41,7 @@ def totals_section(ra, rb, la: str, lb: str) -> str:
 
 def _paired_bars(ra, rb, parts_fn, parts, scale: float, unit: str, title: str) -> str:
     ca, cb = ra.columns(), rb.columns()
-    oa, ob = dict((k, v) for k, v, _ in B.by_op(ca, parts_fn)), dict((k, v) for k, v, _ in B.by_op(cb, parts_fn))
+    oa, ob = {k: v for k, v, _ in B.by_op(ca, parts_fn)}, {k: v for k, v, _ in B.by_op(cb, parts_fn)}
     order = sorted(set(oa) | set(ob), key=lambda k: -(sum(oa.get(k, [0])) + sum(ob.get(k, [0]))))
     zero = [0.0] * len(parts)
     rows = [("whole network: A", [v / scale for v in B.totals_of(B.by_op(ca, parts_fn))]),

@@ -6,6 +6,7 @@ A page fetches nothing: no external stylesheet, script, font or image (tests/ana
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 
 from analysis.report.svg import esc, si
@@ -88,7 +89,7 @@ def fmt(v, unit: str = "") -> str:
     if isinstance(v, int):
         return f"{v:,}"
     if isinstance(v, float):
-        if v != v:
+        if math.isnan(v):
             return "-"
         if v == int(v) and abs(v) < 1e15:
             return f"{int(v):,}"

@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from workloads.errors import InputError
+from workloads.errors import InputError, RunError
 
 FORMATS = ("table", "json", "csv")
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
 
 def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
-    """Run ``main``; bad input -> one line on stderr and exit 2; a bug -> traceback and exit 1."""
+    """Run ``main``; bad input -> one line on stderr and exit 2; a run that cannot finish (disk full, a
+    non-finite result refused, out of memory) -> one line and exit 1; a bug -> traceback and exit 1."""
     try:
         return main(argv)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except RunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    except MemoryError:
+        print("error: out of memory (the limits of workloads/limits.py did not stop this input: please report it)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -30,18 +39,31 @@ def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = N
         return EXIT_INTERNAL
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr and exit 2, like every other bad input,
+    instead of argparse's usage block."""
+
+    def error(self, message: str):
+        print(f"error: {InputError(self.prog, '', message, f'see {self.prog} --help')}", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT)
+
+
 def add_output_args(parser, default: str = "table") -> None:
     """``--format table|json|csv`` and ``-o/--output FILE``; without --format the format follows FILE's suffix
     (.json, .csv), else ``default`` (call ``output_format(args)`` after parsing)."""
     parser.add_argument("--format", choices=FORMATS, default=None,
                         help=f"output format (default: from -o FILE's suffix, else {default})")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
-    parser.set_defaults(default_format=default)
+    parser.set_defaults(default_format=default, output_is_file=True)
 
 
 def output_format(args) -> str:
     """The format asked for: --format, else -o FILE's suffix (.json, .csv), else the command's default.
-    Also stores it in ``args.format``."""
+    Also stores it in ``args.format``, and checks the -o place before any work (``outputs.check_output_file``)."""
+    if getattr(args, "output_is_file", False) and getattr(args, "output", None):
+        from workloads.outputs import check_output_file
+
+        check_output_file(args.output)
     fmt = getattr(args, "format", None)
     if fmt is None:
         out = getattr(args, "output", None) or ""
@@ -52,7 +74,7 @@ def output_format(args) -> str:
 
 
 def emit(text: str, output: str | None) -> None:
-    """Print ``text`` or write it atomically to ``output``."""
+    """Print ``text`` or write it atomically to ``output`` (rules: workloads/outputs.py)."""
     if output:
         from workloads.io import atomic_write_text
 
@@ -62,7 +84,19 @@ def emit(text: str, output: str | None) -> None:
 
 
 def json_text(obj) -> str:
-    return json.dumps(obj, indent=1, default=float)
+    """Strict JSON (numpy numbers as floats); a NaN or infinity is refused (``outputs.check_finite``)."""
+    from workloads.outputs import check_finite
+
+    def default(o):
+        try:
+            return float(o)
+        except (TypeError, ValueError):
+            return str(o)
+
+    text = json.dumps(obj, indent=1, default=default, allow_nan=True)
+    if "NaN" in text or "Infinity" in text:  # only then walk the object to name the culprit
+        check_finite(json.loads(text), "JSON output")
+    return text
 
 
 def terminal_width() -> int:
@@ -77,7 +111,10 @@ def text_table(title: str, columns: list[str], rows: list[list], width: int | No
     """A plain-text table that fits ``width`` columns (default: the terminal's): columns are kept left to right
     while they fit (the first always) and a last line says how many were left out; cells are cut at
     ``max_cell`` characters. No colours, no box drawing: pipes and files get the same text."""
+    from workloads.outputs import check_finite
+
     width = terminal_width() if width is None else width
+    check_finite(rows, f"table {title!r}")
     cells = [[fmt_cell(v) for v in r] for r in rows]
     cells = [[c if len(c) <= max_cell else c[:max_cell - 1] + "~" for c in r] for r in cells]
     widths = [max([len(str(h))] + [len(r[i]) for r in cells]) for i, h in enumerate(columns)]

@@ -1,0 +1,63 @@
+"""Size and work limits: oversize input is refused before anything is allocated, with a message naming the
+limit, the estimate and what to change. Each limit has a default for a laptop and an environment variable.
+
+| limit | variable | default | why this default |
+|---|---|---|---|
+| input_bytes | VITSIM_MAX_INPUT_BYTES | 64 MiB | one YAML/JSON/cfg/CSV input; the largest shipped file (a zoo workload) is 40 KiB |
+| yaml_nodes | VITSIM_MAX_YAML_NODES | 1,000,000 | nodes of one YAML document with its aliases expanded (an alias bomb: 10^9 from 600 bytes) |
+| yaml_depth | VITSIM_MAX_YAML_DEPTH | 100 | nesting of one document (a hardware YAML nests 4 deep) |
+| folds | VITSIM_MAX_FOLDS | 4,000,000,000 | fold-walk steps of one simulation: about 20 ns each compiled, so ~80 s |
+| points | VITSIM_MAX_POINTS | 10,000,000 | sweep points (designs x workloads): ~3 h at 1,000 points/s, 1.4 GB of Parquet |
+| axis_values | VITSIM_MAX_AXIS_VALUES | 1,000,000 | values of one sweep axis, held in memory |
+
+Above a limit the input is refused (exit 2) before the work starts; set the variable higher to allow it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from workloads.errors import InputError
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    variable: str
+    default: int
+    unit: str
+
+
+LIMITS = {lim.name: lim for lim in (
+    Limit("input_bytes", "VITSIM_MAX_INPUT_BYTES", 64 * 2 ** 20, "bytes"),
+    Limit("yaml_nodes", "VITSIM_MAX_YAML_NODES", 1_000_000, "YAML nodes (aliases expanded)"),
+    Limit("yaml_depth", "VITSIM_MAX_YAML_DEPTH", 100, "levels of nesting"),
+    Limit("folds", "VITSIM_MAX_FOLDS", 4_000_000_000, "fold-walk steps"),
+    Limit("points", "VITSIM_MAX_POINTS", 10_000_000, "sweep points"),
+    Limit("axis_values", "VITSIM_MAX_AXIS_VALUES", 1_000_000, "values of one axis"),
+)}
+
+
+def limit(name: str) -> int:
+    """The limit ``name`` (``LIMITS``): its environment variable when set to a positive integer, else the default."""
+    lim = LIMITS[name]
+    raw = os.environ.get(lim.variable)
+    if raw is None or raw == "":
+        return lim.default
+    try:
+        value = int(float(raw)) if raw.strip().lower() not in ("nan", "inf", "-inf", "infinity") else -1
+    except ValueError:
+        value = -1
+    if value < 1:
+        raise InputError(lim.variable, "", f"{raw!r} is not a positive integer", f"integers >= 1 ({lim.unit})")
+    return value
+
+
+def check(name: str, estimate: int | float, source: str, field: str, change: str) -> None:
+    """Refuse (``InputError``) when ``estimate`` exceeds the limit ``name``; ``change`` says what to change."""
+    cap = limit(name)
+    if estimate > cap:
+        lim = LIMITS[name]
+        raise InputError(source, field, f"{estimate:,.0f} {lim.unit} exceed the limit of {cap:,}",
+                         f"{change}, or set {lim.variable} higher")

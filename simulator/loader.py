@@ -36,6 +36,14 @@ def hardware_path(spec: str | Path) -> Path:
                       ", ".join(hardware_names()))
 
 
+def describe_hardware(spec: str | Path) -> str:
+    """What a hardware argument was read as, for the output: ``shipped config int4 (<path>)``, ``file <path>``."""
+    path = hardware_path(spec)
+    if not looks_like_path(spec, HARDWARE_SUFFIXES) and hwconfigs.find(str(spec)) == path:
+        return f"shipped config {spec} ({path})"
+    return f"{'SCALE-Sim config' if path.suffix == '.cfg' else 'hardware file'} {path.resolve()}"
+
+
 def load_hardware(spec: str | Path) -> Hardware:
     """Read a hardware config by path or shipped name; a ``.cfg`` file is read as a SCALE-Sim config."""
     path = hardware_path(spec)

@@ -25,6 +25,7 @@ OfmapSramSzkB, Dataflow, Bandwidth, ...), ``[run_presets]`` (InterfaceBandwidth 
 from __future__ import annotations
 
 import configparser
+import math
 from pathlib import Path
 
 from simulator.hardware import DATAFLOWS, ConfigError, Hardware, hardware_from_dict
@@ -33,6 +34,12 @@ FREQ_MHZ = 1000.0
 ACC_BITS = 8  # SCALE-Sim stores partial sums as one-byte words
 CALC_BYTES_PER_CYCLE = 1e9  # InterfaceBandwidth: CALC -> transfers take no time (SCALE-Sim never stalls there)
 _ARCH = "architecture_presets"
+# vitsim hardware field -> the SCALE-Sim key it is read from (errors name the key of the file)
+CFG_KEYS = {"array.rows": f"[{_ARCH}] ArrayHeight", "array.cols": f"[{_ARCH}] ArrayWidth",
+            "vector.lanes": f"[{_ARCH}] ArrayWidth", "ppu.lanes": f"[{_ARCH}] ArrayWidth",
+            "buffers.ifmap_kib": f"[{_ARCH}] IfmapSramSzkB", "buffers.weight_kib": f"[{_ARCH}] FilterSramSzkB",
+            "buffers.ofmap_kib": f"[{_ARCH}] OfmapSramSzkB", "dram.bandwidth_gbps": f"[{_ARCH}] Bandwidth",
+            "name": "[general] run_name"}
 
 
 def _get(cp: configparser.ConfigParser, src: str, section: str, key: str) -> str:
@@ -50,6 +57,8 @@ def _num(src: str, where: str, text: str, integer: bool = True) -> float:
     except ValueError:
         raise ConfigError(src, where, f"expected a positive {'integer' if integer else 'number'}, got {text!r}") \
             from None
+    if not math.isfinite(v):
+        raise ConfigError(src, where, f"{text!r} is not a finite number", "numbers > 0")
     if v <= 0:
         raise ConfigError(src, where, f"{text} is out of range", "numbers > 0")
     return v
@@ -57,7 +66,7 @@ def _num(src: str, where: str, text: str, integer: bool = True) -> float:
 
 def parse_scalesim_cfg(text: str, src: str = "<cfg>") -> dict:
     """The fields vitsim uses from a SCALE-Sim config: a flat dict (sizes KB, bandwidths words/cycle)."""
-    cp = configparser.ConfigParser()
+    cp = configparser.ConfigParser(interpolation=None)  # a '%' in a value is text, as SCALE-Sim reads it
     try:
         cp.read_string(text, source=src)
     except configparser.Error as e:
@@ -113,12 +122,22 @@ def hardware_dict_from_scalesim(c: dict) -> dict:
 
 def load_scalesim_cfg(path: str | Path) -> Hardware:
     """Read a SCALE-Sim ``.cfg`` as a ``Hardware`` (mapping in the module docstring)."""
+    from workloads.errors import InputError
+    from workloads.io import read_text
+
     path = Path(path)
     try:
-        text = path.read_text()
-    except OSError as e:
-        raise ConfigError(str(path), "file", f"cannot read: {e.strerror or e}") from None
-    return hardware_from_dict(hardware_dict_from_scalesim(parse_scalesim_cfg(text, str(path))), str(path))
+        text = read_text(path)  # size-capped UTF-8 (workloads/io.py)
+    except InputError as e:
+        problem = e.problem if e.problem.startswith("cannot read") else f"cannot read: {e.problem}"
+        raise ConfigError(e.source, e.field or "file", problem, e.allowed) from None
+    try:
+        return hardware_from_dict(hardware_dict_from_scalesim(parse_scalesim_cfg(text, str(path))), str(path))
+    except ConfigError as e:  # a bound of the vitsim field, named as the cfg key it came from
+        key = CFG_KEYS.get(e.field.split("[")[0])
+        if key is None:
+            raise
+        raise ConfigError(e.source, key, e.problem, e.allowed) from None
 
 
 def scalesim_cfg_text(run_name: str, rows: int, cols: int, ifmap_kb: float, filter_kb: float, ofmap_kb: float,

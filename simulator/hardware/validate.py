@@ -29,7 +29,8 @@ from simulator.hardware.config import (
     VectorConfig,
     bitserial_macs_per_cycle,
 )
-from workloads.errors import InputError, require_choice, require_int, require_mapping, require_number
+from simulator.hardware.bounds import check_bounds
+from workloads.errors import InputError, require_choice, require_int, require_mapping, require_number, require_str
 from workloads.model import VECTOR_OPS
 
 _TOP = {"name", "description", "freq_mhz", "default_workload", "array", "pe", "buffers", "dram", "vector", "tech",
@@ -42,7 +43,8 @@ SCALE_BITS = (8, 16, 32)
 def _known(src: str, where: str, d: dict, allowed: set[str]) -> None:
     for key in d:
         if key not in allowed:
-            raise ConfigError(src, f"{where}.{key}" if where else key, "unknown field", ", ".join(sorted(allowed)))
+            raise ConfigError(src, f"{where}.{key}" if where else str(key), "unknown field",
+                              ", ".join(sorted(allowed)))
 
 
 def _section(src: str, d: dict, name: str, required: bool = True) -> dict:
@@ -157,7 +159,9 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     if not isinstance(d, dict):
         raise ConfigError(src, "top level", f"expected a mapping, got {type(d).__name__}")
     _known(src, "", d, _TOP)
-    name = d.get("name", Path(src).stem)
+    check_bounds(d, src)
+    name = _wrap(require_str, src, "name", d.get("name", Path(src).stem))
+    _wrap(require_str, src, "description", d.get("description", ""))
     freq = _wrap(require_number, src, "freq_mhz", d.get("freq_mhz"))
 
     a = _section(src, d, "array")

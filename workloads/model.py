@@ -16,7 +16,8 @@ from pathlib import Path
 import yaml
 
 from workloads.enums import StrChoice
-from workloads.errors import InputError, WorkloadError, require_choice, require_int, require_mapping, retyped
+from workloads.errors import InputError, WorkloadError, check_size, require_choice, require_finite, require_int
+from workloads.errors import require_mapping, retyped
 
 SCHEMA_VERSION = 1
 GEMM_OPS = ("gemm", "matmul", "conv")
@@ -152,7 +153,7 @@ class Layer:
         known = {f.name for f in fields(cls)}
         extra = set(d) - known
         if extra:
-            raise WorkloadError(source, f"{where}.{min(extra)}", "unknown field", ", ".join(sorted(known)))
+            raise WorkloadError(source, f"{where}.{min(map(str, extra))}", "unknown field", ", ".join(sorted(known)))
         op = require_choice(source, f"{where}.op", d.get("op"), OPS)
         kw = dict(d)
         for f in ("m", "n", "repeat"):
@@ -175,7 +176,8 @@ class Layer:
         if "weight_operand" in kw and not isinstance(kw["weight_operand"], bool):
             raise WorkloadError(source, f"{where}.weight_operand", "expected true or false")
         if kw.get("sqnr_db") is not None:
-            kw["sqnr_db"] = float(kw["sqnr_db"])
+            kw["sqnr_db"] = require_finite(source, f"{where}.sqnr_db", kw["sqnr_db"], "finite numbers (dB), or null")
+        check_size(source, where, kw["m"], kw["n"], kw["k"], kw.get("repeat", 1))
         _check_quant_fields(source, where, kw)
         if combinations:
             check_quant_combination(source, where, kw)
@@ -250,6 +252,11 @@ class Workload:
     schema_version: int = SCHEMA_VERSION
     meta: dict = field(default_factory=dict, compare=False, hash=False)
 
+    def __post_init__(self):  # every way a workload is made (file, builder, tracer, batch, recipe) ends here
+        from workloads.checks import check_sizes
+
+        check_sizes(self)
+
     @property
     def macs(self) -> int:
         return sum(layer.macs for layer in self.layers)
@@ -302,15 +309,14 @@ class Workload:
         raw = d.get("layers")
         if not isinstance(raw, list) or not raw:
             raise WorkloadError(source, "layers", "missing or empty", "a non-empty list of layers")
+        from workloads.checks import workload_fields
+
         layers = tuple(Layer.from_dict(x, source) for x in raw)
         return cls(
             model=model,
             layers=layers,
             img_size=require_int(source, "img_size", d.get("img_size", 224), 1),
-            batch=require_int(source, "batch", d.get("batch", 1), 1),
-            recipe=str(d.get("recipe", "none")),
-            source=str(d.get("source", "analytic")),
-            meta=dict(d.get("meta") or {}),
+            **workload_fields(source, d, layers),  # keys, batch agreeing with the layers, recipe, source, meta
         )
 
     def save(self, path: str | Path) -> Path:

@@ -12,13 +12,15 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from workloads.errors import InputError, WorkloadError, retyped
-from workloads.io import read_structured
+from workloads.errors import InputError, WorkloadError, require_known, require_str, retyped
+from workloads.io import looks_like_path, read_structured
 from workloads.model import OPS, Layer, Workload, check_quant_combination
 
 RECIPE_FIELDS = ("w_bits", "a_bits", "out_bits", "acc_bits", "dtype", "w_granularity", "a_granularity",
                  "w_quantizer", "a_quantizer", "w_zero_point", "a_zero_point", "scale_pow2", "outlier_channels",
                  "outlier_bits", "calibration")
+
+RECIPE_KEYS = ("name", "description", "default", "rules", "tokens")
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,11 @@ class Recipe:
         """Validate a recipe mapping: known fields only, values checked by building a probe Layer."""
         if not isinstance(d, dict):
             raise WorkloadError(source, "top level", f"expected a mapping, got {type(d).__name__}")
+        require_known(source, "", d, RECIPE_KEYS)  # a typo (``rule:``) would silently leave every layer at default
         name = d.get("name")
-        if not isinstance(name, str):
+        if not isinstance(name, str) or not name:
             raise WorkloadError(source, "name", "missing or not a string")
+        require_str(source, "description", d.get("description", ""))
         if not isinstance(d.get("default", {}), dict):
             raise WorkloadError(source, "default", "expected a mapping of layer fields")
         default = _values(source, "default", d.get("default", {}))
@@ -106,9 +110,12 @@ def recipe_names() -> list[str]:
 
 
 def load_recipe(name_or_path: str) -> Recipe:
-    """A shipped recipe by name, or a recipe YAML file by path."""
+    """A recipe YAML file when ``name_or_path`` looks like a path (a separator, or .yaml/.yml), else a shipped
+    recipe by name, else an existing file without a suffix: a file in the working directory named like a shipped
+    recipe does not shadow it."""
     path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    if looks_like_path(name_or_path, (".yaml", ".yml")) or (
+            str(name_or_path) not in recipe_names() and path.is_file()):
         try:
             data = read_structured(path)
         except InputError as e:

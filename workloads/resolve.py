@@ -55,14 +55,39 @@ def resolve_workload(spec: str | Path | None = None, *, model: str | None = None
         img_size = require_int("workload", "img_size", img_size, 1)
     if model is not None:
         return _model(str(model), recipe, batch, img_size, "model")
-    if looks_like_path(spec, WORKLOAD_SUFFIXES):
+    kind = spec_kind(spec)
+    if kind == "file":
         return _sized(Workload.load(spec), recipe, batch, img_size)
+    if kind == "zoo":
+        return _sized(Workload.load(zoo_path(str(spec))), recipe, batch, img_size)
+    return _model(str(spec), recipe, batch, img_size, "workload")
+
+
+def spec_kind(spec: str | Path) -> str:
+    """How ``resolve_workload(spec)`` reads ``spec`` (module docstring): ``file``, ``zoo`` or ``model``."""
+    if looks_like_path(spec, WORKLOAD_SUFFIXES):
+        return "file"
     spec = str(spec)
     if spec in zoo_names():
-        return _sized(Workload.load(zoo_path(spec)), recipe, batch, img_size)
+        return "zoo"
     if spec not in model_names() and Path(spec).is_file():
-        return _sized(Workload.load(spec), recipe, batch, img_size)
-    return _model(spec, recipe, batch, img_size, "workload")
+        return "file"
+    return "model"
+
+
+def describe_spec(spec: str | Path | None = None, model: str | None = None) -> str:
+    """What a workload argument was read as, for the output: ``zoo deit_small-w4a4 (<path>)``, ``file x.yaml``,
+    ``analytic model deit_small``, ``timm model NAME (traced)``."""
+    from workloads.vit import PRESETS, SHORT_NAMES
+
+    kind = "model" if model is not None else spec_kind(spec)
+    name = str(model if model is not None else spec)
+    if kind == "zoo":
+        return f"zoo workload {name} ({zoo_path(name)})"
+    if kind == "file":
+        return f"workload file {Path(name).resolve()}"
+    return (f"analytic model {SHORT_NAMES.get(name, name)}" if SHORT_NAMES.get(name, name) in PRESETS
+            else f"timm model {name} (traced)")
 
 
 def _sized(w: Workload, recipe: str | None, batch: int | None, img_size: int | None) -> Workload:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from workloads.errors import WorkloadError
-from workloads.model import Layer, Workload
+from workloads.model import Layer, Workload, check_size
 
 GEMM_FIELDS = ("Layer", "M", "N", "K")
 CONV_FIELDS = ("Layer", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels", "Num Filter",
@@ -88,18 +88,21 @@ def parse_topology(text: str, src: str = "<topology>") -> list[Layer]:
             layers.append(Layer(name, "conv", oh * ow, nf, fh * fw * c))
     if not layers:
         raise WorkloadError(src, "file", "no layers after the header line")
+    for layer in layers:
+        check_size(src, f"layers[{layer.name}]", layer.m, layer.n, layer.k, layer.repeat)
     return layers
 
 
 def read_topology(path: str | Path) -> Workload:
     """A SCALE-Sim topology CSV as a ``Workload`` (8-bit layers, batch 1, named after the file)."""
+    from workloads.errors import InputError, retyped
+    from workloads.io import read_text
+
     path = Path(path)
     try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise WorkloadError(str(path), "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise WorkloadError(str(path), "", f"cannot read: {e.__class__.__name__}") from None
+        text = read_text(path)  # size-capped UTF-8 (workloads/io.py)
+    except InputError as e:
+        raise retyped(e, WorkloadError) from None
     layers = parse_topology(text, str(path))
     return Workload(model=path.stem, layers=tuple(layers), recipe="none", source=f"scalesim:{path.name}")
 

@@ -27,7 +27,8 @@ section{margin:22px 0 30px;break-inside:avoid-page}
 h2{font-size:18px;margin:0 0 6px;padding-bottom:4px;border-bottom:2px solid var(--accent);display:inline-block}
 h3{font-size:15px;margin:16px 0 6px}
 p.note,.note{color:var(--muted);font-size:12.5px;margin:4px 0 8px;max-width:1100px}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:10px;margin:12px 0}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;margin:12px 0}
+.grid4{display:flex;flex-wrap:wrap;gap:6px 22px;align-items:flex-start}.grid4 h3{margin:6px 0 4px}
 .card{border:1px solid var(--line);border-radius:8px;padding:10px 12px;background:#fff}
 .card .v{font-size:22px;font-weight:650;font-variant-numeric:tabular-nums}
 .card .u{font-size:12px;color:var(--muted);margin-left:3px;font-weight:400}

@@ -10,9 +10,21 @@ from analysis.report.rooflinechart import roofline_of
 from analysis.report.rooflinechart import section_body as roofline_body
 from analysis.report.svg import si, stacked_bars
 
-# headline totals, in the order of the cards
-CARDS = ("latency_us", "throughput_fps", "energy_per_image_uj", "power_w", "effective_tops", "utilization",
-         "tops_per_w", "area_mm2")
+# headline totals, in the order of the cards: (field, label)
+CARDS = (("latency_us", "latency"), ("throughput_fps", "throughput"), ("energy_per_image_uj", "energy per image"),
+         ("power_w", "power"), ("effective_tops", "effective TOPS"), ("utilization", "array utilization"),
+         ("tops_per_w", "efficiency"), ("area_mm2", "area"))
+# the totals in groups, one small table each (every total of the schema appears in exactly one)
+GROUPS = (("time", ("total_cycles", "gemm_cycles", "vector_cycles", "compute_cycles", "stall_cycles",
+                    "stall_memory_cycles", "stall_chunk_fill_cycles", "ppu_stall_cycles", "dram_floor_stall_cycles",
+                    "latency_us", "throughput_fps", "images_per_s", "utilization", "gemm_utilization")),
+          ("energy and power", ("energy_uj", "energy_per_image_uj", "energy_mac_uj", "energy_sram_uj",
+                                "energy_dram_uj", "energy_vector_uj", "energy_ppu_uj", "energy_static_uj", "power_w",
+                                "leakage_w", "tops_per_w", "tops_per_w_on_chip", "images_per_s_per_w")),
+          ("work and traffic", ("macs", "sram_read_bytes", "sram_write_bytes", "dram_read_bytes", "dram_write_bytes",
+                                "dram_scale_read_bytes")),
+          ("peaks and area", ("effective_tops", "peak_tops", "area_mm2", "area_pe_mm2", "area_sram_mm2",
+                              "area_vector_mm2", "area_ppu_mm2", "peak_tops_per_mm2", "promoted_layers")))
 
 
 def describe(result) -> tuple[str, str]:
@@ -24,8 +36,20 @@ def describe(result) -> tuple[str, str]:
            f"{esc(hw.array.dataflow)} array at {hw.freq_mhz:g} MHz, {esc(hw.pe.type)} PEs ({esc(modes)} MACs per "
            f"PE-cycle) &middot; buffers {hw.buffers.ifmap_kib:g}/{hw.buffers.weight_kib:g}/{hw.buffers.ofmap_kib:g}"
            f" KiB (ifmap/weight/ofmap) &middot; DRAM {_dram(hw)} &middot; "
-           f"vector unit {hw.vector.lanes} lanes &middot; source {esc(hw.source)}")
+           f"vector unit {hw.vector.lanes} lanes &middot; source {esc(_source(hw.source))}")
     return title, sub
+
+
+def _source(source: str) -> str:
+    """``hwconfigs/int4.yaml`` for a shipped config (wherever installed), else the path as given."""
+    from pathlib import Path
+
+    import hwconfigs
+
+    try:
+        return Path(source).resolve().relative_to(hwconfigs.root().parent).as_posix()
+    except (ValueError, OSError):
+        return source
 
 
 def _dram(hw) -> str:
@@ -37,33 +61,45 @@ def _dram(hw) -> str:
 
 
 def totals_section(result) -> str:
-    from simulator.schema import TOTAL_FIELDS, field
+    from simulator.schema import TOTAL_FIELDS, TOTAL_MAPPINGS, field
 
     t = result.totals
     details = {
         "latency_us": f"{fmt(t.total_cycles, 'cycles')} cycles at {result.hw.freq_mhz:g} MHz",
-        "throughput_fps": f"batch {result.workload['batch']}",
+        "throughput_fps": f"images/s at batch {result.workload['batch']}",
         "energy_per_image_uj": f"{fmt(t.energy_uj)} uJ per batch",
-        "power_w": f"leakage {t.leakage_w:.3g} W",
-        "effective_tops": f"peak {t.peak_tops:.3g} TOPS",
+        "power_w": f"of which leakage {t.leakage_w:.3g} W",
+        "effective_tops": f"of a {t.peak_tops:.3g} TOPS peak",
         "utilization": f"GEMM layers alone: {t.gemm_utilization:.3f}",
-        "tops_per_w": f"{t.tops_per_w_on_chip:.3g} without DRAM",
+        "tops_per_w": f"{t.tops_per_w_on_chip:.3g} TOPS/W without DRAM",
         "area_mm2": f"{t.peak_tops_per_mm2:.3g} peak TOPS/mm2",
     }
-    cards = "".join(card(k, getattr(t, k), field(k).unit, details[k], tip(field(k))) for k in CARDS)
-    rows = [[f.name, (esc(fmt(t[f.name], f.unit)), repr(float(t[f.name]))), f.unit or "-", f.meaning]
-            for f in TOTAL_FIELDS]
-    rows += [[k, ", ".join(f"{p} {v:.4g}" for p, v in getattr(t, k).items()), "TOPS", field(k).meaning]
-             for k in ("peak_tops_by_precision", "effective_tops_by_precision")]
-    cols = [("metric", "the total's name (docs/columns.md)"), ("value", "cycles are whole where the array counts "
-            "them; a decimal where a DRAM transfer ends mid-cycle"), ("unit", ""), ("meaning", "")]
+    cards = "".join(card(label, getattr(t, k), field(k).unit, details[k], f"{k}: {tip(field(k))}")
+                    for k, label in CARDS)
+    grouped = {n for _, names in GROUPS for n in names}
+    groups = list(GROUPS) + [("other", tuple(f.name for f in TOTAL_FIELDS if f.name not in grouped))]
+    cols = [("metric", "the total's name (docs/columns.md); hover a name for its meaning"),
+            ("value", "cycles are whole where the array counts them; a decimal where a DRAM transfer ends "
+                      "mid-cycle"), ("unit", "")]
+    tables = []
+    for title, names in groups:
+        if not names:
+            continue
+        rows = [[(f'<span title="{esc(tip(field(n)))}">{esc(n)}</span>', n),
+                 (esc(fmt(t[n], field(n).unit)), repr(float(t[n]))), field(n).unit or "-"] for n in names]
+        if title == "peaks and area":
+            rows += [[(f'<span title="{esc(tip(f))}">{esc(f.name)}</span>', f.name),
+                      ", ".join(f"{p} {v:.4g}" for p, v in getattr(t, f.name).items()), "TOPS"]
+                     for f in TOTAL_MAPPINGS]
+        tables.append(f"<div><h3>{esc(title)}</h3>"
+                      + table(cols, rows, f"totals-{title.split()[0]}", left=("metric", "unit")) + "</div>")
     split = (f"Of {fmt(t.total_cycles, 'cycles')} cycles, GEMM layers take {pct(t.gemm_cycles, t.total_cycles)} and "
              f"the vector unit {pct(t.vector_cycles, t.total_cycles)}; stalls are {pct(t.stall_cycles, t.total_cycles)}"
              f". utilization = macs / (total_cycles x R x C x p), p the MACs per PE-cycle of the fastest PE mode "
              f"used: the share of the array's MAC slots doing work over the whole run. gemm_utilization counts the "
              f"GEMM layers' time only.")
     return (f'<div class="cards">{cards}</div><p class="note">{esc(split)}</p>'
-            + table(cols, rows, "totals", left=("metric", "unit", "meaning")))
+            f'<div class="grid4">{"".join(tables)}</div>')
 
 
 def _parts_table(names, colors, values, unit: str, scale: float, unit_scaled: str) -> str:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from workloads.cli_common import add_output_args, emit, output_format, run_main, terminal_width, text_table
+from workloads.cli_common import (
+    Parser,
+    add_output_args,
+    emit,
+    output_format,
+    run_main,
+    terminal_width,
+    text_table,
+)
 from workloads.version import add_version_arg
 
 # the default table's columns, most telling first: the table keeps those that fit the terminal
@@ -22,7 +30,7 @@ TOTAL_KEYS = ["total_cycles", "gemm_cycles", "vector_cycles", "compute_cycles", 
 
 
 def build_parser(prog: str = "python -m simulator") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog,
+    p = Parser(prog=prog,
                                 description="vitsim: cycle-approximate simulation of quantized ViTs on systolic arrays.")
     add_version_arg(p)
     sub = p.add_subparsers(dest="command", required=True)
@@ -87,6 +95,12 @@ def cmd_run(args) -> int:
     from simulator.engine import simulate
     from simulator.loader import load_hardware
 
+    from workloads.io import check_output_dir, check_output_file
+
+    if args.output:  # a wrong output place is refused before any work, and nothing is written
+        check_output_file(args.output)
+    if args.out:
+        check_output_dir(args.out)
     hw = load_hardware(args.hardware)
     columns = table_columns(args.columns)
     workload = workload_for(args, hw)
@@ -96,11 +110,26 @@ def cmd_run(args) -> int:
     elif args.format == "csv":
         text = result.to_csv()
     else:
-        text = render_table(result, columns, width=None if args.columns != "all" else 1 << 30)
+        text = render_table(result, columns, width=None if args.columns != "all" else 1 << 30) + loaded_line(args)
+    emit(text, args.output)
     if args.out:
         result.write(Path(args.out))
-    emit(text, args.output)
     return 0
+
+
+def loaded_line(args) -> str:
+    """Which files the run read (a name resolves to the zoo or a shipped config unless it is a path)."""
+    from simulator.loader import describe_hardware
+    from workloads.resolve import describe_spec
+
+    parts = [f"hardware: {describe_hardware(args.hardware)}"]
+    if args.topology:
+        parts.append(f"workload: SCALE-Sim topology {Path(args.topology).resolve()}")
+    elif args.workload or args.model:
+        parts.append(f"workload: {describe_spec(args.workload, args.model)}")
+    else:
+        parts.append("workload: the hardware's default_workload")
+    return "loaded: " + "; ".join(parts) + "\n"
 
 
 def table_columns(spec: str | None) -> list[str]:

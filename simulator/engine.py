@@ -11,11 +11,13 @@ from simulator.model.layer import design_of
 from simulator.model.network import evaluate_layer, network_totals, peak_tops, plan
 from simulator.quant import split_outliers
 from simulator.results import SimResult, Totals
+from simulator.work import check_work
 
 
 def _distinct(workload, hw):
     """The distinct layers' fields (a layer with outlier channels runs as its split GEMM: simulator/quant.py)."""
     workload = split_outliers(workload)
+    check_work(workload, hw)  # refuses a fold walk above limits.folds before it starts (simulator/work.py)
     costs = hw_costs(hw)
     unique, counts, order = plan(workload, hw.nonlinear.post_softmax_bits)
     rows = [evaluate_layer(layer, hw, attn, costs) for layer, attn in unique]

@@ -122,43 +122,39 @@ class SimResult:
         return csv_text(self.columns())
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        """Write layers.csv, result.json and hardware.yaml into ``out_dir`` (each atomically)."""
+        """Write layers.csv, result.json and hardware.yaml into ``out_dir`` as one set with a MANIFEST.json
+        (``workloads.outputs.write_set``: all three files of this run, or the previous set untouched)."""
         import yaml
 
         from workloads.enums import plain
-        from workloads.io import atomic_write_text
+        from workloads.io import write_set
+        from workloads.version import package_version
 
-        out = Path(out_dir)
-        return [atomic_write_text(out / "layers.csv", self.to_csv()),
-                atomic_write_text(out / "result.json", self.to_json()),
-                atomic_write_text(out / "hardware.yaml", yaml.safe_dump(plain(self.hardware), sort_keys=False))]
+        return write_set(out_dir, {"layers.csv": self.to_csv(), "result.json": self.to_json(),
+                                   "hardware.yaml": yaml.safe_dump(plain(self.hardware), sort_keys=False)},
+                         written_by=f"vitsim {package_version()}")
 
 
 def _finite(obj):
     if isinstance(obj, float) and not math.isfinite(obj):
-        raise ValueError(f"non-finite number {obj!r} in a result: refusing to write it")
+        from workloads.outputs import check_finite
+
+        check_finite(obj, "result")  # raises RunError (exit 1, one line)
     return obj
 
 
 def json_dumps(obj) -> str:
-    """JSON with floats for numpy numbers; NaN/inf refused (``ValueError``)."""
+    """Strict JSON with floats for numpy numbers; NaN/inf refused (``workloads.outputs.check_finite``:
+    ``RunError``, exit 1)."""
+    from workloads.outputs import check_finite
+
     def default(o):
         try:
             return _finite(float(o))
         except TypeError:
             return str(o)
 
-    def check(o):
-        if isinstance(o, dict):
-            for v in o.values():
-                check(v)
-        elif isinstance(o, (list, tuple)):
-            for v in o:
-                check(v)
-        else:
-            _finite(o)
-
-    check(obj)
+    check_finite(obj, "result")
     return json.dumps(obj, indent=1, default=default, allow_nan=False)
 
 

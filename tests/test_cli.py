@@ -33,7 +33,7 @@ def test_run_json_keys_and_out_dir(tmp_path):
     for key in ("total_cycles", "latency_us", "throughput_fps", "energy_uj"):
         assert key in d["totals"]
     assert d["workload"]["batch"] == 2
-    assert sorted(p.name for p in out.iterdir()) == ["hardware.yaml", "layers.csv", "result.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["MANIFEST.json", "hardware.yaml", "layers.csv", "result.json"]
     assert json.loads((out / "result.json").read_text())["totals"] == d["totals"]
 
 

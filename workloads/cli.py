@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from workloads.cli_common import add_output_args, emit, json_text, output_format, rich_table, run_main
+from workloads.cli_common import Parser, add_output_args, emit, json_text, output_format, rich_table, run_main
 from workloads.version import add_version_arg
 
 
 def build_parser(prog: str = "python -m workloads") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description="vitsim workloads: layers, shapes, bit widths.")
+    p = Parser(prog=prog, description="vitsim workloads: layers, shapes, bit widths.")
     add_version_arg(p)
     sub = p.add_subparsers(dest="command", required=True)
     ls = sub.add_parser("list", help="list models, recipes and zoo workloads")

@@ -25,7 +25,15 @@ from pathlib import Path
 import hwconfigs
 from analysis.measure.peaks import HostMeasurement, measure_host
 from workloads.enums import StrChoice
-from workloads.errors import InputError, require_choice, require_mapping, require_number
+from workloads.errors import (
+    InputError,
+    require_choice,
+    require_int,
+    require_known,
+    require_mapping,
+    require_number,
+    require_str,
+)
 from workloads.model import Layer
 
 
@@ -223,45 +231,67 @@ def _src(path: Path) -> str:
         return str(path)
 
 
+_GPU_KEYS = {"name", "aliases", "kind", "arch", "sm_count", "clock_mhz", "source", "defaults", "default_note",
+             "vector_peak", "peaks_tops", "memory"}
+GPU_MAX = {"tops": 1e6, "gbps": 1e9, "capacity": 2 ** 40, "clock_mhz": 1e6, "sm_count": 2 ** 20}  # far above any GPU
+
+
 def gpu_from_dict(d, source: str) -> Device:
-    """Validate a GPU YAML mapping and build its Device."""
+    """Validate a GPU YAML mapping (every field typed, finite and bounded by ``GPU_MAX``; unknown keys refused at
+    every level) and build its Device."""
     require_mapping(source, "top level", d)
-    allowed = {"name", "aliases", "kind", "arch", "sm_count", "clock_mhz", "source", "defaults", "default_note",
-               "vector_peak", "peaks_tops", "memory"}
-    for k in d:
-        if k not in allowed:
-            raise InputError(source, k, "unknown field", ", ".join(sorted(allowed)))
-    name = d.get("name")
-    if not isinstance(name, str) or not name:
-        raise InputError(source, "name", "missing or not a string")
+    require_known(source, "", d, _GPU_KEYS)
+    name = require_str(source, "name", d.get("name"), empty=False)
+    for k in ("arch", "source", "default_note"):
+        require_str(source, k, d.get(k, ""))
+    aliases = d.get("aliases", []) or []
+    if not isinstance(aliases, list) or not all(isinstance(a, (str, int)) and not isinstance(a, bool)
+                                                for a in aliases):
+        raise InputError(source, "aliases", "expected a list of names")
+    if d.get("sm_count") is not None:
+        require_int(source, "sm_count", d["sm_count"], 1, GPU_MAX["sm_count"])
+    if d.get("clock_mhz") is not None:
+        require_number(source, "clock_mhz", d["clock_mhz"], maximum=GPU_MAX["clock_mhz"])
     raw = require_mapping(source, "peaks_tops", d.get("peaks_tops"))
     peaks = []
     for key, v in raw.items():
         if key not in GPU_PEAK_KEYS:
             raise InputError(source, f"peaks_tops.{key}", "unknown precision", ", ".join(GPU_PEAK_KEYS))
         require_mapping(source, f"peaks_tops.{key}", v)
-        peaks.append(Peak(key, require_number(source, f"peaks_tops.{key}.value", v.get("value")) * 1e12,
-                          str(v.get("source", ""))))
+        require_known(source, f"peaks_tops.{key}", v, ("value", "source"))
+        peaks.append(Peak(key, require_number(source, f"peaks_tops.{key}.value", v.get("value"),
+                                              maximum=GPU_MAX["tops"]) * 1e12,
+                          require_str(source, f"peaks_tops.{key}.source", v.get("source", ""))))
     keys = {p.key for p in peaks}
     defaults = require_mapping(source, "defaults", d.get("defaults", {}))
     for alias, key in defaults.items():
-        if key not in keys:
+        if not isinstance(key, str) or key not in keys:
             raise InputError(source, f"defaults.{alias}", f"{key!r} is not in peaks_tops", ", ".join(sorted(keys)))
     vector = d.get("vector_peak", "fp32")
-    if vector not in keys:
+    if not isinstance(vector, str) or vector not in keys:
         raise InputError(source, "vector_peak", f"{vector!r} is not in peaks_tops", ", ".join(sorted(keys)))
     mem = require_mapping(source, "memory", d.get("memory"))
+    require_known(source, "memory", mem, ("dram", "l2"))
     dram = require_mapping(source, "memory.dram", mem.get("dram"))
-    levels = [MemoryLevel("dram", require_number(source, "memory.dram.bandwidth_gbps", dram.get("bandwidth_gbps")) * 1e9,
-                          float(dram.get("capacity_gib", 0)) * 2 ** 30 or None, str(dram.get("source", "")))]
+    require_known(source, "memory.dram", dram, ("bandwidth_gbps", "capacity_gib", "type", "source"))
+    for k in ("type", "source"):
+        require_str(source, f"memory.dram.{k}", dram.get(k, ""))
+    cap = dram.get("capacity_gib")
+    cap = None if cap is None else require_number(source, "memory.dram.capacity_gib", cap, strict=False,
+                                                 maximum=GPU_MAX["capacity"])
+    levels = [MemoryLevel("dram", require_number(source, "memory.dram.bandwidth_gbps", dram.get("bandwidth_gbps"),
+                                                 maximum=GPU_MAX["gbps"]) * 1e9,
+                          cap * 2 ** 30 if cap else None, str(dram.get("source", "")))]
     if "l2" in mem:
         l2 = require_mapping(source, "memory.l2", mem["l2"])
-        levels.append(MemoryLevel("l2", None, require_number(source, "memory.l2.capacity_mib",
-                                                             l2.get("capacity_mib")) * 2 ** 20, str(l2.get("source", ""))))
-    notes = (str(d["default_note"]),) if d.get("default_note") else ()
+        require_known(source, "memory.l2", l2, ("capacity_mib", "source"))
+        levels.append(MemoryLevel("l2", None, require_number(source, "memory.l2.capacity_mib", l2.get("capacity_mib"),
+                                                             maximum=GPU_MAX["capacity"]) * 2 ** 20,
+                                  require_str(source, "memory.l2.source", l2.get("source", ""))))
+    notes = (d["default_note"],) if d.get("default_note") else ()
     kind = require_choice(source, "kind", d.get("kind", "gpu"), DeviceKind.values())
     return Device(name, DeviceKind(kind), tuple(peaks), tuple(levels),
-                  tuple((str(k), str(v)) for k, v in defaults.items()), vector, str(d.get("source", source)), notes)
+                  tuple((str(k), v) for k, v in defaults.items()), vector, d.get("source") or source, notes)
 
 
 def load_device_file(path: str | Path) -> Device:
@@ -310,16 +340,19 @@ def device_names() -> list[str]:
 def load_device(spec: str) -> Device:
     """A device by GPU name (case/space-insensitive: ``rtx4090``, ``H100 SXM``), file path, or hwconfig name.
 
-    ``host`` is built by measuring this machine (``host_device``).
+    ``host`` is built by measuring this machine (``host_device``). A path (a separator or a .yaml/.yml/.json/.cfg
+    suffix) is a file; otherwise a known name wins over a file of that name in the working directory.
     """
+    from workloads.io import looks_like_path
+
     if _norm(spec) == "host":
         return host_device()
     path = Path(spec)
-    if path.suffix in (".yaml", ".yml", ".cfg") or path.exists():
+    found = None if looks_like_path(spec, (".yaml", ".yml", ".json", ".cfg")) else known_devices().get(_norm(spec))
+    if found is None and (looks_like_path(spec, (".yaml", ".yml", ".json", ".cfg")) or path.is_file()):
         if not path.exists():
             raise InputError(spec, "device", "file not found")
         return load_device_file(path)
-    found = known_devices().get(_norm(spec))
     if found is None:
         raise InputError(spec, "device", f"unknown device {spec!r}",
                          ", ".join(device_names() + ["host", "a GPU or hardware YAML path"]))

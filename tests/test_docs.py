@@ -26,3 +26,10 @@ def test_every_result_column_is_documented():
     doc = (ROOT / "docs" / "columns.md").read_text()
     missing = [n for n in LAYER_NAMES if f"`{n}`" not in doc]
     assert missing == []
+
+
+def test_formats_defaults_are_fresh():
+    """tools/gen_formats.py --check: docs/formats.md lists every default the loaders fill in, as they fill it."""
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_formats.py"), "--check"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr

@@ -10,7 +10,7 @@ from analysis.devices import load_device, load_device_file
 from workloads.errors import InputError
 from workloads.model import Layer
 
-CSV = Path(__file__).resolve().parents[3] / "shared" / "reference" / "gpu_specs.csv"  # ../shared beside the checkout
+CSV = Path(__file__).resolve().parents[2] / "docs" / "reference" / "gpu_specs.csv"  # with its sources there
 # CSV gpu name -> our device name
 CSV_NAMES = {"RTX 4090": "RTX 4090", "RTX 3090": "RTX 3090", "A100 SXM4 80GB": "A100 SXM 80GB",
              "H100 SXM5 80GB": "H100 SXM", "H100 PCIe 80GB": "H100 PCIe", "L4": "L4",

@@ -42,10 +42,15 @@ def add_parser(sub) -> None:
 def _sweep(args) -> int:
     from analysis.sweep import load_spec, run_sweep
 
+    import os
+
     for name in ("workers", "chunk_size"):
         v = getattr(args, name)
         if v is not None and v < (0 if name == "workers" else 1):
             raise InputError(f"--{name.replace('_', '-')}", name, f"{v} is out of range")
+    cores = os.cpu_count() or 1
+    if args.workers is not None and args.workers > 4 * cores:  # more processes than that only share the cores
+        raise InputError("--workers", "workers", f"{args.workers} is above 4 x {cores} cores", f"0 to {4 * cores}")
     spec = load_spec(args.spec)
     s = run_sweep(spec, args.output, scheduler=args.scheduler, resume=args.resume, force=args.force,
                   workers=args.workers, chunk_size=args.chunk_size,
@@ -55,6 +60,8 @@ def _sweep(args) -> int:
           f"({s.points_per_s:,.0f} points/s) -> {s.output}")
     if s.first_error:
         print(f"first error: {s.first_error}")
+    for line in s.set_aside:
+        print(f"set aside (damaged; its points ran again): {line}")
     print(f"next: vitsim pareto {s.output}   or   vitsim report --sweep {s.output} -o results/{spec.name}.html")
     return 0
 

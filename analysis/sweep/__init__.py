@@ -29,8 +29,9 @@ from analysis.sweep.load import SAMPLING, load_spec, metric_names_for, spec_from
 from analysis.sweep.paths import set_path
 from analysis.sweep.run import SweepSummary, default_chunk_size, evaluate, run_sweep
 from analysis.sweep.spec import Axis, Constraint, SweepSpec, WorkloadRef, bound_mix_names, point_id, scalar_metrics
-from analysis.sweep.store import MANIFEST, ResultsWriter, arrow_schema, read_manifest, read_results
+from analysis.sweep.store import MANIFEST, arrow_schema, read_manifest, read_results
 from analysis.sweep.worker import run_chunk
+from analysis.sweep.writer import ResultsWriter
 
 __all__ = [
     "MANIFEST", "SAMPLING", "Axis", "Constraint", "ResultsWriter", "SweepSpec", "SweepSummary", "WorkloadRef",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
 from analysis.sweep.paths import _expand, set_path
-from analysis.sweep.spec import Axis, Constraint, SweepSpec, WorkloadRef, _scaled
-from workloads.errors import InputError, require_int, require_mapping
+from analysis.sweep.spec import Axis, Constraint, SweepSpec, WorkloadRef, _digest, _scaled
+from workloads.errors import InputError, require_int, require_mapping, require_str
+from workloads.limits import check
 
 SAMPLING = ("grid", "random")
 _SPEC_KEYS = {"name", "description", "base", "axes", "workloads", "models", "recipes", "batch", "constraints",
@@ -68,15 +70,24 @@ def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = Non
     seed = _req_int(source, "seed", d.get("seed", 0), 0)
     chunk = _req_int(source, "chunk_size", d.get("chunk_size", 0), 0)
 
+    digests = []
     for i, w in enumerate(workloads):  # every workload loads here: a bad one is a spec error, not a worker failure
         try:
-            w.load()
+            digests.append(_digest(w.load().to_dict()).hex())  # the content, so an edited file changes it
         except InputError as e:
             raise InputError(source, f"workloads[{i}] ({w.label})", e.problem, e.allowed) from None
     metrics = metric_names_for()
+    for key in ("name", "description"):
+        require_str(source, key, d.get(key, ""))
+    from workloads.version import package_version
 
-    spec = SweepSpec(str(d.get("name", Path(source).stem)), source, base, axes, workloads, (), (), sampling,
-                     samples, seed, chunk, metrics)
+    spec = SweepSpec(d.get("name") or Path(source).stem, source, base, axes, workloads, (), (), sampling,
+                     samples, seed, chunk, metrics, tuple(digests), package_version())
+    if spec.grid_size > 2 ** 62:  # grid indices are int64 (the ``design`` column)
+        raise InputError(source, "axes", f"{spec.grid_size:.3e} designs cannot be indexed", "at most 2^62 designs")
+    check("points", spec.n_points, source, "axes",
+          f"{spec.n_designs:,} designs x {len(workloads)} workloads: fewer axis values, sampling: random with "
+          "fewer samples, or fewer workloads")
     names = spec.metric_names()
     constraints = tuple(_parse_constraint(source, i, c, names) for i, c in enumerate(_as_list(
         source, "constraints", d.get("constraints", []))))
@@ -116,7 +127,10 @@ def _parse_constraint(source, i, c, names) -> Constraint:
         raise InputError(source, fld, f"cannot parse {c!r}", "'METRIC OP NUMBER' with OP one of <= < >= > == !=")
     if m.group(1) not in names:
         raise InputError(source, fld, f"unknown metric {m.group(1)!r}", ", ".join(names))
-    return Constraint(m.group(1), m.group(2), float(m.group(3)))
+    bound = float(m.group(3))
+    if not math.isfinite(bound):
+        raise InputError(source, fld, f"bound {m.group(3)} is not a finite number", "finite numbers")
+    return Constraint(m.group(1), m.group(2), bound)
 
 
 def _parse_axes(source: str, raw, base: dict) -> tuple[Axis, ...]:
@@ -135,8 +149,10 @@ def _parse_axes(source: str, raw, base: dict) -> tuple[Axis, ...]:
             if extra:
                 raise InputError(source, f"{fld}.{min(extra)}", "unknown field", "tie, scale")
             scale = spec.get("scale", 1)
-            if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0:
-                raise InputError(source, f"{fld}.scale", f"{scale!r} is not a number > 0")
+            if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
+                raise InputError(source, f"{fld}.scale", f"{scale!r} is not a finite number > 0")
+            if not isinstance(spec["tie"], str):
+                raise InputError(source, f"{fld}.tie", f"expected an axis path, got {spec['tie']!r}"[:120])
             if scale != 1 and not all(isinstance(v, (int, float)) for v in _expand(
                     source, f"axes.{spec['tie']}", raw.get(spec["tie"], [0]))[0]):
                 raise InputError(source, f"{fld}.scale", "a scale needs a numeric axis to tie to")
@@ -182,6 +198,10 @@ def _parse_workloads(source: str, d: dict) -> tuple[WorkloadRef, ...]:
             refs.append(WorkloadRef(Path(w).stem if w.endswith((".yaml", ".yml", ".json")) else w, spec=w,
                                     batch=batch))
         elif isinstance(w, dict) and "model" in w and set(w) <= {"model", "recipe", "batch", "label"}:
+            require_str(source, f"workloads[{i}].model", w["model"], empty=False)
+            for key in ("recipe", "label"):
+                if w.get(key) is not None:
+                    require_str(source, f"workloads[{i}].{key}", w[key], empty=False)
             b = require_int(source, f"workloads[{i}].batch", w.get("batch", batch), 1)
             lab = w.get("label") or f"{w['model']}-{w.get('recipe') or 'none'}" + (f"-b{b}" if b != 1 else "")
             refs.append(WorkloadRef(str(lab), model=str(w["model"]), recipe=w.get("recipe"), batch=b))
@@ -192,6 +212,10 @@ def _parse_workloads(source: str, d: dict) -> tuple[WorkloadRef, ...]:
     recipes = _as_list(source, "recipes", d.get("recipes", [None])) or [None]
     if "recipes" in d and not models:
         raise InputError(source, "recipes", "recipes apply to models; list them under models")
+    for key, values in (("models", models), ("recipes", recipes)):
+        for i, v in enumerate(values):
+            if not (isinstance(v, str) and v) and not (key == "recipes" and v is None):
+                raise InputError(source, f"{key}[{i}]", f"expected a name, got {v!r}"[:120])
     for m in models:
         for r in recipes:
             refs.append(WorkloadRef(f"{m}-{r or 'none'}" + (f"-b{batch}" if batch != 1 else ""),

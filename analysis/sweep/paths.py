@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from workloads.errors import InputError, require_int
+from workloads.limits import check
 
 
 def set_path(d: dict, path: str, value, source: str = "<sweep>") -> dict:
@@ -38,9 +39,15 @@ def set_path(d: dict, path: str, value, source: str = "<sweep>") -> dict:
 
 def _number_list(source, fld, v, n_min, n_max) -> list:
     if not isinstance(v, list) or not n_min <= len(v) <= n_max or not all(
-            isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
-        raise InputError(source, fld, f"expected a list of {n_min}-{n_max} numbers, got {v!r}")
+            isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v):
+        raise InputError(source, fld, f"expected a list of {n_min}-{n_max} finite numbers, got {v!r}"[:200])
     return v
+
+
+def _count(source: str, fld: str, n: float) -> int:
+    """The number of values an axis spec expands to, refused above ``limits.axis_values`` before expanding."""
+    check("axis_values", n, source, fld, "fewer values (a larger step or factor, a smaller num)")
+    return int(n)
 
 
 def _expand(source: str, fld: str, spec) -> tuple[tuple, tuple]:
@@ -76,6 +83,7 @@ def _expand(source: str, fld: str, spec) -> tuple[tuple, tuple]:
         step = step[0] if step else 1
         if step <= 0 or stop < start:
             raise InputError(source, f"{fld}.range", "need start <= stop and step > 0")
+        _count(source, f"{fld}.range", (stop - start) / step + 1)  # a float estimate, refused before any floor
         n = math.floor((stop - start) / step + 1e-9) + 1
         ints = all(isinstance(x, int) for x in (start, stop, step))
         vals = tuple(start + i * step if ints else round(start + i * step, 12) for i in range(n))
@@ -86,12 +94,13 @@ def _expand(source: str, fld: str, spec) -> tuple[tuple, tuple]:
     if ("num" in spec) == ("factor" in spec):
         raise InputError(source, fld, "log_range needs exactly one of num, factor")
     if "num" in spec:
-        num = require_int(source, f"{fld}.num", spec["num"], 1)
+        num = _count(source, f"{fld}.num", require_int(source, f"{fld}.num", spec["num"], 1))
         raw = [start] if num == 1 else [start * (stop / start) ** (i / (num - 1)) for i in range(num)]
     else:
         factor = spec["factor"]
-        if not isinstance(factor, (int, float)) or factor <= 1:
-            raise InputError(source, f"{fld}.factor", f"{factor!r} is not a number > 1")
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not math.isfinite(factor) or factor <= 1:
+            raise InputError(source, f"{fld}.factor", f"{factor!r} is not a finite number > 1")
+        _count(source, f"{fld}.factor", (math.log(stop) - math.log(start)) / math.log(factor) + 1)
         raw, v = [], float(start)
         while v <= stop * (1 + 1e-9):
             raw.append(v)

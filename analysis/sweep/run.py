@@ -10,7 +10,8 @@ from pathlib import Path
 
 from analysis.sweep.backends import _Backend
 from analysis.sweep.spec import SweepSpec, point_id
-from analysis.sweep.store import ResultsWriter, arrow_schema
+from analysis.sweep.store import arrow_schema
+from analysis.sweep.writer import ResultsWriter
 from workloads.errors import InputError
 
 
@@ -24,6 +25,7 @@ class SweepSummary:
     feasible: int
     seconds: float
     first_error: str = ""
+    set_aside: tuple[str, ...] = ()  # damaged files moved aside on resume (their points ran again)
 
     @property
     def points_per_s(self) -> float:
@@ -78,30 +80,35 @@ def run_sweep(spec: SweepSpec, output: str | Path, *, scheduler=None, resume: bo
         import pyarrow  # noqa: F401
     except ImportError:
         raise InputError(str(output), "", "Parquet results need pyarrow", "pip install 'pyarrow>=14'") from None
-    writer = ResultsWriter(Path(output), spec, resume, force)
-    done = writer.done_ids() if resume else set()
-    total = spec.n_points
-    todo = _count_todo(spec, done)
-    skipped = total - todo
-    with _Backend.make(scheduler, spec, workers) as backend:
-        size = chunk_size or spec.chunk_size or default_chunk_size(spec.n_designs, backend.workers)
-        stats = {"run": 0, "errors": 0, "feasible": 0, "first_error": ""}
-        last = time.monotonic()
-        try:
-            with _progress(progress, todo, spec.name) as advance:
-                for batch in backend.map(spec, _chunks(spec, done, size)):
-                    writer.add(batch)
-                    _tally(stats, batch)
-                    advance(batch.num_rows)
-                    if on_rows is not None:
-                        on_rows(batch.num_rows)
-                    if writer.rows >= flush_rows or time.monotonic() - last >= flush_seconds:
-                        writer.flush()
-                        last = time.monotonic()
-        finally:  # finished chunks are complete results: keep them even on Ctrl-C or an error
-            writer.flush()
+    writer = ResultsWriter(Path(output), spec, resume, force)  # checks and the lock; nothing changed yet
+    failed = True
+    try:
+        with _Backend.make(scheduler, spec, workers) as backend:
+            done = writer.open()  # the backend started: now replace, set damaged parts aside, write the manifest
+            total = spec.n_points
+            todo = _count_todo(spec, done)
+            skipped = total - todo
+            size = chunk_size or spec.chunk_size or default_chunk_size(spec.n_designs, backend.workers)
+            stats = {"run": 0, "errors": 0, "feasible": 0, "first_error": ""}
+            last = time.monotonic()
+            try:
+                with _progress(progress, todo, spec.name) as advance:
+                    for batch in backend.map(spec, _chunks(spec, done, size)):
+                        writer.add(batch)
+                        _tally(stats, batch)
+                        advance(batch.num_rows)
+                        if on_rows is not None:
+                            on_rows(batch.num_rows)
+                        if writer.rows >= flush_rows or time.monotonic() - last >= flush_seconds:
+                            writer.flush()
+                            last = time.monotonic()
+            finally:  # finished chunks are complete results: keep them even on Ctrl-C or an error
+                writer.flush()
+        failed = False
+    finally:
+        writer.close(failed=failed)  # a failed start removes the directory it created (nothing was stored)
     return SweepSummary(str(output), total, skipped, stats["run"], stats["errors"], stats["feasible"],
-                        time.perf_counter() - t0, stats["first_error"])
+                        time.perf_counter() - t0, stats["first_error"], tuple(writer.set_aside))
 
 
 def evaluate(spec: SweepSpec, *, scheduler=None, workers: int | None = None, chunk_size: int | None = None):

@@ -7,6 +7,7 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from analysis.sweep.paths import set_path
 
@@ -79,6 +80,8 @@ class SweepSpec:
     seed: int = 0
     chunk_size: int = 0
     metrics: tuple[str, ...] = ()  # numeric simulate_totals keys (load.metric_names_for)
+    workload_digests: tuple[str, ...] = ()  # hash of each loaded workload's content (load.spec_from_dict)
+    version: str = ""                       # the vitsim version that validated the spec
 
     @property
     def free_axes(self) -> tuple[Axis, ...]:
@@ -96,11 +99,26 @@ class SweepSpec:
     def n_points(self) -> int:
         return self.n_designs * len(self.workloads)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
-        """Hash of what a stored point's meaning depends on: base mapping, axis paths, workloads, result columns."""
-        return _digest([self.base, [a.path for a in self.axes], [w.label for w in self.workloads],
-                        list(self.metrics)]).hex()
+        """Hash of everything a stored row depends on (``fingerprint_parts``): a resume needs it unchanged."""
+        return _digest(sorted(self.fingerprint_parts.items())).hex()
+
+    @cached_property
+    def fingerprint_parts(self) -> dict[str, str]:
+        """The fingerprint part by part, so a refused resume can say what changed: the base hardware content,
+        the axes with their values, the workloads (labels, names, recipes, batch and a hash of each loaded
+        workload, so an edited file counts), constraints, objectives, result columns and the vitsim version."""
+        return {
+            "base": _digest(self.base).hex(),
+            "axes": _digest([[a.path, list(a.values), list(a.labels), a.tie, a.scale] for a in self.axes]).hex(),
+            "workloads": _digest([[w.label, w.spec, w.model, w.recipe, w.batch] for w in self.workloads]
+                                 + [list(self.workload_digests)]).hex(),
+            "constraints": _digest([str(c) for c in self.constraints]).hex(),
+            "objectives": _digest(list(self.objectives)).hex(),
+            "metrics": _digest(list(self.metrics)).hex(),
+            "version": self.version,
+        }
 
     def design_indices(self) -> Iterator[int]:
         """Flat grid indices of the designs to run (all of them, or ``samples`` drawn with ``seed``)."""

@@ -14,7 +14,9 @@ import numpy as np
 
 from analysis.sweep.spec import SweepSpec, _scaled, bound_mix_names, point_id
 from analysis.sweep.store import _to_batch
+from simulator.work import over_limit
 from workloads.errors import InputError
+from workloads.limits import LIMITS, limit
 
 _CACHE: dict[tuple, object] = {}  # per process: (spec fingerprint, axes) -> Decoder
 
@@ -140,10 +142,17 @@ def run_chunk(spec: SweepSpec, tasks: list[tuple[int, list[int]]]):
         vals = {m: np.full(len(rows), np.nan) for m in metrics}
         errs = [errors[r] for r in rows]
         run = rows[live[rows]]
+        if len(run):  # a design whose fold walk exceeds limits.folds is an error row, not an hour-long point
+            steps = _steps(dec.workloads[wi], designs, run)
+            heavy = np.asarray(over_limit(steps), dtype=bool)
+            for r, s in zip(run[heavy], steps[heavy]):
+                errs[int(np.searchsorted(rows, r))] = (f"work limit: {s:,.0f} fold-walk steps exceed "
+                                                       f"{LIMITS['folds'].variable}={limit('folds'):,}")
+            run = run[~heavy]
         if len(run):
             sub = designs.take(run)
             tot, e2 = evaluate(dec.workloads[wi], sub)
-            pos = np.flatnonzero(live[rows])
+            pos = np.searchsorted(rows, run)
             for m in metrics:
                 vals[m][pos] = tot[m]
             for j, p in enumerate(pos):
@@ -151,6 +160,21 @@ def run_chunk(spec: SweepSpec, tasks: list[tuple[int, list[int]]]):
                     errs[p] = e2[j]
         per_wl.append((wi, rows, vals, errs))
     return _assemble(spec, dec, index, chosen, per_wl)
+
+
+def _steps(workload, designs, run: np.ndarray) -> np.ndarray:
+    """Fold-walk steps of ``workload`` on each design ``run`` (``simulator.work``), one call per variant."""
+    from simulator.work import workload_steps
+
+    out = np.zeros(len(run))
+    var = designs.variant[run]
+    nums = designs.numbers
+    for v in np.unique(var):
+        sel = var == v
+        idx = run[sel]
+        out[sel] = workload_steps(workload, designs.variants[v], rows=nums["rows"][idx], cols=nums["cols"][idx],
+                                  ofmap_bytes=np.floor(nums["ofmap_kib"][idx] * 1024))
+    return out
 
 
 def _assemble(spec: SweepSpec, dec: Decoder, index, chosen, per_wl):

@@ -213,17 +213,20 @@ def test_output_exists_needs_resume_or_force_and_resume_needs_same_spec(tmp_path
     assert s.points_run == 4 and len(read_results(out)) == 4
 
 
-def test_resume_after_extending_an_axis_runs_only_new_points(tmp_path):
+def test_resume_after_extending_an_axis_is_refused_naming_the_axes(tmp_path):
+    """Axis values are part of the fingerprint (a stored row's ``design`` index depends on them): a resume with
+    an extended axis is refused and names what changed; the stored rows stay; --force starts fresh."""
     out = tmp_path / "r.parquet"
     run_sweep(spec_from_dict(small()), out, workers=0, progress=True)  # the rich bar runs (on stderr)
     bigger = spec_from_dict(small(axes={"array.rows": [16, 32, 64], "array.cols": {"tie": "array.rows"},
                                         "dram.bandwidth_gbps": [12.8, 25.6]}))
-    s = run_sweep(bigger, out, workers=0, progress=False, resume=True)
-    assert (s.points_run, s.points_skipped) == (2, 4)
+    with pytest.raises(InputError, match=r"changed: axes\)"):
+        run_sweep(bigger, out, workers=0, progress=False, resume=True)
+    assert len(read_results(out)) == 4
+    s = run_sweep(bigger, out, workers=0, progress=False, force=True)
+    assert (s.points_run, s.points_skipped) == (6, 0)
     df = read_results(out)
     assert len(df) == 6 and df["point_id"].is_unique
-    s = run_sweep(spec_from_dict(small()), out, workers=0, progress=False, resume=True)  # a subset: all stored
-    assert (s.points_run, s.points_skipped) == (0, 4)
 
 
 KILL_SCRIPT = textwrap.dedent("""

@@ -33,3 +33,11 @@ def test_formats_defaults_are_fresh():
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_formats.py"), "--check"], capture_output=True,
                        text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_doc_figures_are_fresh():
+    """tools/gen_doc_figures.py --check: the figures docs/energy.md and docs/roofline.md quote are what the code
+    prints today."""
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_doc_figures.py"), "--check"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr

@@ -23,7 +23,8 @@ def build_parser(prog: str = "python -m workloads") -> argparse.ArgumentParser:
     b.add_argument("--recipe", help="quantization recipe: a shipped name or a YAML file")
     b.add_argument("--batch", type=int, default=1, help="images per batch (default: %(default)s)")
     b.add_argument("--img-size", type=int, help="input image size (default: the model's own)")
-    b.add_argument("-o", "--output", required=True, metavar="FILE", help="workload file to write (.yaml or .json)")
+    b.add_argument("-o", "--output", metavar="FILE",
+                   help="workload file to write (.yaml or .json); without it the YAML goes to stdout")
     b.set_defaults(func=cmd_build)
     for module in _COMMAND_MODULES:
         __import__(module, fromlist=["add_parser"]).add_parser(sub)
@@ -75,8 +76,17 @@ def cmd_build(args) -> int:
     from workloads.resolve import resolve_workload
 
     w = resolve_workload(model=args.model, recipe=args.recipe, batch=args.batch, img_size=args.img_size)
-    w.save(args.output)
-    print(f"wrote {args.output}: {len(w.layers)} layers, {w.macs / 1e9:.3f} GMACs")
+    summary = f"{len(w.layers)} layers, {w.macs / 1e9:.3f} GMACs"
+    if args.output:
+        w.save(args.output)
+        print(f"wrote {args.output}: {summary}")
+    else:
+        import sys
+
+        from workloads.model import dump_yaml
+
+        sys.stdout.write(dump_yaml(w.to_dict()))
+        print(f"{w.name}: {summary} (-o FILE.yaml|.json writes a file)", file=sys.stderr)
     return 0
 
 

@@ -32,7 +32,7 @@ def build_parser(prog: str = "python -m workloads") -> argparse.ArgumentParser:
 
 
 # Subcommands defined in their own modules (each has ``add_parser(subparsers)`` setting ``func``).
-_COMMAND_MODULES: list[str] = ["workloads.cmd_trace", "workloads.cmd_export"]
+_COMMAND_MODULES: list[str] = ["workloads.cmd_trace", "workloads.cmd_export", "workloads.cmd_accuracy"]
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m workloads") -> int:

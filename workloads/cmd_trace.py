@@ -16,7 +16,7 @@ def add_parser(sub) -> None:
     t.add_argument("--quantize", action="store_true",
                    help="fake-quantize the torch model by --recipe, calibrate on synthetic images and record each "
                         "layer's SQNR (dB) against FP32 (numerics only: no data set, random weights)")
-    t.add_argument("--calibration", choices=("minmax", "percentile"), default="minmax",
+    t.add_argument("--calibration", choices=("minmax", "percentile", "mse"), default="minmax",
                    help="activation range calibration for --quantize (default: %(default)s)")
     t.add_argument("--percentile", type=float, default=99.99, help="percentile for --calibration percentile")
     t.add_argument("--calib-batches", type=int, default=4, help="synthetic calibration batches (default: %(default)s)")

@@ -251,6 +251,7 @@ class Workload:
     source: str = "analytic"
     schema_version: int = SCHEMA_VERSION
     meta: dict = field(default_factory=dict, compare=False, hash=False)
+    accuracy: dict | None = field(default=None, compare=False, hash=False)  # check_accuracy; docs/accuracy.md
 
     def __post_init__(self):  # every way a workload is made (file, builder, tracer, batch, recipe) ends here
         from workloads.checks import check_sizes
@@ -293,6 +294,7 @@ class Workload:
             "meta": dict(self.meta),
             "macs": self.macs,
             "layers": [layer.to_dict() for layer in self.layers],
+            **({"accuracy": dict(self.accuracy)} if self.accuracy else {}),
         }
 
     @classmethod
@@ -317,6 +319,7 @@ class Workload:
             layers=layers,
             img_size=require_int(source, "img_size", d.get("img_size", 224), 1),
             **workload_fields(source, d, layers),  # keys, batch agreeing with the layers, recipe, source, meta
+            accuracy=check_accuracy(source, d.get("accuracy")),
         )
 
     def save(self, path: str | Path) -> Path:
@@ -343,6 +346,32 @@ class Workload:
             raise
         except InputError as e:
             raise retyped(e, WorkloadError) from None
+
+
+ACCURACY_KINDS = ("measured", "published", "sqnr")
+
+
+def check_accuracy(source: str, acc) -> dict | None:
+    """A workload's accuracy: ``kind`` measured (``python -m workloads evaluate``), published (a paper's table) or
+    sqnr (numerics only: ``sqnr_db``, no top-1); ``top1``/``top5``/``fp32_top1`` in percent (0..100)."""
+    if acc is None:
+        return None
+    require_mapping(source, "accuracy", acc)
+    kind = require_choice(source, "accuracy.kind", acc.get("kind"), ACCURACY_KINDS)
+    out = dict(acc)
+    for f in ("top1", "top5", "fp32_top1"):
+        v = acc.get(f)
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 100:
+            raise WorkloadError(source, f"accuracy.{f}", f"{v!r} is not a percentage", "numbers 0 to 100")
+        out[f] = float(v)
+    if kind == "sqnr":
+        if not isinstance(acc.get("sqnr_db"), (int, float)):
+            raise WorkloadError(source, "accuracy.sqnr_db", "missing or not a number", "dB")
+    elif "top1" not in out:
+        raise WorkloadError(source, "accuracy.top1", "missing", "a percentage 0 to 100")
+    return out
 
 
 def dump_yaml(data: dict) -> str:

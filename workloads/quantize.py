@@ -89,7 +89,7 @@ class Recipe:
                 r = self.rules[i]
                 raise WorkloadError(self.source, f"rules[{i}].match",
                                     f"{r.match!r}{' op ' + r.op if r.op else ''} matches no layer of {workload.model}")
-        return replace(workload, layers=tuple(layers), recipe=self.name)
+        return replace(workload, layers=tuple(layers), recipe=self.name, accuracy=None)
 
 
 def _values(source: str, where: str, d: dict) -> tuple[tuple[str, object], ...]:

@@ -1,38 +1,62 @@
 """Per-layer roofline: ops, bytes at each memory level, intensity, ceiling, bound and a time lower bound.
 
+The bytes come from the simulator's one traffic model (``simulator.model.traffic``), not from a copy here:
+  DRAM level = the COMPULSORY traffic (``compulsory_dram_bytes``): every operand and the result once at its bit
+              width. The simulator's modelled DRAM bytes (``dram_read_bytes + dram_write_bytes``) are never
+              below it and equal it when every operand fits its buffer.
+  SRAM level = the simulator's ARRAY-SIDE traffic (``array_sram_bytes``): exactly the simulator's per-layer
+              ``sram_ifmap_read_bytes + sram_filter_read_bytes + sram_ofmap_write_bytes + sram_ofmap_read_bytes``
+              for one pass over the temporal dimension. A ws/is layer the simulator splits into c temporal chunks
+              re-reads its stationary operand c times; the roofline keeps the one-pass bytes (the minimum).
+``Roofline.options`` (``dram_traffic``, ``sram_traffic``) and ``totals`` (``dram_bytes``, ``sram_bytes``) say so.
+
 Per layer (units: ops, bytes, seconds):
   ops       = 2 * macs for GEMM-like layers; OPS_PER_ELEMENT[op] * elements for vector ops
               (analysis.devices.OPS_PER_ELEMENT: softmax 5, layernorm 7, gelu 5, add/mul 1, quantize 2).
-  DRAM bytes: every operand and the result once at its bit width (bit-packed, INT4 = half a byte):
+  DRAM bytes (compulsory): every operand and the result once at its bit width (bit-packed, INT4 = half a byte):
               GEMM: (ifmap M*K*a_bits/8 + filter K*N*w_bits/8 + ofmap M*N*out_bits/8) * repeat + scales
-              (``repeat`` copies are independent: heads of an attention matmul, groups of a grouped conv); vector: inputs (``add`` reads two) at a_bits
-              and the output at out_bits. Scales: simulator.quant's count (per tensor 0: a register constant;
-              per channel N, group:g ceil(K/g)*N, per token M per copy) at the accelerator's ppu.scale_bits,
-              FP16 (SCALE_BITS) on GPUs.
+              (``repeat`` copies are independent: heads of an attention matmul, groups of a grouped conv); vector:
+              inputs (``add`` reads two) at a_bits and the output at out_bits. Scales: simulator.quant's count
+              (per tensor 0: a register constant; per channel N, group:g ceil(K/g)*N, per token M per copy) at
+              the accelerator's ppu.scale_bits, FP16 (SCALE_BITS) on GPUs.
               With ``fused_attention`` the attention scores never leave the chip: the q@k^T output, the softmax
               and the attn@v score input move 0 DRAM bytes (FlashAttention-style fusion).
-  SRAM bytes (accelerators, GEMMs): traffic between the buffers and the array with the array's tile reuse
-              (nr = ceil(M/R), nc = ceil(N/C), nk = ceil(K/(R*p)), nm = ceil(M/C)):
-              os: A*nc + W*nr + O;  ws: A*nc + W + O*nk;  is: W*nm + A + O*nk   (A, W, O operand bytes above).
+  SRAM bytes (accelerators, GEMMs; array-side): buffer <-> array bytes as the simulator counts them
+              (``simulator.model.kernel.sram_traffic``) with p = the PE mode's macs_per_cycle
+              (``hw.pe.resolve``) and acc_bits = min(layer.acc_bits, hw.pe.acc_bits); nr row folds, nc column
+              folds of the kernel's mapping (os: M x N on the array; ws/is: K in row blocks of R*p):
+              os: ifmap M*K*nc*a_bits + filter K*N*nr*w_bits + ofmap M*N*out_bits;
+              ws: ifmap M*K*nc*a_bits + filter K*N*w_bits + ofmap writes M*N*(out_bits + (nr-1)*acc_bits)
+                  + partial-sum read-backs M*N*(nr-1)*acc_bits;
+              is: as ws with ifmap and filter swapped (filter K*N*nc*w_bits, nc = ceil(M/C); ifmap M*K*a_bits);
+              all / 8 * repeat.
   time      = max(ops / peak, DRAM bytes / DRAM bandwidth, SRAM bytes / SRAM bandwidth)
   bound     = ``compute`` if ops / peak is the largest term, else ``memory`` (DRAM) or ``sram``.
   intensity = ops / DRAM bytes; attainable = ops / time = min(peak, intensity * bandwidth) on one level.
   crossover_batch = the smallest batch at which the layer is compute-bound (None: never up to MAX_BATCH).
 Totals: latency_s_bound = sum of layer times (layers run one after another); throughput_fps_bound =
 batch / latency_s_bound; memory_bound_time_fraction = time of layers not compute-bound / latency_s_bound;
-gemm_crossover_batch = the batch from which every weight GEMM is compute-bound (largest crossover; None if never).
-"""
+gemm_crossover_batch = the batch from which every weight GEMM is compute-bound (largest crossover; None if never);
+dram_bytes = the sum of the layers' compulsory DRAM bytes; sram_bytes = the sum of the GEMMs' array-side SRAM
+bytes (None on a device without an SRAM level)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, replace
 
 from analysis.devices import OPS_PER_ELEMENT, Device
+from simulator.model.traffic import array_sram_bytes, compulsory_dram_bytes
 from workloads.errors import InputError
 from workloads.model import Layer, Workload
 
 SCALE_BITS = 16
+# which traffic each memory level counts (JSON options; module docstring)
+TRAFFIC = {
+    "dram_traffic": "compulsory: every operand and the result once at its bit width "
+                    "(simulator.model.traffic.compulsory_dram_bytes); the simulator's modelled DRAM bytes are >= it",
+    "sram_traffic": "array-side: buffer <-> array bytes as the simulator counts them, partial sums at acc_bits "
+                    "with read-backs (simulator.model.traffic.array_sram_bytes)",
+}
 MAX_BATCH = 1 << 16
 
 # precision P -> (shipped recipe name or inline recipe mapping, GEMM ceiling preference)
@@ -80,12 +104,12 @@ class LayerRoofline:
     ceiling: str
     peak_ops_per_s: float
     ops: float
-    bytes: float                 # DRAM bytes
+    bytes: float                 # DRAM bytes (compulsory: every operand once)
     ifmap_bytes: float
     filter_bytes: float
     ofmap_bytes: float
     scale_bytes: float
-    sram_bytes: float | None
+    sram_bytes: float | None     # array-side SRAM bytes (the simulator's); None: no SRAM level or not a GEMM
     intensity: float | None      # ops per DRAM byte (None when nothing leaves the chip)
     ridge: float
     compute_time_s: float
@@ -101,46 +125,17 @@ class LayerRoofline:
         return asdict(self)
 
 
-def dram_bytes(layer: Layer, skip: frozenset = frozenset(), scale_bits: int = SCALE_BITS) -> dict:
-    """DRAM bytes per operand of one layer; ``skip`` names operands kept on chip (ifmap, ofmap, all).
-    Scale bytes come from the simulator's own scale model (``simulator.quant.gemm_quant``: per-tensor scales
-    are register constants and cost nothing) at ``scale_bits`` per scale."""
-    from simulator.quant import gemm_quant
-    from simulator.vector import INPUTS  # how many tensors a vector op reads: one fact, one place
-
-    if "all" in skip:
-        return {"ifmap": 0.0, "filter": 0.0, "ofmap": 0.0, "scales": 0.0}
-    r = layer.repeat
-    if not layer.is_gemm:
-        e = layer.elements
-        return {"ifmap": 0.0 if "ifmap" in skip else e * INPUTS.get(layer.op, 1) * layer.a_bits / 8, "filter": 0.0,
-                "ofmap": 0.0 if "ofmap" in skip else e * layer.out_bits / 8, "scales": 0.0}
-    m, n, k = layer.m, layer.n, layer.k
-    q = gemm_quant(m, n, k, r, layer.w_granularity, layer.a_granularity, layer.weight_operand, layer.dtype,
-                   scale_bits)
-    scales = q["scale_dram_w_bytes"] + (0.0 if "ifmap" in skip else q["scale_dram_a_bytes"])
-    return {"ifmap": 0.0 if "ifmap" in skip else m * k * layer.a_bits / 8 * r,
-            "filter": k * n * layer.w_bits / 8 * r,
-            "ofmap": 0.0 if "ofmap" in skip else m * n * layer.out_bits / 8 * r,
-            "scales": scales}
-
-
-def sram_bytes(layer: Layer, device: Device, macs_per_cycle: float) -> float:
-    """Buffer <-> array bytes of a GEMM with the array's tile reuse (module docstring)."""
-    hw = device.hardware
-    R, C = hw.array.rows, hw.array.cols
-    m, n, k, r = layer.m, layer.n, layer.k, layer.repeat
-    A = m * k * layer.a_bits / 8
-    W = k * n * layer.w_bits / 8
-    O = m * n * layer.out_bits / 8
-    nk = math.ceil(k / max(R, int(R * macs_per_cycle)))
-    if hw.array.dataflow == "os":
-        per = A * math.ceil(n / C) + W * math.ceil(m / R) + O
-    elif hw.array.dataflow == "ws":
-        per = A * math.ceil(n / C) + W + O * nk
-    else:
-        per = W * math.ceil(m / C) + A + O * nk
-    return per * r
+def sram_bytes(layer: Layer, hardware) -> float:
+    """Array-side SRAM bytes of a GEMM on an accelerator: ``simulator.model.traffic.array_sram_bytes`` with the
+    PE mode's p and the accumulator width the simulator uses (module docstring)."""
+    mode, _ = hardware.pe.resolve(layer.dtype, layer.w_bits, layer.a_bits)
+    if mode is None:
+        raise InputError(layer.name, "precision", f"no PE mode of {hardware.name} runs {layer.precision}",
+                         ", ".join(m.label for m in hardware.pe.precisions))
+    a = hardware.array
+    return array_sram_bytes(str(a.dataflow), layer.m, layer.n, layer.k, layer.repeat, a.rows, a.cols,
+                            mode.macs_per_cycle, layer.a_bits, layer.w_bits, layer.out_bits,
+                            min(layer.acc_bits, hardware.pe.acc_bits))
 
 
 def layer_roofline(layer: Layer, device: Device, prefer: str | None = None,
@@ -155,7 +150,7 @@ def layer_roofline(layer: Layer, device: Device, prefer: str | None = None,
         peak, note = device.vector_peak(layer)
         ops = float(OPS_PER_ELEMENT[layer.op] * layer.elements)
     ppu = getattr(device.hardware, "ppu", None)  # our accelerators; GPUs and the host have none
-    parts = dram_bytes(layer, skip, ppu.scale_bits if ppu is not None else SCALE_BITS)
+    parts = compulsory_dram_bytes(layer, skip, ppu.scale_bits if ppu is not None else SCALE_BITS)
     total = sum(parts.values())
     bw = device.dram.bandwidth_bytes_per_s
     t_compute = ops / peak.ops_per_s
@@ -163,8 +158,7 @@ def layer_roofline(layer: Layer, device: Device, prefer: str | None = None,
     sram_b = t_sram = None
     sram = device.level("sram")
     if layer.is_gemm and sram is not None and sram.bandwidth_bytes_per_s and device.hardware is not None:
-        mode, _ = device.hardware.pe.resolve(layer.dtype, layer.w_bits, layer.a_bits)
-        sram_b = sram_bytes(layer, device, mode.macs_per_cycle)
+        sram_b = sram_bytes(layer, device.hardware)
         t_sram = sram_b / sram.bandwidth_bytes_per_s
     time = max(t_compute, t_mem, t_sram or 0.0)
     if t_compute >= time:
@@ -274,11 +268,13 @@ def totals(layers: list[LayerRoofline], batch: int) -> dict:
     latency = sum(lr.time_s for lr in layers)
     ops = sum(lr.ops for lr in layers)
     dram = sum(lr.bytes for lr in layers)
+    sram = [lr.sram_bytes for lr in layers if lr.sram_bytes is not None]
     mem_time = sum(lr.time_s for lr in layers if lr.bound != "compute")
     return {
         "batch": batch,
         "ops": ops,
         "dram_bytes": dram,
+        "sram_bytes": sum(sram) if sram else None,
         "intensity": ops / dram if dram else None,
         "latency_s_bound": latency,
         "throughput_fps_bound": batch / latency if latency else None,
@@ -309,4 +305,4 @@ def analyze(workload: Workload, device: Device, prefer: str | None = None, fused
                 cross[key] = crossover_batch(layer, workload.batch, device, prefer, skip)
         out.append(replace(lr, name=layer.name, crossover_batch=cross.get(key)))
     return Roofline(device, workload, out, totals(out, workload.batch),
-                    {"precision_preference": prefer, "fused_attention": fused_attention})
+                    {"precision_preference": prefer, "fused_attention": fused_attention, **TRAFFIC})

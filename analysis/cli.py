@@ -8,7 +8,7 @@ from workloads.cli_common import Parser, output_format, run_main
 from workloads.version import add_version_arg
 
 # Subcommand modules; each defines ``add_parser(subparsers)`` that sets ``func`` on its parser.
-_COMMAND_MODULES: list[str] = ["analysis.cmd_sweep", "analysis.cmd_roofline", "analysis.cmd_report"]
+_COMMAND_MODULES: list[str] = ["analysis.cmd_sweep", "analysis.cmd_roofline", "analysis.cmd_report", "analysis.cmd_mixed"]
 
 
 def build_parser(prog: str = "python -m analysis") -> argparse.ArgumentParser:

@@ -32,6 +32,9 @@ def add_parser(sub) -> None:
                    help="metrics to minimize (max:NAME to maximize); default: the spec's objectives")
     q.add_argument("--top", type=int, default=5, metavar="K", help="top-K table per objective (0: none)")
     q.add_argument("--workload", help="only this workload label")
+    q.add_argument("--by", choices=("workload", "model", "none"), default="workload",
+                   help="one front per workload (default), per model (recipes share a front: accuracy vs cost), "
+                        "or one front over everything")
     q.add_argument("--all", action="store_true", help="include designs that break the spec's constraints")
     q.add_argument("--plot", metavar="FILE", help="plot the front (.png/.pdf/.svg): 2-D, or every pair for 3+")
     add_output_args(q)
@@ -83,7 +86,11 @@ def _pareto(args) -> int:
         raise InputError("--objectives", "objectives", "a front needs at least two objectives")
     if args.top < 0:
         raise InputError("--top", "top", f"{args.top} is below 0")
-    front = pareto_front(df, objectives, include_infeasible=args.all)
+    by = None if args.by == "none" else args.by
+    if by == "model" and "model" not in df.columns:
+        raise InputError("--by", "by", "these results have no model column (swept before accuracy columns)",
+                         "workload, none")
+    front = pareto_front(df, objectives, by=by, include_infeasible=args.all)
     axes = manifest.get("axes") or [c for c in df.columns if "." in c]
     metrics = [o.metric for o in objectives] + [m for m in _SHOW if m in df.columns
                                                 and m not in {o.metric for o in objectives}]
@@ -91,7 +98,8 @@ def _pareto(args) -> int:
     cols, width = select_columns(args.columns, cols + [c for c in df.columns if c not in cols], cols, "workload")
     if args.format == "json":
         out = {"objectives": [o.text for o in objectives], "front": front[cols].to_dict(orient="records"),
-               "top": {o.text: top_k(df, o, args.top, include_infeasible=args.all)[cols].to_dict(orient="records")
+               "top": {o.text: top_k(df, o, args.top, by=by, include_infeasible=args.all)[cols].to_dict(
+                   orient="records")
                        for o in objectives} if args.top else {}}
         emit(json_text(out), args.output)
     elif args.format == "csv":
@@ -102,12 +110,12 @@ def _pareto(args) -> int:
                  f"{'' if args.all else 'feasible '}points")
         text = rich_table(title, cols, front[cols].values.tolist(), width)
         for o in objectives if args.top else []:
-            t = top_k(df, o, args.top, include_infeasible=args.all)
+            t = top_k(df, o, args.top, by=by, include_infeasible=args.all)
             text += rich_table(f"Top {args.top} by {o.text}", cols, t[cols].values.tolist(), width)
         emit(text, args.output)
     if args.plot:
         from analysis.pareto import feasible_rows
 
-        plot_front(feasible_rows(df, args.all), front, objectives, args.plot, title=manifest.get("name", ""))
+        plot_front(feasible_rows(df, args.all), front, objectives, args.plot, by=by, title=manifest.get("name", ""))
         print(f"plot: {args.plot}", file=sys.stderr)
     return 0

@@ -3,8 +3,9 @@
 Objectives are minimized unless written ``max:NAME``. Row ``a`` dominates row ``b`` when ``a`` is
 no worse than ``b`` in every objective and strictly better in at least one; the front is every
 row no other row dominates (rows equal in all objectives are all kept). Rows with a NaN objective
-are never on the front. Fronts are taken per workload: designs running different networks are
-not comparable.
+are never on the front. Fronts are taken per workload by default: designs running different networks are
+not comparable; ``by="model"`` lets the recipes of one model share a front (accuracy ``max:top1`` against
+cost: docs/accuracy.md).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from workloads.limits import check
 
 SAMPLING = ("grid", "random")
 _SPEC_KEYS = {"name", "description", "base", "axes", "workloads", "models", "recipes", "batch", "constraints",
-              "objectives", "sampling", "samples", "seed", "chunk_size"}
+              "objectives", "sampling", "samples", "seed", "chunk_size", "accuracy"}
 _CONSTRAINT_RE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
 
 
@@ -197,14 +197,15 @@ def _parse_workloads(source: str, d: dict) -> tuple[WorkloadRef, ...]:
         if isinstance(w, str):
             refs.append(WorkloadRef(Path(w).stem if w.endswith((".yaml", ".yml", ".json")) else w, spec=w,
                                     batch=batch))
-        elif isinstance(w, dict) and "model" in w and set(w) <= {"model", "recipe", "batch", "label"}:
+        elif isinstance(w, dict) and "model" in w and set(w) <= {"model", "recipe", "batch", "label", "accuracy"}:
             require_str(source, f"workloads[{i}].model", w["model"], empty=False)
             for key in ("recipe", "label"):
                 if w.get(key) is not None:
                     require_str(source, f"workloads[{i}].{key}", w[key], empty=False)
             b = require_int(source, f"workloads[{i}].batch", w.get("batch", batch), 1)
             lab = w.get("label") or f"{w['model']}-{w.get('recipe') or 'none'}" + (f"-b{b}" if b != 1 else "")
-            refs.append(WorkloadRef(str(lab), model=str(w["model"]), recipe=w.get("recipe"), batch=b))
+            refs.append(WorkloadRef(str(lab), model=str(w["model"]), recipe=w.get("recipe"), batch=b,
+                                    accuracy=_accuracy_ref(source, f"workloads[{i}].accuracy", w.get("accuracy"))))
         else:
             raise InputError(source, f"workloads[{i}]", f"cannot read {w!r}",
                              "a zoo name, a workload file, or {model, recipe, batch}")
@@ -225,4 +226,33 @@ def _parse_workloads(source: str, d: dict) -> tuple[WorkloadRef, ...]:
     labels = [r.label for r in refs]
     if len(set(labels)) != len(labels):
         raise InputError(source, "workloads", f"duplicate workload labels {labels}")
+    acc = d.get("accuracy")
+    if acc is not None:
+        if not isinstance(acc, dict):
+            raise InputError(source, "accuracy", "expected a mapping of workload label (or '*') to an accuracy",
+                             "{LABEL: published:METHOD | {kind, top1, ...}}")
+        for key in acc:
+            if key != "*" and key not in labels:
+                raise InputError(source, f"accuracy.{key}", "no such workload label", ", ".join(labels))
+        from dataclasses import replace
+
+        refs = [r if r.accuracy else replace(r, accuracy=_accuracy_ref(source, f"accuracy.{r.label}",
+                                                                        acc.get(r.label, acc.get("*"))))
+                for r in refs]
     return tuple(refs)
+
+
+def _accuracy_ref(source: str, fld: str, v):
+    """A workload's accuracy in a spec: ``published:METHOD`` or a mapping of Workload.accuracy fields."""
+    if v is None:
+        return ()
+    if isinstance(v, str):
+        if not v.startswith("published:") or not v[10:]:
+            raise InputError(source, fld, f"cannot read {v!r}", "published:METHOD, or {kind, top1, ...}")
+        return v
+    from workloads.quant_fields import check_accuracy
+
+    try:
+        return tuple(sorted(check_accuracy(source, v).items()))
+    except InputError as e:
+        raise InputError(source, fld + e.field[len("accuracy"):], e.problem, e.allowed) from None

@@ -29,23 +29,42 @@ class Axis:
     scale: float = 1
 
 
+# per-workload accuracy columns of every results row (docs/accuracy.md): NaN / "" where the workload has none
+ACCURACY_COLUMNS = ("top1", "top5", "fp32_top1")
+
+
 @dataclass(frozen=True)
 class WorkloadRef:
-    """A zoo name or workload file, or an analytic model quantized by a recipe."""
+    """A zoo name or workload file, or an analytic model quantized by a recipe; ``accuracy`` (optional) is a
+    mapping of ``Workload.accuracy`` fields as sorted items, or ``published:METHOD`` (looked up by model and bits
+    in the published table)."""
 
     label: str
     spec: str | None = None
     model: str | None = None
     recipe: str | None = None
     batch: int = 1
+    accuracy: tuple | str = ()
 
     def load(self):
+        from dataclasses import replace
+
         from workloads.registry import build_model, load_workload
 
         if self.spec is not None:
             w = load_workload(self.spec)
-            return w.with_batch(self.batch) if self.batch != w.batch else w
-        return build_model(self.model, self.recipe, self.batch)
+            w = w.with_batch(self.batch) if self.batch != w.batch else w
+        else:
+            w = build_model(self.model, self.recipe, self.batch)
+        if isinstance(self.accuracy, str) and self.accuracy:
+            from workloads.accuracy.published import published_accuracy
+
+            return replace(w, accuracy=published_accuracy(w, self.accuracy.split(":", 1)[1]))
+        if self.accuracy:
+            from workloads.quant_fields import check_accuracy
+
+            return replace(w, accuracy=check_accuracy(self.label, dict(self.accuracy)))
+        return w
 
 
 @dataclass(frozen=True)
@@ -161,7 +180,7 @@ class SweepSpec:
         """Everything constraints and objectives may name: totals, bound mix, axis paths."""
         numeric = [a.path for a in self.axes if all(isinstance(v, (int, float)) and not isinstance(v, bool)
                                                     for v in (self.axis(a.tie) if a.tie else a).labels)]
-        return list(self.metrics) + bound_mix_names(self.metrics) + numeric
+        return list(self.metrics) + bound_mix_names(self.metrics) + list(ACCURACY_COLUMNS) + numeric
 
 
 def _scaled(v, scale):

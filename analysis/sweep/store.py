@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from analysis.sweep.spec import SweepSpec, _scaled, bound_mix_names
+from analysis.sweep.spec import ACCURACY_COLUMNS, SweepSpec, _scaled, bound_mix_names
 from workloads.errors import InputError
 
 MANIFEST = "_sweep.json"
@@ -28,6 +28,9 @@ def arrow_schema(spec: SweepSpec):
             t = pa.string()
         fields.append(pa.field(a.path, t))
     fields += [pa.field(m, pa.float64()) for m in list(spec.metrics) + bound_mix_names(spec.metrics)]
+    fields += [pa.field(m, pa.float64()) for m in ACCURACY_COLUMNS] + [pa.field("accuracy_kind", pa.string()),
+                                                                       pa.field("model", pa.string()),
+                                                                       pa.field("recipe", pa.string())]
     fields += [pa.field("feasible", pa.bool_()), pa.field("error", pa.string())]
     return pa.schema(fields)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.sweep.spec import SweepSpec, _scaled, bound_mix_names, point_id
+from analysis.sweep.spec import ACCURACY_COLUMNS, SweepSpec, _scaled, bound_mix_names, point_id
 from analysis.sweep.store import _to_batch
 from simulator.work import over_limit
 from workloads.errors import InputError
@@ -196,6 +196,12 @@ def _assemble(spec: SweepSpec, dec: Decoder, index, chosen, per_wl):
         cols[a.path] = [lab[chosen[p][r]] for r in rows_all]
     for m in metrics:
         cols[m] = np.concatenate([v[m] for _, _, v, _ in per_wl]) if per_wl else np.zeros(0)
+    for name in ACCURACY_COLUMNS:  # a property of the workload: the same on every design
+        cols[name] = np.concatenate([np.full(len(r), _acc(dec.workloads[wi], name)) for wi, r, _, _ in per_wl]) \
+            if per_wl else np.zeros(0)
+    for name, get in (("accuracy_kind", lambda w: (w.accuracy or {}).get("kind", "")), ("model", lambda w: w.model),
+                      ("recipe", lambda w: w.recipe)):
+        cols[name] = [get(dec.workloads[wi]) for wi, r, _, _ in per_wl for _ in r]
     tc = cols.get("total_cycles")
     with np.errstate(divide="ignore", invalid="ignore"):
         for name in bound_mix_names(metrics):
@@ -209,6 +215,12 @@ def _assemble(spec: SweepSpec, dec: Decoder, index, chosen, per_wl):
     return _to_batch(spec, cols)
 
 
+def _acc(workload, name: str) -> float:
+    v = (workload.accuracy or {}).get(name)
+    return float("nan") if v is None else float(v)
+
+
 def _columns(spec: SweepSpec) -> list[str]:
     return (["point_id", "design", "workload"] + [a.path for a in spec.axes] + list(spec.metrics)
-            + bound_mix_names(spec.metrics) + ["feasible", "error"])
+            + bound_mix_names(spec.metrics) + list(ACCURACY_COLUMNS) + ["accuracy_kind", "model", "recipe"]
+            + ["feasible", "error"])

@@ -47,6 +47,34 @@ def published_rows(model: str | None = None, method: str | None = None) -> list[
     return [dict(r) for r in rows]
 
 
+def dominant_bits(workload) -> tuple[int, int]:
+    """(w_bits, a_bits) of the integer GEMM layers that carry the most MACs (how the papers name a setting)."""
+    macs: dict = {}
+    for x in workload.layers:
+        if x.is_gemm:
+            key = (x.w_bits, x.a_bits) if x.dtype == "int" else (32, 32)
+            macs[key] = macs.get(key, 0) + x.macs
+    return max(macs, key=macs.get) if macs else (32, 32)
+
+
+def published_accuracy(workload, method: str) -> dict:
+    """``Workload.accuracy`` (kind published) of ``method`` for the workload's model at its dominant bits: the model
+    matches a timm name exactly or by prefix (``deit_small`` -> deit_small_patch16_224), and by image size when the
+    prefix fits several."""
+    w_bits, a_bits = dominant_bits(workload)
+    rows = [r for r in published_rows(method=method) if (r["w_bits"], r["a_bits"]) == (w_bits, a_bits)
+            and (r["model"] == workload.model or r["model"].startswith(workload.model + "_"))]
+    if len(rows) > 1:
+        rows = [r for r in rows if r["model"].endswith(f"_{workload.img_size}")] or rows
+    if len(rows) != 1:
+        have = sorted({f"{r['model']} w{r['w_bits']}a{r['a_bits']}" for r in published_rows(method=method)})
+        raise WorkloadError(workload.name, "accuracy", f"{len(rows)} published {method} rows for {workload.model} "
+                            f"at w{w_bits}a{a_bits}", ", ".join(have))
+    r = rows[0]
+    return {"kind": "published", "top1": r["top1"], "fp32_top1": r["fp32_top1"], "method": r["method"],
+            "source": r["source"], "model": r["model"]}
+
+
 def published_top1(model: str, w_bits: int, a_bits: int, method: str) -> dict | None:
     """The published row of ``method`` for ``model`` at (w_bits, a_bits), or None."""
     for r in _all_rows():

@@ -15,7 +15,7 @@ from workloads import op_context
 from workloads.errors import WorkloadError
 from workloads.fakequant.observers import ActQuantizer
 from workloads.fakequant.quantizers import QuantSpec, quantize_weight
-from workloads.model import CALIBRATION_METHODS
+from workloads.quant_fields import CALIBRATION_METHODS
 
 CALIBRATIONS = CALIBRATION_METHODS
 MATMUL_ATEN = ("matmul", "mm", "bmm", "baddbmm")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from simulator.energy import hw_costs
 from simulator.model.layer import design_of
 from simulator.model.network import evaluate_layer, network_totals, peak_tops, plan
+from simulator.model.residency import activation_capacity
 from simulator.quant import split_outliers
 from simulator.results import SimResult, Totals
 from simulator.work import check_work
@@ -19,8 +20,8 @@ def _distinct(workload, hw):
     workload = split_outliers(workload)
     check_work(workload, hw)  # refuses a fold walk above limits.folds before it starts (simulator/work.py)
     costs = hw_costs(hw)
-    unique, counts, order = plan(workload, hw.nonlinear.post_softmax_bits)
-    rows = [evaluate_layer(layer, hw, attn, costs) for layer, attn in unique]
+    unique, counts, order = plan(workload, hw.nonlinear.post_softmax_bits, activation_capacity(hw))
+    rows = [evaluate_layer(layer, hw, attn, costs, where) for layer, attn, where in unique]
     return rows, counts, order, costs
 
 

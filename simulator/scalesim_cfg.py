@@ -117,6 +117,8 @@ def hardware_dict_from_scalesim(c: dict) -> dict:
         "buffers": {"ifmap_kib": c["ifmap_kb"], "weight_kib": c["filter_kb"], "ofmap_kib": c["ofmap_kb"]},
         "dram": {"bandwidth_gbps": bytes_per_cycle * FREQ_MHZ / 1e3, "latency_cycles": 0},
         "vector": {"lanes": c["cols"], "cycles_per_element": {}},
+        # SCALE-Sim reads every layer's operands from DRAM and writes every output back: no on-chip activations
+        "memory": {"activations": "dram"},
     }
 
 

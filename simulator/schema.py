@@ -58,6 +58,13 @@ LAYER_FIELDS: tuple[Field, ...] = (
     F("loop_order", "", str, "row_outer or col_outer: which folds form the outer loop"),
     F("outer_operand", "", str, "operand streamed by the outer loop"),
     F("refetched_operand", "", str, "operands fetched from DRAM more than once"),
+    # network memory plan (simulator/model/residency.py, docs/memory.md)
+    F("ifmap_source", "", str, "where the main input came from: dram, or on_chip (kept by its producer)"),
+    F("filter_source", "", str, "where the second operand came from: dram (weights always), on_chip (a kept "
+                                "activation: K, V, the residual); '' for one-input vector ops"),
+    F("ofmap_dest", "", str, "where the output went: on_chip (kept for its consumers) or dram"),
+    F("onchip_activation_bytes", "B", float, "DRAM bytes not moved because operands stayed on chip (the "
+                                             "compulsory bytes of the kept ifmap, second activation and ofmap)"),
     F("stall_buffer", "", str, "the largest stall cause (ifmap, filter, ofmap, ofmap_write, chunk_fill, ppu, "
                                "dram, vector_io); empty when there is no stall"),
     F("stall_memory_cycles", "cycles", float, "waits for DRAM in the fold walk (GEMM) or the vector unit's I/O"),
@@ -173,6 +180,8 @@ TOTAL_FIELDS: tuple[Field, ...] = (
     F("area_ppu_mm2", "mm2", float, "PPU lanes * lane area"),
     F("peak_tops_per_mm2", "TOPS/mm2", float, "peak_tops / area_mm2"),
     F("promoted_layers", "layers", float, "layers run in a wider PE mode than their bits"),
+    F("onchip_activation_bytes", "B", float, "sum of layer onchip_activation_bytes: DRAM traffic the memory plan "
+                                             "kept on chip"),
 )
 # totals that are mappings (not sweep metrics): precision label -> TOPS
 TOTAL_MAPPINGS: tuple[Field, ...] = (

@@ -28,6 +28,30 @@ class TemporalTiling(StrChoice):
     OFF = "off"
 
 
+class Activations(StrChoice):
+    """Where a layer's output goes when the next layers read it: kept on chip when it fits (on_chip), or always
+    written to DRAM and read back (dram: SCALE-Sim's convention, every layer from DRAM)."""
+
+    ON_CHIP = "on_chip"
+    DRAM = "dram"
+
+
+class ArrayType(StrChoice):
+    """MAC array organisation: systolic (operands skewed through neighbour registers) or broadcast (operands
+    broadcast to a row/column, adder trees reduce; no skew). simulator/model/foldwalk.py ``fold_timing``."""
+
+    SYSTOLIC = "systolic"
+    BROADCAST = "broadcast"
+
+
+class FoldOrder(StrChoice):
+    """How a systolic array runs consecutive folds: serial (each with its own fill and drain, SCALE-Sim's
+    convention) or pipelined (the next fold enters as the previous drains)."""
+
+    SERIAL = "serial"
+    PIPELINED = "pipelined"
+
+
 class PEType(StrChoice):
     """Processing element: fixed precision, precision-scalable (Bit Fusion), bit-serial, floating point, or
     XNOR-popcount (binary and ternary weights)."""
@@ -40,6 +64,9 @@ class PEType(StrChoice):
 
 
 DATAFLOWS = Dataflow.values()
+ACTIVATION_POLICIES = Activations.values()
+ARRAY_TYPES = ArrayType.values()
+FOLD_ORDERS = FoldOrder.values()
 TEMPORAL_TILINGS = TemporalTiling.values()
 PE_TYPES = PEType.values()
 DTYPES = ("int", "fp")
@@ -61,10 +88,19 @@ class ArrayConfig:
     cols: int
     dataflow: Dataflow
     temporal_tiling: TemporalTiling = TemporalTiling.AUTO
+    type: ArrayType = ArrayType.SYSTOLIC
+    folds: FoldOrder = FoldOrder.SERIAL
 
     def __post_init__(self):
         object.__setattr__(self, "dataflow", Dataflow(self.dataflow))
         object.__setattr__(self, "temporal_tiling", TemporalTiling(self.temporal_tiling))
+        object.__setattr__(self, "type", ArrayType(self.type))
+        object.__setattr__(self, "folds", FoldOrder(self.folds))
+
+    @property
+    def timing_code(self) -> int:
+        """kernel_defs.ARR_*: 0 serial systolic, 1 pipelined systolic, 2 broadcast (always pipelined)."""
+        return 2 if self.type == ArrayType.BROADCAST else 1 if self.folds == FoldOrder.PIPELINED else 0
 
 
 @dataclass(frozen=True)
@@ -196,6 +232,18 @@ class TechConfig:
 
 
 @dataclass(frozen=True)
+class MemoryConfig:
+    """Network-level memory planning (simulator/model/residency.py, docs/memory.md): ``activations`` on_chip keeps
+    a layer's output in the activation (ifmap) buffer for its consumers when it fits with everything else live
+    there; dram writes every output to DRAM and reads it back (SCALE-Sim .cfg files load with dram)."""
+
+    activations: Activations = Activations.ON_CHIP
+
+    def __post_init__(self):
+        object.__setattr__(self, "activations", Activations(self.activations))
+
+
+@dataclass(frozen=True)
 class Hardware:
     name: str
     freq_mhz: float
@@ -210,6 +258,7 @@ class Hardware:
     source: str = field(default="<hardware>", compare=False)
     ppu: PPUConfig = field(default_factory=PPUConfig)
     nonlinear: NonlinearConfig = field(default_factory=NonlinearConfig)
+    memory: MemoryConfig = field(default_factory=MemoryConfig)
 
     @property
     def dram_bytes_per_cycle(self) -> float:

@@ -8,7 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulator.hardware.config import (
+    ACTIVATION_POLICIES,
+    ARRAY_TYPES,
     DATAFLOWS,
+    FOLD_ORDERS,
     DTYPES,
     FP_EXACT_INT_BITS,
     PE_TYPES,
@@ -19,6 +22,7 @@ from simulator.hardware.config import (
     Dataflow,
     DramConfig,
     Hardware,
+    MemoryConfig,
     NonlinearConfig,
     PEConfig,
     PEType,
@@ -34,7 +38,7 @@ from workloads.errors import InputError, require_choice, require_int, require_ma
 from workloads.model import VECTOR_OPS
 
 _TOP = {"name", "description", "freq_mhz", "default_workload", "array", "pe", "buffers", "dram", "vector", "tech",
-        "ppu", "nonlinear"}
+        "ppu", "nonlinear", "memory"}
 FLOAT_FORMATS = ("fp16", "bf16")
 SERIAL_OPERANDS = ("a", "w", "both")
 SCALE_BITS = (8, 16, 32)
@@ -136,6 +140,14 @@ def _ppu(src: str, d: dict, default_lanes: int) -> PPUConfig:
     return PPUConfig(lanes, scale_bits, arith)
 
 
+def _memory(src: str, d: dict) -> MemoryConfig:
+    """The optional ``memory`` section: ``activations`` on_chip (default) or dram."""
+    m = _section(src, d, "memory", required=False)
+    _known(src, "memory", m, {"activations"})
+    return MemoryConfig(_wrap(require_choice, src, "memory.activations", m.get("activations", "on_chip"),
+                              ACTIVATION_POLICIES))
+
+
 def _nonlinear(src: str, d: dict) -> NonlinearConfig:
     from simulator.vector import IMPLEMENTATIONS, NONLINEAR_OPS, POST_SOFTMAX_QUANTIZERS
 
@@ -165,12 +177,14 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     freq = _wrap(require_number, src, "freq_mhz", d.get("freq_mhz"))
 
     a = _section(src, d, "array")
-    _known(src, "array", a, {"rows", "cols", "dataflow", "temporal_tiling"})
+    _known(src, "array", a, {"rows", "cols", "dataflow", "temporal_tiling", "type", "folds"})
     array = ArrayConfig(_wrap(require_int, src, "array.rows", a.get("rows")),
                         _wrap(require_int, src, "array.cols", a.get("cols")),
                         Dataflow(_wrap(require_choice, src, "array.dataflow", a.get("dataflow"), DATAFLOWS)),
                         TemporalTiling(_wrap(require_choice, src, "array.temporal_tiling",
-                                             a.get("temporal_tiling", "auto"), TEMPORAL_TILINGS)))
+                                             a.get("temporal_tiling", "auto"), TEMPORAL_TILINGS)),
+                        _wrap(require_choice, src, "array.type", a.get("type", "systolic"), ARRAY_TYPES),
+                        _wrap(require_choice, src, "array.folds", a.get("folds", "serial"), FOLD_ORDERS))
     pe = _pe(src, _section(src, d, "pe"))
 
     b = _section(src, d, "buffers")
@@ -210,5 +224,5 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     if dw is not None and not isinstance(dw, str):
         raise ConfigError(src, "default_workload", "expected a zoo name or a workload path")
     return Hardware(str(name), freq, array, pe, buffers, dram, vector, tech, dw, str(d.get("description", "")), src,
-                    _ppu(src, d, array.cols), _nonlinear(src, d))
+                    _ppu(src, d, array.cols), _nonlinear(src, d), memory=_memory(src, d))
 

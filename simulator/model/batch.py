@@ -101,7 +101,7 @@ def evaluate(workload, designs: DesignBatch) -> tuple[dict, list]:
         if not len(sel):
             continue
         try:
-            totals = evaluate_variant(workload, hw, {k: c[sel] for k, c in designs.numbers.items()})
+            totals = evaluate_planned(workload, hw, {k: c[sel] for k, c in designs.numbers.items()})
         except ConfigError as e:
             for i in sel:
                 errors[i] = f"{e.field}: {e.problem}"
@@ -129,36 +129,60 @@ def design_columns(hw, nums: dict) -> tuple[Design, dict]:
     return d, area
 
 
-def evaluate_variant(workload, hw, nums: dict) -> dict:
-    """Totals (arrays) of ``workload`` on designs of one structure ``hw`` with per-design numbers ``nums``."""
+def evaluate_planned(workload, hw, nums: dict) -> dict:
+    """``evaluate_variant`` per group of designs with the same memory plan (simulator/model/residency.py): under
+    ``memory.activations: on_chip`` the plan depends on each design's ifmap buffer (its activation capacity)."""
+    if hw.memory.activations != "on_chip":
+        return evaluate_variant(workload, hw, nums)
+    caps = (nums["ifmap_kib"] * 1024).astype(np.int64)      # = Design.ifmap_bytes, as in design_columns
+    ps = hw.nonlinear.post_softmax_bits
+    groups: dict = {}
+    for cap in np.unique(caps):
+        unique, _, order = plan(split_outliers(workload), ps, int(cap))
+        key = (tuple(u[2] for u in unique), tuple(order))
+        groups.setdefault(key, (int(cap), []))[1].append(cap)
+    n = len(caps)
+    out: dict = {}
+    for cap, members in groups.values():
+        sel = np.flatnonzero(np.isin(caps, members))
+        t = evaluate_variant(workload, hw, {k: v[sel] for k, v in nums.items()}, cap)
+        for name, v in t.items():
+            out.setdefault(name, np.full(n, np.nan))[sel] = v
+    return out
+
+
+def evaluate_variant(workload, hw, nums: dict, capacity: int | None = None) -> dict:
+    """Totals (arrays) of ``workload`` on designs of one structure ``hw`` with per-design numbers ``nums``;
+    ``capacity``: the activation bytes of the memory plan all these designs share (None: every operand in DRAM)."""
     tech = hw_tech(hw)
     prims = tech.primitives()
     d, area = design_columns(hw, nums)
     n = len(nums["rows"])
-    unique, counts, _ = plan(split_outliers(workload), hw.nonlinear.post_softmax_bits)
+    unique, counts, _ = plan(split_outliers(workload), hw.nonlinear.post_softmax_bits, capacity)
     setups = [gemm_setup(layer, hw, tech, attn) if layer.is_gemm else vector_setup(layer, hw)
-              for layer, attn in unique]
-    gemms = [i for i, (layer, _) in enumerate(unique) if layer.is_gemm]
+              for layer, attn, _ in unique]
+    gemms = [i for i, (layer, _, _) in enumerate(unique) if layer.is_gemm]
     kout = None
     if gemms:
         params = np.empty((len(gemms), n, K.N_PARAMS))
         for j, i in enumerate(gemms):
             for col, v in enumerate(kernel_params(unique[i][0], setups[i], hw.array.dataflow,
-                                                  hw.array.temporal_tiling, d)):
+                                                  hw.array.temporal_tiling, d, unique[i][2],
+                                                  hw.array.timing_code)):
                 params[j, :, col] = v
         kout = np.zeros((len(gemms) * n, K.N_OUT))
         run_batch(params.reshape(-1, K.N_PARAMS), kout)
         kout = kout.reshape(len(gemms), n, K.N_OUT)
     rows = []
     slot = {i: j for j, i in enumerate(gemms)}
-    for i, (layer, _) in enumerate(unique):
+    for i, (layer, _, where) in enumerate(unique):
         s = setups[i]
         if layer.is_gemm:
-            c = gemm_counts(layer, s, d, kout[slot[i]].T)
+            c = gemm_counts(layer, s, d, kout[slot[i]].T, where)
             c.update(macs=layer.macs, macs_per_pe_cycle=s.p, promoted=s.promoted)
             c.update(price(c, layer.macs, s.mac_pj, d, prims, True))
         else:
-            c = vector_counts(layer, s, d)
+            c = vector_counts(layer, s, d, where)
             c.update(macs=0, macs_per_pe_cycle=0.0, promoted=False)
             c.update(price(c, 0, 0.0, d, prims, False))
         rows.append(c)

@@ -3,7 +3,26 @@ simulator/model/kernel.py). Plain Python, compiled together with kernel.py by si
 
 from __future__ import annotations
 
-from simulator.model.kernel_defs import INPUT, OUTPUT, PSUM
+from simulator.model.kernel_defs import ARR_PIPELINED, ARR_SERIAL, INPUT, OS, OUTPUT, PSUM
+
+
+def fold_timing(df, arr, rows, t_steps, lines):
+    """(L, P): cycles one fold occupies the array and the pitch between fold starts (module docstring).
+    SCALE-Sim (ARR_SERIAL): L = P = lines. Pipelined systolic: L = lines; the next fold enters as the previous
+    drains, P = T (os: outputs drain in the background) or max(T, R) (ws, is: the next stationary tile shifts in
+    over R cycles behind the current stream, hidden only when T >= R). Broadcast (inputs broadcast, adder trees, no
+    skew): L = T + 1 (os) or R + T + ceil(log2 R) (ws, is: load, stream, tree), P as pipelined. T = t_steps."""
+    if arr == ARR_SERIAL:
+        return lines, lines
+    pitch = t_steps if df == OS else max(t_steps, rows)
+    if arr == ARR_PIPELINED:
+        return lines, pitch
+    depth = 0
+    while (1 << depth) < rows:
+        depth += 1
+    if df == OS:
+        return t_steps + 1, pitch
+    return rows + t_steps + depth, pitch
 
 
 def _tile(o, n, full, last):

@@ -11,6 +11,7 @@ Mapping (M x K ifmap, K x N filter, M x N ofmap, ``repeat`` copies; p MACs per P
 K' = ceil(K / p); a row fold holds R*p reduction elements (R when p < 1); s = 1/p for bit-serial PEs
 (p < 1), else 1. folds = ceil(rows dim / row block) * ceil(cols dim / C); compute cycles =
 repeat * folds * lines - 1 (SCALE-Sim 3.0's convention). Mapping efficiency = rows*cols/(R*C*folds).
+Array organisation (``foldwalk.fold_timing``): compute = repeat * folds * P + (L - P) - 1 (serial: L = P = lines).
 
 Operands per dataflow (X by row folds, Y by column folds, Z by both; t = temporal dim):
   os: X ifmap (input), Y filter (input), Z ofmap (output)
@@ -40,7 +41,7 @@ from __future__ import annotations
 
 import math
 
-from simulator.model.foldwalk import walk
+from simulator.model.foldwalk import fold_timing, walk
 from simulator.model.kernel_defs import *
 from simulator.model.kernel_defs import (
     _ADDED,
@@ -68,11 +69,15 @@ from simulator.model.kernel_defs import (
     MAP_EFF,
     N_OUT,
     OFMAP_WRITES,
+    ON_FILTER,
+    ON_IFMAP,
+    ON_OFMAP,
     OS,
     OUTER,
     OUTPUT,
     P_ABITS,
     P_ACC,
+    P_ARRAY,
     P_BPC,
     P_COLS,
     P_DF,
@@ -84,6 +89,7 @@ from simulator.model.kernel_defs import (
     P_N,
     P_OBITS,
     P_OFMAP_B,
+    P_ONCHIP,
     P_REPEAT,
     P_ROWS,
     P_TTILE,
@@ -206,9 +212,12 @@ def sram_traffic(df, row_dim, col_dim, t, nr, nc, a_bits, w_bits, out_bits, acc,
     out[SRAM_OFMAP_READ] = psum_bits / 8 * repeat
 
 
-def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, out):
-    """One GEMM without temporal tiling: fill ``out`` (module constants; module docstring for the model)."""
+def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip, arr,
+              out):
+    """One GEMM without temporal tiling into ``out`` (module docstring). ``onchip``: ON_* bits of operands kept on chip
+    by the memory plan (DRAM width 0, SRAM unchanged); ``arr``: ARR_* (``foldwalk.fold_timing``)."""
     row_dim, col_dim, t, row_block, lines = mapping(df, m, n, k, rows, cols, p)
+    span, pitch = fold_timing(df, arr, rows, lines - (rows + cols - 2 if df == OS else 2 * rows + cols - 2), lines)
     nr = -(-row_dim // row_block)
     nc = -(-col_dim // cols)
     r_last = row_dim - row_block * (nr - 1)
@@ -217,7 +226,8 @@ def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb,
     # operand kinds, bits and buffers of X, Y, Z
     bufs = (ib * 8.0, wb * 8.0, ob * 8.0)
     xop, yop, zop = ROLES[df]
-    bits = (a_bits, w_bits, out_bits)
+    bits = (0 if onchip & ON_IFMAP else a_bits, 0 if onchip & ON_FILTER else w_bits,
+            0 if onchip & ON_OFMAP else out_bits)
     x_kind = INPUT
     y_kind = INPUT if df == OS else PSUM
     z_kind = OUTPUT if df == OS else INPUT
@@ -247,7 +257,7 @@ def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb,
         pre_z = float((p_full * (n_o - 1) + p_last) * (q_full * (n_i - 1) + q_last)) * z_bits
     read_p, read_q, read_z, write, psum_r, psum_w, st, sp, sq, sz, sw, prefetch, drain = walk(
         n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc, rf_full,
-        rf_last, q_resident, row_outer, pre_p, pre_q, pre_z, lines, bpc, lat, repeat)
+        rf_last, q_resident, row_outer, pre_p, pre_q, pre_z, pitch, bpc, lat, repeat)
     sram_traffic(df, row_dim, col_dim, t, nr, nc, a_bits, w_bits, out_bits, acc, repeat, out)
     reads = (0.0, 0.0, 0.0)
     stalls = (0.0, 0.0, 0.0)
@@ -272,8 +282,8 @@ def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb,
         else:
             reads = (read_z, read_q, read_p)
             stalls = (sz, sq, sp)
-    out[COMPUTE] = repeat * folds * lines - 1
-    out[LINES] = lines
+    out[COMPUTE] = repeat * folds * pitch + (span - pitch) - 1
+    out[LINES] = span
     out[ROW_FOLDS] = nr
     out[COL_FOLDS] = nc
     out[MAP_EFF] = row_dim / row_block * rows * col_dim / (rows * cols * folds)
@@ -323,7 +333,9 @@ def gemm(prm, out, full, part):
     bpc = prm[P_BPC]
     lat = int(prm[P_LAT])
     repeat = int(prm[P_REPEAT])
-    gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, out)
+    onchip, arr = int(prm[P_ONCHIP]), int(prm[P_ARRAY])
+    gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip, arr,
+              out)
     if prm[P_TTILE] == 0.0 or out[DRAM_PSUM_WRITE] <= 0.0 or df == OS:
         return
     t = m if df == WS else n
@@ -344,10 +356,10 @@ def gemm(prm, out, full, part):
         size = rem if (rem and c == chunks - 1) else t_chunk
         if df == WS:
             gemm_core(df, size, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat,
-                      part)
+                      onchip, arr, part)
         else:
             gemm_core(df, m, size, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat,
-                      part)
+                      onchip, arr, part)
         if c == 0:
             for j in range(N_OUT):
                 full[j] = part[j]
@@ -383,5 +395,5 @@ def gemm_batch(params, out, full, part):
 # compiled together by simulator.model.jit: the modules whose sources run in one namespace (callers first), and
 # the functions compiled there
 JIT_MODULES = ("simulator.model.kernel", "simulator.model.foldwalk")
-JIT_ORDER = ("_tile", "_fold_bits", "_issue", "walk", "packed_k", "mapping", "_order", "sram_traffic", "gemm_core", "gemm",
+JIT_ORDER = ("_tile", "_fold_bits", "_issue", "walk", "packed_k", "mapping", "fold_timing", "_order", "sram_traffic", "gemm_core", "gemm",
              "gemm_batch")

@@ -7,8 +7,12 @@ ROLES = ((IFMAP, FILTER, OFMAP), (IFMAP, OFMAP, FILTER), (FILTER, OFMAP, IFMAP))
 
 # input vector of ``gemm`` (one row per GEMM in the batch kernel)
 (P_DF, P_M, P_N, P_K, P_ROWS, P_COLS, P_MACS, P_ABITS, P_WBITS, P_OBITS, P_ACC, P_IFMAP_B, P_WEIGHT_B,
- P_OFMAP_B, P_BPC, P_LAT, P_REPEAT, P_TTILE) = range(18)
-N_PARAMS = 18
+ P_OFMAP_B, P_BPC, P_LAT, P_REPEAT, P_TTILE, P_ONCHIP, P_ARRAY) = range(20)
+N_PARAMS = 20
+# P_ARRAY: how folds follow each other (kernel.fold_timing): SCALE-Sim's fold by fold, pipelined systolic, broadcast
+ARR_SERIAL, ARR_PIPELINED, ARR_BROADCAST = 0, 1, 2
+# P_ONCHIP bits: operands kept on chip by the network's memory plan (simulator/model/residency.py), no DRAM bits
+ON_IFMAP, ON_FILTER, ON_OFMAP = 1, 2, 4
 
 # output vector (cycles; traffic in bytes unless named; element counts for *_READS/_WRITES)
 (COMPUTE, LINES, ROW_FOLDS, COL_FOLDS, MAP_EFF, STALL, STALL_IFMAP, STALL_FILTER, STALL_OFMAP, STALL_WRITE,

@@ -19,9 +19,10 @@ from simulator.energy import mac_arith_pj, mac_reg_bits
 from simulator.hardware import ConfigError
 from simulator.model import arith
 from simulator.model import kernel as K
+from simulator.model.residency import DRAM, Placement, add_onchip_moves, vector_dram_bytes
 from simulator.model.traffic import compulsory_dram_bytes
 from simulator.quant import ABSMAX_OPS, FLOAT_OUTPUT_OPS, PPU_OPS, ZERO_POINT_OPS, layer_quant, ppu_cycles
-from simulator.vector import vector_cycles, vector_op
+from simulator.vector import INPUTS, vector_cycles, vector_op
 
 DATAFLOW_CODE = {"os": K.OS, "ws": K.WS, "is": K.IS}
 OPERAND_NAMES = ("ifmap", "filter", "ofmap")
@@ -113,11 +114,15 @@ def vector_setup(layer, hw) -> VectorSetup:
     return VectorSetup(cycles, impl, ops)
 
 
-def kernel_params(layer, setup: GemmSetup, dataflow: str, temporal_tiling: str, d: Design) -> list:
-    """The kernel's parameter vector (kernel.P_*) of a GEMM layer on one design."""
+def kernel_params(layer, setup: GemmSetup, dataflow: str, temporal_tiling: str, d: Design,
+                  placement: Placement = DRAM, array_timing: int = 0) -> list:
+    """The kernel's parameter vector (kernel.P_*) of a GEMM layer on one design; ``placement`` (the memory plan,
+    simulator/model/residency.py): the operands kept on chip and what kept tensors take of the ifmap buffer;
+    ``array_timing``: kernel.ARR_* (``ArrayConfig.timing_code``)."""
     return [DATAFLOW_CODE[dataflow], layer.m, layer.n, layer.k, d.rows, d.cols, setup.p, layer.a_bits,
-            layer.w_bits, layer.out_bits, setup.acc_bits, d.ifmap_bytes, d.weight_bytes, d.ofmap_bytes,
-            d.bytes_per_cycle, d.latency_cycles, layer.repeat, 1.0 if temporal_tiling == "auto" else 0.0]
+            layer.w_bits, layer.out_bits, setup.acc_bits, d.ifmap_bytes - placement.other_bytes, d.weight_bytes,
+            d.ofmap_bytes, d.bytes_per_cycle, d.latency_cycles, layer.repeat,
+            1.0 if temporal_tiling == "auto" else 0.0, placement.onchip_bits, array_timing]
 
 
 def compose_stalls(c: dict, compute, memory, chunk_fill, ppu, dram_cycles) -> None:
@@ -137,8 +142,9 @@ def compose_stalls(c: dict, compute, memory, chunk_fill, ppu, dram_cycles) -> No
     c["total_cycles"] = compute + (stall + floor)
 
 
-def gemm_counts(layer, s: GemmSetup, d: Design, k) -> dict:
-    """Counts of a GEMM layer; ``k[j]`` is kernel output j (a number, or an array over designs)."""
+def gemm_counts(layer, s: GemmSetup, d: Design, k, placement: Placement = DRAM) -> dict:
+    """Counts of a GEMM layer; ``k[j]`` is kernel output j (a number, or an array over designs); ``placement``:
+    operands kept on chip (their on-chip moves: ``residency.add_onchip_moves``)."""
     q = s.quant
     scale_w, scale_a = q["scale_dram_w_bytes"], q["scale_dram_a_bytes"]
     compute = k[K.COMPUTE]
@@ -166,6 +172,7 @@ def gemm_counts(layer, s: GemmSetup, d: Design, k) -> dict:
          "sram_read_bytes": sif + sfi + sor + dw + scale_w + scale_a,
          "sram_write_bytes": dram_read + sow,
          "folds": k[K.FOLDS], "temporal_chunks": k[K.CHUNKS], "mapping_efficiency": k[K.MAP_EFF]}
+    add_onchip_moves(c, layer, placement)
     c["dram_cycles"] = (dram_read + dw) / d.bytes_per_cycle
     compose_stalls(c, compute, k[K.STALL], k[K.CHUNK_FILL], ppu, c["dram_cycles"])
     cycles = c["total_cycles"]
@@ -176,16 +183,17 @@ def gemm_counts(layer, s: GemmSetup, d: Design, k) -> dict:
     return c
 
 
-def vector_counts(layer, s: VectorSetup, d: Design) -> dict:
-    """Counts of a vector layer: compute = ceil(elements * cycles_per_element / lanes); its compulsory DRAM bytes
+def vector_counts(layer, s: VectorSetup, d: Design, placement: Placement = DRAM) -> dict:
+    """Counts of a vector layer: compute = ceil(elements * cycles_per_element / lanes); its compulsory bytes
     (traffic.py: inputs at a_bits, ``add`` reads two tensors, the output at out_bits) are staged through the
-    ofmap buffer; the I/O stall = max(0, latency + bytes / bytes_per_cycle - compute) is its memory stall."""
+    ofmap buffer; those not kept on chip (``placement``) cross DRAM: the I/O stall = max(0, latency +
+    DRAM bytes / bytes_per_cycle - compute) is its memory stall (no latency without DRAM bytes)."""
     e = layer.elements
     compute = vector_cycles(e, s.cycles_per_element, d.vector_lanes)
     io_bytes = compulsory_dram_bytes(layer)
-    read, write = io_bytes["ifmap"], io_bytes["ofmap"]
-    io = read + write
-    memory = arith.max0(d.latency_cycles + io / d.bytes_per_cycle - compute)
+    io = io_bytes["ifmap"] + io_bytes["ofmap"]
+    read, write, saved = vector_dram_bytes(io_bytes, placement, INPUTS.get(layer.op, 1))
+    memory = arith.max0((d.latency_cycles if read + write > 0 else 0) + (read + write) / d.bytes_per_cycle - compute)
     zero = 0.0
     c = {"compute_cycles": compute, "stall_memory_cycles": memory, "stall_ifmap_cycles": zero,
          "stall_filter_cycles": zero, "stall_ofmap_cycles": zero, "stall_ofmap_write_cycles": zero,
@@ -198,7 +206,8 @@ def vector_counts(layer, s: VectorSetup, d: Design) -> dict:
          "sram_ofmap_read_bytes": zero, "ifmap_buf_read_bytes": zero, "ifmap_buf_write_bytes": zero,
          "weight_buf_read_bytes": zero, "weight_buf_write_bytes": zero, "ofmap_buf_read_bytes": io,
          "ofmap_buf_write_bytes": io, "sram_ifmap_bytes": zero, "sram_weight_bytes": zero, "sram_ofmap_bytes": 2 * io,
-         "sram_read_bytes": io, "sram_write_bytes": io, "folds": 0, "temporal_chunks": 0, "mapping_efficiency": zero}
+         "sram_read_bytes": io, "sram_write_bytes": io, "folds": 0, "temporal_chunks": 0, "mapping_efficiency": zero,
+         "onchip_activation_bytes": saved}
     c["dram_cycles"] = (c["dram_read_bytes"] + write) / d.bytes_per_cycle
     compose_stalls(c, compute, memory, zero, 0, c["dram_cycles"])
     c["utilization"] = zero

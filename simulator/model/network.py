@@ -36,6 +36,7 @@ from simulator.model.layer import (
     vector_setup,
 )
 from simulator.model.price import price
+from simulator.model.residency import DRAM, describe, plan_residency
 from workloads.model import GEMM_OPS
 
 _KEY_FIELDS = ("op", "m", "n", "k", "repeat", "w_bits", "a_bits", "out_bits", "acc_bits", "dtype", "w_granularity",
@@ -49,19 +50,21 @@ JIT_FOLDS = 100_000
 SUMMED = ("total_cycles", "energy_pj", "macs", "compute_cycles", "stall_cycles", "stall_memory_cycles",
           "stall_chunk_fill_cycles", "ppu_stall_cycles", "dram_floor_stall_cycles", "sram_read_bytes",
           "sram_write_bytes", "dram_read_bytes", "dram_write_bytes", "dram_scale_read_bytes", "energy_mac_pj",
-          "energy_sram_pj", "energy_dram_pj", "energy_vector_pj", "energy_static_pj", "ppu_energy_pj")
+          "energy_sram_pj", "energy_dram_pj", "energy_vector_pj", "energy_static_pj", "ppu_energy_pj",
+          "onchip_activation_bytes")
 
 
-def plan(workload, ps_bits: int | None) -> tuple[list, list, list]:
-    """The distinct layers of ``workload`` as (layer, attn_input), how many layers share each, and each
+def plan(workload, ps_bits: int | None, capacity: int | None = None) -> tuple[list, list, list]:
+    """The distinct layers of ``workload`` as (layer, attn_input, placement), how many layers share each, and each
     layer's index into them. A post-softmax quantizer of ``ps_bits`` sets the softmax output bits and the next
-    matmul's (attn@v) input bits. Cached per workload object (a weak reference guards a reused id)."""
-    key = (id(workload), ps_bits)
+    matmul's (attn@v) input bits. ``capacity``: the activation buffer's bytes when activations stay on chip
+    (the memory plan, simulator/model/residency.py; None: every operand from DRAM). Cached per workload object
+    (a weak reference guards a reused id)."""
+    key = (id(workload), ps_bits, capacity)
     hit = _PLANS.get(key)
     if hit is not None and hit[0]() is workload:
         return hit[1]
-    index: dict[tuple, int] = {}
-    unique, counts, order = [], [], []
+    layers, attn = [], []
     after_softmax = False
     for layer in workload.layers:
         op = layer.op
@@ -71,18 +74,24 @@ def plan(workload, ps_bits: int | None) -> tuple[list, list, list]:
                 layer = replace(layer, out_bits=ps_bits)
             elif attn_input:
                 layer = replace(layer, a_bits=ps_bits)
-        k = (_key(layer), attn_input)
-        i = index.get(k)
-        if i is None:
-            i = index[k] = len(unique)
-            unique.append((layer, attn_input))
-            counts.append(0)
-        counts[i] += 1
-        order.append(i)
+        layers.append(layer)
+        attn.append(attn_input)
         if op == "softmax":
             after_softmax = True
         elif op in GEMM_OPS:
             after_softmax = False
+    where = [DRAM] * len(layers) if capacity is None else plan_residency(layers, capacity)
+    index: dict[tuple, int] = {}
+    unique, counts, order = [], [], []
+    for layer, attn_input, placement in zip(layers, attn, where):
+        k = (_key(layer), attn_input, placement)
+        i = index.get(k)
+        if i is None:
+            i = index[k] = len(unique)
+            unique.append((layer, attn_input, placement))
+            counts.append(0)
+        counts[i] += 1
+        order.append(i)
     result = (unique, counts, order)
     if len(_PLANS) > 256:
         _PLANS.clear()
@@ -111,8 +120,9 @@ def run_kernel(params: tuple) -> tuple:
     return tuple(out)
 
 
-def evaluate_layer(layer, hw, attn_input: bool = False, costs=None) -> dict:
-    """Every field of one layer on one design except its name (simulator/schema.py): counts, then prices."""
+def evaluate_layer(layer, hw, attn_input: bool = False, costs=None, placement=DRAM) -> dict:
+    """Every field of one layer on one design except its name (simulator/schema.py): counts, then prices.
+    ``placement``: where its operands are (the memory plan, simulator/model/residency.py)."""
     costs = costs or hw_costs(hw)
     d = design_of(hw, costs)
     base = {"op": layer.op, "m": layer.m, "n": layer.n, "k": layer.k, "repeat": layer.repeat,
@@ -120,8 +130,9 @@ def evaluate_layer(layer, hw, attn_input: bool = False, costs=None) -> dict:
             "precision": layer.precision, "macs": layer.macs}
     if layer.is_gemm:
         s = gemm_setup(layer, hw, costs.tech, attn_input)
-        k = run_kernel(tuple(kernel_params(layer, s, hw.array.dataflow, hw.array.temporal_tiling, d)))
-        c = gemm_counts(layer, s, d, k)
+        k = run_kernel(tuple(kernel_params(layer, s, hw.array.dataflow, hw.array.temporal_tiling, d, placement,
+                                           hw.array.timing_code)))
+        c = gemm_counts(layer, s, d, k, placement)
         q = s.quant
         base.update(pe_precision=s.pe_precision, promoted=s.promoted, macs_per_pe_cycle=s.p, impl=s.impl,
                     dataflow=str(hw.array.dataflow), acc_bits_used=s.acc_bits, cycles_per_element=0.0,
@@ -132,14 +143,15 @@ def evaluate_layer(layer, hw, attn_input: bool = False, costs=None) -> dict:
         mac_pj = s.mac_pj
     else:
         s = vector_setup(layer, hw)
-        c = vector_counts(layer, s, d)
+        c = vector_counts(layer, s, d, placement)
         base.update(pe_precision="vector", promoted=False, macs_per_pe_cycle=0.0, impl=s.impl, dataflow="vector",
                     acc_bits_used=0, cycles_per_element=s.cycles_per_element, k_segments=0, w_scales=0, a_scales=0,
                     requant_ops=0, rescale_ops=0, absmax_ops=0, zero_point_ops=0, zero_point_bytes=0.0,
                     loop_order="", outer_operand="",
                     refetched_operand="")
         mac_pj = 0.0
-    base.update(c)
+    base.update(c, ifmap_source=describe(placement.ifmap), ofmap_dest=describe(placement.ofmap),
+                filter_source=describe(placement.filter) if layer.is_gemm or layer.op == "add" else "")
     base["stall_buffer"] = stall_cause(c, layer.is_gemm)
     base.update(price(c, layer.macs, mac_pj, d, costs.primitives, layer.is_gemm))
     return base
@@ -208,6 +220,7 @@ def network_totals(rows: list, counts: list, d, batch: int, peak_tops, area: dic
         "area_ppu_mm2": area["area_ppu_mm2"],
         "peak_tops_per_mm2": peak_tops / area["area_mm2"],
         "promoted_layers": float(promoted),
+        "onchip_activation_bytes": sums["onchip_activation_bytes"],
     })
     return t
 

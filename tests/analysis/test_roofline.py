@@ -159,13 +159,17 @@ def _zoo_cases():
 
 def _standalone_cases(batch):
     """(hardware file, zoo name, simulated rows, roofline) for every zoo workload on every hwconfigs/*.yaml whose
-    PE runs its precisions."""
+    PE runs its precisions; each layer standing alone as the roofline sees it (every operand from DRAM:
+    ``memory.activations: dram``; with activations kept on chip a layer moves less than its compulsory bytes)."""
+    from dataclasses import replace
+
     from analysis.devices import device_from_hardware
     from simulator import ConfigError, load_hardware, simulate_rows
+    from simulator.hardware.config import MemoryConfig
     from workloads.registry import load_workload
 
     for hw_path, zoo in _zoo_cases():
-        hw = load_hardware(hw_path)
+        hw = replace(load_hardware(hw_path), memory=MemoryConfig("dram"))
         wl = load_workload(zoo).with_batch(batch)
         try:
             rows = simulate_rows(wl, hw)

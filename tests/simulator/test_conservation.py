@@ -6,6 +6,7 @@ import pytest
 from conftest import HWCONFIGS
 
 from simulator import load_hardware, simulate
+from simulator.hardware.config import MemoryConfig
 from workloads import build_model, load_workload
 
 
@@ -39,14 +40,20 @@ def test_bytes_scale_with_bits(hw):
 
 
 def test_compulsory_traffic_of_one_gemm(hw):
-    """fc1 of DeiT-S at W8A8, everything fits: reads = M*K + K*N bytes, writes = M*N bytes."""
-    big = _big_buffers(hw)
+    """fc1 of DeiT-S at W8A8, everything fits, every layer from DRAM (memory.activations: dram): reads = M*K + K*N
+    bytes, writes = M*N bytes. With activations kept on chip (the default) only the weights cross DRAM: its input
+    (norm2's output) and its output (read by the GELU) stay, M*K + M*N bytes on chip."""
+    big = replace(_big_buffers(hw), memory=MemoryConfig("dram"))
     w = build_model("deit_small", "w8a8")
     row = simulate(w, big).layers.set_index("name").loc["blocks.0.mlp.fc1"]
     m, n, k = 197, 1536, 384
     assert row["dram_ifmap_read_bytes"] == m * k
     assert row["dram_filter_read_bytes"] == k * n
     assert row["dram_write_bytes"] == m * n
+    on = simulate(w, _big_buffers(hw)).layers.set_index("name").loc["blocks.0.mlp.fc1"]
+    assert (on["ifmap_source"], on["filter_source"], on["ofmap_dest"]) == ("on_chip", "dram", "on_chip")
+    assert (on["dram_ifmap_read_bytes"], on["dram_filter_read_bytes"], on["dram_write_bytes"]) == (0, k * n, 0)
+    assert on["onchip_activation_bytes"] == m * k + m * n
 
 
 def test_batch_scales_macs_and_throughput_is_per_image(hw):

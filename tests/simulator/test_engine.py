@@ -1,9 +1,12 @@
 """Engine: fast totals path equals the full one, identical layers simulated once, every shipped config runs."""
 
+from dataclasses import replace
+
 import pytest
 from conftest import HWCONFIGS
 
 from simulator import engine, load_hardware, simulate, simulate_totals
+from simulator.hardware.config import MemoryConfig
 from workloads import load_workload
 
 CONFIGS = ["int8", "int4", "mixed", "fp16", "tpu_v1", "vit_hsiung28"]
@@ -22,14 +25,20 @@ def test_totals_fast_path_equals_full(name, workload):
 
 def test_identical_layers_simulated_once(monkeypatch):
     """DeiT-S: 13 distinct layers (patch embed, add, layernorm, qkv, q_scale, qk, softmax, av, proj, fc1,
-    gelu, fc2, head) out of 160."""
+    gelu, fc2, head) out of 160 when every layer is read from DRAM; with activations kept on chip (int8.yaml's
+    default) a layer also differs by where its operands are: the last residual add (its output, read by the final
+    norm, stays) and the final norm (input and output on chip) are their own, and the two layernorms of a block
+    share one placement: 16."""
     calls = []
     real = engine.evaluate_layer
     monkeypatch.setattr(engine, "evaluate_layer", lambda *a, **k: calls.append(1) or real(*a, **k))
     w = load_workload("deit_small-w8a8")
-    rows = engine.simulate_rows(w, load_hardware(HWCONFIGS / "int8.yaml"))
+    hw = load_hardware(HWCONFIGS / "int8.yaml")
+    rows = engine.simulate_rows(w, replace(hw, memory=MemoryConfig("dram")))
     assert len(rows) == 160 and len(calls) == 13
     assert [r["name"] for r in rows] == [layer.name for layer in w.layers]
+    calls.clear()
+    assert len(engine.simulate_rows(w, hw)) == 160 and len(calls) == 16
 
 
 @pytest.mark.parametrize("name", CONFIGS)

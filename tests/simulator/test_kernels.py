@@ -53,8 +53,8 @@ def _run_python(prm):
 
 def test_repeat_scales_bytes_and_folds():
     """os M=3 N=3 K=4 on 2x4: 2 folds per copy; 5 copies move 5x the bytes of one."""
-    one = _run_python([K.OS, 3, 3, 4, 2, 4, 1, 8, 8, 8, 32, 1 << 20, 1 << 20, 1 << 20, 1.0, 0, 1, 0])
-    five = _run_python([K.OS, 3, 3, 4, 2, 4, 1, 8, 8, 8, 32, 1 << 20, 1 << 20, 1 << 20, 1.0, 0, 5, 0])
+    one = _run_python([K.OS, 3, 3, 4, 2, 4, 1, 8, 8, 8, 32, 1 << 20, 1 << 20, 1 << 20, 1.0, 0, 1, 0, 0, 0])
+    five = _run_python([K.OS, 3, 3, 4, 2, 4, 1, 8, 8, 8, 32, 1 << 20, 1 << 20, 1 << 20, 1.0, 0, 5, 0, 0, 0])
     assert one[K.FOLDS] == 2 and five[K.FOLDS] == 10
     assert five[K.DRAM_IFMAP] == 5 * one[K.DRAM_IFMAP] == 5 * 12
     assert five[K.DRAM_WRITE] == 5 * 9
@@ -62,7 +62,7 @@ def test_repeat_scales_bytes_and_folds():
 
 def test_no_bandwidth_limit_no_stall():
     """Bandwidth 1e12 B/cycle, no latency: prefetch ~0 and nothing stalls."""
-    v = _run_python([K.OS, 12, 8, 16, 4, 4, 1, 8, 8, 8, 32, 64, 64, 64, 1e12, 0, 3, 0])
+    v = _run_python([K.OS, 12, 8, 16, 4, 4, 1, 8, 8, 8, 32, 64, 64, 64, 1e12, 0, 3, 0, 0, 0])
     assert v[K.STALL] == 0 and v[K.PREFETCH] == pytest.approx(0, abs=1e-9)
 
 
@@ -72,10 +72,11 @@ def test_no_bandwidth_limit_no_stall():
        p=st.sampled_from([1.0, 2.0, 4.0, 0.25, 1 / 3]), bits=st.sampled_from([(8, 8, 8), (4, 4, 8), (16, 4, 4)]),
        acc=st.sampled_from([16, 32]), bufs=st.tuples(*[st.sampled_from([64, 512, 4096, 1 << 16])] * 3),
        bpc=st.sampled_from([0.5, 1.0, 3.7, 1e9]), lat=st.sampled_from([0, 7]), rep=st.sampled_from([1, 2, 6]),
-       tt=st.sampled_from([0, 1]))
-def test_compiled_equals_plain_python(df, m, n, k, rows, cols, p, bits, acc, bufs, bpc, lat, rep, tt):
-    """The Numba-compiled kernel and the plain-Python kernel give bit-identical outputs (one source)."""
-    prm = [df, m, n, k, rows, cols, p, bits[0], bits[1], bits[2], acc, *bufs, bpc, lat, rep, tt]
+       tt=st.sampled_from([0, 1]), onchip=st.sampled_from([0, 0, 1, 2, 4, 5, 7]), arr=st.sampled_from([0, 0, 1, 2]))
+def test_compiled_equals_plain_python(df, m, n, k, rows, cols, p, bits, acc, bufs, bpc, lat, rep, tt, onchip, arr):
+    """The Numba-compiled kernel and the plain-Python kernel give bit-identical outputs (one source), operands
+    kept on chip by the memory plan (``onchip`` bits) and every array timing (``arr``) included."""
+    prm = [df, m, n, k, rows, cols, p, bits[0], bits[1], bits[2], acc, *bufs, bpc, lat, rep, tt, onchip, arr]
     out = np.zeros((1, K.N_OUT))
     compiled().gemm_batch(np.array([prm], dtype=float), out, np.zeros(K.N_OUT), np.zeros(K.N_OUT))
     assert out[0].tolist() == _run_python(prm)

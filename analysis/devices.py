@@ -9,8 +9,9 @@ override),
     peak_ops_per_s(layer) = OPS_PER_ELEMENT[op] * lanes / cycles_per_element(layer) * freq_mhz * 1e6
 (so ops / peak = elements * cycles_per_element / lanes cycles, the vector unit's stall-free time),
 levels ``dram`` (bandwidth_gbps * 1e9 bytes/s) and ``sram`` (capacity = the three buffers; bandwidth = the
-array's edge ports at full rate: operands in, freq * max over modes of macs_per_cycle * (rows * a_bits + cols *
-w_bits) / 8, plus results out, freq * cols * acc_bits / 8).
+array's edge ports at full rate: operands in, freq * max over modes of macs_per_cycle * (rows * left_bits + cols *
+top_bits) / 8 with (left, top) = (a, w) for os and ws, (w, a) for is; plus results out, freq * cols * acc_bits / 8;
+plus, for ws and is, whose reduction spans row folds, the partial sums read back, freq * cols * acc_bits / 8).
 ``host`` is this machine: peaks and bandwidth measured by ``analysis.measure.peaks`` (``device_from_measurement``).
 Ridge point of a ceiling on a level = peak_ops_per_s / bandwidth_bytes_per_s (ops per byte).
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import hwconfigs
@@ -49,10 +50,14 @@ class DeviceKind(StrChoice):
 # softmax: max, subtract, exp, sum, divide = 5; layernorm: sum, subtract mean, square, sum, multiply by
 # 1/std, scale, shift = 7; gelu (erf form, timm's nn.GELU): x/sqrt2, erf, +1, *x, *0.5 = 5;
 # add, mul, elementwise = 1; quantize: scale and round/clip = 2.
-OPS_PER_ELEMENT = {"softmax": 5, "layernorm": 7, "gelu": 5, "add": 1, "mul": 1, "quantize": 2, "elementwise": 1}
+OPS_PER_ELEMENT = {"softmax": 5, "layernorm": 7, "gelu": 5, "add": 1, "mul": 1, "quantize": 2, "elementwise": 1,
+                   "topk": 17}  # topk: radix select over 8-bit scores (simulator/vector.py)
 
 GPU_PEAK_KEYS = ("fp32", "tf32", "fp16_fp32acc", "fp16_fp16acc", "bf16_fp32acc", "fp8_fp32acc", "fp8_fp16acc",
                  "int8", "int4")
+# 2:4 structured-sparse tensor-core ceilings (dense-equivalent ops per second, as vendors print them): <key>_sparse
+SPARSE_SUFFIX = "_sparse"
+GPU_PEAK_KEYS = GPU_PEAK_KEYS + tuple(k + SPARSE_SUFFIX for k in GPU_PEAK_KEYS if k != "fp32")
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,9 @@ class Device:
         Accelerators: the PE mode the simulator would pick (``PEConfig.resolve``: exact, else the fastest wider).
         GPUs/host: W4A4 -> int4 (else int8), W8A8 and W4A8 -> int8, weight-only (activations > 8 bits, e.g.
         W4A16) -> fp16, fp16 -> the default fp16 ceiling, fp8 -> fp8, fp32 -> fp32; a missing ceiling falls
-        back along int4 -> int8 -> fp16 -> fp32 (fp8 -> fp16 -> fp32) with a note.
+        back along int4 -> int8 -> fp16 -> fp32 (fp8 -> fp16 -> fp32) with a note. A GPU layer with 2:4 weights
+        runs at the chosen key's ``<key>_sparse`` ceiling (2:4 sparse tensor cores) when the device has one, and
+        says so in the note; otherwise at the dense one, with a note.
         """
         if self.kind == "accelerator":
             mode, promoted = self.hardware.pe.resolve(layer.dtype, layer.w_bits, layer.a_bits)
@@ -138,6 +145,12 @@ class Device:
                                  f"layer {layer.name} needs {layer.precision} and no PE mode of {self.name} is wide "
                                  f"enough", ", ".join(p.key for p in self.peaks if not p.key.startswith("vector")))
             note = f"{layer.precision} runs as {mode.label} (promoted)" if promoted else ""
+            plan = _sparse_plan(layer, self.hardware, mode)
+            if plan is not None and plan.mode in ("nm", "skip", "scalesim"):
+                dense = self.peak(mode.label)
+                note = "; ".join(x for x in (note, f"{plan.pattern} weights skipped by the PEs ({plan.mode}): "
+                                                   f"dense-equivalent peak / {plan.executed_frac:g}") if x)
+                return Peak(f"{mode.label}_sparse", dense.ops_per_s / plan.executed_frac, dense.source), note
             return self.peak(mode.label), note
         chain, note = _gpu_chain(layer)
         if prefer:
@@ -148,9 +161,40 @@ class Device:
                     note = f"no {chain[0]} ceiling on {self.name}: {key}"
                 elif i > 0:
                     note += f"; no {chain[0]} ceiling on {self.name}: {key}"
+                if getattr(layer, "w_sparsity", "dense") == "2:4" and layer.weight_operand:
+                    sparse = self._key(key) + SPARSE_SUFFIX
+                    if self.has(sparse):
+                        return self.peak(sparse), "; ".join(x for x in (note, f"2:4 sparse tensor cores ({sparse})") if x)
+                    note = "; ".join(x for x in (note, f"2:4 weights, no {sparse} ceiling on {self.name}: dense") if x)
                 return self.peak(key), note
         raise InputError(self.source or self.name, "peaks", f"no ceiling for {layer.precision}",
                          ", ".join(p.key for p in self.peaks))
+
+    def sparse_view(self, layer: Layer) -> tuple[Layer, float]:
+        """(the layer as the device moves it, DRAM filter-byte factor) for the roofline's bytes (docs/sparsity.md):
+        an accelerator whose PEs skip the layer's pruned weights streams (K', bits') of
+        ``simulator.model.sparsity.kernel_k`` (compressed weights with their metadata, dense activations); a
+        decompressor scales the DRAM filter bytes by (values + metadata) / dense; a GPU running a 2:4 layer on its
+        sparse tensor cores reads the compressed weights ((values + metadata) / dense). Otherwise (layer, 1)."""
+        if not layer.is_gemm or not layer.weight_operand or getattr(layer, "w_sparsity", "dense") == "dense":
+            return layer, 1.0
+        from simulator.model import sparsity as SP
+
+        if self.kind == "accelerator":
+            hw = self.hardware
+            mode, _ = hw.pe.resolve(layer.dtype, layer.w_bits, layer.a_bits)
+            plan = None if mode is None else _sparse_plan(layer, hw, mode)
+            if plan is None or plan.mode == "dense":
+                return layer, 1.0
+            if plan.mode == "decompress":
+                return layer, plan.dram_filter_scale
+            k, w_bits, a_bits = SP.kernel_k(layer, plan, hw.array.cols, str(hw.array.dataflow))
+            return replace(layer, k=int(k), w_bits=w_bits, a_bits=a_bits), 1.0
+        peak, _ = self.gemm_peak(layer)
+        if not peak.key.endswith(SPARSE_SUFFIX):
+            return layer, 1.0
+        values, meta = SP.metadata_bits(layer)
+        return layer, (values + meta) / (layer.k * layer.n * layer.w_bits)
 
     def vector_peak(self, layer: Layer) -> tuple[Peak, str]:
         """(ceiling, note) for a vector layer: the accelerator's vector unit, or a GPU's CUDA cores (FP32)."""
@@ -180,6 +224,16 @@ def vector_cycles_per_element(hw, layer: Layer) -> float:
     from simulator.vector import vector_op
 
     return float(vector_op(hw, layer.op, layer.dtype, layer.a_bits)[1])
+
+
+def _sparse_plan(layer: Layer, hw, mode):
+    """``simulator.model.sparsity.plan`` of a GEMM layer on accelerator ``hw`` in PE ``mode`` (None if dense)."""
+    if getattr(layer, "w_sparsity", "dense") == "dense" or not layer.weight_operand:
+        return None
+    from simulator.energy import hw_tech
+    from simulator.model import sparsity as SP
+
+    return SP.plan(layer, hw, hw_tech(hw), mode.a_bits)
 
 
 def _gpu_chain(layer: Layer) -> tuple[list[str], str]:
@@ -213,7 +267,7 @@ def device_from_hardware(hw) -> Device:
         cpe = vector_cycles_per_element(hw, Layer("probe", op, m=1, n=1))
         peaks.append(Peak(f"vector:{op}", n_ops * hw.vector.lanes / cpe * f,
                           f"{hw.source}: {n_ops} ops x {hw.vector.lanes} lanes / {cpe:g} cycles (int8 input)"))
-    edge = max(m.macs_per_cycle * (r * m.a_bits + c * m.w_bits) / 8 for m in hw.pe.precisions) + c * hw.pe.acc_bits / 8
+    edge = sram_edge_bytes_per_cycle(hw)
     memory = (
         MemoryLevel("dram", hw.dram.bandwidth_gbps * 1e9, None, f"{hw.source}: dram.bandwidth_gbps"),
         MemoryLevel("sram", edge * f, float(sum(hw.buffers.bytes)),
@@ -221,6 +275,16 @@ def device_from_hardware(hw) -> Device:
     )
     return Device(hw.name, "accelerator", tuple(peaks), memory, source=hw.source, hardware=hw,
                   notes=(f"{hw.array.dataflow} dataflow; sram bytes use the array's tile reuse",))
+
+
+def sram_edge_bytes_per_cycle(hw) -> float:
+    """Bytes per cycle the array's edges move at full rate (module docstring): operands in, results out, and the
+    partial-sum read-back port of ws/is arrays."""
+    r, c = hw.array.rows, hw.array.cols
+    ports = 1 if hw.array.dataflow == "os" else 2     # results out (+ partial sums back in for ws/is)
+    feed = max(m.macs_per_cycle * ((r * m.w_bits + c * m.a_bits) if hw.array.dataflow == "is"
+                                   else (r * m.a_bits + c * m.w_bits)) / 8 for m in hw.pe.precisions)
+    return feed + ports * c * hw.pe.acc_bits / 8
 
 
 def _src(path: Path) -> str:

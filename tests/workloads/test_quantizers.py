@@ -177,3 +177,14 @@ def test_quant_fields_round_trip_and_defaults_left_out():
     x = Layer("x", "gemm", 2, 3, 8, a_bits=4, a_zero_point=False, outlier_channels=2, outlier_bits=8,
               a_quantizer="log2", scale_pow2=True)
     assert Layer.from_dict(x.to_dict()) == x
+
+
+def test_trace_quantize_attaches_an_sqnr_kind_never_a_top1():
+    """trace --quantize: the workload's accuracy is kind sqnr, the mean of its GEMM layers' SQNR, with no top1."""
+    from workloads.trace import trace_quantized
+
+    w = trace_quantized("deit_tiny_patch16_224", "w8a8", img_size=32, calib_batches=1)
+    values = [x.sqnr_db for x in w.layers if x.is_gemm and x.sqnr_db is not None]
+    assert w.accuracy["kind"] == "sqnr" and "top1" not in w.accuracy
+    assert w.accuracy["sqnr_db"] == pytest.approx(sum(values) / len(values), abs=1e-3)
+    assert w.accuracy["min_sqnr_db"] == min(values)

@@ -57,4 +57,8 @@ def trace_quantized(name: str, recipe: str, *, img_size: int | None = None, batc
                          "calib_batches": calib_batches, "batch": batch, "images": "synthetic (seeded smooth noise)",
                          "weights": "timm random init (pretrained=False)", "seed": seed,
                          "sqnr": "dB of each layer's output vs the FP32 model on the same images"}
-    return replace(final, meta=meta)
+    values = [x.sqnr_db for x in final.layers if x.is_gemm and x.sqnr_db is not None]
+    acc = {"kind": "sqnr", "sqnr_db": round(sum(values) / len(values), 3), "min_sqnr_db": min(values),
+           "source": "mean SQNR of the GEMM layers on synthetic images with random weights: numerics, not accuracy "
+                     "(docs/accuracy.md)"} if values else None
+    return replace(final, meta=meta, accuracy=acc)

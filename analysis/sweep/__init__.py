@@ -6,9 +6,9 @@ A *design* is the base hardware mapping with one value set at every axis (a dott
 (``<x>_frac = <x>_cycles / total_cycles`` for every ``*_cycles`` total), ``feasible`` (all
 constraints hold) and ``error`` (why a design could not run a workload, else empty).
 
-``point_id`` = the first 8 bytes (signed int64) of BLAKE2b over the canonical JSON of
-``[[axis values in spec order], workload label]``: stable across runs, so ``resume`` skips
-points whose id is already stored.
+``point_id`` = a signed 64-bit FNV-style mix of the BLAKE2b hashes of each axis label (with its
+position in the spec) and of the workload label (``spec.point_id``; ``worker`` computes it with numpy):
+stable across runs, so ``resume`` skips points whose id is already stored.
 
 Results are a directory (``RESULTS.parquet/``) of Parquet part files, each written to a hidden
 temporary name, flushed and renamed into place, plus ``_sweep.json`` (the spec's fingerprint);

@@ -49,13 +49,10 @@ class WorkloadRef:
     def load(self):
         from dataclasses import replace
 
-        from workloads.registry import build_model, load_workload
+        from workloads.resolve import resolve_workload
 
-        if self.spec is not None:
-            w = load_workload(self.spec)
-            w = w.with_batch(self.batch) if self.batch != w.batch else w
-        else:
-            w = build_model(self.model, self.recipe, self.batch)
+        # exactly one of spec / model is set (load._parse_workloads); the one resolver reads both
+        w = resolve_workload(self.spec, model=self.model, recipe=self.recipe, batch=self.batch)
         if isinstance(self.accuracy, str) and self.accuracy:
             from workloads.accuracy.published import published_accuracy
 
@@ -205,6 +202,43 @@ def _digest(obj) -> bytes:
                            digest_size=8).digest()
 
 
+_MASK = (1 << 64) - 1
+_MIX = 0x100000001B3          # the 64-bit FNV prime: h = (h XOR part) * _MIX mod 2^64
+_SEED = 0xCBF29CE484222325    # the 64-bit FNV offset basis
+
+
+def _h64(obj) -> int:
+    """Unsigned 64-bit BLAKE2b of the canonical JSON of ``obj``."""
+    return int.from_bytes(_digest(obj), "little")
+
+
+def label_hash(position: int, label) -> int:
+    """The hash one axis label contributes at its axis ``position`` (spec order)."""
+    return _h64([position, label])
+
+
+def workload_hash(workload: str) -> int:
+    return _h64(["workload", workload])
+
+
 def point_id(labels: tuple, workload: str) -> int:
-    """Stable signed 64-bit id of (design axis labels, workload label); see the module docstring."""
-    return int.from_bytes(_digest([list(labels), workload]), "little", signed=True)
+    """Stable signed 64-bit id of (design axis labels, workload label): FNV-style mixing of the BLAKE2b hashes of
+    each axis label (with its position) and of the workload label; ``worker`` computes the same with numpy."""
+    h = _SEED
+    for i, lab in enumerate(labels):
+        h = ((h ^ label_hash(i, lab)) * _MIX) & _MASK
+    h = ((h ^ workload_hash(workload)) * _MIX) & _MASK
+    return h - (1 << 64) if h >= 1 << 63 else h
+
+
+def point_ids(tables: list, chosen: list, workload: str):
+    """``point_id`` of many designs at once: ``tables[i]`` = uint64 label hashes of axis i (spec order),
+    ``chosen[i]`` = each design's label index on axis i."""
+    import numpy as np
+
+    h = np.full(len(chosen[0]) if chosen else 1, _SEED, dtype=np.uint64)
+    mix = np.uint64(_MIX)
+    for table, idx in zip(tables, chosen):
+        h = (h ^ table[idx]) * mix
+    h = (h ^ np.uint64(workload_hash(workload))) * mix
+    return h.view(np.int64)

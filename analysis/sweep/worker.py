@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.sweep.spec import ACCURACY_COLUMNS, SweepSpec, _scaled, bound_mix_names, point_id
+from analysis.sweep.spec import _OPS, ACCURACY_COLUMNS, SweepSpec, _scaled, bound_mix_names, label_hash, point_ids
 from analysis.sweep.store import _to_batch
 from simulator.work import over_limit
 from workloads.errors import InputError
@@ -46,6 +46,24 @@ class Decoder:
                         [_scaled(v, a.scale) for v in (a if a.tie is None else spec.axis(a.tie)).labels])
                        for a in spec.axes]
         self.variants: dict[tuple, tuple] = {}   # structural value indices -> (Hardware | None, error, ppu follows)
+
+    def label_tables(self) -> list:
+        """Per axis (spec order): uint64 hashes of its labels (``spec.label_hash``), computed once."""
+        if not hasattr(self, "_tables"):
+            self._tables = [np.asarray([label_hash(i, lab) for lab in labs], dtype=np.uint64)
+                            for i, (_, labs) in enumerate(self.labels)]
+        return self._tables
+
+    def label_array(self, path: str):
+        """An axis' labels as an array (int64, float64, bool or object) to index by design."""
+        if not hasattr(self, "_label_arrays"):
+            self._label_arrays = {}
+            for a, (_, labs) in zip(self.spec.axes, self.labels):
+                kinds = {type(x) for x in labs}
+                dtype = (np.bool_ if kinds == {bool} else np.int64 if kinds == {int}
+                         else np.float64 if kinds <= {int, float} else object)
+                self._label_arrays[a.path] = np.asarray(labs, dtype=dtype)
+        return self._label_arrays[path]
 
     def variant(self, key: tuple):
         """(Hardware or None, error message, PPU lanes follow array cols) of a structural choice."""
@@ -178,22 +196,23 @@ def _steps(workload, designs, run: np.ndarray) -> np.ndarray:
 
 
 def _assemble(spec: SweepSpec, dec: Decoder, index, chosen, per_wl):
-    """Columns of the Arrow batch, rows grouped by workload."""
+    """Columns of the Arrow batch, rows grouped by workload; ids, labels and constraints as arrays."""
     metrics = spec.metrics
     cols: dict[str, object] = {}
     rows_all = np.concatenate([r for _, r, _, _ in per_wl]) if per_wl else np.zeros(0, dtype=np.intp)
-    labels_per_design = [tuple(lab[chosen[p][i]] for p, lab in dec.labels) for i in range(len(index))]
+    tables = dec.label_tables()
+    picks = [chosen[p] for p, _ in dec.labels]
     ids, wls, errs = [], [], []
     for wi, rows, _, e in per_wl:
         label = spec.workloads[wi].label
-        ids.extend(point_id(labels_per_design[r], label) for r in rows)
+        ids.append(point_ids(tables, [c[rows] for c in picks], label))
         wls.extend([label] * len(rows))
         errs.extend(e)
-    cols["point_id"] = ids
+    cols["point_id"] = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
     cols["design"] = index[rows_all]
     cols["workload"] = wls
     for a, (p, lab) in zip(spec.axes, dec.labels):
-        cols[a.path] = [lab[chosen[p][r]] for r in rows_all]
+        cols[a.path] = dec.label_array(a.path)[chosen[p][rows_all]]
     for m in metrics:
         cols[m] = np.concatenate([v[m] for _, _, v, _ in per_wl]) if per_wl else np.zeros(0)
     for name in ACCURACY_COLUMNS:  # a property of the workload: the same on every design
@@ -208,8 +227,9 @@ def _assemble(spec: SweepSpec, dec: Decoder, index, chosen, per_wl):
             cols[name] = np.where(tc != 0, cols[name[:-5] + "_cycles"] / tc, np.nan)
     feasible = np.asarray([not e for e in errs], dtype=bool)
     for c in spec.constraints:
-        v = cols.get(c.metric)
-        feasible &= np.asarray([c.holds(x) for x in (v.tolist() if hasattr(v, "tolist") else v)], dtype=bool)
+        v = np.asarray(cols[c.metric], dtype=float)
+        with np.errstate(invalid="ignore"):
+            feasible &= ~np.isnan(v) & np.asarray(_OPS[c.op](v, c.bound), dtype=bool)
     cols["feasible"] = feasible
     cols["error"] = errs
     return _to_batch(spec, cols)

@@ -18,8 +18,12 @@ from simulator.scalesim_cfg import scalesim_cfg_text
 SHIPPED = ["fp16", "int4", "int8", "mixed", "tpu_v1", "vit_hsiung28"]
 
 
+PUBLISHED = ["eyeriss_v1"]  # hwconfigs/published/: published accelerators (docs/validation-designs.md)
+
+
 def test_hwconfigs_lists_and_finds_the_shipped_files():
-    assert hwconfigs.names() == SHIPPED
+    assert hwconfigs.names() == sorted(SHIPPED + PUBLISHED)
+    assert hwconfigs.find("eyeriss_v1") == HWCONFIGS / "published" / "eyeriss_v1.yaml"
     assert hwconfigs.find("int4") == HWCONFIGS / "int4.yaml"
     assert hwconfigs.find("nope") is None
     assert "rtx4090" in hwconfigs.names("gpu") and hwconfigs.find("rtx4090", "gpu").parent.name == "gpus"

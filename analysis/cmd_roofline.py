@@ -115,6 +115,9 @@ def render(rf, fmt: str, columns: str | None = None) -> str:
     if fmt == "json":
         return json_text(rf.to_dict())
     if fmt == "csv":
+        from workloads.outputs import check_finite
+
+        check_finite([lr.to_dict() for lr in rf.layers], "roofline CSV")  # None (not applicable) stays empty
         return rf.frame().to_csv(index=False)
     from dataclasses import fields
 

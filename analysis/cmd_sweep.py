@@ -69,6 +69,12 @@ def _sweep(args) -> int:
     return 0
 
 
+def _missing(frame):
+    """Sweep rows keep NaN for what is not available (a point that could not run, an unknown accuracy): shown as
+    ``-`` in tables, empty in CSV, null in JSON. An infinity is never stored (analysis/sweep/store.py)."""
+    return frame.astype(object).where(frame.notna(), None)
+
+
 def _pareto(args) -> int:
     from analysis.pareto import pareto_front, parse_objectives, plot_front, top_k
     from analysis.sweep import read_manifest, read_results
@@ -96,21 +102,22 @@ def _pareto(args) -> int:
                                                 and m not in {o.metric for o in objectives}]
     cols = ["workload"] + [a for a in axes if a in df.columns] + metrics
     cols, width = select_columns(args.columns, cols + [c for c in df.columns if c not in cols], cols, "workload")
+    shown = _missing(front)
     if args.format == "json":
-        out = {"objectives": [o.text for o in objectives], "front": front[cols].to_dict(orient="records"),
-               "top": {o.text: top_k(df, o, args.top, by=by, include_infeasible=args.all)[cols].to_dict(
+        out = {"objectives": [o.text for o in objectives], "front": shown[cols].to_dict(orient="records"),
+               "top": {o.text: _missing(top_k(df, o, args.top, by=by, include_infeasible=args.all))[cols].to_dict(
                    orient="records")
                        for o in objectives} if args.top else {}}
         emit(json_text(out), args.output)
     elif args.format == "csv":
-        emit(front[cols].to_csv(index=False), args.output)
+        emit(shown[cols].to_csv(index=False), args.output)
     else:
         n_ok = len(df) if args.all else int(df["feasible"].sum()) if "feasible" in df.columns else len(df)
         title = (f"Pareto front ({', '.join(o.text for o in objectives)}): {len(front)} of {n_ok:,} "
                  f"{'' if args.all else 'feasible '}points")
-        text = rich_table(title, cols, front[cols].values.tolist(), width)
+        text = rich_table(title, cols, shown[cols].values.tolist(), width)
         for o in objectives if args.top else []:
-            t = top_k(df, o, args.top, by=by, include_infeasible=args.all)
+            t = _missing(top_k(df, o, args.top, by=by, include_infeasible=args.all))
             text += rich_table(f"Top {args.top} by {o.text}", cols, t[cols].values.tolist(), width)
         emit(text, args.output)
     if args.plot:

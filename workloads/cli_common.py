@@ -146,6 +146,8 @@ rich_table = text_table
 
 
 def fmt_cell(v) -> str:
+    if v is None:  # not applicable / not available
+        return "-"
     if isinstance(v, float):
         if v == 0:
             return "0"

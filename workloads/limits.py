@@ -6,7 +6,7 @@ limit, the estimate and what to change. Each limit has a default for a laptop an
 | input_bytes | VITSIM_MAX_INPUT_BYTES | 64 MiB | one YAML/JSON/cfg/CSV input; the largest shipped file (a zoo workload) is 40 KiB |
 | yaml_nodes | VITSIM_MAX_YAML_NODES | 1,000,000 | nodes of one YAML document with its aliases expanded (an alias bomb: 10^9 from 600 bytes) |
 | yaml_depth | VITSIM_MAX_YAML_DEPTH | 100 | nesting of one document (a hardware YAML nests 4 deep) |
-| folds | VITSIM_MAX_FOLDS | 4,000,000,000 | fold-walk steps of one simulation: about 20 ns each compiled, so ~80 s |
+| folds | VITSIM_MAX_FOLDS | 1,000,000,000 | fold-walk steps of one simulation: 20-60 ns each compiled (measured), 20-60 s |
 | points | VITSIM_MAX_POINTS | 10,000,000 | sweep points (designs x workloads): ~3 h at 1,000 points/s, 1.4 GB of Parquet |
 | axis_values | VITSIM_MAX_AXIS_VALUES | 1,000,000 | values of one sweep axis, held in memory |
 
@@ -33,7 +33,7 @@ LIMITS = {lim.name: lim for lim in (
     Limit("input_bytes", "VITSIM_MAX_INPUT_BYTES", 64 * 2 ** 20, "bytes"),
     Limit("yaml_nodes", "VITSIM_MAX_YAML_NODES", 1_000_000, "YAML nodes (aliases expanded)"),
     Limit("yaml_depth", "VITSIM_MAX_YAML_DEPTH", 100, "levels of nesting"),
-    Limit("folds", "VITSIM_MAX_FOLDS", 4_000_000_000, "fold-walk steps"),
+    Limit("folds", "VITSIM_MAX_FOLDS", 1_000_000_000, "fold-walk steps"),
     Limit("points", "VITSIM_MAX_POINTS", 10_000_000, "sweep points"),
     Limit("axis_values", "VITSIM_MAX_AXIS_VALUES", 1_000_000, "values of one axis"),
 )}

@@ -247,7 +247,7 @@ class Workload:
         if not isinstance(d, dict):
             raise WorkloadError(source, "top level", f"expected a mapping, got {type(d).__name__}")
         version = d.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if type(version) is not int or version != SCHEMA_VERSION:  # not True, not 1.0
             raise WorkloadError(source, "schema_version", f"unsupported value {version!r}", str(SCHEMA_VERSION))
         model = d.get("model")
         if not isinstance(model, str) or not model:

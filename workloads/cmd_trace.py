@@ -20,6 +20,10 @@ def add_parser(sub) -> None:
                    help="activation range calibration for --quantize (default: %(default)s)")
     t.add_argument("--percentile", type=float, default=99.99, help="percentile for --calibration percentile")
     t.add_argument("--calib-batches", type=int, default=4, help="synthetic calibration batches (default: %(default)s)")
+    t.add_argument("--prune", metavar="AMOUNT|N:M",
+                   help="magnitude-prune the transformer blocks' linear layers of the (random-weight) model first, "
+                        "unstructured (a fraction, e.g. 0.5) or N:M (e.g. 2:4), and record each layer's measured "
+                        "sparsity (docs/sparsity.md)")
     t.add_argument("-o", "--output", required=True, metavar="FILE", help="workload file to write (.yaml or .json)")
     t.set_defaults(func=cmd_trace)
 
@@ -33,7 +37,13 @@ def cmd_trace(args) -> int:
     require_int("--batch", "batch", args.batch, 1)
     if args.img_size is not None:
         require_int("--img-size", "img_size", args.img_size, 1)
-    if args.quantize:
+    if args.prune is not None:
+        if args.quantize:
+            raise WorkloadError("--prune", "prune", "--prune and --quantize cannot be combined yet", "one of them")
+        from workloads.trace.sparsity import trace_pruned
+
+        w = trace_pruned(args.model, args.prune, img_size=args.img_size, batch=args.batch, recipe=args.recipe)
+    elif args.quantize:
         if not args.recipe:
             raise WorkloadError("--quantize", "recipe", "--quantize needs --recipe")
         from workloads.trace import trace_quantized

@@ -20,10 +20,11 @@ from workloads.errors import InputError, WorkloadError, check_size, require_choi
 from workloads.errors import require_mapping, retyped
 from workloads.quant_fields import QUANT_DEFAULTS, check_accuracy, check_quant_fields
 from workloads.quant_fields import check_quant_combination as _check_combination
+from workloads.sparsity import DENSE, check_layer_sparsity, normalize_sparsity, omit_sparsity_defaults
 
 SCHEMA_VERSION = 1
 GEMM_OPS = ("gemm", "matmul", "conv")
-VECTOR_OPS = ("softmax", "layernorm", "gelu", "add", "mul", "quantize", "elementwise")
+VECTOR_OPS = ("softmax", "layernorm", "gelu", "add", "mul", "quantize", "elementwise", "topk")
 OPS = GEMM_OPS + VECTOR_OPS
 DTYPES = ("int", "fp")
 MAX_BITS = 32
@@ -92,6 +93,14 @@ class Layer:
     outlier_channels: int = 0             # input channels (of K) kept at outlier_bits with their own scale
     outlier_bits: int = 0
     calibration: str = ""                 # CALIBRATION_METHODS; "" = the command's default
+    w_sparsity: str = DENSE               # sparsity: workloads/sparsity.py
+    w_density: float = 1.0
+    w_format: str = "bitmask"
+    a_density: float = 1.0
+    w_col_nnz: tuple | None = None
+
+    def __post_init__(self):
+        normalize_sparsity(self)
 
     @property
     def is_gemm(self) -> bool:
@@ -119,6 +128,7 @@ class Layer:
         d = asdict(self)
         if d["sqnr_db"] is None:
             del d["sqnr_db"]
+        omit_sparsity_defaults(d)
         for f, default in QUANT_DEFAULTS.items():
             if d[f] == default and type(d[f]) is type(default):
                 del d[f]
@@ -175,6 +185,7 @@ class Layer:
         check_quant_fields(source, where, kw)
         if combinations:
             check_quant_combination(source, where, kw)
+        check_layer_sparsity(source, where, op in GEMM_OPS, kw)
         return cls(**kw)
 
 

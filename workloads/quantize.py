@@ -15,10 +15,12 @@ from pathlib import Path
 from workloads.errors import InputError, WorkloadError, require_known, require_str, retyped
 from workloads.io import looks_like_path, read_structured
 from workloads.model import OPS, Layer, Workload, check_quant_combination
+from workloads.sparsity import SPARSITY_FIELDS
+from workloads.tokens import KeepSchedule, apply_schedule
 
 RECIPE_FIELDS = ("w_bits", "a_bits", "out_bits", "acc_bits", "dtype", "w_granularity", "a_granularity",
                  "w_quantizer", "a_quantizer", "w_zero_point", "a_zero_point", "scale_pow2", "outlier_channels",
-                 "outlier_bits", "calibration")
+                 "outlier_bits", "calibration") + SPARSITY_FIELDS
 
 RECIPE_KEYS = ("name", "description", "default", "rules", "tokens")
 
@@ -40,6 +42,7 @@ class Recipe:
     default: tuple[tuple[str, object], ...]
     rules: tuple[Rule, ...]
     source: str = "<recipe>"
+    tokens: KeepSchedule | None = None     # token pruning/merging after the bit rules (workloads/tokens.py)
 
     @classmethod
     def from_dict(cls, d, source: str) -> Recipe:
@@ -69,7 +72,8 @@ class Recipe:
                 raise WorkloadError(source, f"rules[{i}].op", f"unknown op {op!r}", ", ".join(OPS))
             rest = {k: v for k, v in r.items() if k not in ("match", "op")}
             rules.append(Rule(match, op, _values(source, f"rules[{i}]", rest)))
-        return cls(name, str(d.get("description", "")), default, tuple(rules), source)
+        tokens = None if d.get("tokens") is None else KeepSchedule.from_dict(d["tokens"], source)
+        return cls(name, str(d.get("description", "")), default, tuple(rules), source, tokens)
 
     def apply(self, workload: Workload) -> Workload:
         """Set each layer's bits and granularity; error if a rule matches no layer."""
@@ -83,13 +87,17 @@ class Recipe:
                     used[i] = True
             new = replace(layer, **values)
             check_quant_combination(self.source, f"layers[{layer.name}]", new.to_dict())
+            if new.w_sparsity != "dense" and not (new.is_gemm and new.weight_operand):
+                raise WorkloadError(self.source, f"layers[{layer.name}].w_sparsity",
+                                    f"{new.w_sparsity} on a {new.op} without weights", "dense (add op: gemm to the rule)")
             layers.append(new)
         for i, ok in enumerate(used):
             if not ok:
                 r = self.rules[i]
                 raise WorkloadError(self.source, f"rules[{i}].match",
                                     f"{r.match!r}{' op ' + r.op if r.op else ''} matches no layer of {workload.model}")
-        return replace(workload, layers=tuple(layers), recipe=self.name, accuracy=None)
+        out = replace(workload, layers=tuple(layers), recipe=self.name, accuracy=None)
+        return out if self.tokens is None else apply_schedule(out, self.tokens, self.source)
 
 
 def _values(source: str, where: str, d: dict) -> tuple[tuple[str, object], ...]:

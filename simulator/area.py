@@ -17,6 +17,10 @@ vector_mm2   = lanes * (sum over the implementations the config selects of their
   ops use the integer lane, which every config has.
 ppu_mm2      = ppu lanes * (fixed: A_mult(32, 16) + 2 * A_add(32); float: A_fpmult(32) + A_fpadd(32)) / 1e6
 area_mm2     = pe_array_mm2 + sram_mm2 + vector_mm2 + ppu_mm2 (wiring and control are not modelled).
+Sparse PEs (hardware ``sparsity``, simulator/model/sparsity.py) add per PE ``sparse_pe_um2``: N:M patterns, per MAC
+lane (p_max): a_max * (M - 1) 2:1-mux bits (an M:1 activation multiplexer) + ceil(log2 M) index flip-flops (the
+largest M listed); unstructured skipping: per lane an index adder of INDEX_ADDER_BITS + that many flip-flops. A
+decompressor (``decompress``) adds per array column w_max 2:1-mux bits + one mask flip-flop, counted in the PE area.
 """
 
 from __future__ import annotations
@@ -25,10 +29,38 @@ from simulator.tech.table import TechTable, bitserial_parallel_bits, fp_adder_bi
 from simulator.vector import NONLINEAR_OPS
 
 LUT_ENTRIES, LUT_BITS = 256, 16
+INDEX_ADDER_BITS = 16   # unstructured skipping: activation addresses within a 64 K-element buffer window
+
+
+def sparse_pe_um2(tech: TechTable, hw) -> float:
+    """Sparse-PE additions to one PE in um^2 (module docstring); 0 for a dense design."""
+    sp = hw.sparsity
+    if not sp.skips:
+        return 0.0
+    lanes = max(1.0, max(m.macs_per_cycle for m in hw.pe.precisions))
+    a = max(m.a_bits for m in hw.pe.precisions)
+    area = 0.0
+    if sp.structured:
+        m = max(int(p.split(":")[1]) for p in sp.structured)
+        area += lanes * (a * (m - 1) * tech.mux2_bit_um2 + max(1, (m - 1).bit_length()) * tech.reg_um2_per_bit)
+    if sp.unstructured:
+        area += lanes * (tech.add_um2(INDEX_ADDER_BITS) + INDEX_ADDER_BITS * tech.reg_um2_per_bit)
+    return area
+
+
+def decompressor_um2(tech: TechTable, hw) -> float:
+    """Weight decompressor area per array column in um^2: w_max 2:1-mux bits + one mask flip-flop."""
+    if not hw.sparsity.decompress:
+        return 0.0
+    return max(m.w_bits for m in hw.pe.precisions) * tech.mux2_bit_um2 + tech.reg_um2_per_bit
 
 
 def pe_um2(tech: TechTable, hw) -> float:
-    """Area of one PE in um^2 (module docstring)."""
+    """Area of one PE in um^2 (module docstring), sparse-PE additions included."""
+    return _pe_core_um2(tech, hw) + sparse_pe_um2(tech, hw)
+
+
+def _pe_core_um2(tech: TechTable, hw) -> float:
     pe = hw.pe
     modes = pe.precisions
     w = max(m.w_bits for m in modes)
@@ -83,7 +115,8 @@ def area_breakdown(tech: TechTable, hw, rows=None, cols=None, buffers_kib=None, 
     ppu_lanes = hw.ppu.lanes if ppu_lanes is None else ppu_lanes
     pe = pe_um2(tech, hw)
     parts = {
-        "area_pe_mm2": rows * cols * pe / 1e6,
+        "area_pe_mm2": (rows * cols * pe + cols * decompressor_um2(tech, hw)) / 1e6 if hw.sparsity.decompress
+        else rows * cols * pe / 1e6,
         "area_sram_mm2": (ik + wk + ok) * tech.sram_mm2_per_kib,
         "area_vector_mm2": vector_lanes * vector_lane_um2(tech, hw) / 1e6,
         "area_ppu_mm2": ppu_lanes * ppu_lane_um2(tech, hw) / 1e6,

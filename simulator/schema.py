@@ -42,13 +42,13 @@ LAYER_FIELDS: tuple[Field, ...] = (
     F("stall_cycles", "cycles", float, "all stalls = stall_memory + stall_chunk_fill + ppu_stall + dram_floor_stall"),
     F("total_cycles", "cycles", float, "compute_cycles + stall_cycles; fractional when a DRAM transfer ends "
                                        "mid-cycle (bytes / bytes-per-cycle)"),
-    F("utilization", "", float, "macs / (total_cycles * R * C * macs_per_pe_cycle); 0 for vector ops"),
+    F("utilization", "", float, "executed_macs / (total_cycles * R * C * macs_per_pe_cycle); 0 for vector ops"),
     F("mapping_efficiency", "", float, "mean used PEs per fold / (R * C)"),
     F("sram_read_bytes", "B", float, "all SRAM reads: array-side reads, write-back drains, scales"),
     F("sram_write_bytes", "B", float, "all SRAM writes: DRAM fills and array-side writes"),
     F("dram_read_bytes", "B", float, "DRAM reads = ifmap + filter + ofmap (partial sums) + scales and zero points"),
     F("dram_write_bytes", "B", float, "DRAM writes (outputs and spilled partial sums)"),
-    F("energy_pj", "pJ", float, "energy = mac + sram + dram + vector + static"),
+    F("energy_pj", "pJ", float, "energy = mac + sram + dram + vector + static + sparse"),
     F("macs_per_pe_cycle", "MACs/cycle", float, "MACs one PE does per cycle in this mode (p)"),
     F("impl", "", str, "PE type (GEMM) or the vector implementation: float, integer, lut"),
     F("dataflow", "", str, "os, ws, is (vector: 'vector')"),
@@ -126,12 +126,26 @@ LAYER_FIELDS: tuple[Field, ...] = (
     F("lut_ops", "ops", float, "lookup-table reads"),
     # prices
     F("mac_pj", "pJ/MAC", float, "energy of one MAC: arithmetic + register traffic"),
-    F("energy_mac_pj", "pJ", float, "macs * mac_pj"),
+    F("energy_mac_pj", "pJ", float, "active_macs * mac_pj (= macs * mac_pj on dense hardware)"),
     F("energy_sram_pj", "pJ", float, "8 * sum over buffers of accessed bytes * pJ/bit(buffer size)"),
     F("energy_dram_pj", "pJ", float, "8 * DRAM bytes * pJ/bit(DRAM type)"),
     F("energy_vector_pj", "pJ", float, "primitive ops * their energies (vector unit, or the PPU for GEMMs)"),
     F("ppu_energy_pj", "pJ", float, "the PPU's part of energy_vector_pj (GEMMs)"),
     F("energy_static_pj", "pJ", float, "leakage_mw * total_cycles * 1e3 / freq_mhz"),
+    # sparsity (simulator/model/sparsity.py, docs/sparsity.md)
+    F("w_sparsity", "", str, "weight pattern of the layer: dense, N:M, block:B, unstructured"),
+    F("w_density", "", float, "fraction of weights kept (1 dense)"),
+    F("sparse_mode", "", str, "how the design ran it: dense, nm (N:M PEs skip pruned weights), skip (PEs skip any "
+                              "zero weight), decompress (dense PEs, compressed DRAM), scalesim (SCALE-Sim 3.0)"),
+    F("sparse_k", "", int, "reduction length K the array ran (compacted; skip: the densest column per fold)"),
+    F("w_imbalance", "", float, "skip: sparse_k / mean non-zeros per filter column (load imbalance, >= 1); else 1"),
+    F("executed_macs", "MACs", float, "MACs the PEs executed: macs x kept fraction when they skip pruned weights"),
+    F("active_macs", "MACs", float, "executed MACs not gated by a zero activation (zero_skip); energy_mac uses them"),
+    F("dram_metadata_read_bytes", "B", float, "sparse index metadata read from DRAM (in dram_filter_read_bytes)"),
+    F("sparse_decode_ops", "ops", float, "decoder events: executed MACs on sparse PEs, dense weights unpacked by a "
+                                         "decompressor"),
+    F("sparse_decode_pj", "pJ/op", float, "energy of one decoder event (multiplexer bits, index register/adder)"),
+    F("energy_sparse_pj", "pJ", float, "sparse_decode_ops * sparse_decode_pj"),
 )
 
 TOTAL_FIELDS: tuple[Field, ...] = (
@@ -182,6 +196,9 @@ TOTAL_FIELDS: tuple[Field, ...] = (
     F("promoted_layers", "layers", float, "layers run in a wider PE mode than their bits"),
     F("onchip_activation_bytes", "B", float, "sum of layer onchip_activation_bytes: DRAM traffic the memory plan "
                                              "kept on chip"),
+    F("executed_macs", "MACs", float, "sum of layer executed_macs (= macs unless the PEs skip pruned weights)"),
+    F("dram_metadata_read_bytes", "B", float, "sum of layer sparse index metadata read from DRAM"),
+    F("energy_sparse_uj", "uJ", float, "sparse index decoding energy (multiplexers, decompressor)"),
 )
 # totals that are mappings (not sweep metrics): precision label -> TOPS
 TOTAL_MAPPINGS: tuple[Field, ...] = (

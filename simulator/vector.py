@@ -1,4 +1,4 @@
-"""Vector unit for the non-GEMM ops (softmax, layernorm, gelu, add, mul, quantize, elementwise).
+"""Vector unit for the non-GEMM ops (softmax, layernorm, gelu, add, mul, quantize, elementwise, topk).
 
 Each op is priced by the primitive operations it does per element (``element_ops``), counted per
 implementation of the non-linear ops (hardware ``nonlinear`` section):
@@ -46,7 +46,12 @@ _POST_SOFTMAX = {"uniform": {}, "log2": {"int_add": 1}, "twin_uniform": {"int_ad
 
 
 def element_ops(op: str, impl: str, dtype: str, a_bits: int, post_softmax: str = "uniform") -> dict[str, int]:
-    """Primitive op counts per element of ``op`` run as ``impl`` on ``dtype`` data (module docstring)."""
+    """Primitive op counts per element of ``op`` run as ``impl`` on ``dtype`` data (module docstring).
+    ``topk`` (token selection, workloads/tokens.py) is a radix select over the a_bits-bit scores of a row: one
+    pass per bit (shift out the bit, count: 1 shift + 1 int_add per element) and a final compare with the
+    threshold (1 int_add): a_bits shifts + (a_bits + 1) int_adds per element (8-bit scores: 17 cycles/element)."""
+    if op == "topk":
+        return {"shift": a_bits, "int_add": a_bits + 1}
     if op not in NONLINEAR_OPS:
         return dict((_ELEMENTWISE_FP if dtype == "fp" else _ELEMENTWISE_INT)[op])
     if dtype == "fp":          # float tensors: the FP32 core, no (de)quantization

@@ -22,6 +22,7 @@ from simulator.hardware.config import (
                                        PEType,
                                        PPUConfig,
                                        PrecisionMode,
+                                       SparsityConfig,
                                        TechConfig,
                                        TemporalTiling,
                                        VectorConfig,

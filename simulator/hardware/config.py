@@ -243,6 +243,31 @@ class MemoryConfig:
         object.__setattr__(self, "activations", Activations(self.activations))
 
 
+SPARSE_CONVENTIONS = ("hardware", "scalesim")
+
+
+@dataclass(frozen=True)
+class SparsityConfig:
+    """What the hardware does with sparse workloads (formulas: simulator/model/sparsity.py, docs/sparsity.md).
+    ``structured``: the N:M patterns whose pruned weights the PEs skip (an M:1 activation multiplexer per kept
+    weight, as NVIDIA's sparse tensor cores and S2TA); ``unstructured``: the PEs skip zero weights of any pattern
+    (compressed weight columns; load imbalance across the columns of a fold); ``zero_skip``: a MAC whose input
+    activation is zero is gated (energy only: the systolic array still advances in lockstep); ``decompress``: a
+    decoder between DRAM and the weight buffer stores weights compressed in DRAM (dense PEs: DRAM bytes only);
+    ``convention``: ``scalesim`` runs SCALE-Sim 3.0's sparse model (K compacted for both operands, no metadata
+    traffic). Defaults: a dense design."""
+
+    structured: tuple[str, ...] = ()
+    unstructured: bool = False
+    zero_skip: bool = False
+    decompress: bool = False
+    convention: str = "hardware"
+
+    @property
+    def skips(self) -> bool:
+        return bool(self.structured) or self.unstructured
+
+
 @dataclass(frozen=True)
 class Hardware:
     name: str
@@ -259,6 +284,7 @@ class Hardware:
     ppu: PPUConfig = field(default_factory=PPUConfig)
     nonlinear: NonlinearConfig = field(default_factory=NonlinearConfig)
     memory: MemoryConfig = field(default_factory=MemoryConfig)
+    sparsity: SparsityConfig = field(default_factory=SparsityConfig)
 
     @property
     def dram_bytes_per_cycle(self) -> float:
@@ -276,4 +302,8 @@ class Hardware:
         d.pop("source")
         d["vector"]["cycles_per_element"] = dict(self.vector.cycles_per_element)
         d["pe"]["precisions"] = [asdict(p) for p in self.pe.precisions]
+        if self.sparsity == SparsityConfig():
+            del d["sparsity"]          # dense designs: the mapping (and sweep hashes) as before sparsity existed
+        else:
+            d["sparsity"]["structured"] = list(self.sparsity.structured)
         return plain(d)

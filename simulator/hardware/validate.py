@@ -28,6 +28,7 @@ from simulator.hardware.config import (
     PEType,
     PPUConfig,
     PrecisionMode,
+    SparsityConfig,
     TechConfig,
     TemporalTiling,
     VectorConfig,
@@ -38,7 +39,7 @@ from workloads.errors import InputError, require_choice, require_int, require_ma
 from workloads.model import VECTOR_OPS
 
 _TOP = {"name", "description", "freq_mhz", "default_workload", "array", "pe", "buffers", "dram", "vector", "tech",
-        "ppu", "nonlinear", "memory"}
+        "ppu", "nonlinear", "memory", "sparsity"}
 FLOAT_FORMATS = ("fp16", "bf16")
 SERIAL_OPERANDS = ("a", "w", "both")
 SCALE_BITS = (8, 16, 32)
@@ -148,6 +149,32 @@ def _memory(src: str, d: dict) -> MemoryConfig:
                               ACTIVATION_POLICIES))
 
 
+def _sparsity(src: str, d: dict) -> SparsityConfig:
+    """The optional ``sparsity`` section (simulator/hardware/config.py::SparsityConfig)."""
+    from simulator.hardware.config import SPARSE_CONVENTIONS
+    from workloads.sparsity import nm_pattern
+
+    s = _section(src, d, "sparsity", required=False)
+    _known(src, "sparsity", s, {"structured", "unstructured", "zero_skip", "decompress", "convention"})
+    pats = s.get("structured", [])
+    if isinstance(pats, str):
+        pats = [pats]
+    if not isinstance(pats, list):
+        raise ConfigError(src, "sparsity.structured", f"{pats!r} is not a list of N:M patterns", "e.g. [2:4]")
+    for p in pats:
+        ok = isinstance(p, str) and ":" in p and all(x.isdigit() for x in p.split(":", 1))
+        if not ok or not 1 <= nm_pattern(p)[0] < nm_pattern(p)[1] <= 32:
+            raise ConfigError(src, "sparsity.structured", f"{p!r} is not an N:M pattern", "N:M, 1 <= N < M <= 32")
+    flags = {}
+    for f in ("unstructured", "zero_skip", "decompress"):
+        v = s.get(f, False)
+        if not isinstance(v, bool):
+            raise ConfigError(src, f"sparsity.{f}", f"{v!r} is not true or false", "true, false")
+        flags[f] = v
+    conv = _wrap(require_choice, src, "sparsity.convention", s.get("convention", "hardware"), SPARSE_CONVENTIONS)
+    return SparsityConfig(tuple(pats), convention=conv, **flags)
+
+
 def _nonlinear(src: str, d: dict) -> NonlinearConfig:
     from simulator.vector import IMPLEMENTATIONS, NONLINEAR_OPS, POST_SOFTMAX_QUANTIZERS
 
@@ -224,5 +251,5 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     if dw is not None and not isinstance(dw, str):
         raise ConfigError(src, "default_workload", "expected a zoo name or a workload path")
     return Hardware(str(name), freq, array, pe, buffers, dram, vector, tech, dw, str(d.get("description", "")), src,
-                    _ppu(src, d, array.cols), _nonlinear(src, d), memory=_memory(src, d))
+                    _ppu(src, d, array.cols), _nonlinear(src, d), memory=_memory(src, d), sparsity=_sparsity(src, d))
 

@@ -19,6 +19,7 @@ from simulator.energy import mac_arith_pj, mac_reg_bits
 from simulator.hardware import ConfigError
 from simulator.model import arith
 from simulator.model import kernel as K
+from simulator.model import sparsity as SP
 from simulator.model.residency import DRAM, Placement, add_onchip_moves, vector_dram_bytes
 from simulator.model.traffic import compulsory_dram_bytes
 from simulator.quant import ABSMAX_OPS, FLOAT_OUTPUT_OPS, PPU_OPS, ZERO_POINT_OPS, layer_quant, ppu_cycles
@@ -68,6 +69,7 @@ class GemmSetup:
     mac_pj: float                # energy of one MAC: arithmetic + register traffic
     quant: dict                  # simulator.quant.gemm_quant
     ops: dict                    # PPU primitive ops of the layer, by primitive
+    sparse: SP.SparsePlan        # what the PEs skip, what is stored compressed (simulator/model/sparsity.py)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,8 @@ def gemm_setup(layer, hw, tech, attn_input: bool = False) -> GemmSetup:
                        (q["zp_sum_ops"], ZERO_POINT_OPS["sum"]), (q["zp_ops"], ZERO_POINT_OPS["correct"])):
         for prim, n in per.items():
             ops[prim] += float(count * n)
-    return GemmSetup(mode.label, promoted, p, acc, str(hw.pe.type), mac_pj, q, ops)
+    return GemmSetup(mode.label, promoted, p, acc, str(hw.pe.type), mac_pj, q, ops,
+                     SP.plan(layer, hw, tech, mode.a_bits))
 
 
 def vector_setup(layer, hw) -> VectorSetup:
@@ -118,9 +121,11 @@ def kernel_params(layer, setup: GemmSetup, dataflow: str, temporal_tiling: str, 
                   placement: Placement = DRAM, array_timing: int = 0) -> list:
     """The kernel's parameter vector (kernel.P_*) of a GEMM layer on one design; ``placement`` (the memory plan,
     simulator/model/residency.py): the operands kept on chip and what kept tensors take of the ifmap buffer;
-    ``array_timing``: kernel.ARR_* (``ArrayConfig.timing_code``)."""
-    return [DATAFLOW_CODE[dataflow], layer.m, layer.n, layer.k, d.rows, d.cols, setup.p, layer.a_bits,
-            layer.w_bits, layer.out_bits, setup.acc_bits, d.ifmap_bytes - placement.other_bytes, d.weight_bytes,
+    ``array_timing``: kernel.ARR_* (``ArrayConfig.timing_code``); sparse weights: (K, bits) of
+    ``simulator.model.sparsity.kernel_k``."""
+    k, w_bits, a_bits = SP.kernel_k(layer, setup.sparse, d.cols, dataflow)
+    return [DATAFLOW_CODE[dataflow], layer.m, layer.n, k, d.rows, d.cols, setup.p, a_bits,
+            w_bits, layer.out_bits, setup.acc_bits, d.ifmap_bytes - placement.other_bytes, d.weight_bytes,
             d.ofmap_bytes, d.bytes_per_cycle, d.latency_cycles, layer.repeat,
             1.0 if temporal_tiling == "auto" else 0.0, placement.onchip_bits, array_timing]
 
@@ -151,6 +156,9 @@ def gemm_counts(layer, s: GemmSetup, d: Design, k, placement: Placement = DRAM) 
     ppu = ppu_cycles(q["requant_ops"], q["rescale_ops"], q["absmax_ops"], layer.repeat, d.ppu_lanes,
                      q["zp_sum_ops"] + q["zp_ops"])
     di, df_, do, dw = k[K.DRAM_IFMAP], k[K.DRAM_FILTER], k[K.DRAM_OFMAP], k[K.DRAM_WRITE]
+    sp = s.sparse        # decompress: DRAM holds the compressed filter, the weight buffer the dense one
+    df_dense, df_ = df_, df_ * sp.dram_filter_scale
+    unpacked = df_dense - df_
     sif, sfi, sow, sor = k[K.SRAM_IFMAP_READ], k[K.SRAM_FILTER_READ], k[K.SRAM_OFMAP_WRITE], k[K.SRAM_OFMAP_READ]
     dram_read = di + df_ + do + scale_w + scale_a
     c = {"compute_cycles": compute, "stall_memory_cycles": k[K.STALL], "stall_ifmap_cycles": k[K.STALL_IFMAP],
@@ -165,18 +173,24 @@ def gemm_counts(layer, s: GemmSetup, d: Design, k, placement: Placement = DRAM) 
          "ofmap_sram_writes": k[K.OFMAP_WRITES], "sram_ifmap_read_bytes": sif, "sram_filter_read_bytes": sfi,
          "sram_ofmap_write_bytes": sow, "sram_ofmap_read_bytes": sor,
          "ifmap_buf_read_bytes": sif, "ifmap_buf_write_bytes": di, "weight_buf_read_bytes": sfi,
-         "weight_buf_write_bytes": df_, "ofmap_buf_read_bytes": sor + dw, "ofmap_buf_write_bytes": sow + do,
+         "weight_buf_write_bytes": df_ + unpacked, "ofmap_buf_read_bytes": sor + dw, "ofmap_buf_write_bytes": sow + do,
          # every SRAM access per buffer: array side, DRAM fills and drains, scales (filled once, read once)
-         "sram_ifmap_bytes": sif + di + 2 * scale_a, "sram_weight_bytes": sfi + df_ + 2 * scale_w,
+         "sram_ifmap_bytes": sif + di + 2 * scale_a, "sram_weight_bytes": sfi + df_ + unpacked + 2 * scale_w,
          "sram_ofmap_bytes": sow + sor + do + dw,
          "sram_read_bytes": sif + sfi + sor + dw + scale_w + scale_a,
-         "sram_write_bytes": dram_read + sow,
+         "sram_write_bytes": dram_read + unpacked + sow,
          "folds": k[K.FOLDS], "temporal_chunks": k[K.CHUNKS], "mapping_efficiency": k[K.MAP_EFF]}
     add_onchip_moves(c, layer, placement)
     c["dram_cycles"] = (dram_read + dw) / d.bytes_per_cycle
     compose_stalls(c, compute, k[K.STALL], k[K.CHUNK_FILL], ppu, c["dram_cycles"])
     cycles = c["total_cycles"]
-    c["utilization"] = layer.macs / (cycles * d.rows * d.cols * s.p)
+    executed = layer.macs * sp.executed_frac
+    c["executed_macs"] = executed
+    c["active_macs"] = layer.macs * sp.active_frac
+    c["dram_metadata_read_bytes"] = df_ * sp.metadata_frac
+    c["sparse_decode_ops"] = SP.decode_events(sp, executed, df_dense, layer.w_bits)
+    c["sparse_decode_pj"] = sp.decode_pj
+    c["utilization"] = executed / (cycles * d.rows * d.cols * s.p)
     c["achieved_dram_gbps"] = (dram_read + dw) / cycles * d.freq_mhz / 1e3
     for prim in PRIMITIVES:
         c[prim + "_ops"] = s.ops[prim]
@@ -211,6 +225,8 @@ def vector_counts(layer, s: VectorSetup, d: Design, placement: Placement = DRAM)
     c["dram_cycles"] = (c["dram_read_bytes"] + write) / d.bytes_per_cycle
     compose_stalls(c, compute, memory, zero, 0, c["dram_cycles"])
     c["utilization"] = zero
+    c.update(executed_macs=zero, active_macs=zero, dram_metadata_read_bytes=zero, sparse_decode_ops=zero,
+             sparse_decode_pj=zero)
     c["achieved_dram_gbps"] = (c["dram_read_bytes"] + write) / c["total_cycles"] * d.freq_mhz / 1e3
     for prim in PRIMITIVES:
         c[prim + "_ops"] = s.ops[prim]

@@ -36,12 +36,13 @@ from simulator.model.layer import (
     vector_setup,
 )
 from simulator.model.price import price
+from simulator.model.sparsity import sparse_labels
 from simulator.model.residency import DRAM, describe, plan_residency
 from workloads.model import GEMM_OPS
 
 _KEY_FIELDS = ("op", "m", "n", "k", "repeat", "w_bits", "a_bits", "out_bits", "acc_bits", "dtype", "w_granularity",
                "a_granularity", "weight_operand", "w_quantizer", "a_quantizer", "w_zero_point", "a_zero_point",
-               "outlier_channels", "outlier_bits")
+               "outlier_channels", "outlier_bits", "w_sparsity", "w_density", "w_format", "a_density", "w_col_nnz")
 _key = attrgetter(*_KEY_FIELDS)
 _PLANS: dict = {}
 # folds walked above which the compiled kernel pays for importing Numba (~0.4 s) and loading its cache
@@ -51,7 +52,7 @@ SUMMED = ("total_cycles", "energy_pj", "macs", "compute_cycles", "stall_cycles",
           "stall_chunk_fill_cycles", "ppu_stall_cycles", "dram_floor_stall_cycles", "sram_read_bytes",
           "sram_write_bytes", "dram_read_bytes", "dram_write_bytes", "dram_scale_read_bytes", "energy_mac_pj",
           "energy_sram_pj", "energy_dram_pj", "energy_vector_pj", "energy_static_pj", "ppu_energy_pj",
-          "onchip_activation_bytes")
+          "onchip_activation_bytes", "executed_macs", "dram_metadata_read_bytes", "energy_sparse_pj")
 
 
 def plan(workload, ps_bits: int | None, capacity: int | None = None) -> tuple[list, list, list]:
@@ -130,8 +131,9 @@ def evaluate_layer(layer, hw, attn_input: bool = False, costs=None, placement=DR
             "precision": layer.precision, "macs": layer.macs}
     if layer.is_gemm:
         s = gemm_setup(layer, hw, costs.tech, attn_input)
-        k = run_kernel(tuple(kernel_params(layer, s, hw.array.dataflow, hw.array.temporal_tiling, d, placement,
-                                           hw.array.timing_code)))
+        params = tuple(kernel_params(layer, s, hw.array.dataflow, hw.array.temporal_tiling, d, placement,
+                                     hw.array.timing_code))
+        k = run_kernel(params)
         c = gemm_counts(layer, s, d, k, placement)
         q = s.quant
         base.update(pe_precision=s.pe_precision, promoted=s.promoted, macs_per_pe_cycle=s.p, impl=s.impl,
@@ -139,7 +141,7 @@ def evaluate_layer(layer, hw, attn_input: bool = False, costs=None, placement=DR
                     k_segments=q["k_segments"], w_scales=q["w_scales"], a_scales=q["a_scales"],
                     requant_ops=q["requant_ops"], rescale_ops=q["rescale_ops"], absmax_ops=q["absmax_ops"],
                     zero_point_ops=q["zp_sum_ops"] + q["zp_ops"], zero_point_bytes=q["zero_point_bytes"],
-                    **gemm_labels(k))
+                    **gemm_labels(k), **sparse_labels(layer, s.sparse, params[K.P_K]))
         mac_pj = s.mac_pj
     else:
         s = vector_setup(layer, hw)
@@ -148,7 +150,7 @@ def evaluate_layer(layer, hw, attn_input: bool = False, costs=None, placement=DR
                     acc_bits_used=0, cycles_per_element=s.cycles_per_element, k_segments=0, w_scales=0, a_scales=0,
                     requant_ops=0, rescale_ops=0, absmax_ops=0, zero_point_ops=0, zero_point_bytes=0.0,
                     loop_order="", outer_operand="",
-                    refetched_operand="")
+                    refetched_operand="", **sparse_labels(layer, None, 0))
         mac_pj = 0.0
     base.update(c, ifmap_source=describe(placement.ifmap), ofmap_dest=describe(placement.ofmap),
                 filter_source=describe(placement.filter) if layer.is_gemm or layer.op == "add" else "")
@@ -191,8 +193,8 @@ def network_totals(rows: list, counts: list, d, batch: int, peak_tops, area: dic
         "throughput_fps": batch / latency_s,
         "images_per_s": batch / latency_s,
         "macs": macs,
-        "utilization": arith.div_or_zero(macs, cycles * d.rows * d.cols * p_used),
-        "gemm_utilization": arith.div_or_zero(macs, slots),
+        "utilization": arith.div_or_zero(sums["executed_macs"], cycles * d.rows * d.cols * p_used),
+        "gemm_utilization": arith.div_or_zero(sums["executed_macs"], slots),
         "sram_read_bytes": sums["sram_read_bytes"],
         "sram_write_bytes": sums["sram_write_bytes"],
         "dram_read_bytes": sums["dram_read_bytes"],
@@ -220,6 +222,9 @@ def network_totals(rows: list, counts: list, d, batch: int, peak_tops, area: dic
         "area_ppu_mm2": area["area_ppu_mm2"],
         "peak_tops_per_mm2": peak_tops / area["area_mm2"],
         "promoted_layers": float(promoted),
+        "executed_macs": sums["executed_macs"],
+        "dram_metadata_read_bytes": sums["dram_metadata_read_bytes"],
+        "energy_sparse_uj": sums["energy_sparse_pj"] / 1e6,
         "onchip_activation_bytes": sums["onchip_activation_bytes"],
     })
     return t

@@ -61,6 +61,8 @@ class TechTable:
     reg_um2_per_bit: float
     sram_mm2_per_kib: float
     leakage_mw_per_mm2: float
+    mux2_bit_pj: float            # one 2:1 multiplexer bit switching (sparse PEs, decompressor)
+    mux2_bit_um2: float
 
     # -- arithmetic (pJ)
     def mult_pj(self, w_bits: float, a_bits: float) -> float:

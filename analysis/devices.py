@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import hwconfigs
@@ -55,9 +55,7 @@ OPS_PER_ELEMENT = {"softmax": 5, "layernorm": 7, "gelu": 5, "add": 1, "mul": 1, 
 
 GPU_PEAK_KEYS = ("fp32", "tf32", "fp16_fp32acc", "fp16_fp16acc", "bf16_fp32acc", "fp8_fp32acc", "fp8_fp16acc",
                  "int8", "int4")
-# 2:4 structured-sparse tensor-core ceilings (dense-equivalent ops per second, as vendors print them): <key>_sparse
-SPARSE_SUFFIX = "_sparse"
-GPU_PEAK_KEYS = GPU_PEAK_KEYS + tuple(k + SPARSE_SUFFIX for k in GPU_PEAK_KEYS if k != "fp32")
+GPU_PEAK_KEYS += tuple(k + "_sparse" for k in GPU_PEAK_KEYS[1:])  # 2:4 sparse tensor cores (analysis/sparse.py)
 
 
 @dataclass(frozen=True)
@@ -134,9 +132,7 @@ class Device:
         Accelerators: the PE mode the simulator would pick (``PEConfig.resolve``: exact, else the fastest wider).
         GPUs/host: W4A4 -> int4 (else int8), W8A8 and W4A8 -> int8, weight-only (activations > 8 bits, e.g.
         W4A16) -> fp16, fp16 -> the default fp16 ceiling, fp8 -> fp8, fp32 -> fp32; a missing ceiling falls
-        back along int4 -> int8 -> fp16 -> fp32 (fp8 -> fp16 -> fp32) with a note. A GPU layer with 2:4 weights
-        runs at the chosen key's ``<key>_sparse`` ceiling (2:4 sparse tensor cores) when the device has one, and
-        says so in the note; otherwise at the dense one, with a note.
+        back along int4 -> int8 -> fp16 -> fp32 (fp8 -> fp16 -> fp32) with a note. Sparse weights: analysis/sparse.py.
         """
         if self.kind == "accelerator":
             mode, promoted = self.hardware.pe.resolve(layer.dtype, layer.w_bits, layer.a_bits)
@@ -145,13 +141,9 @@ class Device:
                                  f"layer {layer.name} needs {layer.precision} and no PE mode of {self.name} is wide "
                                  f"enough", ", ".join(p.key for p in self.peaks if not p.key.startswith("vector")))
             note = f"{layer.precision} runs as {mode.label} (promoted)" if promoted else ""
-            plan = _sparse_plan(layer, self.hardware, mode)
-            if plan is not None and plan.mode in ("nm", "skip", "scalesim"):
-                dense = self.peak(mode.label)
-                note = "; ".join(x for x in (note, f"{plan.pattern} weights skipped by the PEs ({plan.mode}): "
-                                                   f"dense-equivalent peak / {plan.executed_frac:g}") if x)
-                return Peak(f"{mode.label}_sparse", dense.ops_per_s / plan.executed_frac, dense.source), note
-            return self.peak(mode.label), note
+            from analysis.sparse import accelerator_peak   # PEs that skip pruned weights (docs/sparsity.md)
+
+            return accelerator_peak(layer, self.hardware, mode, self.peak(mode.label), note)
         chain, note = _gpu_chain(layer)
         if prefer:
             chain = [prefer] + [c for c in chain if c != prefer]
@@ -161,40 +153,11 @@ class Device:
                     note = f"no {chain[0]} ceiling on {self.name}: {key}"
                 elif i > 0:
                     note += f"; no {chain[0]} ceiling on {self.name}: {key}"
-                if getattr(layer, "w_sparsity", "dense") == "2:4" and layer.weight_operand:
-                    sparse = self._key(key) + SPARSE_SUFFIX
-                    if self.has(sparse):
-                        return self.peak(sparse), "; ".join(x for x in (note, f"2:4 sparse tensor cores ({sparse})") if x)
-                    note = "; ".join(x for x in (note, f"2:4 weights, no {sparse} ceiling on {self.name}: dense") if x)
-                return self.peak(key), note
+                from analysis.sparse import gpu_peak   # 2:4 layers on sparse tensor cores (docs/sparsity.md)
+
+                return gpu_peak(self, layer, key, note)
         raise InputError(self.source or self.name, "peaks", f"no ceiling for {layer.precision}",
                          ", ".join(p.key for p in self.peaks))
-
-    def sparse_view(self, layer: Layer) -> tuple[Layer, float]:
-        """(the layer as the device moves it, DRAM filter-byte factor) for the roofline's bytes (docs/sparsity.md):
-        an accelerator whose PEs skip the layer's pruned weights streams (K', bits') of
-        ``simulator.model.sparsity.kernel_k`` (compressed weights with their metadata, dense activations); a
-        decompressor scales the DRAM filter bytes by (values + metadata) / dense; a GPU running a 2:4 layer on its
-        sparse tensor cores reads the compressed weights ((values + metadata) / dense). Otherwise (layer, 1)."""
-        if not layer.is_gemm or not layer.weight_operand or getattr(layer, "w_sparsity", "dense") == "dense":
-            return layer, 1.0
-        from simulator.model import sparsity as SP
-
-        if self.kind == "accelerator":
-            hw = self.hardware
-            mode, _ = hw.pe.resolve(layer.dtype, layer.w_bits, layer.a_bits)
-            plan = None if mode is None else _sparse_plan(layer, hw, mode)
-            if plan is None or plan.mode == "dense":
-                return layer, 1.0
-            if plan.mode == "decompress":
-                return layer, plan.dram_filter_scale
-            k, w_bits, a_bits = SP.kernel_k(layer, plan, hw.array.cols, str(hw.array.dataflow))
-            return replace(layer, k=int(k), w_bits=w_bits, a_bits=a_bits), 1.0
-        peak, _ = self.gemm_peak(layer)
-        if not peak.key.endswith(SPARSE_SUFFIX):
-            return layer, 1.0
-        values, meta = SP.metadata_bits(layer)
-        return layer, (values + meta) / (layer.k * layer.n * layer.w_bits)
 
     def vector_peak(self, layer: Layer) -> tuple[Peak, str]:
         """(ceiling, note) for a vector layer: the accelerator's vector unit, or a GPU's CUDA cores (FP32)."""
@@ -224,16 +187,6 @@ def vector_cycles_per_element(hw, layer: Layer) -> float:
     from simulator.vector import vector_op
 
     return float(vector_op(hw, layer.op, layer.dtype, layer.a_bits)[1])
-
-
-def _sparse_plan(layer: Layer, hw, mode):
-    """``simulator.model.sparsity.plan`` of a GEMM layer on accelerator ``hw`` in PE ``mode`` (None if dense)."""
-    if getattr(layer, "w_sparsity", "dense") == "dense" or not layer.weight_operand:
-        return None
-    from simulator.energy import hw_tech
-    from simulator.model import sparsity as SP
-
-    return SP.plan(layer, hw, hw_tech(hw), mode.a_bits)
 
 
 def _gpu_chain(layer: Layer) -> tuple[list[str], str]:

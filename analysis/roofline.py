@@ -45,6 +45,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 from analysis.devices import OPS_PER_ELEMENT, Device
+from analysis.sparse import sparse_view
 from simulator.model.traffic import array_sram_bytes, compulsory_dram_bytes
 from workloads.errors import InputError
 from workloads.model import Layer, Workload
@@ -150,7 +151,9 @@ def layer_roofline(layer: Layer, device: Device, prefer: str | None = None,
         peak, note = device.vector_peak(layer)
         ops = float(OPS_PER_ELEMENT[layer.op] * layer.elements)
     ppu = getattr(device.hardware, "ppu", None)  # our accelerators; GPUs and the host have none
-    parts = compulsory_dram_bytes(layer, skip, ppu.scale_bits if ppu is not None else SCALE_BITS)
+    moved, filter_scale = sparse_view(device, layer)     # sparse weights as the device stores and streams them
+    parts = compulsory_dram_bytes(moved, skip, ppu.scale_bits if ppu is not None else SCALE_BITS)
+    parts["filter"] = parts["filter"] * filter_scale
     total = sum(parts.values())
     bw = device.dram.bandwidth_bytes_per_s
     t_compute = ops / peak.ops_per_s

@@ -45,3 +45,20 @@ def test_deit_base_2of4_a100_batch_256_at_least_1_3x():
     sparse = analyze(load_recipe("w8a8_2of4").apply(model), a100, crossover=False)
     ratio = sparse.totals["throughput_fps_bound"] / dense.totals["throughput_fps_bound"]
     assert ratio == pytest.approx(1.448, abs=0.01) and ratio >= 1.3
+
+
+def test_sparse_bytes_and_accelerator_peak_hand_computed():
+    """2:4 INT8 on the A100 reads (8 + 2) / (2 x 8) = 0.625 of the dense filter bytes; on int4_sparse.yaml a 2:4 W4A4
+    GEMM runs at w4a4_sparse = 2 x 32.768 TOPS and streams 0.75 of the dense INT4 filter (values + 2-bit indices)."""
+    from simulator.loader import load_hardware
+    from analysis.devices import device_from_hardware
+
+    a100 = load_device("a100_sxm_80gb")
+    d = layer_roofline(Layer("fc", "gemm", m=197, n=768, k=768), a100)
+    s = layer_roofline(Layer("fc", "gemm", m=197, n=768, k=768, w_sparsity="2:4"), a100)
+    assert s.filter_bytes == 0.625 * d.filter_bytes == 0.625 * 768 * 768
+    acc = device_from_hardware(load_hardware("int4_sparse"))
+    layer = Layer("fc", "gemm", m=197, n=384, k=384, w_bits=4, a_bits=4, out_bits=4)
+    d, s = layer_roofline(layer, acc), layer_roofline(Layer(**{**layer.__dict__, "w_sparsity": "2:4"}), acc)
+    assert (d.ceiling, s.ceiling) == ("w4a4", "w4a4_sparse") and s.peak_ops_per_s == 2 * d.peak_ops_per_s
+    assert s.filter_bytes == 0.75 * d.filter_bytes == 0.75 * 384 * 384 / 2 and s.ifmap_bytes == d.ifmap_bytes

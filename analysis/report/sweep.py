@@ -21,6 +21,7 @@ KNOB_TEXT = {"array.rows": "{v:g} rows", "array.cols": "{v:g} cols", "buffers.if
              "dram.bandwidth_gbps": "{v:g} GB/s", "freq_mhz": "{v:g} MHz", "vector.lanes": "{v:g} lanes",
              "ppu.lanes": "PPU {v:g} lanes", "dram.latency_cycles": "DRAM {v:g} cycles"}
 MAX_LABELS = 9
+MAX_POINTS = 3000      # grey background marks per chart
 MAX_BARS = 30
 
 
@@ -91,7 +92,8 @@ def _pair_chart(rows, front, ox, oy, knobs: list[str], ties: dict) -> str:
 
     x, y = rows[ox.metric].to_numpy(float), rows[oy.metric].to_numpy(float)
     log_x, log_y = span_decades(x) >= 1.0, span_decades(y) >= 1.0
-    marks = [Mark(a, b, "#c7c7c7", "", "", "circle", 2.6) for a, b in zip(x, y)]
+    step = max(1, -(-len(x) // MAX_POINTS))     # a large sweep: every step-th design in grey (the front is always whole)
+    marks = [Mark(a, b, "#c7c7c7", "", "", "circle", 2.6) for a, b in zip(x[::step], y[::step])]
     pm = pareto_mask(front[[ox.metric, oy.metric]].to_numpy(float), [ox.maximize, oy.maximize])
     pf = front[pm].sort_values(ox.metric)
     for _, r in front.iterrows():
@@ -103,7 +105,7 @@ def _pair_chart(rows, front, ox, oy, knobs: list[str], ties: dict) -> str:
         marks.append(Mark(r[ox.metric], r[oy.metric], "#0072b2", tip, label if i in keep else "", "diamond", 5))
     line = Line(pf[ox.metric].tolist(), pf[oy.metric].tolist(), "#0072b2", "front of this pair", width=1.6,
                 step=True)
-    legend = [("every feasible design", "#c7c7c7"), ("on the front of all objectives", "#f2b277"),
+    legend = [("every feasible design" if step == 1 else f"1 in {step} feasible designs", "#c7c7c7"), ("on the front of all objectives", "#f2b277"),
               ("front of this pair" + (f" ({len(keep)} of {len(pf)} labelled)" if len(pf) > len(keep) else ""),
                "#0072b2")]
     return scatter(marks, f"{ox.text}{_unit(ox.metric)}" + (", log scale" if log_x else ""),
@@ -134,6 +136,9 @@ def workload_section(df, name: str, objectives, axes: list[str], ties: dict, all
     effects = knob_effects(rows, axes, objectives) if len(rows) else []
     varying = [e["axis"] for e in effects if front[e["axis"]].nunique() > 1]
     knobs = (varying or [e["axis"] for e in effects])[:3]
+    if not len(rows):
+        return (f'<p class="note">{len(all_rows):,} designs, none feasible: every one breaks a constraint of the '
+                f'spec (the summary lists them; <code>vitsim pareto RESULTS --all</code> ignores them).</p>')
     out = [f'<p class="note">{len(all_rows):,} designs, {len(rows):,} feasible, {len(front)} on the Pareto front of '
            f'{esc(", ".join(o.text for o in objectives))}. Labels name the knobs that vary along the front, most '
            f'effective first: {esc(", ".join(knobs) or "none")}.</p>']

@@ -16,13 +16,14 @@ from workloads.errors import InputError, WorkloadError, require_known, require_s
 from workloads.io import looks_like_path, read_structured
 from workloads.model import OPS, Layer, Workload, check_quant_combination
 from workloads.sparsity import SPARSITY_FIELDS
+from workloads.attention_sparsity import AttentionMask, apply_attention_mask
 from workloads.tokens import KeepSchedule, apply_schedule
 
 RECIPE_FIELDS = ("w_bits", "a_bits", "out_bits", "acc_bits", "dtype", "w_granularity", "a_granularity",
                  "w_quantizer", "a_quantizer", "w_zero_point", "a_zero_point", "scale_pow2", "outlier_channels",
                  "outlier_bits", "calibration") + SPARSITY_FIELDS
 
-RECIPE_KEYS = ("name", "description", "default", "rules", "tokens")
+RECIPE_KEYS = ("name", "description", "default", "rules", "tokens", "attention")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Recipe:
     rules: tuple[Rule, ...]
     source: str = "<recipe>"
     tokens: KeepSchedule | None = None     # token pruning/merging after the bit rules (workloads/tokens.py)
+    attention: AttentionMask | None = None  # fixed sparse attention masks, last (workloads/attention_sparsity.py)
 
     @classmethod
     def from_dict(cls, d, source: str) -> Recipe:
@@ -73,7 +75,8 @@ class Recipe:
             rest = {k: v for k, v in r.items() if k not in ("match", "op")}
             rules.append(Rule(match, op, _values(source, f"rules[{i}]", rest)))
         tokens = None if d.get("tokens") is None else KeepSchedule.from_dict(d["tokens"], source)
-        return cls(name, str(d.get("description", "")), default, tuple(rules), source, tokens)
+        attention = None if d.get("attention") is None else AttentionMask.from_dict(d["attention"], source)
+        return cls(name, str(d.get("description", "")), default, tuple(rules), source, tokens, attention)
 
     def apply(self, workload: Workload) -> Workload:
         """Set each layer's bits and granularity; error if a rule matches no layer."""
@@ -97,7 +100,8 @@ class Recipe:
                 raise WorkloadError(self.source, f"rules[{i}].match",
                                     f"{r.match!r}{' op ' + r.op if r.op else ''} matches no layer of {workload.model}")
         out = replace(workload, layers=tuple(layers), recipe=self.name, accuracy=None)
-        return out if self.tokens is None else apply_schedule(out, self.tokens, self.source)
+        out = out if self.tokens is None else apply_schedule(out, self.tokens, self.source)
+        return out if self.attention is None else apply_attention_mask(out, self.attention, self.source)
 
 
 def _values(source: str, where: str, d: dict) -> tuple[tuple[str, object], ...]:

@@ -79,12 +79,12 @@ def chart(result, rf) -> str:
         label = f"{key} {peak / 1e12:.3g} TOPS" + ("" if vector else f", ridge {ridge:.3g} ops/B")
         lines.append(Line(xs_l, ys_l, color, label, "5,4" if vector else "", 1.6 if vector else 2.4,
                           (x_hi, peak / 1e12)))
-    lines.append(Line([x_lo, x_hi], [bw * x_lo / 1e12, bw * x_hi / 1e12], "#d55e00",
+    lines.append(Line([x_lo, x_hi], [bw * x_lo / 1e12, bw * x_hi / 1e12], "#555555",
                       f"DRAM {bw / 1e9:.3g} GB/s", "2,3", 1.2, None))
     ys = [m.y for m in marks] + [ln.ys[-1] for ln in lines[:-1]]
     y_lo, y_hi = padded(min(ys, default=1e-3), max(ys, default=1.0), True, 0.12)
     legend = ([(f"{op}", OP_COLORS.get(op, "#555")) for op in sorted({p["op"] for p in pts})]
-              + [(f"DRAM slope {bw / 1e9:.3g} GB/s", "#d55e00")])
+              + [(f"DRAM slope {bw / 1e9:.3g} GB/s", "#555555")])
     return scatter(marks, "operational intensity (ops per compulsory DRAM byte, log scale)",
                    "performance (TOPS, log scale)", lines, True, True, 1000, 600,
                    f"roofline of {dev.name}", legend, (x_lo, x_hi), (y_lo, y_hi))

@@ -14,6 +14,7 @@ from html import escape
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
 AXIS = "#444"
 GRID = "#e3e3e3"
+HALO = ' stroke="#fff" stroke-width="3" stroke-linejoin="round" paint-order="stroke"'  # labels stay legible over lines
 # colour-blind-safe palette (Okabe-Ito and Tableau 10 picks), distinct in greyscale print by lightness
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#f0e442", "#7f7f7f", "#8c564b",
            "#17becf", "#bcbd22", "#9467bd")
@@ -274,7 +275,7 @@ def scatter(marks: list[Mark], x_label: str, y_label: str, lines: list[Line] = (
         while any(abs(py - q) < 12 for q in placed):
             py += 12
         placed.append(py)
-        out.append(text(min(x(lx), right - 4), py, ln.label, 11, "end", "600", ln.color))
+        out.append(text(min(x(lx), right - 4), py, ln.label, 11, "end", "600", ln.color, extra=HALO))
     out += _labels([m for m in marks if m.label], x, y, right)
     out.append("</svg>")
     return "".join(out)
@@ -305,5 +306,5 @@ def _labels(marks: list[Mark], x: Scale, y: Scale, right: float) -> list[str]:
         if lead:
             out.append(f'<line x1="{px:.1f}" y1="{py:.1f}" x2="{lx + (w if lx < px else 0):.1f}" y2="{ly - 4:.1f}" '
                        f'stroke="#999" stroke-width="0.6"/>')
-        out.append(text(lx, ly, m.label, 10.5, "start", color="#222"))
+        out.append(text(lx, ly, m.label, 10.5, "start", color="#222", extra=HALO))
     return out

@@ -9,18 +9,28 @@ from __future__ import annotations
 from simulator.energy import hw_costs
 from simulator.model.layer import design_of
 from simulator.model.network import evaluate_layer, network_totals, peak_tops, plan
+from simulator.model.attention import attention_fusion, fuse_workload
 from simulator.model.residency import activation_capacity
 from simulator.quant import split_outliers
 from simulator.results import SimResult, Totals
 from simulator.work import check_work
 
 
+def _prepared(workload, hw):
+    """The workload as run: outlier GEMMs split (simulator/quant.py), fused attention's rescale layers added
+    (simulator/model/attention.py)."""
+    fusion = attention_fusion(hw)
+    workload = split_outliers(workload)
+    return fuse_workload(workload, *fusion) if fusion else workload
+
+
 def _distinct(workload, hw):
     """The distinct layers' fields (a layer with outlier channels runs as its split GEMM: simulator/quant.py)."""
-    workload = split_outliers(workload)
+    workload = _prepared(workload, hw)
     check_work(workload, hw)  # refuses a fold walk above limits.folds before it starts (simulator/work.py)
     costs = hw_costs(hw)
-    unique, counts, order = plan(workload, hw.nonlinear.post_softmax_bits, activation_capacity(hw))
+    unique, counts, order = plan(workload, hw.nonlinear.post_softmax_bits, activation_capacity(hw),
+                                 attention_fusion(hw))
     rows = [evaluate_layer(layer, hw, attn, costs, where) for layer, attn, where in unique]
     return rows, counts, order, costs
 
@@ -43,7 +53,7 @@ def _totals(rows, counts, batch, hw, costs) -> Totals:
 
 def simulate(workload, hw) -> SimResult:
     """Simulate every layer of ``workload`` on ``hw`` (identical layers once): a typed ``SimResult``."""
-    workload = split_outliers(workload)
+    workload = _prepared(workload, hw)
     rows, counts, order, costs = _distinct(workload, hw)
     macs = sum(r["macs"] * n for r, n in zip(rows, counts))
     info = {"model": workload.model, "recipe": workload.recipe, "batch": workload.batch,

@@ -36,6 +36,14 @@ class Activations(StrChoice):
     DRAM = "dram"
 
 
+class AttentionMode(StrChoice):
+    """Attention as three layers (unfused: the scores go through memory like any activation) or one operation tiled
+    over the keys (fused, FlashAttention-style: simulator/model/attention.py)."""
+
+    UNFUSED = "unfused"
+    FUSED = "fused"
+
+
 class ArrayType(StrChoice):
     """MAC array organisation: systolic (operands skewed through neighbour registers) or broadcast (operands
     broadcast to a row/column, adder trees reduce; no skew). simulator/model/foldwalk.py ``fold_timing``."""
@@ -66,6 +74,7 @@ class PEType(StrChoice):
 DATAFLOWS = Dataflow.values()
 ACTIVATION_POLICIES = Activations.values()
 ARRAY_TYPES = ArrayType.values()
+ATTENTION_MODES = AttentionMode.values()
 FOLD_ORDERS = FoldOrder.values()
 TEMPORAL_TILINGS = TemporalTiling.values()
 PE_TYPES = PEType.values()
@@ -238,9 +247,11 @@ class MemoryConfig:
     there; dram writes every output to DRAM and reads it back (SCALE-Sim .cfg files load with dram)."""
 
     activations: Activations = Activations.ON_CHIP
+    attention: AttentionMode = AttentionMode.UNFUSED
 
     def __post_init__(self):
         object.__setattr__(self, "activations", Activations(self.activations))
+        object.__setattr__(self, "attention", AttentionMode(self.attention))
 
 
 SPARSE_CONVENTIONS = ("hardware", "scalesim")

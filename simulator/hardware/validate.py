@@ -10,6 +10,7 @@ from pathlib import Path
 from simulator.hardware.config import (
     ACTIVATION_POLICIES,
     ARRAY_TYPES,
+    ATTENTION_MODES,
     DATAFLOWS,
     FOLD_ORDERS,
     DTYPES,
@@ -142,11 +143,13 @@ def _ppu(src: str, d: dict, default_lanes: int) -> PPUConfig:
 
 
 def _memory(src: str, d: dict) -> MemoryConfig:
-    """The optional ``memory`` section: ``activations`` on_chip (default) or dram."""
+    """The optional ``memory`` section: ``activations`` on_chip (default) or dram; ``attention`` unfused (default)
+    or fused."""
     m = _section(src, d, "memory", required=False)
-    _known(src, "memory", m, {"activations"})
+    _known(src, "memory", m, {"activations", "attention"})
     return MemoryConfig(_wrap(require_choice, src, "memory.activations", m.get("activations", "on_chip"),
-                              ACTIVATION_POLICIES))
+                              ACTIVATION_POLICIES),
+                        _wrap(require_choice, src, "memory.attention", m.get("attention", "unfused"), ATTENTION_MODES))
 
 
 def _sparsity(src: str, d: dict) -> SparsityConfig:

@@ -19,6 +19,7 @@ from simulator.area import area_breakdown
 from simulator.energy import dram_pj_per_bit, hw_tech, leak_density
 from simulator.hardware import ConfigError
 from simulator.model import kernel as K
+from simulator.model.attention import fuse_workload
 from simulator.model.layer import Design, gemm_counts, gemm_setup, kernel_params, vector_counts, vector_setup
 from simulator.model.network import network_totals, peak_tops, plan
 from simulator.model.price import price
@@ -131,34 +132,45 @@ def design_columns(hw, nums: dict) -> tuple[Design, dict]:
 
 def evaluate_planned(workload, hw, nums: dict) -> dict:
     """``evaluate_variant`` per group of designs with the same memory plan (simulator/model/residency.py): under
-    ``memory.activations: on_chip`` the plan depends on each design's ifmap buffer (its activation capacity)."""
-    if hw.memory.activations != "on_chip":
+    ``memory.activations: on_chip`` the plan depends on each design's ifmap buffer (its activation capacity), under
+    ``memory.attention: fused`` on its ofmap buffer (the key tile, simulator/model/attention.py)."""
+    on_chip, fused = hw.memory.activations == "on_chip", hw.memory.attention == "fused"
+    if not on_chip and not fused:
         return evaluate_variant(workload, hw, nums)
-    caps = (nums["ifmap_kib"] * 1024).astype(np.int64)      # = Design.ifmap_bytes, as in design_columns
+    n = len(nums["ifmap_kib"])
+    none = np.zeros(n, dtype=np.int64)
+    caps = (nums["ifmap_kib"] * 1024).astype(np.int64) if on_chip else none   # = Design.ifmap_bytes
+    obufs = (nums["ofmap_kib"] * 1024).astype(np.int64) if fused else none
+    pairs, inv = np.unique(np.stack([caps, obufs], axis=1), axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
     ps = hw.nonlinear.post_softmax_bits
     groups: dict = {}
-    for cap in np.unique(caps):
-        unique, _, order = plan(split_outliers(workload), ps, int(cap))
-        key = (tuple(u[2] for u in unique), tuple(order))
-        groups.setdefault(key, (int(cap), []))[1].append(cap)
-    n = len(caps)
+    for j, (cap, ob) in enumerate(pairs):
+        cap, fusion = (int(cap) if on_chip else None), ((int(ob), hw.pe.acc_bits) if fused else None)
+        wl = split_outliers(workload)
+        unique, _, order = plan(fuse_workload(wl, *fusion) if fusion else wl, ps, cap, fusion)
+        key = (tuple((u[0], u[2]) for u in unique), tuple(order))
+        groups.setdefault(key, (cap, fusion, []))[2].append(j)
     out: dict = {}
-    for cap, members in groups.values():
-        sel = np.flatnonzero(np.isin(caps, members))
-        t = evaluate_variant(workload, hw, {k: v[sel] for k, v in nums.items()}, cap)
+    for cap, fusion, members in groups.values():
+        sel = np.flatnonzero(np.isin(inv, members))
+        t = evaluate_variant(workload, hw, {k: v[sel] for k, v in nums.items()}, cap, fusion)
         for name, v in t.items():
             out.setdefault(name, np.full(n, np.nan))[sel] = v
     return out
 
 
-def evaluate_variant(workload, hw, nums: dict, capacity: int | None = None) -> dict:
+def evaluate_variant(workload, hw, nums: dict, capacity: int | None = None, fusion: tuple | None = None) -> dict:
     """Totals (arrays) of ``workload`` on designs of one structure ``hw`` with per-design numbers ``nums``;
-    ``capacity``: the activation bytes of the memory plan all these designs share (None: every operand in DRAM)."""
+    ``capacity``: the activation bytes of the memory plan all these designs share (None: every operand in DRAM);
+    ``fusion``: their fused-attention (ofmap bytes, accumulator bits), None when attention is not fused."""
     tech = hw_tech(hw)
     prims = tech.primitives()
     d, area = design_columns(hw, nums)
     n = len(nums["rows"])
-    unique, counts, _ = plan(split_outliers(workload), hw.nonlinear.post_softmax_bits, capacity)
+    wl = split_outliers(workload)
+    unique, counts, _ = plan(fuse_workload(wl, *fusion) if fusion else wl, hw.nonlinear.post_softmax_bits, capacity,
+                             fusion)
     setups = [gemm_setup(layer, hw, tech, attn) if layer.is_gemm else vector_setup(layer, hw)
               for layer, attn, _ in unique]
     gemms = [i for i, (layer, _, _) in enumerate(unique) if layer.is_gemm]

@@ -25,6 +25,7 @@ from operator import attrgetter
 from simulator.energy import hw_costs
 from simulator.model import arith
 from simulator.model import kernel as K
+from simulator.model.attention import streamed
 from simulator.model.layer import (
     design_of,
     gemm_counts,
@@ -36,8 +37,8 @@ from simulator.model.layer import (
     vector_setup,
 )
 from simulator.model.price import price
-from simulator.model.sparsity import sparse_labels
 from simulator.model.residency import DRAM, describe, plan_residency
+from simulator.model.sparsity import sparse_labels
 from workloads.model import GEMM_OPS
 
 _KEY_FIELDS = ("op", "m", "n", "k", "repeat", "w_bits", "a_bits", "out_bits", "acc_bits", "dtype", "w_granularity",
@@ -55,13 +56,15 @@ SUMMED = ("total_cycles", "energy_pj", "macs", "compute_cycles", "stall_cycles",
           "onchip_activation_bytes", "executed_macs", "dram_metadata_read_bytes", "energy_sparse_pj")
 
 
-def plan(workload, ps_bits: int | None, capacity: int | None = None) -> tuple[list, list, list]:
+def plan(workload, ps_bits: int | None, capacity: int | None = None, fusion: tuple | None = None
+         ) -> tuple[list, list, list]:
     """The distinct layers of ``workload`` as (layer, attn_input, placement), how many layers share each, and each
     layer's index into them. A post-softmax quantizer of ``ps_bits`` sets the softmax output bits and the next
     matmul's (attn@v) input bits. ``capacity``: the activation buffer's bytes when activations stay on chip
-    (the memory plan, simulator/model/residency.py; None: every operand from DRAM). Cached per workload object
-    (a weak reference guards a reused id)."""
-    key = (id(workload), ps_bits, capacity)
+    (the memory plan, simulator/model/residency.py; None: every operand from DRAM); ``fusion``: (ofmap bytes,
+    accumulator bits) when attention is fused (simulator/model/attention.py; the workload already carries its
+    online-rescale layers). Cached per workload object (a weak reference guards a reused id)."""
+    key = (id(workload), ps_bits, capacity, fusion)
     hit = _PLANS.get(key)
     if hit is not None and hit[0]() is workload:
         return hit[1]
@@ -81,7 +84,8 @@ def plan(workload, ps_bits: int | None, capacity: int | None = None) -> tuple[li
             after_softmax = True
         elif op in GEMM_OPS:
             after_softmax = False
-    where = [DRAM] * len(layers) if capacity is None else plan_residency(layers, capacity)
+    tiles = streamed(layers, *fusion) if fusion else set()
+    where = [DRAM] * len(layers) if capacity is None and not tiles else plan_residency(layers, capacity or 0, tiles)
     index: dict[tuple, int] = {}
     unique, counts, order = [], [], []
     for layer, attn_input, placement in zip(layers, attn, where):

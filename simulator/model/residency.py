@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simulator.model.attention import ONLINE
 from simulator.model.kernel_defs import ON_FILTER, ON_IFMAP, ON_OFMAP
 from simulator.model.traffic import compulsory_dram_bytes
 
@@ -83,6 +84,8 @@ def edges(layers) -> list[tuple[int, int]]:
         elif layer.op == "add":
             second = last_add
         main = i - 1
+        if i > 1 and layers[i - 1].name.endswith(ONLINE):
+            main = i - 2           # an online-softmax rescale layer (attention.py) is not a producer
         if i > 0 and layer.is_gemm and 0 < getattr(layer, "outlier_channels", 0) == layer.k:
             main = out[i - 1][0]   # the outlier part of a split GEMM (simulator/quant.py) reads its main part's input
         out.append((main, second))
@@ -93,9 +96,11 @@ def edges(layers) -> list[tuple[int, int]]:
     return out
 
 
-def plan_residency(layers, capacity_bytes: int) -> list[Placement]:
+def plan_residency(layers, capacity_bytes: int, streamed: set = frozenset()) -> list[Placement]:
     """Each layer's Placement under the on-chip policy with an activation buffer of ``capacity_bytes`` (module
-    docstring: greedy in production order, each layer's GEMM workspace reserved)."""
+    docstring: greedy in production order, each layer's GEMM workspace reserved). ``streamed``: layers of fused
+    attention chains whose outputs stay on chip as tiles outside the activation buffer (simulator/model/attention.py;
+    an online-rescale layer also reads its input there)."""
     n = len(layers)
     e = edges(layers)
     last = [-1] * n
@@ -108,6 +113,9 @@ def plan_residency(layers, capacity_bytes: int) -> list[Placement]:
     occupied = [0] * n
     kept = [False] * n
     for j in range(n):
+        if j in streamed:
+            kept[j] = True
+            continue
         if last[j] < 0:
             continue
         fits = True
@@ -124,7 +132,7 @@ def plan_residency(layers, capacity_bytes: int) -> list[Placement]:
     out = []
     for i, layer in enumerate(layers):
         a, b = e[i]
-        on_if = a >= 0 and kept[a]
+        on_if = a >= 0 and kept[a] or (i in streamed and layers[i].name.endswith(ONLINE))
         on_fi = b >= 0 and kept[b]
         out.append(Placement(on_if, on_fi, kept[i], occupied[i] if layer.is_gemm and not on_if else 0))
     return out

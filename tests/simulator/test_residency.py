@@ -160,4 +160,4 @@ def test_policy_option_validated_and_scalesim_keeps_dram():
     assert hw.memory.activations == "dram"
     unique, _, _ = plan(CHAIN, None, None)
     assert [u[2] for u in unique] == [DRAM]
-    assert hw.to_dict()["memory"] == {"activations": "dram"}
+    assert hw.to_dict()["memory"]["activations"] == "dram"

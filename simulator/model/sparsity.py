@@ -21,7 +21,9 @@ section (simulator/hardware/config.py::SparsityConfig) in one of these modes (``
   decompress  a sparse layer on dense PEs with a decoder between DRAM and the weight buffer: DRAM filter bytes
               x (values + metadata bits) / (K * N * w_bits); SRAM and cycles stay dense.
   scalesim    SCALE-Sim 3.0's convention (hardware ``sparsity.convention: scalesim``) for an N:M layer: K
-              compacted to K_c = ceil(K / M) * N for both operands, bits unchanged, no metadata traffic.
+              compacted for both operands to the kept rows of one pattern (N ones then M - N zeros, repeated) shared
+              by every filter column, trailing all-zero rows dropped (operand_matrix.py, OptimizedMapping false):
+              K_c = floor(K / M) * N + min(K mod M, N); bits unchanged, no metadata traffic.
 
 Storage bits of one K x N filter (values + metadata; nnz kept weights; ``metadata_bits``):
   N:M     values K_c * N * w_bits; metadata K_c * N * ceil(log2 M)   (2:4 at INT4: 3 bits per dense weight,
@@ -161,7 +163,7 @@ def plan(layer, hw, tech, a_bits_mode: int) -> SparsePlan:
     values, meta = metadata_bits(layer)
     nm = nm_pattern(layer.w_sparsity)
     if nm is not None and sp.convention == "scalesim":
-        kc = -(-k // nm[1]) * nm[0]
+        kc = k // nm[1] * nm[0] + min(k % nm[1], nm[0])
         return SparsePlan("scalesim", kc, w, a, values, meta, dense_bits, kc / k, kc / k * gate, 0.0,
                           pattern=layer.w_sparsity)
     if nm is not None:

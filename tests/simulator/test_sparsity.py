@@ -222,3 +222,14 @@ def test_workload_round_trip_keeps_sparsity(tmp_path):
     assert type(w).load(p) == w
     dense = load_workload("deit_small-w4a4")
     assert "w_sparsity" not in dense.layers[0].to_dict() and math.isclose(w.macs, dense.macs)
+
+
+def test_scalesim_convention_compacts_both_operands():
+    """SCALE-Sim 3.0 (layer-wise mapping): one 2:4 pattern 1100 repeated; K = 5 keeps rows 0, 1, 4: K_c = 3 (vitsim's
+    hardware mode pads the last group to N: 4); no metadata bytes; the ifmap is compacted too (3 / 5 of its bytes)."""
+    layer = Layer("fc", "gemm", m=8, n=8, k=5, w_sparsity="2:4")
+    s = simulate_layer(layer, _hw({"structured": ["2:4"], "convention": "scalesim"}, rows=4, cols=4, dataflow="os"))
+    h = simulate_layer(layer, _hw({"structured": ["2:4"]}, rows=4, cols=4, dataflow="os"))
+    assert (s["sparse_mode"], s["sparse_k"], h["sparse_k"]) == ("scalesim", 3, 4)
+    assert s["dram_metadata_read_bytes"] == 0 and s["dram_ifmap_read_bytes"] == 8 * 3
+    assert s["compute_cycles"] == 2 * 2 * (3 + 4 + 4 - 2) - 1

@@ -10,12 +10,15 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+import hwconfigs
 from analysis.sweep import evaluate, load_spec, point_id, read_results, run_sweep, set_path, spec_from_dict
 from simulator.engine import simulate_totals
 from simulator.hardware import hardware_from_dict
+from simulator.schema import TOTAL_NAMES
 from workloads.errors import InputError
 from workloads.io import read_structured
 from workloads.registry import load_workload
@@ -172,6 +175,69 @@ def test_design_that_cannot_run_is_an_error_row_not_a_crash():
     bad = df[df["error"] != ""]
     assert list(zip(bad["pe"], bad["workload"])) == [("int", "deit_tiny-fp16")]
     assert not bad["feasible"].any() and bad["latency_us"].isna().all()
+
+
+INT8 = str(hwconfigs.find("int8"))
+FP16_PE = {"type": "float", "acc_bits": 32, "precisions": [{"dtype": "fp", "w_bits": 16, "a_bits": 16}]}
+
+
+def test_base_that_cannot_run_the_workload_loads_and_the_axis_fixes_it():
+    """Base int8 (integer PEs only) with an FP16 workload: the spec loads (the loader validates the base, it does not
+    simulate it); the int8 design is an error row (no PE mode wide enough), the fp16 design has finite totals equal
+    to simulate_totals of its own mapping."""
+    int8_pe = read_structured(INT8)["pe"]
+    assert int8_pe["type"] == "fixed" and [p["w_bits"] for p in int8_pe["precisions"]] == [8]
+    spec = spec_from_dict(small(base=INT8, axes={"pe": {"choices": {"int8": int8_pe, "fp16": FP16_PE}}},
+                                workloads=["deit_tiny-fp16"]))
+    assert spec.n_points == 2
+    df = evaluate(spec, workers=0).set_index("pe")
+    assert sorted(df.index) == ["fp16", "int8"]
+    assert "no PE mode is wide enough" in df.loc["int8", "error"]
+    assert not df.loc["int8", "feasible"] and np.isnan(df.loc["int8", "latency_us"])
+    assert df.loc["fp16", "error"] == ""
+    fp16 = df.loc["fp16", list(TOTAL_NAMES)].astype(float)
+    assert np.isfinite(fp16.to_numpy()).all()
+    t = simulate_totals(load_workload("deit_tiny-fp16"),
+                        hardware_from_dict(spec.design_mapping(spec.design(spec.axis("pe").labels.index("fp16"))[1])))
+    assert {k: fp16[k] for k in TOTAL_NAMES} == {k: float(t[k]) for k in TOTAL_NAMES}
+
+
+def _no_ppu_lanes(path: str) -> dict:
+    d = read_structured(path)
+    d["ppu"] = {k: v for k, v in d["ppu"].items() if k != "lanes"}
+    return d
+
+
+@pytest.mark.parametrize("base", ["file", "no_ppu_lanes"])
+def test_stored_totals_equal_simulate_totals_on_the_design_mapping(base, tmp_path):
+    """Numeric axes (batch columns) and structural axes (variants) together: a handful of designs' stored (Parquet)
+    totals are exactly (==) simulate_totals of hardware_from_dict(spec.design_mapping(values)). ``no_ppu_lanes``: the
+    base sets no ppu.lanes, so the PPU has array.cols lanes in every design (hardware_from_dict's default)."""
+    raw = INT8 if base == "file" else _no_ppu_lanes(INT8)
+    spec = spec_from_dict(small(base=raw, axes={
+        "array.rows": [6, 24], "array.cols": [20, 64], "buffers.weight_kib": [3.5, 96],
+        "dram.bandwidth_gbps": [6.4, 25.6], "freq_mhz": [700, 1250.5],
+        "array.dataflow": ["os", "ws", "is"], "nonlinear.gelu": ["float", "lut"]}, workloads=["deit_tiny-w8a8"]))
+    assert spec.grid_size == 2 ** 5 * 3 * 2
+    assert ("lanes" in spec.base["ppu"]) == (base == "file")
+    summary = run_sweep(spec, tmp_path / "r.parquet", workers=0, progress=False)
+    assert summary.points_run == spec.n_points == summary.points_total
+    df = read_results(tmp_path / "r.parquet").set_index("design").sort_index()
+    assert list(df.index) == list(range(spec.grid_size)) and (df["error"] == "").all()
+    w = load_workload("deit_tiny-w8a8")
+    picked = [0, 1, 13, 50, 77, 101, 150, spec.grid_size - 1]
+    for index in picked:
+        labels, values = spec.design(index)
+        hw = hardware_from_dict(spec.design_mapping(values), "hand")
+        assert hw.ppu.lanes == (64 if base == "file" else hw.array.cols)
+        t = simulate_totals(w, hw)
+        row = df.loc[index]
+        assert tuple(row[a.path] for a in spec.axes) == labels
+        assert {k: float(row[k]) for k in TOTAL_NAMES} == {k: float(t[k]) for k in TOTAL_NAMES}, (index, labels)
+    # PPU area follows array.cols exactly when the base leaves ppu.lanes out
+    small_cols = df[df["array.cols"] == 20]["area_ppu_mm2"]
+    full_cols = df[df["array.cols"] == 64]["area_ppu_mm2"]
+    assert (small_cols.max() < full_cols.min()) == (base == "no_ppu_lanes")
 
 
 def test_pool_equals_inline():

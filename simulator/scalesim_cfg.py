@@ -32,6 +32,7 @@ from simulator.hardware import DATAFLOWS, ConfigError, Hardware, hardware_from_d
 
 FREQ_MHZ = 1000.0
 ACC_BITS = 8  # SCALE-Sim stores partial sums as one-byte words
+SPARSE_REPS = ("csr", "csc", "ellpack_block")  # [sparsity] SparseRep (its storage report only)
 CALC_BYTES_PER_CYCLE = 1e9  # InterfaceBandwidth: CALC -> transfers take no time (SCALE-Sim never stalls there)
 _ARCH = "architecture_presets"
 # vitsim hardware field -> the SCALE-Sim key it is read from (errors name the key of the file)
@@ -86,6 +87,7 @@ def parse_scalesim_cfg(text: str, src: str = "<cfg>") -> dict:
     if mode not in ("USER", "CALC"):
         raise ConfigError(src, "[run_presets] InterfaceBandwidth", f"unknown value {mode!r}", "USER, CALC")
     out["bandwidth_mode"] = mode
+    out["sparsity"] = _sparsity(cp, src)
     if mode == "CALC":
         out.update(ifmap_bw=CALC_BYTES_PER_CYCLE, filter_bw=0.0, ofmap_bw=0.0)
         return out
@@ -98,6 +100,26 @@ def parse_scalesim_cfg(text: str, src: str = "<cfg>") -> dict:
         ifmap_bw = filter_bw = ofmap_bw
     out.update(ifmap_bw=ifmap_bw, filter_bw=filter_bw, ofmap_bw=ofmap_bw)
     return out
+
+
+def _sparsity(cp: configparser.ConfigParser, src: str) -> str:
+    """``[sparsity]``: '' (no section or SparsitySupport false), else the SparseRep (csr | csc | ellpack_block).
+    SCALE-Sim's layer-wise mode (OptimizedMapping false) runs as vitsim's ``sparsity.convention: scalesim``
+    (simulator/model/sparsity.py); its row-wise mode is refused."""
+    if not cp.has_section("sparsity") or not cp.has_option("sparsity", "SparsitySupport"):
+        return ""
+    on = _get(cp, src, "sparsity", "SparsitySupport").lower()
+    if on not in ("true", "false"):
+        raise ConfigError(src, "[sparsity] SparsitySupport", f"unknown value {on!r}", "true, false")
+    if on == "false":
+        return ""
+    rep = _get(cp, src, "sparsity", "SparseRep").lower()
+    if rep not in SPARSE_REPS:
+        raise ConfigError(src, "[sparsity] SparseRep", f"unknown representation {rep!r}", ", ".join(SPARSE_REPS))
+    if cp.has_option("sparsity", "OptimizedMapping") and _get(cp, src, "sparsity", "OptimizedMapping").lower() == "true":
+        raise ConfigError(src, "[sparsity] OptimizedMapping", "true (SCALE-Sim's row-wise sparse mapping) is not modelled",
+                          "false (the layer-wise mapping)")
+    return rep
 
 
 def hardware_dict_from_scalesim(c: dict) -> dict:
@@ -119,6 +141,7 @@ def hardware_dict_from_scalesim(c: dict) -> dict:
         "vector": {"lanes": c["cols"], "cycles_per_element": {}},
         # SCALE-Sim reads every layer's operands from DRAM and writes every output back: no on-chip activations
         "memory": {"activations": "dram"},
+        **({"sparsity": {"convention": "scalesim"}} if c.get("sparsity") else {}),
     }
 
 

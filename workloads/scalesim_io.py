@@ -15,8 +15,8 @@ vitsim accepts both). Two kinds of rows, told apart by their number of fields:
   each has its own fold sequence and compute cycles folds * lines - 1, SCALE-Sim's per-layer count
   (one layer with ``repeat`` = C would be C - 1 cycles longer: its copies run back to back).
 
-An optional last field ``N:M`` is SCALE-Sim's sparsity ratio; vitsim models dense layers only, so
-anything but ``1:1`` is an error. A SCALE-Sim word is one byte: every layer is 8-bit (w8a8, 8-bit
+An optional last field ``N:M`` is SCALE-Sim's sparsity ratio: the layer's ``w_sparsity`` (``N:N`` is dense;
+docs/sparsity.md; before issue 14 anything but ``1:1`` was refused). A SCALE-Sim word is one byte: every layer is 8-bit (w8a8, 8-bit
 output). Writing: GEMM-like layers as ``name, M, N, K,`` rows; a layer with ``repeat`` r > 1
 becomes r rows (``name#0`` ...), SCALE-Sim having no repeat; vector ops are left out.
 """
@@ -59,11 +59,9 @@ def parse_topology(text: str, src: str = "<topology>") -> list[Layer]:
         fields = [f.strip() for f in ln.split(",")]
         if fields and fields[-1] == "":
             fields.pop()  # the trailing comma
+        pattern = "dense"
         if fields and ":" in fields[-1]:
-            ratio = fields.pop()
-            if ratio.replace(" ", "") != "1:1":
-                raise WorkloadError(src, f"line {lineno} sparsity", f"{ratio!r} is not supported (dense layers only)",
-                                    "1:1")
+            pattern = _nm(src, lineno, fields.pop())
         if len(fields) == len(GEMM_FIELDS):
             kind = GEMM_FIELDS
         elif len(fields) == len(CONV_FIELDS):
@@ -76,21 +74,30 @@ def parse_topology(text: str, src: str = "<topology>") -> list[Layer]:
             raise WorkloadError(src, f"line {lineno} Layer", "empty layer name")
         v = [_int(src, f"line {lineno} {kind[j]}", fields[j]) for j in range(1, len(kind))]
         if kind is GEMM_FIELDS:
-            layers.append(Layer(name, "gemm", v[0], v[1], v[2]))
+            layers.append(Layer(name, "gemm", v[0], v[1], v[2], w_sparsity=pattern))
             continue
         h, w, fh, fw, c, nf, s = v
         if fh > h or fw > w:
             raise WorkloadError(src, f"line {lineno} Filter Height", f"filter {fh}x{fw} is larger than ifmap {h}x{w}")
         oh, ow = scalesim_out_dim(h, fh, s), scalesim_out_dim(w, fw, s)
         if "DP" in name:
-            layers += [Layer(f"{name}Channel_{j}", "conv", oh * ow, nf, fh * fw) for j in range(c)]
+            layers += [Layer(f"{name}Channel_{j}", "conv", oh * ow, nf, fh * fw, w_sparsity=pattern) for j in range(c)]
         else:
-            layers.append(Layer(name, "conv", oh * ow, nf, fh * fw * c))
+            layers.append(Layer(name, "conv", oh * ow, nf, fh * fw * c, w_sparsity=pattern))
     if not layers:
         raise WorkloadError(src, "file", "no layers after the header line")
     for layer in layers:
         check_size(src, f"layers[{layer.name}]", layer.m, layer.n, layer.k, layer.repeat)
     return layers
+
+
+def _nm(src: str, lineno: int, ratio: str) -> str:
+    """SCALE-Sim's N:M field -> a layer's ``w_sparsity``: N == M is dense, else ``N:M`` (1 <= N < M <= 32)."""
+    parts = ratio.replace(" ", "").split(":")
+    ok = len(parts) == 2 and all(p.isdigit() for p in parts) and 1 <= int(parts[0]) <= int(parts[1]) <= 32
+    if not ok:
+        raise WorkloadError(src, f"line {lineno} sparsity", f"{ratio!r} is not an N:M ratio", "N:M, 1 <= N <= M <= 32")
+    return "dense" if parts[0] == parts[1] else f"{int(parts[0])}:{int(parts[1])}"
 
 
 def read_topology(path: str | Path) -> Workload:

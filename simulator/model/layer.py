@@ -169,7 +169,7 @@ def gemm_counts(layer, s: GemmSetup, d: Design, k, placement: Placement = DRAM) 
          "dram_write_bytes": dw, "dram_psum_read_bytes": k[K.DRAM_PSUM_READ],
          "dram_psum_write_bytes": k[K.DRAM_PSUM_WRITE], "dram_scale_read_bytes": scale_w + scale_a,
          "dram_read_bytes": dram_read,
-         "ifmap_sram_reads": k[K.IFMAP_READS], "filter_sram_reads": k[K.FILTER_READS],
+         "ifmap_sram_reads": k[K.IFMAP_READS] * s.sparse.ifmap_read_scale, "filter_sram_reads": k[K.FILTER_READS],
          "ofmap_sram_writes": k[K.OFMAP_WRITES], "sram_ifmap_read_bytes": sif, "sram_filter_read_bytes": sfi,
          "sram_ofmap_write_bytes": sow, "sram_ofmap_read_bytes": sor,
          "ifmap_buf_read_bytes": sif, "ifmap_buf_write_bytes": di, "weight_buf_read_bytes": sfi,

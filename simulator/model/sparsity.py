@@ -23,7 +23,9 @@ section (simulator/hardware/config.py::SparsityConfig) in one of these modes (``
   scalesim    SCALE-Sim 3.0's convention (hardware ``sparsity.convention: scalesim``) for an N:M layer: K
               compacted for both operands to the kept rows of one pattern (N ones then M - N zeros, repeated) shared
               by every filter column, trailing all-zero rows dropped (operand_matrix.py, OptimizedMapping false):
-              K_c = floor(K / M) * N + min(K mod M, N); bits unchanged, no metadata traffic.
+              K_c = floor(K / M) * N + min(K mod M, N); filter bits unchanged, no metadata traffic; the ifmap is
+              compacted too on os and is arrays, read whole on ws (its ws compute reads the original ifmap, K
+              padded to whole groups of M): a_bits' = a_bits * ceil(K / M) * M / K_c there. SCALE-Sim's reported storage: ``scalesim_storage_words``.
 
 Storage bits of one K x N filter (values + metadata; nnz kept weights; ``metadata_bits``):
   N:M     values K_c * N * w_bits; metadata K_c * N * ceil(log2 M)   (2:4 at INT4: 3 bits per dense weight,
@@ -63,8 +65,8 @@ class SparsePlan:
     executed_frac: float      # executed MACs / MACs
     active_frac: float        # MACs that switch / MACs
     decode_pj: float          # pJ per decode event
-    group_nnz: tuple = ()     # skip: (columns per group source, ...) see kernel_k
     pattern: str = DENSE      # the pattern run (``2:4`` for 1:4 weights on 2:4 PEs)
+    ifmap_read_scale: float = 1.0   # ifmap elements read / the kernel's count (dense activations into the muxes)
 
     @property
     def dram_filter_scale(self) -> float:
@@ -164,8 +166,10 @@ def plan(layer, hw, tech, a_bits_mode: int) -> SparsePlan:
     nm = nm_pattern(layer.w_sparsity)
     if nm is not None and sp.convention == "scalesim":
         kc = k // nm[1] * nm[0] + min(k % nm[1], nm[0])
-        return SparsePlan("scalesim", kc, w, a, values, meta, dense_bits, kc / k, kc / k * gate, 0.0,
-                          pattern=layer.w_sparsity)
+        # its ws array reads the ifmap uncompacted, K padded to whole groups of M
+        dense_in = -(-k // nm[1]) * nm[1] / kc if str(hw.array.dataflow) == "ws" else 1.0
+        return SparsePlan("scalesim", kc, w, a * dense_in, values, meta, dense_bits, kc / k, kc / k * gate, 0.0,
+                          pattern=layer.w_sparsity, ifmap_read_scale=dense_in)
     if nm is not None:
         fits = [p for p in sp.structured if nm_pattern(p)[1] == nm[1] and nm_pattern(p)[0] >= nm[0]]
         if fits:
@@ -175,7 +179,7 @@ def plan(layer, hw, tech, a_bits_mode: int) -> SparsePlan:
             ib = idx_bits(m)
             dec = tech.mux2_bit_pj * a_bits_mode * (m - 1) + tech.reg_pj_per_bit * ib
             return SparsePlan("nm", kc, w + ib, a * k / kc, float(kc * n * w), float(kc * n * ib), dense_bits,
-                              kc / k, kc / k * gate, dec, pattern=run)
+                              kc / k, kc / k * gate, dec, pattern=run, ifmap_read_scale=k / kc)
     if sp.unstructured:
         frac = nnz_of(layer) / (k * n)
         dec = tech.add_pj(idx_bits(k)) + tech.reg_pj_per_bit * meta / max(nnz_of(layer), 1)
@@ -221,3 +225,18 @@ def sparse_labels(layer, s: SparsePlan | None, k_run) -> dict:
     imb = k_run * layer.n / nnz_of(layer) if s.mode == "skip" else 1.0
     return {"w_sparsity": layer.w_sparsity, "w_density": layer.w_density, "sparse_mode": s.mode,
             "sparse_k": int(k_run), "w_imbalance": imb}
+
+
+def scalesim_storage_words(k: int, n: int, nm: tuple[int, int], rep: str) -> tuple[float, float, float]:
+    """SCALE-Sim 3.0's SPARSE_REPORT (words) of a K x N filter with N:M ``nm`` in its layer-wise mapping:
+    (original, new = values + metadata, metadata). Mask: N ones then M - N zeros down K, every column alike.
+    ellpack_block: K_c x N values, metadata K_c x N x ceil(log2 M) / 32; csr (rows = K): nnz indices + K + 1
+    pointers, new = 2 nnz + K + 1; csc (columns = N): nnz + N + 1, new = 2 nnz + N + 1.
+    Example: K 16, N 12, 2:4, ellpack_block: 192, 96 + 6 = 102, 6."""
+    kc = k // nm[1] * nm[0] + min(k % nm[1], nm[0])
+    nnz = kc * n
+    if rep == "ellpack_block":
+        meta = nnz * math.ceil(math.log2(nm[1])) / 32
+        return float(k * n), nnz + meta, meta
+    ptr = (k if rep == "csr" else n) + 1
+    return float(k * n), float(2 * nnz + ptr), float(nnz + ptr)

@@ -233,3 +233,23 @@ def test_scalesim_convention_compacts_both_operands():
     assert (s["sparse_mode"], s["sparse_k"], h["sparse_k"]) == ("scalesim", 3, 4)
     assert s["dram_metadata_read_bytes"] == 0 and s["dram_ifmap_read_bytes"] == 8 * 3
     assert s["compute_cycles"] == 2 * 2 * (3 + 4 + 4 - 2) - 1
+
+
+def test_scalesim_cfg_sparsity_section_and_storage_words():
+    """[sparsity] SparsitySupport true -> convention scalesim; OptimizedMapping true (row-wise) refused naming the key.
+    SCALE-Sim storage of K 7, N 5 at 2:4 (kept rows 0, 1, 4, 5: K_c 4, 20 values): ellpack_block 35 / 21.25 / 1.25
+    words (20 x 2 / 32 metadata); csr 35 / 2 x 20 + 8 = 48 / 28; csc 35 / 46 / 26."""
+    from simulator.model.sparsity import scalesim_storage_words
+    from simulator.scalesim_cfg import hardware_dict_from_scalesim, parse_scalesim_cfg, scalesim_cfg_text
+
+    text = scalesim_cfg_text("s", 8, 8, 64, 64, 64, "ws", 8)
+    on = text.replace("SparsitySupport : false\nSparseRep : ellpack_block", "SparsitySupport : true\nSparseRep : csr")
+    assert on != text
+    assert hardware_dict_from_scalesim(parse_scalesim_cfg(on, "s.cfg"))["sparsity"] == {"convention": "scalesim"}
+    assert "sparsity" not in hardware_dict_from_scalesim(parse_scalesim_cfg(text, "s.cfg"))
+    with pytest.raises(ConfigError) as e:
+        parse_scalesim_cfg(on.replace("OptimizedMapping : false", "OptimizedMapping : true"), "s.cfg")
+    assert e.value.field == "[sparsity] OptimizedMapping" and "row-wise" in e.value.problem
+    assert scalesim_storage_words(7, 5, (2, 4), "ellpack_block") == (35.0, 21.25, 1.25)
+    assert scalesim_storage_words(7, 5, (2, 4), "csr") == (35.0, 48.0, 28.0)
+    assert scalesim_storage_words(7, 5, (2, 4), "csc") == (35.0, 46.0, 26.0)

@@ -55,10 +55,12 @@ def test_conv_output_grid_is_scalesims_ceil():
     assert c.m == 3 * 4
 
 
-def test_dense_sparsity_ratio_accepted_other_rejected():
-    assert parse_topology("h\nfc, 2, 3, 4, 1:1,\n")[0].k == 4
-    with pytest.raises(WorkloadError, match="sparsity.*2:4.*allowed: 1:1"):
-        parse_topology("h\nfc, 2, 3, 4, 2:4,\n", "t.csv")
+def test_sparsity_ratio_read_bad_one_rejected():
+    """SCALE-Sim's N:M field (issue 14): N:N is dense, N:M the layer's w_sparsity, anything else one error line."""
+    assert parse_topology("h\nfc, 2, 3, 4, 1:1,\n")[0].w_sparsity == "dense"
+    assert parse_topology("h\nfc, 2, 3, 4, 2:4,\n", "t.csv")[0].w_sparsity == "2:4"
+    with pytest.raises(WorkloadError, match="sparsity.*5:4.*allowed: N:M"):
+        parse_topology("h\nfc, 2, 3, 4, 5:4,\n", "t.csv")
 
 
 @pytest.mark.parametrize("text, match", [

@@ -50,3 +50,15 @@ def test_nm_mask_and_a_user_mask():
     assert nm_mask(x, 2, 4).tolist() == [[1, 0, 0, 1, 1, 1, 0, 0]]
     w = torch.tensor([[1.0, 0.0, 0.0, 2.0], [0.0, 0.0, 0.0, 3.0]])   # 3 of 8 kept, row groups (2, 1): not 2:4
     assert weight_sparsity(w) == {"w_sparsity": "unstructured", "w_density": 3 / 8, "w_col_nnz": (2, 1)}
+
+
+def test_activation_density_measured_from_a_relu_model():
+    """A ReLU MLP: the second Linear's input is post-ReLU, torch counts its zeros; the first sees a dense input."""
+    from workloads.trace.sparsity import activation_density
+
+    torch.manual_seed(0)
+    mlp = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Linear(32, 8))
+    x = torch.randn(64, 16)
+    d = activation_density(mlp, x)
+    hidden = torch.relu(mlp[0](x))
+    assert d["0"] == 1.0 and d["2"] == float((hidden != 0).sum()) / hidden.numel() and 0.3 < d["2"] < 0.7

@@ -73,16 +73,43 @@ def weight_sparsity(weight) -> dict:
     return {"w_sparsity": "unstructured", "w_density": density, "w_col_nnz": col_nnz}
 
 
-def measure_sparsity(model, workload: Workload) -> Workload:
-    """``workload`` with each weight GEMM's sparsity measured from ``model``'s weights (module docstring)."""
+def activation_density(model, inputs) -> dict[str, float]:
+    """Non-zero fraction of every ``nn.Linear``'s input over one forward pass of ``inputs`` (forward pre-hooks):
+    what activation zero-skipping hardware can gate (post-ReLU zeros; GELU leaves few exact zeros)."""
+    torch = require_torch()
+    seen: dict[str, list[int]] = {}
+    hooks = []
+    for path, mod in model.named_modules():
+        if isinstance(mod, torch.nn.Linear):
+            def pre(_m, args, path=path):
+                x = args[0]
+                c = seen.setdefault(path, [0, 0])
+                c[0] += int((x != 0).sum())
+                c[1] += x.numel()
+            hooks.append(mod.register_forward_pre_hook(pre))
+    try:
+        with torch.no_grad():
+            model(inputs)
+    finally:
+        for h in hooks:
+            h.remove()
+    return {p: nz / total for p, (nz, total) in seen.items() if total}
+
+
+def measure_sparsity(model, workload: Workload, a_density: dict[str, float] | None = None) -> Workload:
+    """``workload`` with each weight GEMM's sparsity measured from ``model``'s weights (module docstring) and, when
+    given, its input activation density (``activation_density``; a fully zero input is left at 1)."""
     torch = require_torch()
     weights = {path: mod.weight for path, mod in model.named_modules()
                if isinstance(mod, torch.nn.Linear)}
     layers = []
     for layer in workload.layers:
-        w = weights.get(layer.name, weights.get(layer.name.removesuffix(".linear")))   # a module still re-parametrized
+        key = layer.name if layer.name in weights else layer.name.removesuffix(".linear")   # still re-parametrized
+        w = weights.get(key)
         if layer.op == "gemm" and layer.weight_operand and w is not None and tuple(w.shape) == (layer.n, layer.k):
             layer = replace(layer, **weight_sparsity(w))
+            if a_density and a_density.get(key, 0) > 0:
+                layer = replace(layer, a_density=a_density[key])
         layers.append(layer)
     return replace(workload, layers=tuple(layers))
 
@@ -110,7 +137,8 @@ def parse_prune(value: str, source: str = "--prune") -> tuple[float, str | None]
 def trace_pruned(name: str, prune: str, *, img_size: int | None = None, batch: int = 1,
                  recipe: str | None = None) -> Workload:
     """Build timm model ``name`` (pretrained=False, random weights, on the CPU), magnitude-prune its block linears
-    (``prune``: a fraction or ``N:M``), trace it and measure each layer's sparsity; then apply ``recipe``."""
+    (``prune``: a fraction or ``N:M``), trace it and measure each layer's weight sparsity and input activation
+    density (one forward pass on seeded Gaussian images); then apply ``recipe``."""
     from workloads.trace.models import create_model, model_input_size
     from workloads.trace.tracer import trace_module
 
@@ -122,7 +150,8 @@ def trace_pruned(name: str, prune: str, *, img_size: int | None = None, batch: i
     c, h, w = model_input_size(model, img_size)
     with torch.no_grad():
         wl = trace_module(model, torch.zeros(batch, c, h, w), model_name=name, img_size=h)[0]
-    wl = measure_sparsity(model, wl)
+    dens = activation_density(model, torch.randn(batch, c, h, w, generator=torch.Generator().manual_seed(0)))
+    wl = measure_sparsity(model, wl, dens)
     if recipe:
         from workloads.quantize import load_recipe
 

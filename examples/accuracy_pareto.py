@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # not needed after `pip install -e .`
 
-from analysis.pareto import Objective, pareto_front  # noqa: E402
-from analysis.sweep import evaluate, spec_from_dict  # noqa: E402
+from analysis.pareto import Objective, pareto_front
+from analysis.sweep import evaluate, spec_from_dict
 
 W6A6 = str(ROOT / "examples" / "recipes" / "w6a6.yaml")
 POINTS = [("w8a8", "PTQ4ViT"), ("w8a8", "I-ViT"), (W6A6, "PTQ4ViT"), (W6A6, "RepQ-ViT"), ("w4a4", "RepQ-ViT"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.pareto import parse_objectives, pareto_front
+from analysis.pareto import pareto_front, parse_objectives
 from analysis.sweep import evaluate, spec_from_dict
 from workloads import build_model
 from workloads.accuracy.published import dominant_bits, published_accuracy, published_rows

@@ -109,10 +109,10 @@ def test_w8a8_within_one_point_and_w2a2_clearly_below(tiny, tmp_path):
 
 
 def test_evaluate_errors_are_one_line(tiny, tmp_path, capsys):
-    from workloads.cli_common import run_main
     from workloads.cli import main
+    from workloads.cli_common import run_main
 
-    train, val, ckpt, _ = tiny
+    _, val, ckpt, _ = tiny
     assert run_main(main, ["evaluate", MODEL, "--recipe", "w8a8", "--data", str(tmp_path / "nope"),
                            "--checkpoint", str(ckpt), "--no-progress"]) == 2
     assert run_main(main, ["evaluate", MODEL, "--recipe", "w8a8", "--data", str(val),

@@ -7,9 +7,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from workloads.errors import WorkloadError  # noqa: E402
-from workloads.fakequant.observers import ActQuantizer  # noqa: E402
-from workloads.fakequant.quantizers import (  # noqa: E402
+from workloads.errors import WorkloadError
+from workloads.fakequant.observers import ActQuantizer
+from workloads.fakequant.quantizers import (
     affine,
     log2_quant,
     pow2,
@@ -18,8 +18,8 @@ from workloads.fakequant.quantizers import (  # noqa: E402
     twin_search,
     twin_uniform,
 )
-from workloads.model import Layer  # noqa: E402
-from workloads.quantize import Recipe  # noqa: E402
+from workloads.model import Layer
+from workloads.quantize import Recipe
 
 
 def test_asymmetric_closed_form():

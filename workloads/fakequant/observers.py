@@ -17,8 +17,15 @@ outliers.
 
 from __future__ import annotations
 
-from workloads.fakequant.quantizers import affine, float_round, log2_quant, mse_ratio, symmetric, twin_search, \
-    twin_uniform
+from workloads.fakequant.quantizers import (
+    affine,
+    float_round,
+    log2_quant,
+    mse_ratio,
+    symmetric,
+    twin_search,
+    twin_uniform,
+)
 
 MAX_ROWS = 4096
 ROWS_PER_BATCH = 512

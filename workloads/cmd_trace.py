@@ -29,12 +29,13 @@ def add_parser(sub) -> None:
 
 
 def cmd_trace(args) -> int:
-    from workloads.errors import WorkloadError, require_int
+    from workloads.errors import WorkloadError, require_int, require_number
 
     out = Path(args.output)
     if out.suffix not in (".yaml", ".yml", ".json"):
         raise WorkloadError(str(out), "output", "unknown file type", ".yaml, .yml, .json")
     require_int("--batch", "batch", args.batch, 1)
+    require_number("--percentile", "percentile", args.percentile, 0.0, True, 100.0)  # argparse takes 'nan'
     if args.img_size is not None:
         require_int("--img-size", "img_size", args.img_size, 1)
     if args.prune is not None:

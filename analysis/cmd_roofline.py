@@ -85,9 +85,27 @@ def cmd_roofline(args) -> int:
         return _measure(args, device)
     workload, prefer = resolve(args)
     rf = analyze(workload, device, prefer, fused_attention=args.fused_attention, crossover=not args.no_crossover)
-    emit(render(rf, args.format, args.columns), args.output)
+    text = render(rf, args.format, args.columns)
+    if args.format == "table":  # which files the names meant (a name is the shipped one unless it is a path)
+        from workloads.resolve import describe_spec
+
+        text += f"loaded: device: {describe_device(args.device)}; workload: {describe_spec(args.workload, args.model)}\n"
+    emit(text, args.output)
     _plots(args, rf, workload, device)
     return 0
+
+
+def describe_device(spec: str) -> str:
+    """What a --device argument was read as (the rules of ``analysis.devices.load_device``), for the output."""
+    from pathlib import Path
+
+    from analysis.devices import _norm, _src, known_devices
+    from workloads.io import looks_like_path
+
+    if _norm(spec) == "host":
+        return "this host (measured)"
+    found = None if looks_like_path(spec, (".yaml", ".yml", ".json", ".cfg")) else known_devices().get(_norm(spec))
+    return f"shipped {_src(found)}" if found is not None else f"file {Path(spec).resolve()}"
 
 
 def _plots(args, rf, workload, device) -> None:

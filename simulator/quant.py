@@ -24,7 +24,10 @@ Zero points (asymmetric quantization; x = s_a (q_a - z_a), w = s_w (q_w - z_w)):
   sum_k (q_a - z_a)(q_w - z_w) = sum q_a q_w - z_w * rowsum_a - z_a * colsum_w + K z_a z_w
 The array computes sum q_a q_w; the PPU adds the cross terms (per copy; G_w, G_a = the weight's and the
 activation's scale segments along K: ceil(K / g) for group:g, else 1):
-  weight zero point      zp_sum_ops  += M * K        (row sums of the activations, one add per element)
+  weight zero point      zp_sum_ops  += M * K        (row sums of the activations, one add per element; with
+                                                     ppu.zero_point: array the array makes them instead, as G_w
+                                                     extra filter columns of ones: the kernel runs N + G_w
+                                                     columns and each MAC is priced (N + G_w) / N times)
                          zp_ops      += M * N * G_w  (z_w * rowsum: one multiply-add per output and segment)
                          bytes: one zero point per weight scale at w_bits (a per-tensor one is a register
                          constant: 0 bytes, like its scale)
@@ -63,6 +66,7 @@ ABSMAX_OPS = {"int_add": 1}         # one compare per element
 # zero-point corrections: integer sums and multiply-adds before the requantizer, whatever its arithmetic
 ZERO_POINT_OPS = {"correct": {"int_mult_32x16": 1, "int_add": 1}, "sum": {"int_add": 1}}
 OUTLIER_INDEX_BITS = 16             # one channel index per outlier channel (K < 65536)
+ZERO_POINT_UNITS = ("ppu", "array")  # where a weight zero point's activation row sums are made (ppu.zero_point)
 FLOAT_OUTPUT_OPS = {"convert": 1}   # FP32 accumulator -> FP16 output
 
 
@@ -85,11 +89,12 @@ def scale_counts(w_granularity: str, a_granularity: str, m: int, n: int, k: int)
     return w, a
 
 
-def layer_quant(layer, scale_bits: int) -> dict:
-    """``gemm_quant`` of a GEMM ``Layer`` (its shape, granularities, zero points and outlier role)."""
+def layer_quant(layer, scale_bits: int, zero_point_unit: str = "ppu") -> dict:
+    """``gemm_quant`` of a GEMM ``Layer`` (its shape, granularities, zero points and outlier role) on hardware whose
+    weight-zero-point row sums are made on ``zero_point_unit`` (``ppu.zero_point``)."""
     return gemm_quant(layer.m, layer.n, layer.k, layer.repeat, layer.w_granularity, layer.a_granularity,
                       layer.weight_operand, layer.dtype, scale_bits, layer.w_zero_point, layer.a_zero_point,
-                      layer.w_bits, layer.a_bits, layer.acc_bits, is_outlier_part(layer))
+                      layer.w_bits, layer.a_bits, layer.acc_bits, is_outlier_part(layer), zero_point_unit == "array")
 
 
 def is_outlier_part(layer) -> bool:
@@ -119,15 +124,19 @@ def split_outliers(workload):
 
 def zero_point_counts(m: int, n: int, k: int, repeat: int, w_granularity: str, a_granularity: str,
                       weight_operand: bool, w_zero_point: bool, a_zero_point, w_bits: int, a_bits: int,
-                      acc_bits: int) -> dict:
-    """PPU sums and multiply-adds of the zero-point cross terms, and zero-point bytes (module docstring)."""
+                      acc_bits: int, on_array: bool = False) -> dict:
+    """PPU sums and multiply-adds of the zero-point cross terms, zero-point bytes, and the filter columns of ones
+    the array runs for the row sums when ``on_array`` (module docstring)."""
     gw = math.ceil(k / group_size(w_granularity)) if w_granularity.startswith("group:") else 1
     ga = math.ceil(k / group_size(a_granularity)) if a_granularity.startswith("group:") else 1
     ws, as_ = scale_counts(w_granularity, a_granularity, m, n, k)
-    sums = ops = 0
+    sums = ops = cols = 0
     w_bytes = a_bytes = 0.0
     if w_zero_point:
-        sums += m * k * repeat
+        if on_array:
+            cols = gw
+        else:
+            sums += m * k * repeat
         ops += m * n * gw * repeat
         w_bytes += ws * (1 if weight_operand else repeat) * w_bits / 8
     if a_zero_point:
@@ -143,12 +152,13 @@ def zero_point_counts(m: int, n: int, k: int, repeat: int, w_granularity: str, a
             if a_granularity == "token":
                 sums += m * k * repeat
         a_bytes += as_ * (1 if a_granularity == "channel" else repeat) * a_bits / 8
-    return {"zp_sum_ops": sums, "zp_ops": ops, "zp_dram_w_bytes": w_bytes, "zp_dram_a_bytes": a_bytes}
+    return {"zp_sum_ops": sums, "zp_ops": ops, "zp_dram_w_bytes": w_bytes, "zp_dram_a_bytes": a_bytes,
+            "zp_array_cols": cols}
 
 
 def gemm_quant(m: int, n: int, k: int, repeat: int, w_granularity: str, a_granularity: str, weight_operand: bool,
                dtype: str, scale_bits: int, w_zero_point: bool = False, a_zero_point=None, w_bits: int = 8,
-               a_bits: int = 8, acc_bits: int = 32, outlier_part: bool = False) -> dict:
+               a_bits: int = 8, acc_bits: int = 32, outlier_part: bool = False, zp_on_array: bool = False) -> dict:
     """Scale and zero-point bytes and PPU element ops of one GEMM layer (formulas in the module docstring)."""
     ws, as_ = scale_counts(w_granularity, a_granularity, m, n, k)
     w_reads = ws * (1 if weight_operand else repeat)
@@ -160,10 +170,10 @@ def gemm_quant(m: int, n: int, k: int, repeat: int, w_granularity: str, a_granul
         absmax += m * k * repeat
     if w_granularity == "token" and not weight_operand:
         absmax += k * n * repeat
-    zp = {"zp_sum_ops": 0, "zp_ops": 0, "zp_dram_w_bytes": 0.0, "zp_dram_a_bytes": 0.0}
+    zp = {"zp_sum_ops": 0, "zp_ops": 0, "zp_dram_w_bytes": 0.0, "zp_dram_a_bytes": 0.0, "zp_array_cols": 0}
     if dtype == "int":
         zp = zero_point_counts(m, n, k, repeat, w_granularity, a_granularity, weight_operand, w_zero_point,
-                               a_zero_point, w_bits, a_bits, acc_bits)
+                               a_zero_point, w_bits, a_bits, acc_bits, zp_on_array)
     w_bytes = w_reads * scale_bits / 8 + zp["zp_dram_w_bytes"]
     a_bytes = a_reads * scale_bits / 8 + zp["zp_dram_a_bytes"]
     requant, rescale = outputs, outputs * g if g > 1 else 0
@@ -174,7 +184,7 @@ def gemm_quant(m: int, n: int, k: int, repeat: int, w_granularity: str, a_granul
             "scale_dram_w_bytes": w_bytes, "scale_dram_a_bytes": a_bytes,
             "zero_point_bytes": zp["zp_dram_w_bytes"] + zp["zp_dram_a_bytes"],
             "requant_ops": requant, "rescale_ops": rescale, "absmax_ops": absmax,
-            "zp_sum_ops": zp["zp_sum_ops"], "zp_ops": zp["zp_ops"]}
+            "zp_sum_ops": zp["zp_sum_ops"], "zp_ops": zp["zp_ops"], "zp_array_cols": zp["zp_array_cols"]}
 
 
 def ppu_cycles(requant: int, rescale: int, absmax: int, repeat: int, lanes: int, zero_point: int = 0) -> int:

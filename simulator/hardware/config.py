@@ -210,11 +210,14 @@ class VectorConfig:
 @dataclass(frozen=True)
 class PPUConfig:
     """Post-processing unit at the array's output: requantize, rescale per-group partial sums, find
-    per-token maxima. ``lanes`` element ops per cycle; scales stored at ``scale_bits``."""
+    per-token maxima. ``lanes`` element ops per cycle; scales stored at ``scale_bits``. ``zero_point``: where the
+    row sums of a weight zero point's correction are made: ``ppu`` (adds on the PPU) or ``array`` (one extra filter
+    column of ones per weight-scale segment, run on the array; simulator/quant.py)."""
 
     lanes: int = 64
     scale_bits: int = 16
     arithmetic: str = "fixed"
+    zero_point: str = "ppu"
 
 
 @dataclass(frozen=True)

@@ -130,16 +130,17 @@ def _pe(src: str, p: dict) -> PEConfig:
 
 
 def _ppu(src: str, d: dict, default_lanes: int) -> PPUConfig:
-    from simulator.quant import PPU_ARITHMETIC
+    from simulator.quant import PPU_ARITHMETIC, ZERO_POINT_UNITS
 
     q = _section(src, d, "ppu", required=False)
-    _known(src, "ppu", q, {"lanes", "scale_bits", "arithmetic"})
+    _known(src, "ppu", q, {"lanes", "scale_bits", "arithmetic", "zero_point"})
     lanes = _wrap(require_int, src, "ppu.lanes", q.get("lanes", default_lanes))
     scale_bits = _wrap(require_int, src, "ppu.scale_bits", q.get("scale_bits", 16))
     if scale_bits not in SCALE_BITS:
         raise ConfigError(src, "ppu.scale_bits", f"{scale_bits} bits is unsupported", ", ".join(map(str, SCALE_BITS)))
     arith = _wrap(require_choice, src, "ppu.arithmetic", q.get("arithmetic", "fixed"), PPU_ARITHMETIC)
-    return PPUConfig(lanes, scale_bits, arith)
+    zp = _wrap(require_choice, src, "ppu.zero_point", q.get("zero_point", "ppu"), ZERO_POINT_UNITS)
+    return PPUConfig(lanes, scale_bits, arith, zp)
 
 
 def _memory(src: str, d: dict) -> MemoryConfig:

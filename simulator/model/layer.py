@@ -96,7 +96,9 @@ def gemm_setup(layer, hw, tech, attn_input: bool = False) -> GemmSetup:
     mac_pj = (mac_arith_pj(tech, hw.pe.type, mode.dtype, layer.w_bits if not promoted else mode.w_bits,
                            layer.a_bits if not promoted else mode.a_bits, acc, p, hw.pe.float_format, quantizer)
               + tech.reg_pj_per_bit * mac_reg_bits(hw.array.dataflow, mode.w_bits, mode.a_bits, acc, p))
-    q = layer_quant(layer, hw.ppu.scale_bits)
+    q = layer_quant(layer, hw.ppu.scale_bits, hw.ppu.zero_point)
+    if q["zp_array_cols"]:  # the array's extra columns of ones: (n + G) / n MACs per useful MAC
+        mac_pj *= (layer.n + q["zp_array_cols"]) / layer.n
     arith_ops = PPU_OPS[hw.ppu.arithmetic]
     ops = dict.fromkeys(PRIMITIVES, 0.0)
     for count, per in ((q["requant_ops"], arith_ops["requant"] if layer.dtype == "int" else FLOAT_OUTPUT_OPS),
@@ -124,7 +126,7 @@ def kernel_params(layer, setup: GemmSetup, dataflow: str, temporal_tiling: str, 
     ``array_timing``: kernel.ARR_* (``ArrayConfig.timing_code``); sparse weights: (K, bits) of
     ``simulator.model.sparsity.kernel_k``."""
     k, w_bits, a_bits = SP.kernel_k(layer, setup.sparse, d.cols, dataflow)
-    return [DATAFLOW_CODE[dataflow], layer.m, layer.n, k, d.rows, d.cols, setup.p, a_bits,
+    return [DATAFLOW_CODE[dataflow], layer.m, layer.n + setup.quant["zp_array_cols"], k, d.rows, d.cols, setup.p, a_bits,
             w_bits, layer.out_bits, setup.acc_bits, d.ifmap_bytes - placement.other_bytes, d.weight_bytes,
             d.ofmap_bytes, d.bytes_per_cycle, d.latency_cycles, layer.repeat,
             1.0 if temporal_tiling == "auto" else 0.0, placement.onchip_bits, array_timing]

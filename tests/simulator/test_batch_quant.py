@@ -1,7 +1,7 @@
 """The batch evaluator equals the one-design path bit for bit on the quantization features of issue 15: zero points
 (weights per channel and per group, activations static, per token, on activation operands), outlier channels
 (the split GEMM, with and without an exact PE mode for the outlier width), log2 / twin-uniform inputs and binary
-or ternary weights on an XNOR-popcount PE. Cases: 6 recipes x 5 structures x 4 geometries, every total compared
+or ternary weights on an XNOR-popcount PE. Cases: 6 recipes x 6 structures (one with ppu.zero_point: array) x 4 geometries, every total compared
 by its IEEE bits (the same check as tests/simulator/test_batch.py)."""
 
 from __future__ import annotations
@@ -61,6 +61,9 @@ def _hw_variants():
         d = base.to_dict()
         d["pe"] = pe
         out.append(hardware_from_dict(d, f"{name}.yaml"))
+    d = base.to_dict()
+    d["ppu"] = {**d["ppu"], "zero_point": "array"}  # weight-zero-point row sums on the array
+    out.append(hardware_from_dict(d, "zp_on_array.yaml"))
     return out
 
 

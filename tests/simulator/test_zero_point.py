@@ -94,3 +94,23 @@ def test_outlier_channels_run_as_a_split_gemm():
     assert split_outliers(by_hand) is by_hand  # nothing left to split
     plain = simulate(Workload("m", (Layer("fc2", "gemm", 16, 12, 40, a_bits=4),)), hw).totals
     assert res.totals.dram_scale_read_bytes - plain.dram_scale_read_bytes == 16
+
+
+def test_weight_zero_point_row_sums_on_the_array():
+    """ppu.zero_point: array: the M * K row sums leave the PPU (zero_point_ops = M * N = 192 corrections only) and
+    the array runs one extra filter column of ones (G_w = 1): its cycles are those of a 16 x 13 x 40 GEMM, and the
+    MAC energy is macs * mac_pj * 13 / 12. Per-group (g = 8, G_w = 5): 5 extra columns, 16 x 17 x 40."""
+    base = make_hw()
+    arr = make_hw(ppu={"lanes": 4, "scale_bits": 16, "arithmetic": "fixed", "zero_point": "array"})
+    on_ppu = _row(base, m=16, n=12, k=40, w_granularity="channel", w_zero_point=True)
+    on_arr = _row(arr, m=16, n=12, k=40, w_granularity="channel", w_zero_point=True)
+    wide = _row(base, m=16, n=13, k=40, w_granularity="channel")
+    assert on_arr["zero_point_ops"] == 192 and on_ppu["zero_point_ops"] == 640 + 192
+    assert on_arr["compute_cycles"] == wide["compute_cycles"] > on_ppu["compute_cycles"]
+    assert on_arr["mac_pj"] == pytest.approx(on_ppu["mac_pj"] * 13 / 12)
+    assert on_arr["energy_mac_pj"] == pytest.approx(16 * 12 * 40 * on_ppu["mac_pj"] * 13 / 12)
+    assert on_arr["macs"] == 16 * 12 * 40 and on_arr["zero_point_bytes"] == on_ppu["zero_point_bytes"]
+    grouped = _row(arr, m=16, n=12, k=40, w_granularity="group:8", w_zero_point=True)
+    assert grouped["compute_cycles"] == _row(base, m=16, n=17, k=40, w_granularity="group:8")["compute_cycles"]
+    with pytest.raises(Exception, match="ppu.zero_point"):
+        make_hw(ppu={"lanes": 4, "zero_point": "dsp"})

@@ -14,6 +14,9 @@ powers of two; buffer KiB from fractions of a KiB, which force spills and partia
 GB/s; DRAM latency; clock), scaled per design (clock and bandwidth together by 1/2, 1, 2 or 1.5) and with their own
 vector and PPU lanes. The numbers that reach the GEMM kernel come from few geometries per example because the
 one-design path runs the plain-Python kernel: that keeps the file well under a minute and a half.
+Sparsity (issue 14): design i gets SPARSITY[i % 8] (dense, 2:4 PEs, 2:4 + zero-skip, unstructured skipping, a
+decompressor, SCALE-Sim's convention) without an extra draw, and DeiT-Tiny at w4a4_2of4 / w8a8_2of4 / w8a8_tokens70
+joins the workloads; the coverage check asserts 2:4 weights ran on each kind of sparse design.
 Workloads: DeiT-Tiny (zoo recipes, and w4a8_g128 / w8a8_token / w4a4_g64 / fp16 recipes), LeViT, EfficientViT
 (zoo, and a recipe applied to a zoo file), a few Swin-Tiny; batch 1..3. The test ends by checking that the run
 covered every PE type, dataflow, tiling mode, non-linear implementation, error and non-error designs, tiny
@@ -33,7 +36,7 @@ from hypothesis import strategies as st
 
 import hwconfigs
 from simulator.engine import simulate_totals
-from simulator.hardware import ConfigError, hardware_from_dict
+from simulator.hardware import ConfigError, SparsityConfig, hardware_from_dict
 from simulator.loader import load_hardware
 from simulator.model.batch import DesignBatch, evaluate
 from simulator.schema import TOTAL_NAMES
@@ -82,7 +85,13 @@ LIGHT = [("zoo", "deit_tiny-w8a8", None), ("zoo", "deit_tiny-w4a4", None), ("zoo
          ("recipe", "levit_128s-w8a8", "w8a8_token"),
          ("zoo", "efficientvit_b0-w8a8", None), ("zoo", "efficientvit_b0-w4a8", None),
          ("recipe", "efficientvit_b0-w8a8", "w4a8_g128")]
+LIGHT += [("model", "deit_tiny", "w4a4_2of4"), ("model", "deit_tiny", "w8a8_2of4"),   # sparse weights (issue 14)
+          ("recipe", "deit_tiny-w8a8", "w8a8_tokens70")]
 HEAVY = [("zoo", "swin_tiny-w8a8", None), ("zoo", "swin_tiny-w4a8", None)]
+# issue 14: design i gets SPARSITY[i % 8] (no extra draw: the examples stay those of the dense test)
+SPARSITY = (SparsityConfig(), SparsityConfig(), SparsityConfig(("2:4",)), SparsityConfig(("2:4",), zero_skip=True),
+            SparsityConfig(unstructured=True), SparsityConfig(decompress=True),
+            SparsityConfig(("2:4",), convention="scalesim"), SparsityConfig())
 
 
 @functools.cache
@@ -180,7 +189,8 @@ def cases(draw):
             buffers=replace(hw.buffers, ifmap_kib=kib[0], weight_kib=kib[1], ofmap_kib=kib[2]),
             dram=replace(hw.dram, bandwidth_gbps=gbps * scale, latency_cycles=latency),
             vector=replace(hw.vector, lanes=draw(st.integers(1, 512))),
-            ppu=replace(hw.ppu, lanes=draw(st.one_of(st.just(cols), st.integers(1, 512))))))
+            ppu=replace(hw.ppu, lanes=draw(st.one_of(st.just(cols), st.integers(1, 512)))),
+            sparsity=SPARSITY[len(designs) % len(SPARSITY)]))
     label = f"{name}" + (f"+{recipe}" if recipe else "") + f"-b{batch}"
     return Case((label, _workload(kind, name, recipe, batch), designs))
 
@@ -250,7 +260,10 @@ def test_batch_equals_single_path():
                          ("layernorm", hw.nonlinear.layernorm), ("small array", min(hw.array.rows, hw.array.cols) <= 8),
                          ("tiny buffer", min(hw.buffers.ifmap_kib, hw.buffers.weight_kib, hw.buffers.ofmap_kib) < 4),
                          ("batch>1", workload.batch > 1), ("family", label.split("_")[0]),
-                         ("group/token", any(x in label for x in ("_g", "token")))})
+                         ("group/token", any(x in label for x in ("_g", "token"))),
+                         ("sparse run", (str(list(hw.sparsity.structured)), hw.sparsity.unstructured,
+                                         hw.sparsity.decompress, hw.sparsity.convention),
+                          any(layer.w_sparsity != "dense" for layer in workload.layers) and not err)})
 
     check()
     assert sum(compared) == COMBINATIONS
@@ -259,7 +272,10 @@ def test_batch_equals_single_path():
               | {(op, i) for op in ("softmax", "gelu", "layernorm") for i in ("float", "integer", "lut")}
               | {("error", True), ("ran", True), ("small array", True), ("tiny buffer", True), ("batch>1", True),
                  ("group/token", True)}
-              | {("family", f) for f in ("deit", "levit", "efficientvit", "swin")})
+              | {("family", f) for f in ("deit", "levit", "efficientvit", "swin")}
+              | {("sparse run", (pat, unst, dec, conv), True)    # 2:4 weights on every kind of sparse design
+                 for pat, unst, dec, conv in (("['2:4']", False, False, "hardware"), ("[]", True, False, "hardware"),
+                                              ("[]", False, True, "hardware"), ("['2:4']", False, False, "scalesim"))})
     assert wanted <= seen, sorted(wanted - seen)
 
 

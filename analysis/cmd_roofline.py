@@ -6,10 +6,11 @@ from workloads.cli_common import add_columns_arg, add_output_args, emit, json_te
 from workloads.errors import InputError
 
 TABLE_COLUMNS = ["name", "op", "precision", "ceiling", "ops", "bytes", "intensity", "bound", "time_us",
-                 "crossover_batch"]
+                 "time_us_expected", "crossover_batch"]
 TOTAL_KEYS = ["batch", "ops", "dram_bytes", "intensity", "latency_s_bound", "throughput_fps_bound",
-              "attainable_tops", "memory_bound_time_fraction", "compute_bound_layers", "memory_bound_layers",
-              "gemm_crossover_batch"]
+              "latency_s_expected", "throughput_fps_expected", "attainable_tops", "memory_bound_time_fraction",
+              "compute_bound_layers", "memory_bound_layers", "gemm_crossover_batch"]
+GAIN_KEYS = ["speedup_vs_fp16_bound", "speedup_vs_fp16_expected"]
 DEFAULT_MODEL_PRECISION = "fp16"
 DEFAULT_MEASURE_MODEL = "deit_small_patch16_224"
 
@@ -33,7 +34,13 @@ def add_parser(sub) -> None:
     q.add_argument("--recipe", metavar="R", help="quantization recipe: a shipped name or a YAML file")
     p.add_argument("--batch", type=int, help="images per batch (rescales the workload)")
     p.add_argument("--fused-attention", action="store_true",
-                   help="keep attention scores on chip (q@k^T output, softmax, attn@v input move no DRAM bytes)")
+                   help="keep attention scores on chip (q@k^T output, softmax, attn@v input move no DRAM bytes); "
+                        "same as --attention fused")
+    p.add_argument("--framework", default="device", metavar="NAME",
+                   help="framework profile: 'device' (the GPU YAML's, default pytorch_eager_amp; none on "
+                        "accelerators), pytorch_eager_amp, or none (the layers as written)")
+    p.add_argument("--attention", choices=("fused", "unfused"),
+                   help="override the profile's attention (fused: SDPA where the model calls it)")
     p.add_argument("--no-crossover", action="store_true", help="skip the per-layer ridge-crossing batch search")
     add_output_args(p)
     add_columns_arg(p, "per-layer table")
@@ -84,7 +91,13 @@ def cmd_roofline(args) -> int:
     if args.measure:
         return _measure(args, device)
     workload, prefer = resolve(args)
-    rf = analyze(workload, device, prefer, fused_attention=args.fused_attention, crossover=not args.no_crossover)
+    kw = _framework_kw(args, device)
+    rf = analyze(workload, device, prefer, crossover=not args.no_crossover, **kw)
+    if device.kind == "gpu" and any(x.is_gemm and x.dtype == "int" for x in workload.layers):
+        from analysis.roofline import apply_precision
+
+        w16, p16 = apply_precision(workload, "fp16")
+        rf.totals.update(gain_vs_fp16(rf.totals, analyze(w16, device, p16, crossover=False, **kw).totals))
     text = render(rf, args.format, args.columns)
     if args.format == "table":  # which files the names meant (a name is the shipped one unless it is a path)
         from workloads.resolve import describe_spec
@@ -108,6 +121,32 @@ def describe_device(spec: str) -> str:
     return f"shipped {_src(found)}" if found is not None else f"file {Path(spec).resolve()}"
 
 
+def _framework_kw(args, device) -> dict:
+    """analyze()'s framework/attention keywords from --framework, --attention, --fused-attention."""
+    from analysis.framework import PROFILES
+
+    fw = args.framework.lower()
+    if fw != "device" and fw not in PROFILES:
+        raise InputError("--framework", "framework", f"unknown framework profile {args.framework!r}",
+                         ", ".join(["device", *PROFILES]))
+    attention = args.attention or ("fused" if args.fused_attention else None)
+    from analysis.gpu_extras import device_framework
+
+    if fw == "device" and device_framework(device) is None:
+        return {"fused_attention": attention == "fused"}   # accelerators, host: the layers as written
+    return {"framework": fw, "attention": attention}
+
+
+def gain_vs_fp16(totals: dict, fp16: dict) -> dict:
+    """End-to-end speedup of a quantized run over the same model at fp16 on the same device (bound, expected)."""
+    def ratio(key):
+        a, b = totals.get(key), fp16.get(key)
+        return b / a if a and b else None
+
+    return {"speedup_vs_fp16_bound": ratio("latency_s_bound"),
+            "speedup_vs_fp16_expected": ratio("latency_s_expected")}
+
+
 def _plots(args, rf, workload, device) -> None:
     from analysis import plots
 
@@ -124,7 +163,7 @@ def _plots(args, rf, workload, device) -> None:
         runs = []
         for p in compare:
             w, prefer = apply_precision(workload, p)
-            runs.append((p, analyze(w, device, prefer, fused_attention=args.fused_attention, crossover=False)))
+            runs.append((p, analyze(w, device, prefer, crossover=False, **_framework_kw(args, device))))
         plots.precision_plot(runs, args.plot_precisions)
 
 
@@ -143,16 +182,19 @@ def render(rf, fmt: str, columns: str | None = None) -> str:
 
     cells = {"intensity": lambda lr: lr.intensity if lr.intensity is not None else "inf",
              "time_us": lambda lr: lr.time_s * 1e6,
+             "time_us_expected": lambda lr: None if lr.time_s_expected is None else lr.time_s_expected * 1e6,
              "crossover_batch": lambda lr: "never" if lr.crossover_batch is None else lr.crossover_batch}
     available = TABLE_COLUMNS + [f.name for f in fields(LayerRoofline) if f.name not in TABLE_COLUMNS]
     cols, width = select_columns(columns, available, TABLE_COLUMNS, "name")
     rows = [[cells[c](lr) if c in cells else getattr(lr, c) for c in cols] for lr in rf.layers]
     w = rf.workload
     title = (f"roofline: {w.name} batch {w.batch} on {rf.device.name}"
-             + (" (fused attention)" if rf.options.get("fused_attention") else ""))
+             + f" (framework {rf.options.get('framework', 'none')}, {rf.options.get('attention', 'unfused')} "
+               "attention)")
     text = rich_table(title, cols, [["-" if v is None else v for v in r] for r in rows], width)
     text += rich_table("totals", ["metric", "value"],
-                       [[k, rf.totals[k] if rf.totals[k] is not None else "-"] for k in TOTAL_KEYS], width)
+                       [[k, rf.totals[k] if rf.totals[k] is not None else "-"]
+                        for k in TOTAL_KEYS + [g for g in GAIN_KEYS if g in rf.totals]], width)
     notes = sorted({f"{lr.precision}: {lr.note}" for lr in rf.layers if lr.note} | set(rf.device.notes))
     return text + "".join(f"note: {n}\n" for n in notes)
 

@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import hwconfigs
+from analysis.gpu_extras import gpu_info, gpu_notes
 from analysis.measure.peaks import HostMeasurement, measure_host
 from workloads.enums import StrChoice
 from workloads.errors import (
     InputError,
     require_choice,
-    require_int,
     require_known,
     require_mapping,
     require_number,
@@ -90,6 +90,7 @@ class Device:
     source: str = ""
     notes: tuple[str, ...] = ()
     hardware: object = field(default=None, compare=False, repr=False)  # simulator Hardware for accelerators
+    gpu: object = None          # GPUs: analysis.gpu_extras.GpuInfo (arch, SMs, clocks, framework profile)
 
     def __post_init__(self):
         object.__setattr__(self, "kind", DeviceKind(self.kind))
@@ -249,7 +250,7 @@ def _src(path: Path) -> str:
 
 
 _GPU_KEYS = {"name", "aliases", "kind", "arch", "sm_count", "clock_mhz", "source", "defaults", "default_note",
-             "vector_peak", "peaks_tops", "memory"}
+             "vector_peak", "peaks_tops", "memory", "framework", "notes", "max_clock_mhz"}
 GPU_MAX = {"tops": 1e6, "gbps": 1e9, "capacity": 2 ** 40, "clock_mhz": 1e6, "sm_count": 2 ** 20}  # far above any GPU
 
 
@@ -265,10 +266,6 @@ def gpu_from_dict(d, source: str) -> Device:
     if not isinstance(aliases, list) or not all(isinstance(a, (str, int)) and not isinstance(a, bool)
                                                 for a in aliases):
         raise InputError(source, "aliases", "expected a list of names")
-    if d.get("sm_count") is not None:
-        require_int(source, "sm_count", d["sm_count"], 1, GPU_MAX["sm_count"])
-    if d.get("clock_mhz") is not None:
-        require_number(source, "clock_mhz", d["clock_mhz"], maximum=GPU_MAX["clock_mhz"])
     raw = require_mapping(source, "peaks_tops", d.get("peaks_tops"))
     peaks = []
     for key, v in raw.items():
@@ -305,10 +302,10 @@ def gpu_from_dict(d, source: str) -> Device:
         levels.append(MemoryLevel("l2", None, require_number(source, "memory.l2.capacity_mib", l2.get("capacity_mib"),
                                                              maximum=GPU_MAX["capacity"]) * 2 ** 20,
                                   require_str(source, "memory.l2.source", l2.get("source", ""))))
-    notes = (d["default_note"],) if d.get("default_note") else ()
     kind = require_choice(source, "kind", d.get("kind", "gpu"), DeviceKind.values())
     return Device(name, DeviceKind(kind), tuple(peaks), tuple(levels),
-                  tuple((str(k), v) for k, v in defaults.items()), vector, d.get("source") or source, notes)
+                  tuple((str(k), v) for k, v in defaults.items()), vector, d.get("source") or source,
+                  gpu_notes(d, source), gpu=gpu_info(d, source, GPU_MAX))
 
 
 def load_device_file(path: str | Path) -> Device:

@@ -121,6 +121,7 @@ class LayerRoofline:
     bound: str
     note: str = ""
     crossover_batch: int | None = None
+    time_s_expected: float | None = None   # GPUs: analysis.gpu_expected (launch floor, tiles, efficiencies)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -154,6 +155,9 @@ def layer_roofline(layer: Layer, device: Device, prefer: str | None = None,
     moved, filter_scale = sparse_view(device, layer)     # sparse weights as the device stores and streams them
     parts = compulsory_dram_bytes(moved, skip, ppu.scale_bits if ppu is not None else SCALE_BITS)
     parts["filter"] = parts["filter"] * filter_scale
+    for token in skip:   # a framework profile's real input size of a conv (analysis.framework: not the im2col)
+        if token.startswith("ifmap_elements="):
+            parts["ifmap"] = float(token.split("=", 1)[1]) * moved.a_bits / 8
     total = sum(parts.values())
     bw = device.dram.bandwidth_bytes_per_s
     t_compute = ops / peak.ops_per_s
@@ -163,6 +167,8 @@ def layer_roofline(layer: Layer, device: Device, prefer: str | None = None,
     if layer.is_gemm and sram is not None and sram.bandwidth_bytes_per_s and device.hardware is not None:
         sram_b = sram_bytes(layer, device.hardware)
         t_sram = sram_b / sram.bandwidth_bytes_per_s
+    if "overlapped" in skip:   # a fused kernel's softmax: its CUDA-core work runs under the kernel's MMAs
+        t_compute = 0.0
     time = max(t_compute, t_mem, t_sram or 0.0)
     if t_compute >= time:
         bound = "compute"
@@ -288,13 +294,44 @@ def totals(layers: list[LayerRoofline], batch: int) -> dict:
         "gemm_crossover_batch": _all_gemms_crossover(layers),
         "compute_time_s": sum(lr.compute_time_s for lr in layers),
         "memory_time_s": sum(lr.memory_time_s for lr in layers),
+        **expected_totals(layers, batch),
     }
 
 
+def expected_totals(layers: list[LayerRoofline], batch: int) -> dict:
+    """``latency_s_expected`` (sum of the layers' expected times) and ``throughput_fps_expected`` on a GPU; None
+    where no layer has an expected time (accelerators, the host)."""
+    if not layers or any(lr.time_s_expected is None for lr in layers):
+        return {"latency_s_expected": None, "throughput_fps_expected": None}
+    lat = sum(lr.time_s_expected for lr in layers)
+    return {"latency_s_expected": lat, "throughput_fps_expected": batch / lat if lat else None}
+
+
 def analyze(workload: Workload, device: Device, prefer: str | None = None, fused_attention: bool = False,
-            crossover: bool = True) -> Roofline:
-    """Roofline of every layer of ``workload`` on ``device`` plus totals; identical layers computed once."""
-    skips = fused_skips(workload.layers) if fused_attention else {}
+            crossover: bool = True, framework: str | None = None, attention: str | None = None) -> Roofline:
+    """Roofline of every layer of ``workload`` on ``device`` plus totals; identical layers computed once.
+
+    ``framework`` (an ``analysis.framework.PROFILES`` name, e.g. ``pytorch_eager_amp``; ``"device"``: the device's
+    own profile) runs the workload as that framework does (its casts, FP32 non-linear ops, layout copies, fused
+    attention); ``attention`` (``fused``/``unfused``) overrides the profile's. Without both, the layers as written
+    (``fused_attention`` keeps every attention's scores on chip). GPUs also get each layer's expected time."""
+    from analysis.framework import get_profile, lowered_workload
+
+    from analysis.gpu_extras import device_framework
+
+    profile_name = device_framework(device) if framework == "device" else framework
+    if profile_name is not None or attention is not None:
+        profile = get_profile(profile_name)
+        workload, skips, used = lowered_workload(workload, profile, attention)
+        fused_attention = used == "fused"
+        if profile.name != "none":
+            from analysis.gpu_extras import at_max_clock
+
+            device = at_max_clock(device)       # what a measured run can reach (GPU Boost): max_clock_mhz
+    else:
+        profile, used = None, ("fused" if fused_attention else "unfused")
+        skips = fused_skips(workload.layers) if fused_attention else {}
+    expect = device.kind == "gpu"
     cache: dict[tuple, LayerRoofline] = {}
     cross: dict[tuple, int | None] = {}
     out = []
@@ -306,6 +343,14 @@ def analyze(workload: Workload, device: Device, prefer: str | None = None, fused
             lr = cache[key] = layer_roofline(layer, device, prefer, skip)
             if crossover:
                 cross[key] = crossover_batch(layer, workload.batch, device, prefer, skip)
-        out.append(replace(lr, name=layer.name, crossover_batch=cross.get(key)))
+        texp = None
+        if expect:
+            from analysis.gpu_expected import expected_time
+
+            texp = expected_time(layer, lr, device, skip)
+        out.append(replace(lr, name=layer.name, crossover_batch=cross.get(key), time_s_expected=texp))
     return Roofline(device, workload, out, totals(out, workload.batch),
-                    {"precision_preference": prefer, "fused_attention": fused_attention, **TRAFFIC})
+                    {"precision_preference": prefer, "fused_attention": fused_attention, "attention": used,
+                     "framework": profile.name if profile else "none",
+                     "framework_description": profile.description if profile else "the workload's layers as "
+                                                                                  "written", **TRAFFIC})

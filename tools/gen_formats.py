@@ -144,7 +144,10 @@ def gpu_rows():
             ("default_note", "none"), ("peaks_tops.<key>.source", shown(d.peaks[0].source or None)),
             ("memory.dram.capacity_gib", shown(d.dram.capacity_bytes)), ("memory.dram.source", shown(d.dram.source
                                                                                                     or None)),
-            ("memory.l2", "none (no L2 level)"), ("arch, sm_count, clock_mhz", "none (informative only)")]
+            ("memory.l2", "none (no L2 level)"), ("framework", shown(d.gpu.framework)), ("notes", "empty"),
+            ("max_clock_mhz", "none: peaks as given"),
+            ("arch", "none: the expected-time parameters of Ampere"),
+            ("sm_count, clock_mhz", "none (sm_count: 1 for tile waves)")]
 
 
 def sweep_rows():

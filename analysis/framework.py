@@ -1,0 +1,253 @@
+"""Framework profiles: the kernels a framework really runs for a workload, as roofline layers.
+
+A traced or analytic workload lists the model's arithmetic at its own bit widths. A framework adds and changes work:
+PyTorch eager under autocast (timm's ``benchmark.py --amp``) runs
+
+* **attention** through ``scaled_dot_product_attention`` where the model calls it (timm ``Attention`` blocks with
+  ``fused_attn``): one fused kernel whose N x N scores never reach DRAM. A workload marks such an attention by its
+  shape: a ``q_scale`` multiply before the ``qk`` matmul, only ``add`` layers (position bias, window mask) between
+  ``qk`` and ``softmax``, and the ``av`` matmul right after the softmax (``attention_groups``). Other attentions
+  (LeViT's scale-after-qk with a bias, CaiT's talking heads) stay unfused.
+* **LayerNorm and softmax in FP32** (autocast's fp32 op list): they read and write 4-byte elements; a cast kernel
+  (fp16 -> fp32: 2 + 4 bytes per element) precedes them when their producer wrote FP16 (a GEMM, a multiply), and one
+  (fp32 -> fp16: 4 + 2 bytes) follows them when a GEMM consumes them. A model with a LayerNorm keeps its residual
+  stream in FP32 (the FP32 position embedding or norm output promotes it): residual and position-embedding adds read
+  an FP16 branch and write FP32 (counted as 2 + 2 + 4 bytes per element, a lower bound of the real 4 + 2 + 4).
+  Score adds (a relative-position bias or a window mask from an FP32 parameter) write FP32.
+* **weight casts**: autocast casts every FP32 weight of a linear/conv to FP16 on every forward (4 + 2 bytes per
+  weight), a kernel per GEMM.
+* **layout copies** (no arithmetic, pure memory traffic; the tracer drops them as views): after every attention the
+  heads are merged back (``x.transpose(1, 2).reshape``: one FP16 copy of the attention output, 2 + 2 bytes per
+  element); a windowed attention (tokens per attention x batch below the tokens of its qkv GEMM: Swin) copies its
+  FP32 input into windows before the qkv GEMM (4 + 4 bytes) and its FP16 output back after (2 + 2), and a shifted
+  window (a score add named ``*mask*``) adds a ``torch.roll`` before and after (same bytes). The fused kernel of a
+  shifted window reads a materialised FP32 bias+mask tensor of the scores' size (4 bytes written + 4 read per score).
+  Carried by the workload already: rotary embeddings' arithmetic (EVA-02: ``mul``/``add``/``neg`` layers); not
+  counted: their ``cat`` copies and the relative-position-bias gather (heads x N x N, small), so the bound stays a
+  bound.
+
+``lower(workload, profile, attention)`` returns the layers the profile runs (inserted kernels named
+``<layer>.cast_in``, ``.cast_out``, ``.weight_cast``, ``<attn>.head_merge``, ``.window_partition``,
+``.window_reverse``, ``.roll``, ``.roll_back``, ``.sdpa_mask``), the operands each keeps on chip (the roofline's
+``skip``), the attention actually used and the attention groups. Profile ``none`` is the workload as written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from workloads.errors import InputError
+from workloads.model import Layer, Workload
+
+ATTENTION_CHOICES = ("fused", "unfused")
+
+
+@dataclass(frozen=True)
+class FrameworkProfile:
+    """What a framework runs around the workload's arithmetic (module docstring)."""
+
+    name: str
+    description: str
+    attention: str = "unfused"       # fused: SDPA where the model uses it; unfused: scores through DRAM
+    fp32_nonlinear: bool = False     # LayerNorm and softmax in FP32 with their cast kernels; FP32 residual stream
+    weight_casts: bool = False       # FP32 weights cast to FP16 every forward
+    layout: bool = False             # head merge, window partition/reverse, roll as memory traffic
+    nonlinear_bits: int = 16         # an INT8/INT4 GEMM workload's non-linear ops run at this width (docs/roofline.md)
+    source: str = ""
+
+
+PROFILES: dict[str, FrameworkProfile] = {
+    "pytorch_eager_amp": FrameworkProfile(
+        "pytorch_eager_amp", "PyTorch eager with autocast FP16, as timm's benchmark.py --amp runs it",
+        attention="fused", fp32_nonlinear=True, weight_casts=True, layout=True,
+        source="torch.amp autocast op lists (layer_norm, softmax: fp32); timm Attention/WindowAttention fused_attn "
+               "paths (F.scaled_dot_product_attention); timm benchmark.py"),
+    "none": FrameworkProfile("none", "the workload's layers as written (no framework kernels)"),
+}
+DEFAULT_GPU_PROFILE = "pytorch_eager_amp"
+
+
+def get_profile(name: str | None) -> FrameworkProfile:
+    """The profile called ``name`` (``None`` -> ``none``); InputError naming the choices."""
+    key = (name or "none").lower()
+    if key not in PROFILES:
+        raise InputError("--framework", "framework", f"unknown framework profile {name!r}", ", ".join(PROFILES))
+    return PROFILES[key]
+
+
+@dataclass(frozen=True)
+class AttentionGroup:
+    """One attention in a layer list: indices of its layers (``q_scale`` -1 if absent)."""
+
+    q_scale: int
+    qk: int
+    score_ops: tuple[int, ...]
+    softmax: int
+    av: int
+    sdpa: bool          # the model would call scaled_dot_product_attention here (module docstring)
+    windowed: bool
+    shifted: bool
+    qkv: int            # the weight GEMM producing q (-1 if none found)
+
+
+def attention_groups(layers, batch: int = 1) -> list[AttentionGroup]:
+    """Every softmax with a ``qk`` matmul before it and an ``av`` matmul after it (module docstring)."""
+    out = []
+    for s, layer in enumerate(layers):
+        if layer.op != "softmax":
+            continue
+        j = s - 1
+        while j >= max(0, s - 5) and layers[j].op in ("add", "mul", "elementwise", "gemm"):
+            j -= 1
+        if j < 0 or layers[j].op != "matmul" or layers[j].weight_operand:
+            continue
+        av = s + 1
+        post = ()
+        if av + 1 < len(layers) and layers[av].op == "gemm" and layers[av].n <= 16 and layers[av].k <= 16:
+            post, av = (av,), av + 1          # CaiT's talking heads: proj_w mixes heads after the softmax
+        if av >= len(layers) or layers[av].op != "matmul" or layers[av].weight_operand:
+            continue
+        score = tuple(range(j + 1, s)) + post
+        q_scale = j - 1 if j >= 1 and layers[j - 1].op == "mul" and layers[j - 1].name.endswith("q_scale") else -1
+        sdpa = q_scale >= 0 and all(layers[i].op == "add" for i in score)
+        qkv = next((i for i in range(j - 1, -1, -1) if layers[i].op in ("gemm", "conv") and layers[i].weight_operand),
+                   -1)
+        windowed = qkv >= 0 and layers[j].m * batch < layers[qkv].m
+        shifted = any("mask" in layers[i].name for i in score)
+        out.append(AttentionGroup(q_scale, j, score, s, av, sdpa, windowed, shifted, qkv))
+    return out
+
+
+def _kernel(name: str, elements: int, in_bits: int, out_bits: int) -> Layer:
+    """A memory-only kernel of ``elements`` elements read at ``in_bits`` and written at ``out_bits``."""
+    return Layer(name, "elementwise", m=max(1, elements), n=1, a_bits=in_bits, w_bits=in_bits, out_bits=out_bits,
+                 dtype="fp")
+
+
+def _prefix(name: str) -> str:
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def lower(workload: Workload, profile: FrameworkProfile, attention: str | None = None):
+    """(layers, skips, attention used, groups): what ``profile`` runs for ``workload`` (module docstring).
+
+    ``attention`` (``fused``/``unfused``) overrides the profile's; ``skips`` maps an index of the returned layers to
+    the operands it keeps on chip (``ifmap``, ``ofmap``, ``all``), the roofline's ``skip``."""
+    if attention is not None and attention not in ATTENTION_CHOICES:
+        raise InputError("--attention", "attention", f"unknown attention {attention!r}", ", ".join(ATTENTION_CHOICES))
+    used = attention or profile.attention
+    layers = list(workload.layers)
+    groups = attention_groups(layers, workload.batch)
+    fused = {g.softmax: g for g in groups if g.sdpa and used == "fused"}
+    before: dict[int, list] = {}
+    after: dict[int, list] = {}
+    skip: dict[int, set] = {}
+    changed: dict[int, Layer] = {}
+    fp_int = any(l.is_gemm and l.dtype == "int" for l in layers)
+    for g in groups:
+        if g.softmax in fused:
+            skip.setdefault(g.qk, set()).add("ofmap")
+            skip.setdefault(g.softmax, set()).update({"all", "overlapped"})
+            skip.setdefault(g.av, set()).add("ifmap")
+            if g.q_scale >= 0:
+                skip.setdefault(g.q_scale, set()).add("all")
+            for i in g.score_ops:
+                if g.shifted and "mask" in layers[i].name:
+                    # the window mask expanded over the batch is materialised (FP32), added to the bias, cast to
+                    # FP16 by autocast and read by the fused kernel
+                    sc = layers[i]
+                    before.setdefault(i, []).append(_kernel(sc.name + ".expand", sc.elements, 1, 32))
+                    changed[i] = _kernel(sc.name + ".sdpa_mask", sc.elements, 32, 32)
+                    after.setdefault(i, []).append(_kernel(sc.name + ".cast_fp16", sc.elements, 32, 32))
+                else:
+                    skip.setdefault(i, set()).add("all")
+        if profile.layout:
+            av = layers[g.av]
+            base = _prefix(av.name)
+            # SDPA's kernels write (B, N, H, D): the head merge after a fused attention is a view, not a copy
+            post = [] if g.softmax in fused else [_kernel(base + ".head_merge", av.elements, 16, 16)]
+            if g.windowed and g.qkv >= 0:
+                q = layers[g.qkv]
+                stream = 32 if profile.fp32_nonlinear else 16
+                pre = [_kernel(base + ".pad", q.m * q.k, stream, stream),      # F.pad copies even when padding 0
+                       _kernel(base + ".window_partition", q.m * q.k, stream, stream)]
+                post.append(_kernel(base + ".window_reverse", av.elements, 16, 16))
+                if g.shifted:
+                    pre.insert(0, _kernel(base + ".roll", q.m * q.k, stream, stream))
+                    post.append(_kernel(base + ".roll_back", av.elements, 16, 16))
+                before.setdefault(g.qkv, []).extend(pre)
+            after.setdefault(g.av, []).extend(post)
+        if profile.fp32_nonlinear:
+            # elementwise ops between the qkv GEMM and qk (rotary embedding): FP32 sin/cos buffers promote them to
+            # FP32; rotate_half stacks a copy; autocast casts the rotated q and k back to FP16 for the attention
+            end = g.q_scale if g.q_scale >= 0 else g.qk
+            for i in range(g.qkv + 1, end) if g.qkv >= 0 else ():
+                x = layers[i]
+                if x.op == "mul":
+                    changed[i] = replace(x, a_bits=16, out_bits=32, dtype="fp")
+                elif x.op == "add":
+                    changed[i] = replace(x, a_bits=32, out_bits=32, dtype="fp")
+                    after.setdefault(i, []).append(_kernel(x.name + ".cast_fp16", x.elements, 32, 16))
+                elif x.op == "elementwise" and profile.layout:
+                    after.setdefault(i, []).append(_kernel(x.name + ".stack", 2 * x.elements, 16, 16))
+        if profile.layout:
+            for i in g.score_ops:   # talking heads: a linear across heads on permuted scores, copied in and out
+                x = layers[i]
+                if x.op == "gemm":
+                    before.setdefault(i, []).append(_kernel(x.name + ".permute_in", x.m * x.k * x.repeat, 16, 16))
+                    after.setdefault(i, []).append(_kernel(x.name + ".permute_out", x.elements, 16, 16))
+    has_ln = any(l.op == "layernorm" for l in layers)
+    fused_score = {i for g in groups if g.softmax in fused for i in (*g.score_ops, g.q_scale, g.softmax)}
+    score_adds = {i for g in groups for i in g.score_ops if layers[i].op == "add"}
+    for i, layer in enumerate(layers):
+        if profile.layout and layer.op == "conv" and i > 0 and not layers[i - 1].is_gemm \
+                and layers[i - 1].elements < layer.m * layer.k * layer.repeat:
+            # a conv reads its input tensor, not the im2col matrix (k = cin x kh x kw rows per output pixel)
+            skip.setdefault(i, set()).update({"ifmap", f"ifmap_elements={layers[i - 1].elements}"})
+        elif profile.layout and layer.op == "conv" and i > 0 and layers[i - 1].is_gemm \
+                and layers[i - 1].m * layers[i - 1].n * layers[i - 1].repeat < layer.m * layer.k * layer.repeat:
+            prev = layers[i - 1]
+            skip.setdefault(i, set()).update({"ifmap", f"ifmap_elements={prev.m * prev.n * prev.repeat}"})
+            if layer.repeat > 1:   # a depthwise conv on tokens: (B, N, C) -> NCHW contiguous copy, and back
+                before.setdefault(i, []).append(_kernel(layer.name + ".to_nchw", prev.elements, 16, 16))
+                after.setdefault(i, []).append(_kernel(layer.name + ".to_tokens", layer.elements, 16, 16))
+        if i in changed or i in fused_score:
+            continue
+        if fp_int:
+            if profile.name != "none":
+                b = profile.nonlinear_bits
+                changed[i] = (replace(layer, out_bits=max(layer.out_bits, b)) if layer.is_gemm else
+                              replace(layer, a_bits=max(layer.a_bits, b), out_bits=max(layer.out_bits, b)))
+        elif profile.fp32_nonlinear:
+            prev = layers[i - 1] if i else None
+            nxt = layers[i + 1] if i + 1 < len(layers) else None
+            if layer.op in ("layernorm", "softmax"):
+                changed[i] = replace(layer, a_bits=32, out_bits=32, dtype="fp")
+                if prev is not None and prev.op in ("gemm", "conv", "matmul", "mul", "gelu"):
+                    before.setdefault(i, []).append(_kernel(layer.name + ".cast_in", layer.elements, 16, 32))
+                if nxt is not None and nxt.is_gemm:
+                    after.setdefault(i, []).append(_kernel(layer.name + ".cast_out", layer.elements, 32, 16))
+            elif layer.op == "add" and i in score_adds:
+                changed[i] = replace(layer, a_bits=16, out_bits=32, dtype="fp")
+            elif layer.op == "add" and has_ln:
+                changed[i] = replace(layer, a_bits=16, out_bits=32, dtype="fp")
+        if profile.weight_casts and layer.is_gemm and layer.weight_operand and layer.dtype == "fp" \
+                and max(layer.w_bits, layer.a_bits) == 16:
+            before.setdefault(i, []).append(_kernel(layer.name + ".weight_cast", layer.k * layer.n * layer.repeat,
+                                                    32, 16))
+    out, skips = [], {}
+    for i, layer in enumerate(layers):
+        for k in before.get(i, []):
+            out.append(k)
+        if i in skip:
+            skips[len(out)] = frozenset(skip[i])
+        out.append(changed.get(i, layer))
+        for k in after.get(i, []):
+            out.append(k)
+    return out, skips, used, groups
+
+
+def lowered_workload(workload: Workload, profile: FrameworkProfile, attention: str | None = None):
+    """(Workload of the profile's layers, skips, attention used)."""
+    layers, skips, used, _ = lower(workload, profile, attention)
+    return replace(workload, layers=tuple(layers)), skips, used

@@ -1,0 +1,127 @@
+"""Expected GPU time per kernel, beside the roofline bound: launch floor, tensor-core tiles and waves, efficiencies.
+
+Per kernel (units: seconds, bytes, FLOP), with the parameters of the GPU's architecture (``ARCH``, each sourced):
+
+  memory kernel (vector op, cast, layout copy):
+      t = bytes / (dram_bandwidth * mem_efficiency) + kernel_fixed_s
+  GEMM (gemm, conv, unfused matmul), for the tile (tm, tn) of ``TILES`` that gives the least time (cuBLAS's
+  heuristic picks among such tiles):
+      tiles = ceil(M / tm) * ceil(N / tn) * repeat;  waves = ceil(tiles / (sm_count * ctas_per_sm(tm, tn)))
+      t_math = waves * ctas_per_sm * 2 * tm * tn * Kp / (peak / sm_count) / gemm_efficiency,  Kp = ceil(K / 32) * 32
+      t = max(t_math, bytes / (dram_bandwidth * mem_efficiency)) + kernel_fixed_s
+      (dimensions padded to the tile, tiles spread over the SMs: a 197 x 64 head matmul pads to 256 x 64)
+  fused attention (SDPA, FlashAttention-style): the qk and av matmuls of one kernel at attention_efficiency, the
+      query length padded to 128 and the key length to 64 (the kernel's blocks); the softmax inside costs nothing
+      more; bytes = q, k, v read and the output written (the roofline's fused bytes).
+  every kernel: t_expected = max(t, launch_s)   (eager PyTorch issues kernels from the CPU at most one per
+      launch_s; a kernel shorter than that leaves the GPU waiting: the launch floor)
+
+Worked example (the launch floor; tests/analysis/test_gpu_expected.py): a GELU on 1,024 FP16 elements on an A100
+(2,039 GB/s, Ampere: mem_efficiency 0.77, kernel_fixed_s 3e-6, launch_s 2.0e-5) moves 4,096 bytes:
+4096 / (2039e9 * 0.77) = 2.6 ns, + 3 us = 3.0 us, below the 20 us launch floor: t_expected = 20 us
+(LLMCompass measured 48 us for it with its own Python loop around each call).
+Tile quantization: M = 197, N = 64, K = 64, repeat 6 on 82 SMs with tile 128 x 64: ceil(197/128) = 2 row tiles,
+1 column tile, 12 tiles in 1 wave: t_math = 2 * 128 * 64 * 64 / (peak / 82) / eff (the work of 256 rows, not 197).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# (tm, tn) tensor-core CTA tiles cuBLAS/CUTLASS use for FP16 GEMMs; smaller ones fit 2 CTAs per SM
+TILES = ((256, 128), (128, 256), (128, 128), (128, 64), (64, 128), (64, 64))
+K_TILE = 32
+ATTN_Q_BLOCK, ATTN_KV_BLOCK = 128, 64
+
+
+@dataclass(frozen=True)
+class ArchParams:
+    """Expected-time parameters of one GPU architecture (module docstring), with where each comes from."""
+
+    family: str
+    launch_s: float              # CPU issue time per kernel in eager PyTorch (the launch floor)
+    kernel_fixed_s: float        # GPU-side fixed cost per kernel (ramp-up, tail)
+    gemm_efficiency: float       # fraction of the tensor peak large FP16 GEMM tiles reach
+    mem_efficiency: float        # fraction of DRAM bandwidth streaming kernels reach
+    attention_efficiency: float  # fraction of the tensor peak a fused attention kernel reaches (head dim 32-128)
+    source: str
+
+
+# Fitted per architecture (tools/validate_gpu.py fits them on the timm rows of docs/validation-gpu.md: RTX 4090 for
+# Ada, RTX 5090 + RTX PRO 6000 Max-Q for Blackwell; Ampere on LLMCompass's measured A100 kernels, held out on the
+# RTX 3090); Hopper and Turing have no measured rows here: Ampere's/Ada's values, marked unfitted.
+ARCH: dict[str, ArchParams] = {
+    "Ampere": ArchParams("Ampere", 2.0e-5, 3e-6, 0.93, 0.77, 0.60,
+                         "launch_s: LLMCompass A100 GELU on 1,024 elements 48 us (its Python loop, an upper value) "
+                         "and the 21 us it adds to every simulated A100 kernel; gemm_efficiency: LLMCompass A100 "
+                         "8192x12288x12288 GEMM 287-291 of 312 TFLOPS; mem_efficiency: LLMCompass A100 GELU on 537M "
+                         "FP16 elements, 390 G elements/s x 4 B = 1561 of 2039 GB/s; attention_efficiency: Ada's "
+                         "(not fitted: the RTX 3090 rows are held out)"),
+    "Turing": ArchParams("Turing", 2.0e-5, 3e-6, 0.80, 0.77, 0.45, "unfitted: Ampere's values, gemm 0.80, "
+                                                                   "attention 0.45"),
+    "Ada": ArchParams("Ada", 1.0e-5, 3e-6, 0.96, 0.90, 0.60,
+                      "gemm/mem/attention efficiencies fitted on the RTX 4090 torch 2.9 timm rows (grid, least mean "
+                      "|log error|: tools/validate_gpu.py --fit Ada); launch_s, kernel_fixed_s: Ampere's halved "
+                      "(faster host path of torch 2.9), not fitted (batch-1024 rows do not see them)"),
+    "Hopper": ArchParams("Hopper", 1.0e-5, 3e-6, 0.75, 0.85, 0.50,
+                         "unfitted: no measured rows; gemm 0.75 (H100 FP16 cuBLAS GEMMs reach ~700-750 of 989 "
+                         "TFLOPS dense)"),
+    "Blackwell": ArchParams("Blackwell", 1.0e-5, 3e-6, 0.90, 0.85, 0.60,
+                            "gemm/mem/attention efficiencies fitted on the RTX 5090 and RTX PRO 6000 Max-Q torch 2.9 "
+                            "timm rows (tools/validate_gpu.py --fit Blackwell); launch_s, kernel_fixed_s as Ada"),
+}
+
+
+def arch_family(arch: str) -> str:
+    """``Ada AD102 (sm_89)`` -> ``Ada``; unknown -> ``Ampere`` (the most measured)."""
+    word = (arch or "").split(" ")[0]
+    return word if word in ARCH else "Ampere"
+
+
+def ctas_per_sm(tm: int, tn: int) -> int:
+    return 1 if tm * tn >= 128 * 128 else 2
+
+
+def gemm_math_time(m: int, n: int, k: int, repeat: int, peak: float, sm_count: int, eff: float) -> float:
+    """Least tile-quantized math time of an M x N x K GEMM (module docstring)."""
+    per_sm = peak / sm_count
+    kp = math.ceil(k / K_TILE) * K_TILE
+    best = math.inf
+    for tm, tn in TILES:
+        c = ctas_per_sm(tm, tn)
+        tiles = math.ceil(m / tm) * math.ceil(n / tn) * repeat
+        waves = math.ceil(tiles / (sm_count * c))
+        best = min(best, waves * c * 2.0 * tm * tn * kp / per_sm / eff)
+    return best
+
+
+def attention_math_time(m: int, n: int, k: int, repeat: int, peak: float, eff: float, is_qk: bool) -> float:
+    """Math time of one matmul of a fused attention: L padded to the query block, S to the key block."""
+    if is_qk:
+        m, n = math.ceil(m / ATTN_Q_BLOCK) * ATTN_Q_BLOCK, math.ceil(n / ATTN_KV_BLOCK) * ATTN_KV_BLOCK
+    else:
+        m, k = math.ceil(m / ATTN_Q_BLOCK) * ATTN_Q_BLOCK, math.ceil(k / ATTN_KV_BLOCK) * ATTN_KV_BLOCK
+    return 2.0 * m * n * k * repeat / peak / eff
+
+
+def expected_time(layer, lr, device, skip: frozenset) -> float:
+    """Expected seconds of one roofline layer ``lr`` (of ``layer``) on GPU ``device`` (module docstring)."""
+    p = ARCH[arch_family(device.gpu.arch if device.gpu else "")]
+    bw = device.dram.bandwidth_bytes_per_s * p.mem_efficiency
+    if "all" in skip:
+        return 0.0                           # inside a fused kernel
+    if layer.is_gemm and ("ofmap" in skip or "ifmap" in skip) and layer.op == "matmul":
+        t = attention_math_time(layer.m, layer.n, layer.k, layer.repeat, lr.peak_ops_per_s,
+                                p.attention_efficiency, "ofmap" in skip)
+        t = max(t, lr.bytes / bw)
+        return max(t + p.kernel_fixed_s, p.launch_s) if "ofmap" in skip else t   # one launch per fused kernel
+    if layer.op == "conv" and layer.repeat > 1 and layer.n <= 16:
+        # grouped/depthwise convolution: CUDA-core kernel (cuDNN), memory-bound on real shapes
+        t = 2.0 * layer.macs / device.peak(device.vector_key).ops_per_s
+        return max(max(t, lr.bytes / bw) + p.kernel_fixed_s, p.launch_s)
+    if layer.is_gemm:
+        t = gemm_math_time(layer.m, layer.n, layer.k, layer.repeat, lr.peak_ops_per_s, (device.gpu.sm_count if device.gpu else None) or 1,
+                           p.gemm_efficiency)
+        return max(max(t, lr.bytes / bw) + p.kernel_fixed_s, p.launch_s)
+    return max(lr.bytes / bw + p.kernel_fixed_s, p.launch_s)

@@ -96,8 +96,9 @@ def cmd_roofline(args) -> int:
     if device.kind == "gpu" and any(x.is_gemm and x.dtype == "int" for x in workload.layers):
         from analysis.roofline import apply_precision
 
-        w16, p16 = apply_precision(workload, "fp16")
-        rf.totals.update(gain_vs_fp16(rf.totals, analyze(w16, device, p16, crossover=False, **kw).totals))
+        w16, p16 = apply_precision(workload, "fp16")   # the FP16 deployment: FP16 non-linear ops, same attention
+        base = analyze(w16, device, p16, crossover=False, framework="none", attention=rf.options["attention"])
+        rf.totals.update(gain_vs_fp16(rf.totals, base.totals))
     text = render(rf, args.format, args.columns)
     if args.format == "table":  # which files the names meant (a name is the shipped one unless it is a path)
         from workloads.resolve import describe_spec
@@ -138,7 +139,8 @@ def _framework_kw(args, device) -> dict:
 
 
 def gain_vs_fp16(totals: dict, fp16: dict) -> dict:
-    """End-to-end speedup of a quantized run over the same model at fp16 on the same device (bound, expected)."""
+    """End-to-end speedup of a quantized run over the same model at FP16 on the same device (bound, expected);
+    ``fp16``: the totals of the FP16 deployment (non-linear ops at FP16 like the quantized run's, same attention)."""
     def ratio(key):
         a, b = totals.get(key), fp16.get(key)
         return b / a if a and b else None

@@ -203,8 +203,12 @@ def roofline_plot(rf, path) -> Path:
     ax.set_ylim(min(min(ys) / 3, x0 * bw / 1e12), max(ys) * 2.5)
     _label_points(ax, pts)
     w = rf.workload
+    t = rf.totals
     ax.set_title(f"{w.name}, batch {w.batch} on {dev.name}"
-                 + (" (fused attention)" if rf.options.get("fused_attention") else ""), fontsize=10)
+                 + (" (fused attention)" if rf.options.get("fused_attention") else "")
+                 + (f"\nbound {t['throughput_fps_bound']:,.0f} img/s, expected {t['throughput_fps_expected']:,.0f}"
+                    f" img/s ({rf.options.get('framework', 'none')})" if t.get("throughput_fps_expected") else ""),
+                 fontsize=10)
     leg = ax.legend(fontsize=7, loc="upper left", title="op (circle: compute-, square: memory-bound)",
                     title_fontsize=7, framealpha=0.9)
     leg.get_frame().set_linewidth(0.5)

@@ -140,3 +140,26 @@ def test_expected_is_never_faster_than_the_bound_on_a_real_model():
         assert t["throughput_fps_expected"] < t["throughput_fps_bound"]
         assert all(lr.time_s_expected >= lr.time_s * (1 - 1e-9) or lr.time_s_expected == 0 for lr in rf.layers)
         assert math.isfinite(t["latency_s_expected"])
+
+
+def test_int8_keeps_nonlinear_ops_at_fp16_and_reports_the_gain():
+    from analysis.cmd_roofline import gain_vs_fp16
+    from analysis.roofline import apply_precision
+    from workloads.vit import build_preset
+
+    a100 = load_device("a100")
+    w = build_preset("deit_base", batch=64)
+    w8, p8 = apply_precision(w, "int8")
+    w16, p16 = apply_precision(w, "fp16")
+    rf8 = analyze(w8, a100, p8, crossover=False, framework="device")
+    ln = next(lr for lr in rf8.layers if lr.name == "blocks.0.norm1")
+    fc1 = next(lr for lr in rf8.layers if lr.name == "blocks.0.mlp.fc1")
+    assert ln.bytes == 64 * 197 * 768 * (2 + 2)                       # FP16 in and out, not INT8
+    assert fc1.ofmap_bytes == 64 * 197 * 3072 * 2                      # the INT8 GEMM writes FP16
+    fp16 = analyze(w16, a100, p16, crossover=False, framework="none", attention="fused").totals
+    honest = gain_vs_fp16(rf8.totals, fp16)
+    naive = analyze(w8, a100, p8, crossover=False).totals["latency_s_bound"]
+    naive_gain = analyze(w16, a100, p16, crossover=False).totals["latency_s_bound"] / naive
+    assert naive_gain == pytest.approx(2.0, rel=0.02)                  # INT8 everywhere: twice FP16
+    assert 1.0 < honest["speedup_vs_fp16_bound"] < 1.8                 # FP16 non-linear ops eat part of the gain
+    assert honest["speedup_vs_fp16_bound"] == pytest.approx(fp16["latency_s_bound"] / rf8.totals["latency_s_bound"])

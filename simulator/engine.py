@@ -6,6 +6,8 @@ typed results from it for one design. Many designs at once: ``simulator.model.ba
 
 from __future__ import annotations
 
+import weakref
+
 from simulator.energy import hw_costs
 from simulator.model.layer import design_of
 from simulator.model.network import evaluate_layer, network_totals, peak_tops, plan
@@ -16,22 +18,43 @@ from simulator.results import SimResult, Totals
 from simulator.work import check_work
 
 
+_MEMO: dict = {}
+
+
+def _memo(workload, key: tuple, compute):
+    """``compute()`` once per workload object and ``key`` (a weak reference guards a reused id)."""
+    k = (id(workload), *key)
+    hit = _MEMO.get(k)
+    if hit is not None and hit[0]() is workload:
+        return hit[1]
+    value = compute()
+    if len(_MEMO) > 512:
+        _MEMO.clear()
+    _MEMO[k] = (weakref.ref(workload), value)
+    return value
+
+
 def _prepared(workload, hw):
     """The workload as run: outlier GEMMs split (simulator/quant.py), fused attention's rescale layers added
-    (simulator/model/attention.py)."""
+    (simulator/model/attention.py). Memoized per workload object."""
     fusion = attention_fusion(hw)
-    workload = split_outliers(workload)
-    return fuse_workload(workload, *fusion) if fusion else workload
+
+    def compute():
+        w = split_outliers(workload)
+        return fuse_workload(w, *fusion) if fusion else w
+
+    return _memo(workload, ("prepared", fusion), compute)
 
 
 def _distinct(workload, hw):
-    """The distinct layers' fields (a layer with outlier channels runs as its split GEMM: simulator/quant.py)."""
-    workload = _prepared(workload, hw)
-    check_work(workload, hw)  # refuses a fold walk above limits.folds before it starts (simulator/work.py)
+    """The distinct layers' fields of the prepared workload (``_prepared``)."""
+    # refuses a fold walk above limits.folds before it starts (simulator/work.py); once per workload and design
+    _memo(workload, ("work", hw), lambda: check_work(workload, hw))
     costs = hw_costs(hw)
+    d = design_of(hw, costs)
     unique, counts, order = plan(workload, hw.nonlinear.post_softmax_bits, activation_capacity(hw),
                                  attention_fusion(hw))
-    rows = [evaluate_layer(layer, hw, attn, costs, where) for layer, attn, where in unique]
+    rows = [evaluate_layer(layer, hw, attn, costs, where, d) for layer, attn, where in unique]
     return rows, counts, order, costs
 
 
@@ -65,7 +88,7 @@ def simulate(workload, hw) -> SimResult:
 
 def simulate_totals(workload, hw) -> Totals:
     """Network totals only (no per-layer table)."""
-    rows, counts, _, costs = _distinct(workload, hw)
+    rows, counts, _, costs = _distinct(_prepared(workload, hw), hw)
     return _totals(rows, counts, workload.batch, hw, costs)
 
 

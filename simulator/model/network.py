@@ -125,16 +125,34 @@ def run_kernel(params: tuple) -> tuple:
     return tuple(out)
 
 
-def evaluate_layer(layer, hw, attn_input: bool = False, costs=None, placement=DRAM) -> dict:
+_SETUPS: dict = {}
+
+
+def _setup(layer, hw, attn_input: bool, compute):
+    """A layer's setup on a hardware structure (``gemm_setup``/``vector_setup``: pure functions of both), computed
+    once per (layer object, hardware object); weak references guard reused ids."""
+    key = (id(layer), id(hw), attn_input)
+    hit = _SETUPS.get(key)
+    if hit is not None and hit[0]() is layer and hit[1]() is hw:
+        return hit[2]
+    value = compute()
+    if len(_SETUPS) > 4096:
+        _SETUPS.clear()
+    _SETUPS[key] = (weakref.ref(layer), weakref.ref(hw), value)
+    return value
+
+
+def evaluate_layer(layer, hw, attn_input: bool = False, costs=None, placement=DRAM, design=None) -> dict:
     """Every field of one layer on one design except its name (simulator/schema.py): counts, then prices.
-    ``placement``: where its operands are (the memory plan, simulator/model/residency.py)."""
+    ``placement``: where its operands are (the memory plan, simulator/model/residency.py); ``design``: the
+    hardware's ``Design`` when the caller has it."""
     costs = costs or hw_costs(hw)
-    d = design_of(hw, costs)
+    d = design or design_of(hw, costs)
     base = {"op": layer.op, "m": layer.m, "n": layer.n, "k": layer.k, "repeat": layer.repeat,
             "w_bits": layer.w_bits, "a_bits": layer.a_bits, "out_bits": layer.out_bits,
             "precision": layer.precision, "macs": layer.macs}
     if layer.is_gemm:
-        s = gemm_setup(layer, hw, costs.tech, attn_input)
+        s = _setup(layer, hw, attn_input, lambda: gemm_setup(layer, hw, costs.tech, attn_input))
         params = tuple(kernel_params(layer, s, hw.array.dataflow, hw.array.temporal_tiling, d, placement,
                                      hw.array.timing_code))
         k = run_kernel(params)
@@ -148,7 +166,7 @@ def evaluate_layer(layer, hw, attn_input: bool = False, costs=None, placement=DR
                     **gemm_labels(k), **sparse_labels(layer, s.sparse, params[K.P_K]))
         mac_pj = s.mac_pj
     else:
-        s = vector_setup(layer, hw)
+        s = _setup(layer, hw, False, lambda: vector_setup(layer, hw))
         c = vector_counts(layer, s, d, placement)
         base.update(pe_precision="vector", promoted=False, macs_per_pe_cycle=0.0, impl=s.impl, dataflow="vector",
                     acc_bits_used=0, cycles_per_element=s.cycles_per_element, k_segments=0, w_scales=0, a_scales=0,

@@ -272,11 +272,27 @@ def test_batch_equals_single_path():
               | {(op, i) for op in ("softmax", "gelu", "layernorm") for i in ("float", "integer", "lut")}
               | {("error", True), ("ran", True), ("small array", True), ("tiny buffer", True), ("batch>1", True),
                  ("group/token", True)}
-              | {("family", f) for f in ("deit", "levit", "efficientvit", "swin")}
+              | {("family", f) for f in ("deit", "levit", "efficientvit")}   # Swin: test_swin_designs (below)
               | {("sparse run", (pat, unst, dec, conv), True)    # 2:4 weights on every kind of sparse design
                  for pat, unst, dec, conv in (("['2:4']", False, False, "hardware"), ("[]", True, False, "hardware"),
                                               ("[]", False, True, "hardware"), ("['2:4']", False, False, "scalesim"))})
     assert wanted <= seen, sorted(wanted - seen)
+
+
+def test_swin_designs():
+    """Swin-T (W8A8 and W4A8, batch 1 and 2) on every shipped config and on each with another geometry (a 24 x 40 ws
+    array, small buffers, fractional bandwidth): bit-identical totals, the same errors. Hypothesis draws Swin in
+    about one example in 14, and which examples it draws is not guaranteed run to run, so Swin is covered here."""
+    base = [load_hardware(n) for n in SHIPPED]
+    hws = base + [replace(hw, array=replace(hw.array, rows=24, cols=40, dataflow="ws"),
+                          buffers=replace(hw.buffers, ifmap_kib=12.5, weight_kib=20.0, ofmap_kib=6.0),
+                          dram=replace(hw.dram, bandwidth_gbps=7.3)) for hw in base]
+    for name, batch in (("swin_tiny-w8a8", 1), ("swin_tiny-w4a8", 2)):
+        r = both_paths(load_workload(name).with_batch(batch), hws)
+        assert r["mismatches"] == [] and r["nan_on_runnable"] == [], (name, r["mismatches"][:8])
+        assert r["batch_errors"] == r["single_errors"], name
+        assert not all(r["single_errors"]), name          # most designs run
+        assert r["n"] == len(hws)
 
 
 def test_shipped_configs_in_one_batch():

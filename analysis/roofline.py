@@ -184,6 +184,21 @@ def layer_roofline(layer: Layer, device: Device, prefer: str | None = None,
         time_s=time, attainable_ops_per_s=ops / time if time else peak.ops_per_s, bound=bound, note=note)
 
 
+def onchip_skips(workload: Workload, device: Device) -> dict[int, frozenset]:
+    """Operands an accelerator keeps on chip between layers (``memory.activations: on_chip``): the simulator's own
+    plan (``simulator.model.residency.plan_residency`` on these layers), so its DRAM bytes never fall below the
+    roofline's. Empty for GPUs, the host, and accelerators that read every operand from DRAM."""
+    hw = device.hardware if device.kind == "accelerator" else None
+    if hw is None:
+        return {}
+    from simulator.model.residency import activation_capacity, plan_residency, skip_of
+
+    capacity = activation_capacity(hw)
+    if capacity is None:
+        return {}
+    return {i: skip_of(p) for i, p in enumerate(plan_residency(list(workload.layers), capacity)) if skip_of(p)}
+
+
 def fused_skips(layers) -> dict[int, frozenset]:
     """Operands kept on chip by fused attention: the matmul before each softmax keeps its output, the
     softmax moves nothing, the matmul after it reads its score input from chip."""
@@ -331,6 +346,9 @@ def analyze(workload: Workload, device: Device, prefer: str | None = None, fused
     else:
         profile, used = None, ("fused" if fused_attention else "unfused")
         skips = fused_skips(workload.layers) if fused_attention else {}
+    skips = dict(skips)
+    for i, kept in onchip_skips(workload, device).items():   # what the accelerator's memory plan keeps on chip
+        skips[i] = skips.get(i, frozenset()) | kept
     expect = device.kind == "gpu"
     cache: dict[tuple, LayerRoofline] = {}
     cross: dict[tuple, int | None] = {}

@@ -92,6 +92,8 @@ def fmt(v, unit: str = "") -> str:
     if isinstance(v, float):
         if math.isnan(v):
             return "-"
+        if math.isinf(v):     # e.g. the intensity of a layer whose operands all stay on chip
+            return "∞" if v > 0 else "-∞"
         if v == int(v) and abs(v) < 1e15:
             return f"{int(v):,}"
         if abs(v) >= 1e15:

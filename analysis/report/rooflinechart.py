@@ -114,8 +114,8 @@ def section_body(result, rf) -> str:
     if above:
         note += (f" {sum(len(p['names']) for p in above)} layers ({', '.join(p['short'] for p in above[:4])}"
                  f"{', ...' if len(above) > 4 else ''}) ran faster than their roofline bound (bound / simulated "
-                 f"above 1): the roofline counts every operand's compulsory DRAM bytes, while the simulator's "
-                 f"memory plan kept some activations on chip, so they moved fewer.")
+                 f"above 1), which the roofline's own checks rule out for the shipped configs: look at this "
+                 f"design's memory section.")
     return (f'<div class="chart">{chart(result, rf)}</div><p class="note">{esc(note)} Squares: GEMM layers under '
             f'a PE-mode roof; circles: vector-unit layers under their op\'s dashed roof.</p>'
             + table(cols, rows, "roofline-table", left=("layer", "op", "precision", "ceiling", "bound")))

@@ -138,6 +138,12 @@ def plan_residency(layers, capacity_bytes: int, streamed: set = frozenset()) -> 
     return out
 
 
+def skip_of(placement: Placement) -> frozenset:
+    """The operands a placement keeps on chip, as ``traffic.compulsory_dram_bytes``'s ``skip`` names them."""
+    return frozenset(name for name, kept in (("ifmap", placement.ifmap), ("filter", placement.filter),
+                                             ("ofmap", placement.ofmap)) if kept)
+
+
 def ifmap_bytes(layer) -> int:
     """Bytes of a GEMM's ifmap: ceil(m * k * repeat * a_bits / 8)."""
     return -(-layer.m * layer.k * layer.repeat * layer.a_bits // 8)

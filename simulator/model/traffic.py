@@ -21,20 +21,23 @@ _NAMES = ("ifmap", "filter", "ofmap")
 
 
 def compulsory_dram_bytes(layer, skip: frozenset = frozenset(), scale_bits: int = 16) -> dict:
-    """Compulsory DRAM bytes per operand {ifmap, filter, ofmap, scales}; ``skip`` names operands kept on chip
-    (ifmap, ofmap, or all). Scales and zero points: ``layer_quant``'s bytes at ``scale_bits``."""
+    """Compulsory DRAM bytes per operand {ifmap, filter, ofmap, scales}; ``skip`` names operands kept on chip:
+    ifmap (the main input), filter (a GEMM's second operand; a two-input vector op's second input), ofmap, or all.
+    Scales and zero points: ``layer_quant``'s bytes at ``scale_bits``."""
     if "all" in skip:
         return {"ifmap": 0.0, "filter": 0.0, "ofmap": 0.0, "scales": 0.0}
     r = layer.repeat
     if not layer.is_gemm:
         e = layer.elements
-        return {"ifmap": 0.0 if "ifmap" in skip else e * INPUTS.get(layer.op, 1) * layer.a_bits / 8, "filter": 0.0,
+        inputs = INPUTS.get(layer.op, 1)
+        kept = ("ifmap" in skip) + ("filter" in skip and inputs > 1)
+        return {"ifmap": e * (inputs - kept) * layer.a_bits / 8, "filter": 0.0,
                 "ofmap": 0.0 if "ofmap" in skip else e * layer.out_bits / 8, "scales": 0.0}
     m, n, k = layer.m, layer.n, layer.k
     q = layer_quant(layer, scale_bits)
     scales = q["scale_dram_w_bytes"] + (0.0 if "ifmap" in skip else q["scale_dram_a_bytes"])
     return {"ifmap": 0.0 if "ifmap" in skip else m * k * layer.a_bits / 8 * r,
-            "filter": k * n * layer.w_bits / 8 * r,
+            "filter": 0.0 if "filter" in skip else k * n * layer.w_bits / 8 * r,
             "ofmap": 0.0 if "ofmap" in skip else m * n * layer.out_bits / 8 * r,
             "scales": scales}
 

@@ -159,17 +159,14 @@ def _zoo_cases():
 
 def _standalone_cases(batch):
     """(hardware file, zoo name, simulated rows, roofline) for every zoo workload on every hwconfigs/*.yaml whose
-    PE runs its precisions; each layer standing alone as the roofline sees it (every operand from DRAM:
-    ``memory.activations: dram``; with activations kept on chip a layer moves less than its compulsory bytes)."""
-    from dataclasses import replace
-
+    PE runs its precisions, with the configs' own memory plan (activations on chip where they fit: the roofline
+    skips the operands the plan keeps, ``analysis.roofline.onchip_skips``)."""
     from analysis.devices import device_from_hardware
     from simulator import ConfigError, load_hardware, simulate_rows
-    from simulator.hardware.config import MemoryConfig
     from workloads.registry import load_workload
 
     for hw_path, zoo in _zoo_cases():
-        hw = replace(load_hardware(hw_path), memory=MemoryConfig("dram"))
+        hw = load_hardware(hw_path)
         wl = load_workload(zoo).with_batch(batch)
         try:
             rows = simulate_rows(wl, hw)

@@ -69,7 +69,10 @@ def _init_worker() -> None:
     import gc
     import signal
 
+    from analysis.sweep.writer import close_inherited_locks
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C and shuts the pool down
+    close_inherited_locks()                        # the results lock dies with the driver, not with its workers
     gc.freeze()  # objects inherited from the driver by fork: keep the collector from re-scanning them
 
 

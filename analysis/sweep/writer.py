@@ -30,6 +30,18 @@ from analysis.sweep.store import MANIFEST, arrow_schema
 from workloads.errors import InputError
 
 LOCK = ".lock"
+_HELD: set[int] = set()    # lock descriptors this process holds (forked pool workers close their copies)
+
+
+def close_inherited_locks() -> None:
+    """In a forked worker: close the copies of the driver's lock descriptors, so that the lock dies with the
+    driver (flock is released when the last descriptor of the open file closes) even if a worker outlives it."""
+    for fd in list(_HELD):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
 CORRUPT = ".corrupt-"
 
 
@@ -81,6 +93,7 @@ class ResultsWriter:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}".encode(), 0)
         self._fd = fd
+        _HELD.add(fd)
 
     def close(self, failed: bool = False) -> None:
         """Release the lock; after a failed start, remove what this run created (nothing else)."""
@@ -91,6 +104,7 @@ class ResultsWriter:
 
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
+            _HELD.discard(self._fd)
             self._fd = None
 
     # ------------------------------------------------------------------ the same spec, intact files

@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_common import PROFILE_CHILD, load1
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -47,22 +49,6 @@ TARGETS = {
     "cli.help.pyc": 0.15,
 }
 
-# a module run under cProfile with the CPU-time clock (load-insensitive, unlike ``python -m cProfile``'s wall clock)
-PROFILE_CHILD = r"""
-import cProfile, runpy, sys, time
-out, mod, *args = sys.argv[1:]
-sys.argv = [mod, *args]
-prof = cProfile.Profile(time.process_time)
-try:
-    prof.runcall(runpy.run_module, mod, run_name="__main__", alter_sys=True)
-except SystemExit:
-    pass
-prof.dump_stats(out)
-"""
-
-
-def load1() -> float:
-    return os.getloadavg()[0]
 
 
 def summarize(name: str, label: str, walls: list[float], cpus: list[float], load_before: float,

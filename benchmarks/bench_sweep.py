@@ -36,6 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_common import PROFILE_CHILD, load1
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -45,22 +47,6 @@ AIM_PPS = 50_000
 SUMMARY_RE = re.compile(r"([\d,]+) points run, ([\d,]+) already stored, ([\d,]+) feasible, ([\d,]+) could not run; "
                         r"([\d.]+) s \(([\d,]+) points/s\)")
 
-# a module run under cProfile with the CPU-time clock (load-insensitive, unlike ``python -m cProfile``'s wall clock)
-PROFILE_CHILD = r"""
-import cProfile, runpy, sys, time
-out, mod, *args = sys.argv[1:]
-sys.argv = [mod, *args]
-prof = cProfile.Profile(time.process_time)
-try:
-    prof.runcall(runpy.run_module, mod, run_name="__main__", alter_sys=True)
-except SystemExit:
-    pass
-prof.dump_stats(out)
-"""
-
-
-def load1() -> float:
-    return os.getloadavg()[0]
 
 
 def _int(s: str) -> int:

@@ -43,9 +43,9 @@ def add_parser(sub) -> None:
 
 
 def _sweep(args) -> int:
-    from analysis.sweep import load_spec, run_sweep
-
     import os
+
+    from analysis.sweep import load_spec, run_sweep
 
     for name in ("workers", "chunk_size"):
         v = getattr(args, name)

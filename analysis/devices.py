@@ -142,7 +142,7 @@ class Device:
                                  f"layer {layer.name} needs {layer.precision} and no PE mode of {self.name} is wide "
                                  f"enough", ", ".join(p.key for p in self.peaks if not p.key.startswith("vector")))
             note = f"{layer.precision} runs as {mode.label} (promoted)" if promoted else ""
-            from analysis.sparse import accelerator_peak   # PEs that skip pruned weights (docs/sparsity.md)
+            from analysis.sparse import accelerator_peak  # PEs that skip pruned weights (docs/sparsity.md)
 
             return accelerator_peak(layer, self.hardware, mode, self.peak(mode.label), note)
         chain, note = _gpu_chain(layer)
@@ -154,7 +154,7 @@ class Device:
                     note = f"no {chain[0]} ceiling on {self.name}: {key}"
                 elif i > 0:
                     note += f"; no {chain[0]} ceiling on {self.name}: {key}"
-                from analysis.sparse import gpu_peak   # 2:4 layers on sparse tensor cores (docs/sparsity.md)
+                from analysis.sparse import gpu_peak  # 2:4 layers on sparse tensor cores (docs/sparsity.md)
 
                 return gpu_peak(self, layer, key, note)
         raise InputError(self.source or self.name, "peaks", f"no ceiling for {layer.precision}",

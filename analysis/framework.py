@@ -227,9 +227,7 @@ def lower(workload: Workload, profile: FrameworkProfile, attention: str | None =
                     before.setdefault(i, []).append(_kernel(layer.name + ".cast_in", layer.elements, 16, 32))
                 if nxt is not None and nxt.is_gemm:
                     after.setdefault(i, []).append(_kernel(layer.name + ".cast_out", layer.elements, 32, 16))
-            elif layer.op == "add" and i in score_adds:
-                changed[i] = replace(layer, a_bits=16, out_bits=32, dtype="fp")
-            elif layer.op == "add" and has_ln:
+            elif layer.op == "add" and i in score_adds or layer.op == "add" and has_ln:
                 changed[i] = replace(layer, a_bits=16, out_bits=32, dtype="fp")
         if profile.weight_casts and layer.is_gemm and layer.weight_operand and layer.dtype == "fp" \
                 and max(layer.w_bits, layer.a_bits) == 16:

@@ -331,7 +331,6 @@ def analyze(workload: Workload, device: Device, prefer: str | None = None, fused
     attention); ``attention`` (``fused``/``unfused``) overrides the profile's. Without both, the layers as written
     (``fused_attention`` keeps every attention's scores on chip). GPUs also get each layer's expected time."""
     from analysis.framework import get_profile, lowered_workload
-
     from analysis.gpu_extras import device_framework
 
     profile_name = device_framework(device) if framework == "device" else framework

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "robustness")]
 
-import corpus  # noqa: E402
+import corpus
 
 OVERSIZE = [  # (label, case id) of refused oversize inputs, each measured in its own process
     ("sweep axis {range: [1, 1e9, 1]}", "oversize:axis:range_1e9"),

@@ -94,7 +94,6 @@ def workload_for(args, hw):
 def cmd_run(args) -> int:
     from simulator.engine import simulate
     from simulator.loader import load_hardware
-
     from workloads.io import check_output_dir, check_output_file
 
     if args.output:  # a wrong output place is refused before any work, and nothing is written

@@ -9,14 +9,13 @@ from __future__ import annotations
 import weakref
 
 from simulator.energy import hw_costs
+from simulator.model.attention import attention_fusion, fuse_workload
 from simulator.model.layer import design_of
 from simulator.model.network import evaluate_layer, network_totals, peak_tops, plan
-from simulator.model.attention import attention_fusion, fuse_workload
 from simulator.model.residency import activation_capacity
 from simulator.quant import split_outliers
 from simulator.results import SimResult, Totals
 from simulator.work import check_work
-
 
 _MEMO: dict = {}
 

@@ -25,11 +25,10 @@ def _md(head: list[str], rows: list[list]) -> list[str]:
 
 def _int4_variant(**changes):
     """hwconfigs/int4.yaml with top-level sections replaced (validated like any config)."""
+    import hwconfigs
     from simulator.hardware import hardware_from_dict
     from simulator.loader import load_hardware
     from workloads.io import read_structured
-
-    import hwconfigs
 
     base = read_structured(hwconfigs.find("int4"))
     if not changes:

@@ -84,7 +84,7 @@ def defaults(given: dict, loaded: dict, loaded_other: dict | None = None) -> lis
     for path, v in got.items():
         if path in g:
             continue
-        if other.get(path) != v or path in DERIVED and DERIVED[path]:
+        if other.get(path) != v or DERIVED.get(path):
             rows.append((path, f"from {DERIVED.get(path) or 'other fields'}"))
         else:
             rows.append((path, shown(v)))

@@ -24,9 +24,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis import gpu_expected as GE  # noqa: E402
-from analysis.gpu_validation import FILES, MAX_TARGET, MEDIAN_TARGET, evaluate, inputs_digest, load_rows, summary  # noqa: E402,E501
-from analysis.gpu_validation import traced  # noqa: E402
+from analysis import gpu_expected as GE
+from analysis.gpu_validation import (
+    FILES,
+    MAX_TARGET,
+    MEDIAN_TARGET,
+    evaluate,
+    inputs_digest,
+    load_rows,
+    summary,
+    traced,
+)
 
 DOC = ROOT / "docs" / "validation-gpu.md"
 

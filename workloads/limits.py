@@ -55,7 +55,7 @@ def limit(name: str) -> int:
     return value
 
 
-def check(name: str, estimate: int | float, source: str, field: str, change: str) -> None:
+def check(name: str, estimate: float, source: str, field: str, change: str) -> None:
     """Refuse (``InputError``) when ``estimate`` exceeds the limit ``name``; ``change`` says what to change."""
     cap = limit(name)
     if estimate > cap:

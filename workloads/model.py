@@ -16,8 +16,16 @@ from pathlib import Path
 import yaml
 
 from workloads.enums import StrChoice
-from workloads.errors import InputError, WorkloadError, check_size, require_choice, require_finite, require_int
-from workloads.errors import require_mapping, retyped
+from workloads.errors import (
+    InputError,
+    WorkloadError,
+    check_size,
+    require_choice,
+    require_finite,
+    require_int,
+    require_mapping,
+    retyped,
+)
 from workloads.quant_fields import QUANT_DEFAULTS, check_accuracy, check_quant_fields
 from workloads.quant_fields import check_quant_combination as _check_combination
 from workloads.sparsity import DENSE, check_layer_sparsity, normalize_sparsity, omit_sparsity_defaults

@@ -12,11 +12,11 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
+from workloads.attention_sparsity import AttentionMask, apply_attention_mask
 from workloads.errors import InputError, WorkloadError, require_known, require_str, retyped
 from workloads.io import looks_like_path, read_structured
 from workloads.model import OPS, Layer, Workload, check_quant_combination
 from workloads.sparsity import SPARSITY_FIELDS
-from workloads.attention_sparsity import AttentionMask, apply_attention_mask
 from workloads.tokens import KeepSchedule, apply_schedule
 
 RECIPE_FIELDS = ("w_bits", "a_bits", "out_bits", "acc_bits", "dtype", "w_granularity", "a_granularity",

@@ -30,7 +30,30 @@ from simulator.hardware.config import (
 )
 from simulator.hardware.validate import FLOAT_FORMATS, SCALE_BITS, SERIAL_OPERANDS, hardware_from_dict
 
-__all__ = ["DATAFLOWS", "DTYPES", "FLOAT_FORMATS", "FP_EXACT_INT_BITS", "PE_TYPES", "SCALE_BITS", "SERIAL_OPERANDS",
-           "TEMPORAL_TILINGS", "ArrayConfig", "BufferConfig", "ConfigError", "Dataflow", "DramConfig", "Hardware",
-           "NonlinearConfig", "PEConfig", "PEType", "PPUConfig", "PrecisionMode", "TechConfig", "TemporalTiling",
-           "VectorConfig", "bitserial_macs_per_cycle", "hardware_from_dict"]
+__all__ = [
+                                       "DATAFLOWS",
+                                       "DTYPES",
+                                       "FLOAT_FORMATS",
+                                       "FP_EXACT_INT_BITS",
+                                       "PE_TYPES",
+                                       "SCALE_BITS",
+                                       "SERIAL_OPERANDS",
+                                       "TEMPORAL_TILINGS",
+                                       "ArrayConfig",
+                                       "BufferConfig",
+                                       "ConfigError",
+                                       "Dataflow",
+                                       "DramConfig",
+                                       "Hardware",
+                                       "NonlinearConfig",
+                                       "PEConfig",
+                                       "PEType",
+                                       "PPUConfig",
+                                       "PrecisionMode",
+                                       "SparsityConfig",
+                                       "TechConfig",
+                                       "TemporalTiling",
+                                       "VectorConfig",
+                                       "bitserial_macs_per_cycle",
+                                       "hardware_from_dict",
+]

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from simulator.hardware.bounds import check_bounds
 from simulator.hardware.config import (
     ACTIVATION_POLICIES,
     ARRAY_TYPES,
     ATTENTION_MODES,
     DATAFLOWS,
-    FOLD_ORDERS,
     DTYPES,
+    FOLD_ORDERS,
     FP_EXACT_INT_BITS,
     PE_TYPES,
     TEMPORAL_TILINGS,
@@ -35,7 +36,6 @@ from simulator.hardware.config import (
     VectorConfig,
     bitserial_macs_per_cycle,
 )
-from simulator.hardware.bounds import check_bounds
 from workloads.errors import InputError, require_choice, require_int, require_mapping, require_number, require_str
 from workloads.model import VECTOR_OPS
 

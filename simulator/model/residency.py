@@ -132,7 +132,7 @@ def plan_residency(layers, capacity_bytes: int, streamed: set = frozenset()) -> 
     out = []
     for i, layer in enumerate(layers):
         a, b = e[i]
-        on_if = a >= 0 and kept[a] or (i in streamed and layers[i].name.endswith(ONLINE))
+        on_if = a >= 0 and kept[a] or (i in streamed and layer.name.endswith(ONLINE))
         on_fi = b >= 0 and kept[b]
         out.append(Placement(on_if, on_fi, kept[i], occupied[i] if layer.is_gemm and not on_if else 0))
     return out

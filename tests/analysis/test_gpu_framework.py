@@ -130,8 +130,8 @@ def test_tile_quantization_by_hand():
 
 
 def test_expected_is_never_faster_than_the_bound_on_a_real_model():
-    from workloads.vit import build_preset
     from analysis.roofline import apply_precision
+    from workloads.vit import build_preset
 
     w, prefer = apply_precision(build_preset("deit_small", batch=64), "fp16")
     for dev in ("rtx4090", "rtx5090", "a100", "h200", "t4"):

@@ -25,7 +25,7 @@ def _doc_rows() -> dict:
     text = DOC.read_text()
     rows = {}
     for m in re.finditer(r"^\| (\w+) \| (\S+) \| (\d+) \| (\d+) \| ([\d,.]+) \| ([\d,.]+) \| ([\d.]+) \| ([\d,.]+) \| "
-                         r"([\d.]+) \|$", text, re.M):
+                         r"([\d.]+) \|$", text, re.MULTILINE):
         dev, model, img, batch, meas, bound, mb, exp, em = m.groups()
         rows[(dev, model, int(img))] = {"measured_over_bound": float(mb), "expected_over_measured": float(em),
                                         "bound_fps": float(bound.replace(",", "")),

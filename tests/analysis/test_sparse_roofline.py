@@ -50,8 +50,8 @@ def test_deit_base_2of4_a100_batch_256_at_least_1_3x():
 def test_sparse_bytes_and_accelerator_peak_hand_computed():
     """2:4 INT8 on the A100 reads (8 + 2) / (2 x 8) = 0.625 of the dense filter bytes; on int4_sparse.yaml a 2:4 W4A4
     GEMM runs at w4a4_sparse = 2 x 32.768 TOPS and streams 0.75 of the dense INT4 filter (values + 2-bit indices)."""
-    from simulator.loader import load_hardware
     from analysis.devices import device_from_hardware
+    from simulator.loader import load_hardware
 
     a100 = load_device("a100_sxm_80gb")
     d = layer_roofline(Layer("fc", "gemm", m=197, n=768, k=768), a100)

@@ -182,10 +182,10 @@ def test_the_cli_reports_set_aside_files(tmp_path):
     spec, out, parts = _two_parts(tmp_path)
     parts[1].write_bytes(b"")
     spec_path = write_spec(tmp_path, small())
-    from analysis.cli import main
-
     import contextlib
     import io
+
+    from analysis.cli import main
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
@@ -388,11 +388,10 @@ def test_an_unwritable_place_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
 def test_a_file_named_like_a_shipped_name_does_not_shadow_it(tmp_path, monkeypatch, capsys):
     """In a directory holding files called deit_tiny-w8a8, w8a8 and rtx4090, the names still mean the zoo
     workload, the shipped recipe and the GPU; a path (./name) means the file; the table says what was loaded."""
+    from analysis.devices import load_device
     from simulator.cli import main
     from workloads.quantize import load_recipe
     from workloads.resolve import resolve_workload
-
-    from analysis.devices import load_device
 
     monkeypatch.chdir(tmp_path)
     for name in ("deit_tiny-w8a8", "w8a8", "rtx4090", "int8"):

@@ -9,8 +9,8 @@ pytestmark = pytest.mark.trace
 torch = pytest.importorskip("torch")
 timm = pytest.importorskip("timm")
 
-from workloads.trace.sparsity import measure_sparsity, nm_mask, prune_magnitude, weight_sparsity  # noqa: E402
-from workloads.trace.tracer import trace_module  # noqa: E402
+from workloads.trace.sparsity import measure_sparsity, nm_mask, prune_magnitude, weight_sparsity
+from workloads.trace.tracer import trace_module
 
 
 def _model(depth=2):

@@ -48,7 +48,8 @@ def cmd_list(args) -> int:
 
     recipes = {n: load_recipe(n).description for n in recipe_names()}
     data = {"models": {n: "analytic" for n in PRESETS}, "recipes": recipes, "zoo": zoo_names()}
-    data["models"].update(_traceable_models())
+    for name, how in _traceable_models().items():   # a preset is also traceable: say both
+        data["models"][name] = f"analytic, {how}" if name in data["models"] else how
     if args.format == "json":
         emit(json_text(data), args.output)
     elif args.format == "csv":

@@ -44,7 +44,7 @@ def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = Non
     raw_base = d.get("base")
     if isinstance(raw_base, str):
         p = Path(raw_base)
-        p = p if p.is_absolute() or p.exists() else base_dir / p
+        p = _beside(p, base_dir)
         try:
             base = read_structured(p)
         except InputError as e:
@@ -60,7 +60,7 @@ def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = Non
         raise InputError(source, f"base ({e.field})", e.problem, e.allowed) from None
 
     axes = _parse_axes(source, d.get("axes"), base)
-    workloads = _parse_workloads(source, d)
+    workloads = _parse_workloads(source, d, base_dir)
     sampling = d.get("sampling", "grid")
     if sampling not in SAMPLING:
         raise InputError(source, "sampling", f"unknown value {sampling!r}", ", ".join(SAMPLING))
@@ -190,13 +190,19 @@ def _parse_axes(source: str, raw, base: dict) -> tuple[Axis, ...]:
     return tuple(axes)
 
 
-def _parse_workloads(source: str, d: dict) -> tuple[WorkloadRef, ...]:
+def _beside(p: Path, base_dir: Path) -> Path:
+    """A relative path in a spec: beside the spec file when it exists there, else as given (the working directory)."""
+    return p if p.is_absolute() or not (base_dir / p).exists() else base_dir / p
+
+
+def _parse_workloads(source: str, d: dict, base_dir: Path | None = None) -> tuple[WorkloadRef, ...]:
     batch = require_int(source, "batch", d.get("batch", 1), 1)
     refs = []
     for i, w in enumerate(_as_list(source, "workloads", d.get("workloads", []))):
         if isinstance(w, str):
-            refs.append(WorkloadRef(Path(w).stem if w.endswith((".yaml", ".yml", ".json")) else w, spec=w,
-                                    batch=batch))
+            is_file = w.endswith((".yaml", ".yml", ".json"))
+            spec = str(_beside(Path(w), base_dir)) if is_file and base_dir is not None else w
+            refs.append(WorkloadRef(Path(w).stem if is_file else w, spec=spec, batch=batch))
         elif isinstance(w, dict) and "model" in w and set(w) <= {"model", "recipe", "batch", "label", "accuracy"}:
             require_str(source, f"workloads[{i}].model", w["model"], empty=False)
             for key in ("recipe", "label"):

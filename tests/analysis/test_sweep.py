@@ -371,3 +371,17 @@ def test_cli_bad_axis_is_one_line_exit_2(tmp_path):
 def test_shipped_specs_load(path):
     spec = load_spec(path)
     assert spec.n_points > 0 and spec.objectives and set(spec.objectives) <= set(spec.metric_names())
+
+
+def test_workload_files_resolve_beside_the_spec(tmp_path, monkeypatch):
+    """A relative workload path in a spec file is read beside the spec, whatever the working directory."""
+    from workloads.registry import load_workload
+
+    (tmp_path / "specs").mkdir()
+    load_workload("deit_tiny-w4a4").save(tmp_path / "specs" / "mine.yaml")
+    p = write_spec(tmp_path / "specs", small(workloads=["mine.yaml"]))
+    monkeypatch.chdir(tmp_path)                      # mine.yaml is not in the working directory
+    spec = load_spec(p)
+    assert spec.workloads[0].label == "mine"
+    assert spec.workloads[0].spec == str(tmp_path / "specs" / "mine.yaml")
+    assert len(evaluate(spec, workers=0)) == spec.n_points

@@ -310,6 +310,7 @@ def test_sqnr_by_hand():
 
     assert sqnr_db(torch.tensor([3.0, 4.0]), torch.tensor([3.0, 3.0])) == pytest.approx(13.9794, abs=1e-4)
     assert sqnr_db(torch.tensor([3.0, 4.0]), torch.tensor([3.0, 4.0])) is None
+    assert sqnr_db(torch.tensor([0.0, 0.0]), torch.tensor([0.5, 0.0])) is None    # no signal: undefined, never -inf
 
 
 @pytest.fixture(scope="module")

@@ -36,14 +36,14 @@ def synthetic_images(batch: int, chans: int, height: int, width: int, seed: int)
 
 
 def sqnr_db(ref, test) -> float | None:
-    """10 log10(sum(ref^2) / sum((ref - test)^2)) in dB; None when the two are identical (no error to measure)."""
+    """10 log10(sum(ref^2) / sum((ref - test)^2)) in dB; None when it is not defined: the two are identical (no
+    error to measure) or the reference is all zeros (no signal; -inf would be written to a workload file that the
+    loader then refuses, since every number in it must be finite)."""
     import math
 
     ref = ref.detach().double()
     err = (ref - test.detach().double()).pow(2).sum().item()
     sig = ref.pow(2).sum().item()
-    if err == 0.0:
+    if err == 0.0 or sig == 0.0:
         return None
-    if sig == 0.0:
-        return -math.inf
     return 10.0 * math.log10(sig / err)

@@ -39,6 +39,7 @@ from simulator.model.layer import (
 from simulator.model.price import price
 from simulator.model.residency import DRAM, describe, plan_residency
 from simulator.model.sparsity import sparse_labels
+from simulator.work import STEADY_COPIES
 from workloads.model import GEMM_OPS
 
 _KEY_FIELDS = ("op", "m", "n", "k", "repeat", "w_bits", "a_bits", "out_bits", "acc_bits", "dtype", "w_granularity",
@@ -111,7 +112,7 @@ def run_kernel(params: tuple) -> tuple:
     df, m, n, k, rows, cols, p = (params[K.P_DF], params[K.P_M], params[K.P_N], params[K.P_K], params[K.P_ROWS],
                                   params[K.P_COLS], params[K.P_MACS])
     row_dim, col_dim, _, row_block, _ = K.mapping(df, m, n, k, rows, cols, p)
-    folds = -(-row_dim // row_block) * -(-col_dim // cols) * min(params[K.P_REPEAT], 4)
+    folds = -(-row_dim // row_block) * -(-col_dim // cols) * min(params[K.P_REPEAT], STEADY_COPIES)
     if folds > JIT_FOLDS:
         import numpy as np
 

@@ -11,7 +11,14 @@ import weakref
 from simulator.energy import hw_costs
 from simulator.model.attention import attention_fusion, fuse_workload
 from simulator.model.layer import design_of
-from simulator.model.network import evaluate_layer, network_totals, peak_tops, plan
+from simulator.model.network import (
+    evaluate_layer,
+    network_totals,
+    peak_tops,
+    schedule_flags,
+    schedule_plan,
+    scheduled_rows,
+)
 from simulator.model.residency import activation_capacity
 from simulator.quant import split_outliers
 from simulator.results import SimResult, Totals
@@ -51,9 +58,13 @@ def _distinct(workload, hw):
     _memo(workload, ("work", hw), lambda: check_work(workload, hw))
     costs = hw_costs(hw)
     d = design_of(hw, costs)
-    unique, counts, order = plan(workload, hw.nonlinear.post_softmax_bits, activation_capacity(hw),
-                                 attention_fusion(hw))
-    rows = [evaluate_layer(layer, hw, attn, costs, where, d) for layer, attn, where in unique]
+    unique, counts, order, sched = schedule_plan(workload, hw.nonlinear.post_softmax_bits, activation_capacity(hw),
+                                                 attention_fusion(hw), schedule_flags(hw))
+    base = unique if sched is None else sched.base
+    rows = [evaluate_layer(layer, hw, attn, costs, where, d) for layer, attn, where in base]
+    if sched is not None:   # the network schedule (simulator/model/schedule.py)
+        rows = scheduled_rows(sched, rows, d, lambda b, hidden, pref: evaluate_layer(
+            base[b][0], hw, base[b][1], costs, base[b][2], d, hidden, pref))
     return rows, counts, order, costs
 
 

@@ -40,8 +40,8 @@ LAYER_FIELDS: tuple[Field, ...] = (
     F("compute_cycles", "cycles", int, "stall-free cycles: repeat * folds * lines - 1 (GEMM); "
                                          "ceil(elements * cycles_per_element / lanes) (vector)"),
     F("stall_cycles", "cycles", float, "all stalls = stall_memory + stall_chunk_fill + ppu_stall + dram_floor_stall"),
-    F("total_cycles", "cycles", float, "compute_cycles + stall_cycles; fractional when a DRAM transfer ends "
-                                       "mid-cycle (bytes / bytes-per-cycle)"),
+    F("total_cycles", "cycles", float, "compute_cycles + stall_cycles - overlap_hidden_cycles; fractional when a "
+                                       "DRAM transfer ends mid-cycle (bytes / bytes-per-cycle)"),
     F("utilization", "", float, "executed_macs / (total_cycles * R * C * macs_per_pe_cycle); 0 for vector ops"),
     F("mapping_efficiency", "", float, "mean used PEs per fold / (R * C)"),
     F("sram_read_bytes", "B", float, "all SRAM reads: array-side reads, write-back drains, scales"),
@@ -76,6 +76,12 @@ LAYER_FIELDS: tuple[Field, ...] = (
     F("ppu_stall_cycles", "cycles", float, "max(0, ppu_cycles - (compute + memory and chunk stalls))"),
     F("dram_floor_stall_cycles", "cycles", float, "max(0, dram_cycles - (compute + the other stalls)): the layer "
                                                   "never beats its DRAM time"),
+    F("overlap_hidden_cycles", "cycles", float, "vector cycles run beside a GEMM (vector.overlap: gemm; "
+                                                "simulator/model/schedule.py); 0 otherwise"),
+    F("prefetched_weight_bytes", "B", float, "weight bytes fetched during earlier layers' idle DRAM cycles (memory."
+                                             "prefetch: network); they leave the DRAM floor; 0 otherwise"),
+    F("output_tiles", "", float, "output tiles the GEMM completes in order: folds (os), folds / row folds (ws, is); "
+                                 "0 for vector ops"),
     F("prefetch_cycles", "cycles", float, "initial fill before the first fold (overlapped with the previous layer)"),
     F("drain_cycles", "cycles", float, "final write-back after the last fold (overlapped with the next layer)"),
     F("scalesim_total_cycles", "cycles", float, "SCALE-Sim's total: compute + memory, chunk and PPU stalls"),
@@ -156,6 +162,8 @@ TOTAL_FIELDS: tuple[Field, ...] = (
     F("stall_chunk_fill_cycles", "cycles", float, "sum of layer stall_chunk_fill_cycles"),
     F("ppu_stall_cycles", "cycles", float, "sum of layer ppu_stall_cycles"),
     F("dram_floor_stall_cycles", "cycles", float, "sum of layer dram_floor_stall_cycles"),
+    F("overlap_hidden_cycles", "cycles", float, "sum of layer overlap_hidden_cycles (vector time under the array)"),
+    F("prefetched_weight_bytes", "B", float, "sum of layer prefetched_weight_bytes"),
     F("gemm_cycles", "cycles", float, "total_cycles of the GEMM layers"),
     F("vector_cycles", "cycles", float, "total_cycles of the vector-unit layers = total - gemm"),
     F("latency_us", "us", float, "total_cycles / freq_mhz"),

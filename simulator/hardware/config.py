@@ -44,6 +44,23 @@ class AttentionMode(StrChoice):
     FUSED = "fused"
 
 
+class VectorOverlap(StrChoice):
+    """Whether the vector unit runs beside the array (gemm: it works on the neighbouring GEMM's output or input
+    stream tile by tile, simulator/model/schedule.py) or only between GEMMs (none: their cycles add up)."""
+
+    NONE = "none"
+    GEMM = "gemm"
+
+
+class Prefetch(StrChoice):
+    """How far ahead weights are fetched: within the layer only (layer: its initial fill counts against its own
+    DRAM time) or across layers (network: a GEMM's first weights stream in during the preceding layers' idle
+    DRAM cycles, simulator/model/schedule.py)."""
+
+    LAYER = "layer"
+    NETWORK = "network"
+
+
 class ArrayType(StrChoice):
     """MAC array organisation: systolic (operands skewed through neighbour registers) or broadcast (operands
     broadcast to a row/column, adder trees reduce; no skew). simulator/model/foldwalk.py ``fold_timing``."""
@@ -76,6 +93,8 @@ ACTIVATION_POLICIES = Activations.values()
 ARRAY_TYPES = ArrayType.values()
 ATTENTION_MODES = AttentionMode.values()
 FOLD_ORDERS = FoldOrder.values()
+VECTOR_OVERLAPS = VectorOverlap.values()
+PREFETCH_MODES = Prefetch.values()
 TEMPORAL_TILINGS = TemporalTiling.values()
 PE_TYPES = PEType.values()
 DTYPES = ("int", "fp")
@@ -194,10 +213,15 @@ class DramConfig:
 @dataclass(frozen=True)
 class VectorConfig:
     """Vector unit: ``lanes`` elements per cycle at cost 1. Costs per element come from the op counts in
-    simulator/vector.py; ``cycles_per_element`` overrides them per op."""
+    simulator/vector.py; ``cycles_per_element`` overrides them per op; ``overlap`` (none | gemm): whether it runs
+    beside the array on the neighbouring GEMM's tiles (simulator/model/schedule.py)."""
 
     lanes: int
     cycles_per_element: tuple[tuple[str, float], ...] = ()
+    overlap: VectorOverlap = VectorOverlap.NONE
+
+    def __post_init__(self):
+        object.__setattr__(self, "overlap", VectorOverlap(self.overlap))
 
     def override(self, op: str) -> float | None:
         """The configured cycles per element of ``op``, or None to use the op-count default."""
@@ -247,14 +271,17 @@ class TechConfig:
 class MemoryConfig:
     """Network-level memory planning (simulator/model/residency.py, docs/memory.md): ``activations`` on_chip keeps
     a layer's output in the activation (ifmap) buffer for its consumers when it fits with everything else live
-    there; dram writes every output to DRAM and reads it back (SCALE-Sim .cfg files load with dram)."""
+    there; dram writes every output to DRAM and reads it back (SCALE-Sim .cfg files load with dram). ``prefetch``
+    layer (default) or network: weights fetched across layer boundaries (simulator/model/schedule.py)."""
 
     activations: Activations = Activations.ON_CHIP
     attention: AttentionMode = AttentionMode.UNFUSED
+    prefetch: Prefetch = Prefetch.LAYER
 
     def __post_init__(self):
         object.__setattr__(self, "activations", Activations(self.activations))
         object.__setattr__(self, "attention", AttentionMode(self.attention))
+        object.__setattr__(self, "prefetch", Prefetch(self.prefetch))
 
 
 SPARSE_CONVENTIONS = ("hardware", "scalesim")

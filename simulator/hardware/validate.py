@@ -17,7 +17,9 @@ from simulator.hardware.config import (
     FOLD_ORDERS,
     FP_EXACT_INT_BITS,
     PE_TYPES,
+    PREFETCH_MODES,
     TEMPORAL_TILINGS,
+    VECTOR_OVERLAPS,
     ArrayConfig,
     BufferConfig,
     ConfigError,
@@ -145,12 +147,13 @@ def _ppu(src: str, d: dict, default_lanes: int) -> PPUConfig:
 
 def _memory(src: str, d: dict) -> MemoryConfig:
     """The optional ``memory`` section: ``activations`` on_chip (default) or dram; ``attention`` unfused (default)
-    or fused."""
+    or fused; ``prefetch`` layer (default) or network."""
     m = _section(src, d, "memory", required=False)
-    _known(src, "memory", m, {"activations", "attention"})
+    _known(src, "memory", m, {"activations", "attention", "prefetch"})
     return MemoryConfig(_wrap(require_choice, src, "memory.activations", m.get("activations", "on_chip"),
                               ACTIVATION_POLICIES),
-                        _wrap(require_choice, src, "memory.attention", m.get("attention", "unfused"), ATTENTION_MODES))
+                        _wrap(require_choice, src, "memory.attention", m.get("attention", "unfused"), ATTENTION_MODES),
+                        _wrap(require_choice, src, "memory.prefetch", m.get("prefetch", "layer"), PREFETCH_MODES))
 
 
 def _sparsity(src: str, d: dict) -> SparsityConfig:
@@ -232,7 +235,7 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
                       None if epb is None else _wrap(require_number, src, "dram.energy_pj_per_bit", epb))
 
     v = _section(src, d, "vector")
-    _known(src, "vector", v, {"lanes", "cycles_per_element"})
+    _known(src, "vector", v, {"lanes", "cycles_per_element", "overlap"})
     lanes = _wrap(require_int, src, "vector.lanes", v.get("lanes"))
     cpe = v.get("cycles_per_element", {})
     if not isinstance(cpe, dict):
@@ -241,7 +244,8 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     for op, c in cpe.items():
         _wrap(require_choice, src, "vector.cycles_per_element", op, VECTOR_OPS)
         costs.append((op, _wrap(require_number, src, f"vector.cycles_per_element.{op}", c)))
-    vector = VectorConfig(lanes, tuple(costs))
+    vector = VectorConfig(lanes, tuple(costs),
+                          _wrap(require_choice, src, "vector.overlap", v.get("overlap", "none"), VECTOR_OVERLAPS))
 
     t = d.get("tech", {"table": "horowitz45"})
     if not isinstance(t, dict):

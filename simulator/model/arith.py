@@ -35,6 +35,12 @@ def maximum(a, b):
     return np.maximum(a, b) if np else max(a, b)
 
 
+def minimum(a, b):
+    """min(a, b) elementwise."""
+    np = _np(a, b)
+    return np.minimum(a, b) if np else min(a, b)
+
+
 def div_or_zero(a, b):
     """a / b, or 0.0 where b == 0."""
     np = _np(a, b)

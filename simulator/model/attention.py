@@ -15,7 +15,8 @@ times batch), a softmax over its output, a matmul without weights (attn@v: M x d
       bytes are 0 whatever the activation policy, and they take no room in the activation buffer (they live in
       the ofmap buffer's tiles). Q, K, V and the output follow the memory plan (simulator/model/residency.py): with
       ``memory.activations: dram`` a fused chain moves exactly Q, K and V in and the output out.
-Not modelled: the array and the vector unit overlapping (their cycles add up, as unfused).
+The array and the vector unit overlap only with ``vector.overlap: gemm``: then the chain is one two-stage pipeline
+over repeat x key tiles (simulator/model/schedule.py); otherwise their cycles add up, as unfused.
 
 Worked example (tests/simulator/test_attention.py): DeiT-S attention, M = N = 197, d = 64, 6 heads, 32-bit
 accumulators, a 128 KiB ofmap buffer: Tk = floor(65,536 * 8 / (197 * 32)) = 83, tiles = 3, online rescale

@@ -21,7 +21,7 @@ from simulator.hardware import ConfigError
 from simulator.model import kernel as K
 from simulator.model.attention import fuse_workload
 from simulator.model.layer import Design, gemm_counts, gemm_setup, kernel_params, vector_counts, vector_setup
-from simulator.model.network import network_totals, peak_tops, plan
+from simulator.model.network import network_totals, peak_tops, plan, schedule_flags, schedule_plan, scheduled_rows
 from simulator.model.price import price
 from simulator.quant import split_outliers
 from simulator.schema import TOTAL_NAMES
@@ -169,35 +169,41 @@ def evaluate_variant(workload, hw, nums: dict, capacity: int | None = None, fusi
     d, area = design_columns(hw, nums)
     n = len(nums["rows"])
     wl = split_outliers(workload)
-    unique, counts, _ = plan(fuse_workload(wl, *fusion) if fusion else wl, hw.nonlinear.post_softmax_bits, capacity,
-                             fusion)
+    unique, counts, _, sched = schedule_plan(fuse_workload(wl, *fusion) if fusion else wl,
+                                             hw.nonlinear.post_softmax_bits, capacity, fusion, schedule_flags(hw))
+    base = unique if sched is None else sched.base
     setups = [gemm_setup(layer, hw, tech, attn) if layer.is_gemm else vector_setup(layer, hw)
-              for layer, attn, _ in unique]
-    gemms = [i for i, (layer, _, _) in enumerate(unique) if layer.is_gemm]
+              for layer, attn, _ in base]
+    gemms = [i for i, (layer, _, _) in enumerate(base) if layer.is_gemm]
     kout = None
     if gemms:
         params = np.empty((len(gemms), n, K.N_PARAMS))
         for j, i in enumerate(gemms):
-            for col, v in enumerate(kernel_params(unique[i][0], setups[i], hw.array.dataflow,
-                                                  hw.array.temporal_tiling, d, unique[i][2],
+            for col, v in enumerate(kernel_params(base[i][0], setups[i], hw.array.dataflow,
+                                                  hw.array.temporal_tiling, d, base[i][2],
                                                   hw.array.timing_code)):
                 params[j, :, col] = v
         kout = np.zeros((len(gemms) * n, K.N_OUT))
         run_batch(params.reshape(-1, K.N_PARAMS), kout)
         kout = kout.reshape(len(gemms), n, K.N_OUT)
-    rows = []
     slot = {i: j for j, i in enumerate(gemms)}
-    for i, (layer, _, where) in enumerate(unique):
+
+    def row(i, hidden=0.0, prefetched=0.0):
+        layer, _, where = base[i]
         s = setups[i]
         if layer.is_gemm:
-            c = gemm_counts(layer, s, d, kout[slot[i]].T, where)
+            c = gemm_counts(layer, s, d, kout[slot[i]].T, where, hidden, prefetched)
             c.update(macs=layer.macs, macs_per_pe_cycle=s.p, promoted=s.promoted)
             c.update(price(c, layer.macs, s.mac_pj, d, prims, True))
         else:
-            c = vector_counts(layer, s, d, where)
+            c = vector_counts(layer, s, d, where, hidden)
             c.update(macs=0, macs_per_pe_cycle=0.0, promoted=False)
             c.update(price(c, 0, 0.0, d, prims, False))
-        rows.append(c)
+        return c
+
+    rows = [row(i) for i in range(len(base))]
+    if sched is not None:   # the network schedule (simulator/model/schedule.py), as simulator.engine
+        rows = scheduled_rows(sched, rows, d, row)
     pk = peak_tops(d.rows, d.cols, d.freq_mhz, hw.pe.precisions)
     t = network_totals(rows, counts, d, workload.batch, pk, area)
     return {k: np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)) for k, v in t.items()}

@@ -132,26 +132,38 @@ def kernel_params(layer, setup: GemmSetup, dataflow: str, temporal_tiling: str, 
             1.0 if temporal_tiling == "auto" else 0.0, placement.onchip_bits, array_timing]
 
 
-def compose_stalls(c: dict, compute, memory, chunk_fill, ppu, dram_cycles) -> None:
+def dram_floor(scalesim_total, dram_cycles, prefetched_cycles=0.0):
+    """max(0, dram_cycles - prefetched_cycles - scalesim_total): a layer never beats the DRAM time of the bytes it
+    moves itself (``prefetched_cycles``: its weights fetched during earlier layers, simulator/model/schedule.py)."""
+    return arith.max0(dram_cycles - prefetched_cycles - scalesim_total)
+
+
+def compose_stalls(c: dict, compute, memory, chunk_fill, ppu, dram_cycles, hidden=0.0, prefetched_cycles=0.0) -> None:
     """The one stall composition, written into counts ``c``:
     ppu_stall = max(0, ppu - (compute + memory + chunk_fill)) (the PPU overlaps the array);
     scalesim_total = compute + memory + chunk_fill + ppu_stall (SCALE-Sim's convention, no floor);
-    dram_floor_stall = max(0, dram_cycles - scalesim_total) (a layer never beats its DRAM time);
-    stall = memory + chunk_fill + ppu_stall + dram_floor_stall; total = compute + stall."""
+    dram_floor_stall = ``dram_floor`` (a layer never beats its DRAM time, less what was prefetched for it);
+    stall = memory + chunk_fill + ppu_stall + dram_floor_stall; total = compute + stall - hidden, ``hidden``: the
+    cycles a vector layer ran beside a GEMM (``overlap_hidden_cycles``; both from simulator/model/schedule.py,
+    0 unless the hardware asks for them)."""
     before_ppu = memory + chunk_fill
     ppu_stall = arith.max0(ppu - (compute + before_ppu))
     stall = before_ppu + ppu_stall
     c["ppu_stall_cycles"] = ppu_stall
     c["scalesim_total_cycles"] = compute + stall
-    floor = arith.max0(dram_cycles - (compute + stall))
+    floor = dram_floor(compute + stall, dram_cycles, prefetched_cycles)
     c["dram_floor_stall_cycles"] = floor
     c["stall_cycles"] = stall + floor
-    c["total_cycles"] = compute + (stall + floor)
+    c["overlap_hidden_cycles"] = hidden
+    c["total_cycles"] = compute + (stall + floor) - hidden
 
 
-def gemm_counts(layer, s: GemmSetup, d: Design, k, placement: Placement = DRAM) -> dict:
+def gemm_counts(layer, s: GemmSetup, d: Design, k, placement: Placement = DRAM, hidden=0.0, prefetched=0.0) -> dict:
     """Counts of a GEMM layer; ``k[j]`` is kernel output j (a number, or an array over designs); ``placement``:
-    operands kept on chip (their on-chip moves: ``residency.add_onchip_moves``)."""
+    operands kept on chip (their on-chip moves: ``residency.add_onchip_moves``); ``hidden``, ``prefetched``: its
+    network schedule terms (cycles run beside the array, weight bytes fetched during earlier layers;
+    simulator/model/schedule.py). output_tiles = folds (os) or folds / row folds (ws, is: an output completes
+    after its last reduction fold)."""
     q = s.quant
     scale_w, scale_a = q["scale_dram_w_bytes"], q["scale_dram_a_bytes"]
     compute = k[K.COMPUTE]
@@ -183,8 +195,12 @@ def gemm_counts(layer, s: GemmSetup, d: Design, k, placement: Placement = DRAM) 
          "sram_write_bytes": dram_read + unpacked + sow,
          "folds": k[K.FOLDS], "temporal_chunks": k[K.CHUNKS], "mapping_efficiency": k[K.MAP_EFF]}
     add_onchip_moves(c, layer, placement)
+    reduction_folds = 1.0 + (k[K.ROW_FOLDS] - 1.0) * ((k[K.ZOP] != K.OFMAP) * 1.0)
+    c["output_tiles"] = k[K.FOLDS] / reduction_folds
+    c["prefetched_weight_bytes"] = prefetched
     c["dram_cycles"] = (dram_read + dw) / d.bytes_per_cycle
-    compose_stalls(c, compute, k[K.STALL], k[K.CHUNK_FILL], ppu, c["dram_cycles"])
+    compose_stalls(c, compute, k[K.STALL], k[K.CHUNK_FILL], ppu, c["dram_cycles"], hidden,
+                   prefetched / d.bytes_per_cycle)
     cycles = c["total_cycles"]
     executed = layer.macs * sp.executed_frac
     c["executed_macs"] = executed
@@ -199,11 +215,12 @@ def gemm_counts(layer, s: GemmSetup, d: Design, k, placement: Placement = DRAM) 
     return c
 
 
-def vector_counts(layer, s: VectorSetup, d: Design, placement: Placement = DRAM) -> dict:
+def vector_counts(layer, s: VectorSetup, d: Design, placement: Placement = DRAM, hidden=0.0) -> dict:
     """Counts of a vector layer: compute = ceil(elements * cycles_per_element / lanes); its compulsory bytes
     (traffic.py: inputs at a_bits, ``add`` reads two tensors, the output at out_bits) are staged through the
     ofmap buffer; those not kept on chip (``placement``) cross DRAM: the I/O stall = max(0, latency +
-    DRAM bytes / bytes_per_cycle - compute) is its memory stall (no latency without DRAM bytes)."""
+    DRAM bytes / bytes_per_cycle - compute) is its memory stall (no latency without DRAM bytes); ``hidden``: its
+    cycles run beside a GEMM (simulator/model/schedule.py)."""
     e = layer.elements
     compute = vector_cycles(e, s.cycles_per_element, d.vector_lanes)
     io_bytes = compulsory_dram_bytes(layer)
@@ -223,9 +240,9 @@ def vector_counts(layer, s: VectorSetup, d: Design, placement: Placement = DRAM)
          "weight_buf_read_bytes": zero, "weight_buf_write_bytes": zero, "ofmap_buf_read_bytes": io,
          "ofmap_buf_write_bytes": io, "sram_ifmap_bytes": zero, "sram_weight_bytes": zero, "sram_ofmap_bytes": 2 * io,
          "sram_read_bytes": io, "sram_write_bytes": io, "folds": 0, "temporal_chunks": 0, "mapping_efficiency": zero,
-         "onchip_activation_bytes": saved}
+         "onchip_activation_bytes": saved, "output_tiles": zero, "prefetched_weight_bytes": zero}
     c["dram_cycles"] = (c["dram_read_bytes"] + write) / d.bytes_per_cycle
-    compose_stalls(c, compute, memory, zero, 0, c["dram_cycles"])
+    compose_stalls(c, compute, memory, zero, 0, c["dram_cycles"], hidden)
     c["utilization"] = zero
     c.update(executed_macs=zero, active_macs=zero, dram_metadata_read_bytes=zero, sparse_decode_ops=zero,
              sparse_decode_pj=zero)

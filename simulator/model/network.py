@@ -18,7 +18,7 @@ layers but 13 distinct ones. Totals (``network_totals``, shared with the batch e
 from __future__ import annotations
 
 import weakref
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from operator import attrgetter
 
@@ -36,6 +36,7 @@ from simulator.model.layer import (
     vector_counts,
     vector_setup,
 )
+from simulator.model import schedule as S
 from simulator.model.price import price
 from simulator.model.residency import DRAM, describe, plan_residency
 from simulator.model.sparsity import sparse_labels
@@ -54,7 +55,8 @@ SUMMED = ("total_cycles", "energy_pj", "macs", "compute_cycles", "stall_cycles",
           "stall_chunk_fill_cycles", "ppu_stall_cycles", "dram_floor_stall_cycles", "sram_read_bytes",
           "sram_write_bytes", "dram_read_bytes", "dram_write_bytes", "dram_scale_read_bytes", "energy_mac_pj",
           "energy_sram_pj", "energy_dram_pj", "energy_vector_pj", "energy_static_pj", "ppu_energy_pj",
-          "onchip_activation_bytes", "executed_macs", "dram_metadata_read_bytes", "energy_sparse_pj")
+          "onchip_activation_bytes", "executed_macs", "dram_metadata_read_bytes", "energy_sparse_pj",
+          "overlap_hidden_cycles", "prefetched_weight_bytes")
 
 
 def plan(workload, ps_bits: int | None, capacity: int | None = None, fusion: tuple | None = None
@@ -105,6 +107,68 @@ def plan(workload, ps_bits: int | None, capacity: int | None = None, fusion: tup
     return result
 
 
+def schedule_flags(hw) -> tuple | None:
+    """(vector overlap, network prefetch) when the hardware asks for either (simulator/model/schedule.py), else
+    None."""
+    flags = (hw.vector.overlap == "gemm", hw.memory.prefetch == "network")
+    return flags if any(flags) else None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How ``schedule_plan``'s distinct layers derive from ``plan``'s (``base``): ``base_of[u]``, the position
+    ``rep[u]`` that stands for them, whether the schedule touches them (``affected``); groups, windows and each
+    position's base layer (``base_order``) for ``schedule.adjust``."""
+
+    base: list
+    base_of: list
+    rep: list
+    affected: list
+    base_order: list
+    groups: list
+    group_of: list
+    windows: dict
+
+
+def schedule_plan(workload, ps_bits: int | None, capacity: int | None = None, fusion: tuple | None = None,
+                  flags: tuple | None = None) -> tuple[list, list, list, Schedule | None]:
+    """``plan`` with its distinct layers split by what the network schedule reads around them (their context,
+    ``schedule.contexts``): (unique, counts, order, Schedule); without ``flags`` plan's own and None."""
+    unique, counts, order = plan(workload, ps_bits, capacity, fusion)
+    if not flags:
+        return unique, counts, order, None
+    key = ("schedule", id(workload), ps_bits, capacity, fusion, flags)
+    hit = _PLANS.get(key)
+    if hit is not None and hit[0]() is workload:
+        return hit[1]
+    grp, of, win, ctx = S.contexts([unique[b][0] for b in order], order, *flags, fusion)
+    index: dict = {}
+    base_of, rep, affected, fcounts, forder = [], [], [], [], []
+    for pos, (b, c) in enumerate(zip(order, ctx)):
+        u = index.get((b, c))
+        if u is None:
+            u = index[(b, c)] = len(base_of)
+            base_of.append(b)
+            rep.append(pos)
+            affected.append(bool(c))
+            fcounts.append(0)
+        fcounts[u] += 1
+        forder.append(u)
+    result = ([unique[b] for b in base_of], fcounts, forder,
+              Schedule(unique, base_of, rep, affected, list(order), grp, of, win))
+    _PLANS[key] = (weakref.ref(workload), result)
+    return result
+
+
+def scheduled_rows(sched: Schedule, base_rows: list, d, evaluate) -> list:
+    """The rows of ``schedule_plan``'s distinct layers from ``plan``'s standalone ``base_rows``: each one the
+    schedule touches re-evaluated by ``evaluate(base index, hidden cycles, prefetched weight bytes)``."""
+    hidden, pref = S.adjust(lambda q: base_rows[sched.base_order[q]], sched.groups, sched.group_of,
+                            sched.windows, d.weight_bytes, d.bytes_per_cycle)
+    return [evaluate(b, hidden.get(q, 0.0), pref.get(q, 0.0)) if hit else base_rows[b]
+            for b, q, hit in zip(sched.base_of, sched.rep, sched.affected)]
+
+
 @lru_cache(maxsize=8192)
 def run_kernel(params: tuple) -> tuple:
     """Kernel output of one GEMM (cached: designs differing only in energy, PPU, vector unit or clock reuse
@@ -143,10 +207,12 @@ def _setup(layer, hw, attn_input: bool, compute):
     return value
 
 
-def evaluate_layer(layer, hw, attn_input: bool = False, costs=None, placement=DRAM, design=None) -> dict:
+def evaluate_layer(layer, hw, attn_input: bool = False, costs=None, placement=DRAM, design=None, hidden=0.0,
+                   prefetched=0.0) -> dict:
     """Every field of one layer on one design except its name (simulator/schema.py): counts, then prices.
     ``placement``: where its operands are (the memory plan, simulator/model/residency.py); ``design``: the
-    hardware's ``Design`` when the caller has it."""
+    hardware's ``Design`` when the caller has it; ``hidden``, ``prefetched``: its network schedule terms
+    (``scheduled_rows``)."""
     costs = costs or hw_costs(hw)
     d = design or design_of(hw, costs)
     base = {"op": layer.op, "m": layer.m, "n": layer.n, "k": layer.k, "repeat": layer.repeat,
@@ -157,7 +223,7 @@ def evaluate_layer(layer, hw, attn_input: bool = False, costs=None, placement=DR
         params = tuple(kernel_params(layer, s, hw.array.dataflow, hw.array.temporal_tiling, d, placement,
                                      hw.array.timing_code))
         k = run_kernel(params)
-        c = gemm_counts(layer, s, d, k, placement)
+        c = gemm_counts(layer, s, d, k, placement, hidden, prefetched)
         q = s.quant
         base.update(pe_precision=s.pe_precision, promoted=s.promoted, macs_per_pe_cycle=s.p, impl=s.impl,
                     dataflow=str(hw.array.dataflow), acc_bits_used=s.acc_bits, cycles_per_element=0.0,
@@ -168,7 +234,7 @@ def evaluate_layer(layer, hw, attn_input: bool = False, costs=None, placement=DR
         mac_pj = s.mac_pj
     else:
         s = _setup(layer, hw, False, lambda: vector_setup(layer, hw))
-        c = vector_counts(layer, s, d, placement)
+        c = vector_counts(layer, s, d, placement, hidden)
         base.update(pe_precision="vector", promoted=False, macs_per_pe_cycle=0.0, impl=s.impl, dataflow="vector",
                     acc_bits_used=0, cycles_per_element=s.cycles_per_element, k_segments=0, w_scales=0, a_scales=0,
                     requant_ops=0, rescale_ops=0, absmax_ops=0, zero_point_ops=0, zero_point_bytes=0.0,
@@ -208,7 +274,8 @@ def network_totals(rows: list, counts: list, d, batch: int, peak_tops, area: dic
     tops = 2 * macs / latency_s / 1e12
     energy_j = energy_pj * 1e-12
     t = {key: sums[key] for key in ("total_cycles", "compute_cycles", "stall_cycles", "stall_memory_cycles",
-                                    "stall_chunk_fill_cycles", "ppu_stall_cycles", "dram_floor_stall_cycles")}
+                                    "stall_chunk_fill_cycles", "ppu_stall_cycles", "dram_floor_stall_cycles",
+                                    "overlap_hidden_cycles", "prefetched_weight_bytes")}
     t.update({
         "gemm_cycles": gemm_cycles + 0.0,
         "vector_cycles": cycles - gemm_cycles,

@@ -17,6 +17,8 @@ one-design path runs the plain-Python kernel: that keeps the file well under a m
 Sparsity (issue 14): design i gets SPARSITY[i % 8] (dense, 2:4 PEs, 2:4 + zero-skip, unstructured skipping, a
 decompressor, SCALE-Sim's convention) without an extra draw, and DeiT-Tiny at w4a4_2of4 / w8a8_2of4 / w8a8_tokens70
 joins the workloads; the coverage check asserts 2:4 weights ran on each kind of sparse design.
+Network schedule (issue 12 part 5): design i gets SCHEDULE[i % 5] (vector overlap, network prefetch, fused attention;
+simulator/model/schedule.py) without an extra draw either (every example of 48 designs holds each one ~10 times).
 Workloads: DeiT-Tiny (zoo recipes, and w4a8_g128 / w8a8_token / w4a4_g64 / fp16 recipes), LeViT, EfficientViT
 (zoo, and a recipe applied to a zoo file), a few Swin-Tiny; batch 1..3. The test ends by checking that the run
 covered every PE type, dataflow, tiling mode, non-linear implementation, error and non-error designs, tiny
@@ -92,6 +94,10 @@ HEAVY = [("zoo", "swin_tiny-w8a8", None), ("zoo", "swin_tiny-w4a8", None)]
 SPARSITY = (SparsityConfig(), SparsityConfig(), SparsityConfig(("2:4",)), SparsityConfig(("2:4",), zero_skip=True),
             SparsityConfig(unstructured=True), SparsityConfig(decompress=True),
             SparsityConfig(("2:4",), convention="scalesim"), SparsityConfig())
+# issue 12 part 5: design i gets SCHEDULE[i % 5] = (vector.overlap, memory.prefetch, memory.attention), the network
+# schedule (simulator/model/schedule.py); 5 is prime to 8, so every schedule meets every sparsity kind
+SCHEDULE = (("none", "layer", None), ("gemm", "layer", None), ("none", "network", None), ("gemm", "network", "fused"),
+            ("gemm", "network", None))
 
 
 @functools.cache
@@ -188,9 +194,11 @@ def cases(draw):
             array=replace(hw.array, rows=rows, cols=cols),
             buffers=replace(hw.buffers, ifmap_kib=kib[0], weight_kib=kib[1], ofmap_kib=kib[2]),
             dram=replace(hw.dram, bandwidth_gbps=gbps * scale, latency_cycles=latency),
-            vector=replace(hw.vector, lanes=draw(st.integers(1, 512))),
+            vector=replace(hw.vector, lanes=draw(st.integers(1, 512)), overlap=SCHEDULE[len(designs) % 5][0]),
             ppu=replace(hw.ppu, lanes=draw(st.one_of(st.just(cols), st.integers(1, 512)))),
-            sparsity=SPARSITY[len(designs) % len(SPARSITY)]))
+            sparsity=SPARSITY[len(designs) % len(SPARSITY)],
+            memory=replace(hw.memory, prefetch=SCHEDULE[len(designs) % 5][1],
+                           attention=SCHEDULE[len(designs) % 5][2] or hw.memory.attention)))
     label = f"{name}" + (f"+{recipe}" if recipe else "") + f"-b{batch}"
     return Case((label, _workload(kind, name, recipe, batch), designs))
 

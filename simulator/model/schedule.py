@@ -1,0 +1,171 @@
+"""Network-level schedule: the vector unit working beside the array, and weights fetched across layers.
+
+Two hardware options let neighbouring layers share time (defaults: neither; every layer alone, as SCALE-Sim).
+
+``vector.overlap: gemm`` -- the vector unit is an engine of its own that works on a neighbouring GEMM's stream
+tile by tile. Groups (``groups``), from the layer order:
+  a fused attention chain (``memory.attention: fused``, simulator/model/attention.py): array layers q@k^T and
+      attn@v, vector layers the softmax and its online rescale; n = repeat x ceil(N / Tk) key tiles;
+  otherwise a vector layer joins the GEMM just before it (its epilogue: GELU after fc1, the softmax after q@k^T,
+      the residual add after a projection), else the GEMM just after it (its prologue: the LayerNorm that feeds
+      the next GEMM row by row); a vector layer between two vector layers joins nothing. A GEMM's group: it and
+      the vector layers that joined it; n = its output tiles (``output_tiles``: folds for os; column folds x
+      copies x temporal chunks for ws/is, whose outputs complete only after every reduction fold).
+  The group is a two-stage pipeline over n equal tiles, array stage a = A / n, vector stage v = V / n (A: the
+  group's array layers' total_cycles, V: its vector layers'; the vector unit runs its layers one after another).
+  It takes a + v + (n - 1) max(a, v) = A + V - (n - 1) min(a, v) cycles, so the vector cycles hidden are
+      hidden = min((n - 1) / n * min(A, V), max(0, A + V - D))        (``group_hidden``)
+  D: the group's DRAM cycles (a group never beats its DRAM time). Exposed: one tile's worth of the shorter stage
+  (the fill or drain), or more when the vector stage is the longer. The hidden cycles are shared among the
+  group's vector layers in proportion to their total_cycles, and each one's total_cycles drops by its share
+  (``overlap_hidden_cycles``; the one composition: simulator/model/layer.py ``compose_stalls``).
+
+``memory.prefetch: network`` -- a GEMM with weights (``weight_operand``) may have its first weights fetched
+before it starts, during the DRAM-idle cycles of the layers since the previous GEMM with weights (its window,
+``windows``), into the half of the double-buffered weight buffer those layers leave free:
+      prefetched_bytes = min(weight_buffer_bytes / 2, dram_filter_read_bytes, max(0, sum over the window of
+                             (total_cycles - dram_cycles)) * DRAM bytes per cycle)
+(window totals after the overlap above; a window layer hidden under a GEMM counts negative). Those bytes leave the
+GEMM's DRAM floor (``compose_stalls``: floor = max(0, dram_cycles - prefetched / B - (compute + stalls))); the
+fold walk already treats the first fold's reads as prefetched (docs/memory.md), so the walk's stalls stay.
+A GEMM shortened by prefetch hides no more vector time than before, nor more than its new total allows.
+
+Worked example (tests/simulator/test_schedule.py): fc1 of 16,703 cycles (256 output tiles), GELU of 85,104
+cycles, DRAM cycles 8,760 + 5,910: hidden = min(255/256 * 16,703, 16,703 + 85,104 - 14,670) = 16,637.75;
+GELU's total 85,104 - 16,637.75 = 68,466.25. fc2 after it with 221,184 filter bytes, a 256 KiB weight buffer,
+25.6 B/cycle: prefetched = min(131,072, 221,184, (68,466.25 - 5,910) * 25.6) = 131,072 B = 5,120 cycles off
+its DRAM floor.
+"""
+
+from __future__ import annotations
+
+from simulator.model import arith
+from simulator.model.attention import ONLINE, key_tile
+from simulator.model.layer import dram_floor
+
+
+def _chain(layers, i) -> bool:
+    """q@k^T, softmax, attn@v at i, i+1, i+2 (attention.py's chain)."""
+    if i + 2 >= len(layers):
+        return False
+    qk, sm, av = layers[i], layers[i + 1], layers[i + 2]
+    return (qk.op == "matmul" and not qk.weight_operand and sm.op == "softmax" and av.op == "matmul"
+            and not av.weight_operand)
+
+
+def groups(layers, fusion) -> tuple[list, list]:
+    """(groups, group index per position or -1); a group is (array positions, vector positions, tiles), tiles an
+    int for a fused chain, None for a GEMM's group (its row's ``output_tiles``). ``fusion``: attention.py's
+    (ofmap bytes, accumulator bits) when attention is fused, else None."""
+    n = len(layers)
+    of = [-1] * n
+    out: list = []
+    i = 0
+    while fusion and i < n:
+        qk = layers[i]
+        tk = key_tile(qk.m, qk.n, fusion[0], min(qk.acc_bits, fusion[1])) if _chain(layers, i) else 0
+        if tk >= 1:
+            vec = [i + 1] + ([i + 3] if i + 3 < n and layers[i + 3].name.endswith(ONLINE) else [])
+            for q in (i, i + 2, *vec):
+                of[q] = len(out)
+            out.append(((i, i + 2), vec, qk.repeat * -(-qk.n // tk)))
+            i += 2 + len(vec)
+        else:
+            i += 1
+    own: dict = {}
+    for i, layer in enumerate(layers):
+        if layer.is_gemm or of[i] >= 0:
+            continue
+        for j in (i - 1, i + 1):
+            if 0 <= j < n and layers[j].is_gemm and (of[j] < 0 or j in own):
+                if j not in own:
+                    own[j] = of[j] = len(out)
+                    out.append(((j,), [], None))
+                out[of[j]][1].append(i)
+                of[i] = of[j]
+                break
+    return [(a, tuple(sorted(v)), t) for a, v, t in out], of
+
+
+def windows(layers) -> dict:
+    """{position of a GEMM with weights: positions of the layers since the previous one (its prefetch window)}."""
+    out, last = {}, -1
+    for i, layer in enumerate(layers):
+        if layer.is_gemm and layer.weight_operand:
+            out[i] = tuple(range(last + 1, i))
+            last = i
+    return out
+
+
+def contexts(layers, base: list, overlap: bool, prefetch: bool, fusion) -> tuple[list, list, dict, list]:
+    """(groups, group per position, windows, contexts): per position, a hashable context: everything its schedule
+    terms read (the base layer ids and roles of the positions that influence it, relative to it); () when the
+    options leave the position alone. Positions with equal (base id, context) get equal results."""
+    grp, of = groups(layers, fusion) if overlap else ([], [-1] * len(layers))
+    win = windows(layers) if prefetch else {}
+
+    def members(q):
+        return () if of[q] < 0 else (*grp[of[q]][0], *grp[of[q]][1])
+
+    ctx = []
+    for i in range(len(layers)):
+        infl = set()
+        gemms = [i] if i in win else []
+        if of[i] >= 0 and not layers[i].is_gemm:
+            infl.update(members(i))
+            gemms += [a for a in grp[of[i]][0] if a in win]
+        for g in gemms:
+            infl.add(g)
+            infl.update(members(g))
+            for q in win[g]:
+                infl.add(q)
+                infl.update(members(q))
+        ctx.append(tuple((q - i, base[q], -1 if of[q] < 0 else
+                          (tuple(a - i for a in grp[of[q]][0]), tuple(v - i for v in grp[of[q]][1]), grp[of[q]][2]),
+                          tuple(w - i for w in win[q]) if q in win else None) for q in sorted(infl)))
+    return grp, of, win, ctx
+
+
+def group_hidden(array_cycles, vector_cycles, dram_cycles, tiles):
+    """min((n - 1) / n * min(A, V), max(0, A + V - D)): vector cycles a two-stage pipeline of n tiles hides."""
+    return arith.minimum((tiles - 1) / tiles * arith.minimum(array_cycles, vector_cycles),
+                         arith.max0(array_cycles + vector_cycles - dram_cycles))
+
+
+def floored_total(scalesim_total, dram_cycles, prefetched_cycles):
+    """A layer's total before any overlap: scalesim_total + layer.dram_floor(...)."""
+    return scalesim_total + dram_floor(scalesim_total, dram_cycles, prefetched_cycles)
+
+
+def adjust(row, grp: list, of: list, win: dict, weight_bytes, bytes_per_cycle) -> tuple[dict, dict]:
+    """({position: hidden cycles}, {position: prefetched weight bytes}) from ``row(position)``, the standalone
+    counts of a position (numbers, or arrays over designs). Module docstring for the formulas."""
+    def tiles(g):
+        return g[2] if g[2] is not None else row(g[0][0])["output_tiles"]
+
+    def hidden_of(g, totals, dram):
+        a = sum((totals(q) for q in g[0]), 0.0)
+        v = sum((row(q)["total_cycles"] for q in g[1]), 0.0)
+        d = sum((dram(q) for q in (*g[0], *g[1])), 0.0)
+        return group_hidden(a, v, d, tiles(g)), v
+
+    h0 = [hidden_of(g, lambda q: row(q)["total_cycles"], lambda q: row(q)["dram_cycles"]) for g in grp]
+
+    def share(q, hs):
+        h, v = hs[of[q]]
+        return arith.div_or_zero(h * row(q)["total_cycles"], v)
+
+    hidden = {q: share(q, h0) for g in grp for q in g[1]}
+    pref: dict = {}
+    for g, window in win.items():
+        slack = sum((row(q)["total_cycles"] - hidden.get(q, 0.0) - row(q)["dram_cycles"] for q in window), 0.0)
+        pref[g] = arith.minimum(arith.minimum(weight_bytes / 2, row(g)["dram_filter_read_bytes"]),
+                                arith.max0(slack) * bytes_per_cycle)
+    if pref and grp:   # a GEMM shortened by prefetch hides no more than before, nor more than its new total allows
+        pc = {g: p / bytes_per_cycle for g, p in pref.items()}
+        h1 = [hidden_of(g, lambda q: floored_total(row(q)["scalesim_total_cycles"], row(q)["dram_cycles"],
+                                                   pc.get(q, 0.0)),
+                        lambda q: row(q)["dram_cycles"] - pc.get(q, 0.0)) for g in grp]
+        h1 = [(arith.minimum(a[0], b[0]), b[1]) for a, b in zip(h0, h1)]
+        hidden = {q: share(q, h1) for q in hidden}
+    return hidden, pref

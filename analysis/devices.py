@@ -49,9 +49,9 @@ class DeviceKind(StrChoice):
 # Ops counted per element of a vector op (documented in docs/roofline.md):
 # softmax: max, subtract, exp, sum, divide = 5; layernorm: sum, subtract mean, square, sum, multiply by
 # 1/std, scale, shift = 7; gelu (erf form, timm's nn.GELU): x/sqrt2, erf, +1, *x, *0.5 = 5;
-# add, mul, elementwise = 1; quantize: scale and round/clip = 2.
+# add, mul, elementwise = 1; quantize: scale and round/clip = 2; layout (a copy, workloads/layout.py) = 0.
 OPS_PER_ELEMENT = {"softmax": 5, "layernorm": 7, "gelu": 5, "add": 1, "mul": 1, "quantize": 2, "elementwise": 1,
-                   "topk": 17}  # topk: radix select over 8-bit scores (simulator/vector.py)
+                   "topk": 17, "layout": 0}  # topk: radix select over 8-bit scores (simulator/vector.py)
 
 GPU_PEAK_KEYS = ("fp32", "tf32", "fp16_fp32acc", "fp16_fp16acc", "bf16_fp32acc", "fp8_fp32acc", "fp8_fp16acc",
                  "int8", "int4")
@@ -218,6 +218,8 @@ def device_from_hardware(hw) -> Device:
     src = f"{hw.source}: {r}x{c} PEs x macs_per_cycle x 2 ops x {hw.freq_mhz:g} MHz"
     peaks = [Peak(label, tops * 1e12, src) for label, tops in hw.peak_tops().items()]
     for op, n_ops in OPS_PER_ELEMENT.items():   # listed at INT8 (the vector ceiling depends on the layer)
+        if op == "layout":                        # copies: absorbed by addressing (workloads/layout.py)
+            continue
         cpe = vector_cycles_per_element(hw, Layer("probe", op, m=1, n=1))
         peaks.append(Peak(f"vector:{op}", n_ops * hw.vector.lanes / cpe * f,
                           f"{hw.source}: {n_ops} ops x {hw.vector.lanes} lanes / {cpe:g} cycles (int8 input)"))

@@ -6,8 +6,11 @@ PyTorch eager under autocast (timm's ``benchmark.py --amp``) runs
 * **attention** through ``scaled_dot_product_attention`` where the model calls it (timm ``Attention`` blocks with
   ``fused_attn``): one fused kernel whose N x N scores never reach DRAM. A workload marks such an attention by its
   shape: a ``q_scale`` multiply before the ``qk`` matmul, only ``add`` layers (position bias, window mask) between
-  ``qk`` and ``softmax``, and the ``av`` matmul right after the softmax (``attention_groups``). Other attentions
-  (LeViT's scale-after-qk with a bias, CaiT's talking heads) stay unfused.
+  ``qk`` and ``softmax``, and the ``av`` matmul right after the softmax (``attention_groups``); a traced workload
+  also says which attention modules timm builds fused (``meta["sdpa_modules"]``; Swin's ``WindowAttention`` is fused
+  only at ``TIMM_FUSED_ATTN=2``, so it runs unfused). Other attentions (LeViT's scale-after-qk with a bias, CaiT's
+  talking heads) stay unfused. SDPA reads q, k, v strided and writes (B, N, H, D): the workload's copies right
+  before its ``qk`` and ``av`` and the head merge right after it are not made.
 * **LayerNorm and softmax in FP32** (autocast's fp32 op list): they read and write 4-byte elements; a cast kernel
   (fp16 -> fp32: 2 + 4 bytes per element) precedes them when their producer wrote FP16 (a GEMM, a multiply), and one
   (fp32 -> fp16: 4 + 2 bytes) follows them when a GEMM consumes them. A model with a LayerNorm keeps its residual
@@ -16,7 +19,13 @@ PyTorch eager under autocast (timm's ``benchmark.py --amp``) runs
   Score adds (a relative-position bias or a window mask from an FP32 parameter) write FP32.
 * **weight casts**: autocast casts every FP32 weight of a linear/conv to FP16 on every forward (4 + 2 bytes per
   weight), a kernel per GEMM.
-* **layout copies** (no arithmetic, pure memory traffic; the tracer drops them as views): after every attention the
+* **layout copies** (no arithmetic, pure memory traffic): a traced workload carries them as ``layout`` layers
+  (workloads/layout.py): each is costed as a memory kernel at the width of the tensor the framework holds there (the
+  output width of the kernel before it: FP32 after an FP32 LayerNorm); the model's own copies come before the casts
+  autocast makes at a GEMM's call, a kernel's copy of its strided input (``*.copy_in*``) after them. One copy the
+  meta-device trace cannot see is added: PyTorch's depthwise conv copies a channels-last input to NCHW (PVT v2).
+  A workload without layout layers (analytic builder, files written before them) gets timm's copies inferred from
+  its shapes (the fallback below). Fallback: after every attention the
   heads are merged back (``x.transpose(1, 2).reshape``: one FP16 copy of the attention output, 2 + 2 bytes per
   element); a windowed attention (tokens per attention x batch below the tokens of its qkv GEMM: Swin) copies its
   FP32 input into windows before the qkv GEMM (4 + 4 bytes) and its FP16 output back after (2 + 2), and a shifted
@@ -37,6 +46,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from workloads.errors import InputError
+from workloads.layout import LAYOUT
 from workloads.model import Layer, Workload
 
 ATTENTION_CHOICES = ("fused", "unfused")
@@ -90,8 +100,10 @@ class AttentionGroup:
     qkv: int            # the weight GEMM producing q (-1 if none found)
 
 
-def attention_groups(layers, batch: int = 1) -> list[AttentionGroup]:
-    """Every softmax with a ``qk`` matmul before it and an ``av`` matmul after it (module docstring)."""
+def attention_groups(layers, batch: int = 1, sdpa_modules=None) -> list[AttentionGroup]:
+    """Every softmax with a ``qk`` matmul before it and an ``av`` matmul after it (module docstring); ``layers`` without
+    layout layers. ``sdpa_modules`` (a traced workload's ``meta["sdpa_modules"]``): the attention modules the model
+    really runs through SDPA; without it, every attention of the SDPA shape is taken as SDPA."""
     out = []
     for s, layer in enumerate(layers):
         if layer.op != "softmax":
@@ -110,6 +122,8 @@ def attention_groups(layers, batch: int = 1) -> list[AttentionGroup]:
         score = tuple(range(j + 1, s)) + post
         q_scale = j - 1 if j >= 1 and layers[j - 1].op == "mul" and layers[j - 1].name.endswith("q_scale") else -1
         sdpa = q_scale >= 0 and all(layers[i].op == "add" for i in score)
+        if sdpa_modules is not None:
+            sdpa = sdpa and _prefix(layers[j].name) in sdpa_modules
         qkv = next((i for i in range(j - 1, -1, -1) if layers[i].op in ("gemm", "conv") and layers[i].weight_operand),
                    -1)
         windowed = qkv >= 0 and layers[j].m * batch < layers[qkv].m
@@ -128,6 +142,18 @@ def _prefix(name: str) -> str:
     return name.rsplit(".", 1)[0] if "." in name else name
 
 
+def _is_copy_in(layer) -> bool:
+    """A layout layer the tracer recorded for a kernel's own copy of its strided input (``<module>.copy_in<n>``)."""
+    return layer.name.rsplit(".", 1)[-1].rstrip("0123456789") == "copy_in"
+
+
+def _at_width(layer, prev) -> Layer:
+    """A layout layer moving the tensor ``prev`` (the kernel before it) wrote: at ``prev``'s output width."""
+    if prev is None:
+        return layer
+    return replace(layer, a_bits=prev.out_bits, out_bits=prev.out_bits, dtype=prev.dtype)
+
+
 def lower(workload: Workload, profile: FrameworkProfile, attention: str | None = None):
     """(layers, skips, attention used, groups): what ``profile`` runs for ``workload`` (module docstring).
 
@@ -136,8 +162,17 @@ def lower(workload: Workload, profile: FrameworkProfile, attention: str | None =
     if attention is not None and attention not in ATTENTION_CHOICES:
         raise InputError("--attention", "attention", f"unknown attention {attention!r}", ", ".join(ATTENTION_CHOICES))
     used = attention or profile.attention
-    layers = list(workload.layers)
-    groups = attention_groups(layers, workload.batch)
+    layers, copies = [], {}        # arithmetic layers; layout layers by the index of the arithmetic layer they precede
+    for x in workload.layers:
+        if x.op == LAYOUT:
+            copies.setdefault(len(layers), []).append(x)
+        else:
+            layers.append(x)
+    carried = profile.layout and bool(copies)     # the workload carries its copies (traced): cost those
+    infer = profile.layout and not copies         # else infer timm's copies from the layers' shapes (fallback)
+    if not carried:
+        copies = {}
+    groups = attention_groups(layers, workload.batch, workload.meta.get("sdpa_modules"))
     fused = {g.softmax: g for g in groups if g.sdpa and used == "fused"}
     before: dict[int, list] = {}
     after: dict[int, list] = {}
@@ -161,7 +196,12 @@ def lower(workload: Workload, profile: FrameworkProfile, attention: str | None =
                     after.setdefault(i, []).append(_kernel(sc.name + ".cast_fp16", sc.elements, 32, 32))
                 else:
                     skip.setdefault(i, set()).add("all")
-        if profile.layout:
+            # SDPA reads q, k, v strided and writes (B, N, H, D): the copies the unfused ops made are not made
+            for pos in (g.qk, g.av):
+                copies.pop(pos, None)
+            if g.av + 1 in copies:
+                copies[g.av + 1] = [x for x in copies[g.av + 1] if x.elements != layers[g.av].elements]
+        if infer:
             av = layers[g.av]
             base = _prefix(av.name)
             # SDPA's kernels write (B, N, H, D): the head merge after a fused attention is a view, not a copy
@@ -188,9 +228,9 @@ def lower(workload: Workload, profile: FrameworkProfile, attention: str | None =
                 elif x.op == "add":
                     changed[i] = replace(x, a_bits=32, out_bits=32, dtype="fp")
                     after.setdefault(i, []).append(_kernel(x.name + ".cast_fp16", x.elements, 32, 16))
-                elif x.op == "elementwise" and profile.layout:
+                elif x.op == "elementwise" and infer:
                     after.setdefault(i, []).append(_kernel(x.name + ".stack", 2 * x.elements, 16, 16))
-        if profile.layout:
+        if infer:
             for i in g.score_ops:   # talking heads: a linear across heads on permuted scores, copied in and out
                 x = layers[i]
                 if x.op == "gemm":
@@ -209,8 +249,10 @@ def lower(workload: Workload, profile: FrameworkProfile, attention: str | None =
             prev = layers[i - 1]
             skip.setdefault(i, set()).update({"ifmap", f"ifmap_elements={prev.m * prev.n * prev.repeat}"})
             if layer.repeat > 1:   # a depthwise conv on tokens: (B, N, C) -> NCHW contiguous copy, and back
+                # (PyTorch's depthwise kernel runs NCHW-contiguous; on the meta device the trace cannot see it)
                 before.setdefault(i, []).append(_kernel(layer.name + ".to_nchw", prev.elements, 16, 16))
-                after.setdefault(i, []).append(_kernel(layer.name + ".to_tokens", layer.elements, 16, 16))
+                if infer:   # a traced workload carries the copy of the NCHW output (the next GEMM's copy_in)
+                    after.setdefault(i, []).append(_kernel(layer.name + ".to_tokens", layer.elements, 16, 16))
         if i in changed or i in fused_score:
             continue
         if fp_int:
@@ -225,8 +267,8 @@ def lower(workload: Workload, profile: FrameworkProfile, attention: str | None =
                 changed[i] = replace(layer, a_bits=32, out_bits=32, dtype="fp")
                 if prev is not None and prev.op in ("gemm", "conv", "matmul", "mul", "gelu"):
                     before.setdefault(i, []).append(_kernel(layer.name + ".cast_in", layer.elements, 16, 32))
-                if nxt is not None and nxt.is_gemm:
-                    after.setdefault(i, []).append(_kernel(layer.name + ".cast_out", layer.elements, 32, 16))
+                if nxt is not None and nxt.is_gemm:   # autocast casts at the GEMM's call: after any copies
+                    before.setdefault(i + 1, []).append(_kernel(layer.name + ".cast_out", layer.elements, 32, 16))
             elif layer.op == "add" and i in score_adds or layer.op == "add" and has_ln:
                 changed[i] = replace(layer, a_bits=16, out_bits=32, dtype="fp")
         if profile.weight_casts and layer.is_gemm and layer.weight_operand and layer.dtype == "fp" \
@@ -234,14 +276,21 @@ def lower(workload: Workload, profile: FrameworkProfile, attention: str | None =
             before.setdefault(i, []).append(_kernel(layer.name + ".weight_cast", layer.k * layer.n * layer.repeat,
                                                     32, 16))
     out, skips = [], {}
-    for i, layer in enumerate(layers):
-        for k in before.get(i, []):
-            out.append(k)
+    for i, layer in enumerate(layers + [None]):
+        mine = copies.get(i, [])
+        for x in mine:        # the model's copies, then the casts autocast makes at the call, then the kernel's own
+            if not _is_copy_in(x):
+                out.append(_at_width(x, out[-1] if out else None))
+        if layer is None:
+            break
+        out.extend(before.get(i, []))
+        for x in mine:
+            if _is_copy_in(x):
+                out.append(_at_width(x, out[-1] if out else None))
         if i in skip:
             skips[len(out)] = frozenset(skip[i])
         out.append(changed.get(i, layer))
-        for k in after.get(i, []):
-            out.append(k)
+        out.extend(after.get(i, []))
     return out, skips, used, groups
 
 

@@ -343,6 +343,9 @@ def analyze(workload: Workload, device: Device, prefer: str | None = None, fused
 
             device = at_max_clock(device)       # what a measured run can reach (GPU Boost): max_clock_mhz
     else:
+        from workloads.layout import without_layout
+
+        workload = without_layout(workload)     # copies cost nothing without a framework profile (workloads/layout.py)
         profile, used = None, ("fused" if fused_attention else "unfused")
         skips = fused_skips(workload.layers) if fused_attention else {}
     skips = dict(skips)

@@ -105,9 +105,13 @@ def is_outlier_part(layer) -> bool:
 def split_outliers(workload):
     """``workload`` with each GEMM that keeps 0 < o < K outlier channels split into the main GEMM (K - o channels,
     no outliers) followed by ``<name>.outliers`` (K = o at outlier_bits, one per-tensor range); the same object
-    when there is none (module docstring)."""
+    when there is none (module docstring). Every entry of the simulator prepares a workload here first, so its layout
+    layers (copies: workloads/layout.py) are dropped here too: absorbed by the accelerator's addressing, zero cost."""
     from dataclasses import replace
 
+    from workloads.layout import without_layout
+
+    workload = without_layout(workload)
     if not any(x.is_gemm and 0 < x.outlier_channels < x.k for x in workload.layers):
         return workload
     layers = []

@@ -5,6 +5,8 @@ activation when ``weight_operand`` is False), ofmap M x N; ``repeat`` independen
 (batch x heads for attention matmuls). MACs = m * n * k * repeat.
 Vector ops (softmax, layernorm, ...) are ``m`` rows of ``n`` elements, ``repeat`` times:
 elements = m * n * repeat; softmax and layernorm reduce along ``n``.
+Layout ops (``layout``: a copy with no arithmetic: permute, roll, pad, gather, cat ...; workloads/layout.py) move
+m * n * repeat elements, read at ``a_bits`` and written at ``out_bits``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from workloads.sparsity import DENSE, check_layer_sparsity, normalize_sparsity, 
 SCHEMA_VERSION = 1
 GEMM_OPS = ("gemm", "matmul", "conv")
 VECTOR_OPS = ("softmax", "layernorm", "gelu", "add", "mul", "quantize", "elementwise", "topk")
-OPS = GEMM_OPS + VECTOR_OPS
+LAYOUT_OPS = ("layout",)  # a copy with no arithmetic (workloads/layout.py)
+OPS = GEMM_OPS + VECTOR_OPS + LAYOUT_OPS
 DTYPES = ("int", "fp")
 MAX_BITS = 32
 

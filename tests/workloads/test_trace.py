@@ -32,7 +32,8 @@ def _traced(name, batch=1, recipe=None):
 
 
 def _shape(w):
-    return [(x.name, x.op, x.m, x.n, x.k, x.repeat, x.weight_operand) for x in w.layers]
+    """The arithmetic layers (layout layers, the copies, are checked by test_layout_layers_*)."""
+    return [(x.name, x.op, x.m, x.n, x.k, x.repeat, x.weight_operand) for x in w.layers if x.op != "layout"]
 
 
 # ------------------------------------------------------------------------------------------ no torch needed
@@ -236,6 +237,42 @@ def test_bits_are_read_from_a_dynamic_quantized_model():
 
 
 @pytest.mark.trace
+def test_layout_layers_of_deit_and_swin_by_hand():
+    """The copies eager PyTorch makes, as ``layout`` layers: DeiT-Ti per block q and k^T copied for the unfused qk
+    matmul, v for attn @ v, the heads merged (197 x 192 elements each), and the class token's cat; Swin-T's shifted
+    block 1 rolls, pads (F.pad copies even at 0), partitions (``contiguous``), copies q/k/v, merges the heads, reverses
+    the windows and rolls back: 56 x 56 x 96 = 301,056 elements each. Which attentions call SDPA in timm's default
+    build: every DeiT block, no Swin block (timm fuses WindowAttention only as experimental)."""
+    _timm()
+    deit = _traced("deit_tiny_patch16_224")
+    copies = [(x.name, x.m * x.n * x.repeat) for x in deit.layers if x.op == "layout"]
+    assert copies[0] == ("cat", 197 * 192)
+    assert copies[1:5] == [(f"blocks.0.attn.{n}", 197 * 192) for n in ("copy_in1", "copy_in2", "copy_in3", "reshape")]
+    assert len(copies) == 1 + 4 * 12
+    assert deit.meta["sdpa_modules"] == [f"blocks.{i}.attn" for i in range(12)]
+    swin = _traced("swin_tiny_patch4_window7_224")
+    b1 = [(x.name.split("blocks.1.", 1)[1], x.elements) for x in swin.layers
+          if x.op == "layout" and x.name.startswith("layers.0.blocks.1.")]
+    assert b1 == [(n, 301056) for n in ("roll1", "pad", "contiguous1", "attn.copy_in1", "attn.copy_in2",
+                                        "attn.copy_in3", "attn.reshape", "contiguous2", "roll2")]
+    assert swin.meta["sdpa_modules"] == []
+    assert all(x.a_bits == x.out_bits == 32 for x in swin.layers if x.op == "layout")
+
+
+@pytest.mark.trace
+def test_layout_layers_of_cait_its_transposed_residual_stream():
+    """CaiT adds pos_embed to the transposed patch embedding (``x.flatten(2).transpose(1, 2)``): the residual stream
+    keeps those strides, so each LayerNorm of a talking-heads block copies its input (196 x 192); the head-mixing
+    linears copy the permuted scores (4 heads x 196 x 196)."""
+    _timm()
+    w = _traced("cait_xxs24_224")
+    names = {x.name: x.elements for x in w.layers if x.op == "layout"}
+    assert names["blocks.0.norm1.copy_in"] == names["blocks.0.norm2.copy_in"] == 196 * 192
+    assert names["blocks.0.attn.proj_l.copy_in"] == names["blocks.0.attn.proj_w.copy_in"] == 4 * 196 * 196
+    assert w.meta["sdpa_modules"] == ["blocks_token_only.0.attn", "blocks_token_only.1.attn"]
+
+
+@pytest.mark.trace
 def test_zoo_is_what_the_tracer_makes_now():
     """Every zoo workload made by the tracer equals a fresh trace of its model with its recipe (names, shapes,
     bits), and carries an SQNR on every GEMM layer (it was traced with --quantize)."""
@@ -244,7 +281,8 @@ def test_zoo_is_what_the_tracer_makes_now():
     from workloads.registry import load_workload, zoo_names
 
     def bits(w):
-        return [(x.w_bits, x.a_bits, x.out_bits, x.dtype, x.w_granularity, x.a_granularity) for x in w.layers]
+        return [(x.w_bits, x.a_bits, x.out_bits, x.dtype, x.w_granularity, x.a_granularity) for x in w.layers
+                if x.op != "layout"]    # zoo files are fake-quantized traces: no layout layers
 
     traced = [load_workload(z) for z in zoo_names()]
     traced = [w for w in traced if w.source == "trace"]

@@ -11,7 +11,11 @@ from workloads.trace.bits import require_torch
 def create_model(name: str, img_size: int | None = None, device: str = "meta"):
     """timm model ``name`` with ``pretrained=False`` and fused attention off, in eval mode, on ``device``.
 
-    On ``meta`` nothing is allocated or initialised (shapes only); use ``cpu`` for real numerics."""
+    On ``meta`` nothing is allocated or initialised (shapes only); use ``cpu`` for real numerics. The model is built
+    with timm's default fused-attention setting (``TIMM_FUSED_ATTN`` 1: stable modules fused, experimental ones such
+    as Swin's ``WindowAttention`` not); the paths of the modules that would call ``scaled_dot_product_attention``
+    are kept as ``model.vitsim_sdpa_modules`` and every module is then switched to its unfused path, so the tracer
+    sees the model's own attention ops."""
     torch = require_torch()
     try:
         import timm
@@ -22,7 +26,7 @@ def create_model(name: str, img_size: int | None = None, device: str = "meta"):
         raise WorkloadError("--model", "model", f"unknown timm model {name!r}",
                             ", ".join(close) if close else "see `python -m workloads list` or timm.list_models()")
     torch.set_num_threads(1)
-    timm.layers.set_fused_attn(False)
+    timm.layers.set_fused_attn(True)      # timm's default: what its benchmark.py runs
     kw = {"pretrained": False}
     if img_size is not None:
         kw["img_size"] = require_int("--img-size", "img_size", img_size, 1)
@@ -37,6 +41,13 @@ def create_model(name: str, img_size: int | None = None, device: str = "meta"):
                       "images", stacklevel=2)
         with torch.device(device):
             model = timm.create_model(name, **kw)
+    timm.layers.set_fused_attn(False)
+    sdpa = []
+    for path, m in model.named_modules():
+        if getattr(m, "fused_attn", False) is True:
+            sdpa.append(path)
+            m.fused_attn = False
+    model.vitsim_sdpa_modules = tuple(sdpa)
     return model.eval()
 
 

@@ -4,7 +4,8 @@ Names: a leaf module that runs one op is named by its path (``blocks.0.mlp.fc1``
 forward are ``<path>.<label>``: ``qk`` (activation matmul feeding a softmax), ``av`` (matmul reading a softmax),
 ``q_scale`` (scalar multiply feeding a ``qk``), ``residual`` (activation + output of a child module), the name of the
 parameter or buffer an op adds or multiplies (``pos_embed``, ``attention_biases`` ...), else the op. Repeated names
-in one module are numbered from 1 (``blocks.0.residual1``, ``blocks.0.residual2``). For ViT/DeiT this reproduces
+in one module are numbered from 1 (``blocks.0.residual1``, ``blocks.0.residual2``). Layout layers (copies) are
+``<path>.<aten op>`` / ``<path>.copy_in``, numbered among themselves. For ViT/DeiT the arithmetic layers reproduce
 the names, shapes and MACs of ``workloads.vit`` exactly.
 """
 
@@ -77,7 +78,7 @@ def _is_residual(events, ev, cache) -> bool:
         idx.append(s[1] if s[0] == "ev" else -1)
     lo, hi = sorted(idx)
     prefix = ev.path + "." if ev.path else ""
-    return any(e.path.startswith(prefix) and e.path != ev.path for e in events[lo + 1:hi])
+    return any(e.path.startswith(prefix) and e.path != ev.path and e.op != "layout" for e in events[lo + 1:hi])
 
 
 def _first_act(srcs):
@@ -91,9 +92,10 @@ def _name(events: list[Event]) -> None:
     """Path for a leaf module's single native op, else ``path.label``; duplicates numbered from 1."""
     per_path: dict[str, int] = {}
     for ev in events:
-        per_path[ev.path] = per_path.get(ev.path, 0) + 1
+        if ev.op != "layout":     # a module's copies do not change its arithmetic layers' names
+            per_path[ev.path] = per_path.get(ev.path, 0) + 1
     for ev in events:
-        own = ev.leaf and ev.native and per_path[ev.path] == 1 and ev.label not in ("q_scale",)
+        own = ev.leaf and ev.native and per_path.get(ev.path) == 1 and ev.label not in ("q_scale",)
         ev.name = ev.path if own and ev.path else (f"{ev.path}.{ev.label}" if ev.path else ev.label)
     groups: dict[str, list[Event]] = {}
     for ev in events:
@@ -113,5 +115,5 @@ def events_to_layers(events: list[Event]) -> list[Layer]:
         if ev.op not in ("gemm", "conv", "matmul"):
             bits.pop("w_granularity", None)
         layers.append(Layer(ev.name, ev.op, m=ev.m, n=ev.n, k=ev.k, repeat=ev.repeat,
-                            weight_operand=ev.weight_operand if ev.op == "matmul" else True, **bits))
+                            weight_operand=ev.weight_operand if ev.op == "matmul" else True, **bits, **ev.conv))
     return layers

@@ -37,13 +37,14 @@ def trace_quantized(name: str, recipe: str, *, img_size: int | None = None, batc
     c, h, w = model_input_size(model, img_size)
     images = synthetic_images(batch, c, h, w, seed)
     ref: list = []
-    fp, events = trace_module(model, images, model_name=name, img_size=h,
+    # no layout layers: the fake-quant modules change which copies a strided input needs; SQNR is per arithmetic op
+    fp, events = trace_module(model, images, model_name=name, img_size=h, layout=False,
                               on_output=lambda i, t: ref.append(t.detach().clone()))
     planned = rec.apply(fp)
     quantize_model(model, planned, events, calibration, percentile)
     calibrate(model, [synthetic_images(batch, c, h, w, seed + 1 + i) for i in range(calib_batches)])
     sq: dict[int, float | None] = {}
-    traced, _ = trace_module(model, images, model_name=name, img_size=h,
+    traced, _ = trace_module(model, images, model_name=name, img_size=h, layout=False,
                              on_output=lambda i, t: sq.__setitem__(i, sqnr_db(ref[i], t) if i < len(ref) else None))
     if [x.name for x in traced.layers] != [x.name for x in fp.layers]:
         raise RuntimeError(f"{name}: the fake-quantized model traced to different layers than the FP32 model")

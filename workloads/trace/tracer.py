@@ -9,7 +9,8 @@ Op -> Layer (GEMM view: ifmap M x K, filter K x N, ``repeat`` copies; vector ops
 - linear (``linear``/``addmm``/``mm``, dynamic-quantized linear): gemm, M = input elements / K, K = in features,
   N = out features.
 - conv: conv, M = batch * output pixels, N = out channels / groups, K = kh * kw * in channels / groups,
-  repeat = groups (a depthwise conv is ``groups`` GEMMs with N = 1).
+  repeat = groups (a depthwise conv is ``groups`` GEMMs with N = 1); a 2-D conv with one stride and padding for
+  both axes and dilation 1 also carries its geometry (``conv_*``: workloads/conv.py).
 - matmul/bmm with two activations: matmul (``weight_operand`` False), repeat = product of the broadcast batch dims;
   with a parameter as second operand: gemm. ``scaled_dot_product_attention`` (if a model calls it directly) becomes
   its parts: ``qk`` matmul, ``softmax`` and ``av`` matmul.
@@ -17,8 +18,17 @@ Op -> Layer (GEMM view: ifmap M x K, filter K x N, ``repeat`` copies; vector ops
 - any other arithmetic op (relu, hardswish, silu, sigmoid, sub, div, neg, batch_norm, mean, pooling, ...):
   ``elementwise`` named ``<module>.<aten op>``; reductions and pooling count their input elements. Ops the tracer does
   not know at all are kept the same way with a warning (never dropped).
-- pure data movement with no arithmetic (view, reshape, permute, cat, index/gather, roll, pad, dropout in eval ...)
-  is not a layer; how many of each were seen is recorded in ``Workload.meta["layout_ops"]``.
+- pure data movement with no arithmetic (view, reshape, permute, cat, index/gather, roll, pad, dropout in eval ...):
+  how many of each were seen is recorded in ``Workload.meta["layout_ops"]``; with ``layout=True`` (the default of
+  ``trace_module``) each one that materialises a new tensor from an activation (its output shares no storage with
+  its inputs: ``contiguous``, ``reshape`` of a non-viewable tensor, ``roll``, ``pad``, ``cat``, ``index`` ...) is a
+  ``layout`` layer of ``elements`` = its output elements (m = elements, n = 1) named ``<module>.<aten op>``, and so is
+  the copy PyTorch's kernel makes of a strided input (``<module>.copy_in``: a linear/matmul input that cannot be
+  viewed as a 2-D/3-D matrix, a softmax/LayerNorm input that is not contiguous). workloads/layout.py says who costs
+  them (zero on accelerators). Their outputs keep their source's provenance, so no other layer's name changes.
+- ``Workload.meta["sdpa_modules"]`` (``trace``): the attention modules that call ``scaled_dot_product_attention`` in
+  the model as built with timm's defaults (``workloads.trace.models.create_model``); the tracer itself runs every
+  attention unfused to see its ops.
 
 Layers are named by ``workloads.trace.naming``; bit widths come from ``workloads.trace.bits``.
 """
@@ -54,8 +64,9 @@ def _make_tracer_class():
     from torch.utils._pytree import tree_flatten
 
     class Tracer(TorchDispatchMode):
-        def __init__(self, model, on_output=None):
+        def __init__(self, model, on_output=None, layout=True):
             super().__init__()
+            self.record_layout = layout
             self.names = {id(m): p for p, m in model.named_modules()}
             # leaf: runs its op itself (no children, or a quantized module whose children only hold parameters)
             self.leaf = {id(m): not any(True for _ in m.children()) or module_bits(m) is not None
@@ -113,18 +124,51 @@ def _make_tracer_class():
                     self.layout[name] = self.layout.get(name, 0) + 1
                 act = [s for s in srcs if s[0] != "param"]
                 s = act[0] if act else (srcs[0] if srcs else ("in",))
+                if not hidden and act and outs and self.record_layout and _is_copy(name, outs[0], tins):
+                    a = tins[[x[0] != "param" for x in srcs].index(True)]
+                    self._record([self._copy_event(name, a, outs[0], s)], [outs[0]])
                 for o in outs:
-                    self._tag(o, s)
+                    self._tag(o, s)   # a copy keeps its source's provenance (the names of other layers stay)
                 return out
             evs = self._events(name, args, kwargs, tins, srcs, outs[0], flat_in)
+            copies = self._copies_in(name, args, kwargs, tins, srcs) if self.record_layout else []
+            self._record([c for c, _ in copies] + evs, [t for _, t in copies] + [outs[0]] * len(evs))
+            for o in outs:
+                self._tag(o, ("ev", evs[-1].index))
+            return out
+
+        def _record(self, evs, tensors):
             for ev in evs:
                 ev.index = len(self.events)
                 ev.srcs = tuple(("ev", ev.index + s[1]) if s and s[0] == "rel" else s for s in ev.srcs)
                 self.events.append(ev)
-            for o in outs:
-                self._tag(o, ("ev", evs[-1].index))
-            if self.on_output is not None:
-                self.on_output(evs[-1].index, outs[0])
+            if self.on_output is not None:   # one call per layer (layout copies too: indices stay aligned)
+                for ev, t in zip(evs, tensors):
+                    if ev.op == "layout" or ev is evs[-1]:
+                        self.on_output(ev.index, t)
+
+        def _copy_event(self, label, a, out, src) -> Event:
+            top = self.stack[-1] if self.stack else None
+            bits = layer_bits(None, a, None, out)
+            return Event(0, self.path, self.leaf.get(top, False), "layout", label, int(out.numel()), 1, 0, 1, True,
+                         (src,), False, bits, label, False)
+
+        def _copies_in(self, name, args, kwargs, tins, srcs) -> list:
+            """(event, tensor) for each strided activation input PyTorch's kernel copies first (module docstring)."""
+            out = []
+            for t, s in zip(tins[:2], srcs[:2]):
+                if s[0] == "param" or t.dim() < 2:
+                    continue
+                p = _batch2(t)
+                if name in ("linear", "matmul", "bmm") and t.dim() > 2:
+                    if _viewable(p, (-1, t.shape[-1]) if name == "linear" else (-1, t.shape[-2], t.shape[-1])):
+                        continue
+                elif not (name in VECTOR_ATEN and VECTOR_ATEN[name] in ("softmax", "layernorm")
+                          and not p.is_contiguous()):
+                    continue
+                out.append((self._copy_event("copy_in", t, t, s), t))
+                if name not in ("matmul", "bmm"):
+                    break
             return out
 
         def _events(self, name, args, kwargs, tins, srcs, out, flat_in) -> list[Event]:
@@ -152,9 +196,10 @@ def _make_tracer_class():
                 cout = w.shape[0]
                 kk = _prod(w.shape[1:])
                 mm = out.shape[0] * _prod(out.shape[2:])
-                if groups == 1:
-                    return [ev("conv", "conv", mm, cout, kk)]
-                return [ev("conv", "conv", mm, cout // groups, kk, repeat=groups)]
+                e = ev("conv", "conv", mm, cout, kk) if groups == 1 else \
+                    ev("conv", "conv", mm, cout // groups, kk, repeat=groups)
+                e.conv = _conv_geometry(name, args, kwargs, x, w, groups)
+                return [e]
             if name in ("matmul", "mm", "bmm", "baddbmm"):
                 if name == "baddbmm":
                     tins, srcs = tins[1:], srcs[1:]
@@ -197,11 +242,73 @@ def _make_tracer_class():
     return Tracer
 
 
+def _is_copy(name, out, tins) -> bool:
+    """``out`` is a new tensor (it shares storage with none of the op's tensor inputs), or would be at batch 2: a
+    ``contiguous``/``reshape``/``flatten`` that is a view only because the traced batch is 1."""
+    try:
+        key = out.untyped_storage()._cdata
+        if all(t.untyped_storage()._cdata != key for t in tins):
+            return True
+    except (RuntimeError, NotImplementedError):   # a tensor without storage (sparse, nested): not a plain copy
+        return False
+    a = tins[0]
+    if name not in ("contiguous", "reshape", "flatten") or a.dim() < 2 or a.shape[0] != 1 or out.shape[0] != 1:
+        return False
+    p = _batch2(a)
+    return not p.is_contiguous() if name == "contiguous" else not _viewable(p, (2, *out.shape[1:]))
+
+
+def _batch2(t):
+    """``t`` with its leading size-1 (batch) dimension at 2, same strides (meta): a traced batch of 1 lets PyTorch
+    view tensors it must copy at a larger batch (a size-1 dimension can be merged with anything)."""
+    import torch
+
+    if t.dim() < 2 or t.shape[0] != 1:
+        return t
+    return torch.empty_strided((2, *t.shape[1:]), t.stride(), dtype=t.dtype, device="meta")
+
+
+def _viewable(t, shape) -> bool:
+    try:
+        t.view(shape)
+        return True
+    except RuntimeError:
+        return False
+
+
 def _conv_groups(name, args, kwargs) -> int:
     if "groups" in kwargs:
         return int(kwargs["groups"])
     pos = {"conv1d": 6, "conv2d": 6, "conv3d": 6, "convolution": 8, "_convolution": 8}.get(name)
     return int(args[pos]) if pos is not None and len(args) > pos else 1
+
+
+def _conv_geometry(name, args, kwargs, x, w, groups) -> dict:
+    """The ``conv_*`` fields (workloads/conv.py) of a 2-D convolution with one stride and one padding for both axes,
+    dilation 1, not transposed; else {} (the layer keeps its GEMM only)."""
+    from workloads.conv import geometry
+
+    if x.dim() != 4 or w.dim() != 4:
+        return {}
+    pos = {"stride": 3, "padding": 4, "dilation": 5, "transposed": 6 if name in ("convolution", "_convolution") else None}
+
+    def arg(key, default):
+        if key in kwargs:
+            return kwargs[key]
+        i = pos[key]
+        return args[i] if i is not None and len(args) > i else default
+
+    def pair(v):
+        return tuple(int(a) for a in v) if isinstance(v, (list, tuple)) else (int(v), int(v))
+
+    stride, padding, dilation = arg("stride", 1), arg("padding", 0), arg("dilation", 1)
+    if arg("transposed", False) or isinstance(padding, str):   # conv2d.padding's 'same' / 'valid'
+        return {}
+    s, p, d = pair(stride), pair(padding), pair(dilation)
+    if s[0] != s[1] or p[0] != p[1] or len(s) != 2 or d != (1, 1):
+        return {}
+    return geometry(int(x.shape[2]), int(x.shape[3]), int(x.shape[1]), int(w.shape[2]), int(w.shape[3]), s[0], p[0],
+                    groups)
 
 
 def _norm_shape(name, args, a):
@@ -214,13 +321,14 @@ def _norm_shape(name, args, a):
 
 
 # entry points -------------------------------------------------------------------------------------------------------
-def run_events(model, inputs, on_output=None):
+def run_events(model, inputs, on_output=None, layout: bool = True):
     """Run ``model(inputs)`` once under the tracer; return (events, layout op counts, unknown op counts).
 
-    ``on_output(event_index, tensor)`` is called with each layer's output (used for SQNR)."""
+    ``on_output(event_index, tensor)`` is called with each layer's output (used for SQNR); ``layout``: record the
+    copies as ``layout`` events (module docstring)."""
     torch = require_torch()
     _clear_caches(model)
-    tracer = _make_tracer_class()(model, on_output=on_output)
+    tracer = _make_tracer_class()(model, on_output=on_output, layout=layout)
     from torch.nn.modules import module as nn_module
 
     h1 = nn_module.register_module_forward_pre_hook(tracer.pre)
@@ -244,14 +352,18 @@ def _clear_caches(model) -> None:
 
 
 def trace_module(model, inputs, *, model_name: str = "model", img_size: int | None = None,
-                 on_output=None) -> tuple[Workload, list]:
-    """Trace any ``nn.Module`` on ``inputs`` (a tensor, batch first). Returns (workload, events)."""
-    events, layout, unknown = run_events(model, inputs, on_output=on_output)
+                 on_output=None, layout: bool = True) -> tuple[Workload, list]:
+    """Trace any ``nn.Module`` on ``inputs`` (a tensor, batch first). Returns (workload, events); ``layout``: copies
+    are ``layout`` layers (module docstring)."""
+    events, layout, unknown = run_events(model, inputs, on_output=on_output, layout=layout)
     if not events:
         raise WorkloadError(model_name, "trace", "the forward pass ran no arithmetic op")
     layers = events_to_layers(events)
     img = img_size or int(inputs.shape[-1])
     meta = {"layout_ops": dict(sorted(layout.items()))}
+    sdpa = getattr(model, "vitsim_sdpa_modules", None)     # set by workloads.trace.models.create_model
+    if sdpa is not None:
+        meta["sdpa_modules"] = list(sdpa)
     if unknown:
         meta["unknown_ops"] = dict(sorted(unknown.items()))
     w = Workload(model=model_name, layers=tuple(layers), img_size=img, batch=int(inputs.shape[0]),

@@ -32,6 +32,44 @@ def workload_fields(source: str, d: dict, layers: tuple) -> dict:
 
 
 def check_sizes(workload) -> None:
-    """Every layer of ``workload`` within ``errors.check_size`` (named by the model; batch in the hint)."""
+    """Every layer of ``workload`` within ``errors.check_size`` (named by the model; batch in the hint), and its
+    convolution geometry, if any, agreeing with its GEMM (``workloads.conv.mismatch``)."""
+    from workloads.conv import CONV_FIELDS, mismatch
+
     for layer in workload.layers:
         check_size(workload.model, f"layers[{layer.name}]", layer.m, layer.n, layer.k, layer.repeat, workload.batch)
+        if layer.conv_in_h:
+            bad = mismatch(layer.m, layer.n, layer.k, layer.repeat, {f: getattr(layer, f) for f in CONV_FIELDS})
+            if bad:
+                raise WorkloadError(workload.model, f"layers[{layer.name}].{bad[0]}", bad[1], bad[2])
+
+
+def check_conv_geometry(source: str, where: str, op: str, kw: dict) -> None:
+    """The optional ``conv_*`` fields of a layer mapping ``kw`` (workloads/conv.py): all absent, or a conv layer
+    with conv_in_h, conv_in_w, conv_in_channels, conv_kernel_h, conv_kernel_w >= 1 (conv_stride >= 1, default 1;
+    conv_padding >= 0, default 0; conv_groups >= 1, default 1) that agree with its m, n, k and repeat. Fills the
+    defaults into ``kw``."""
+    from workloads.conv import CONV_FIELDS, REQUIRED, mismatch
+
+    given = [f for f in CONV_FIELDS if f in kw]
+    if not given:
+        return
+    if op != "conv":
+        raise WorkloadError(source, f"{where}.{given[0]}", f"convolution geometry on a {op} layer", "op: conv")
+    for f in REQUIRED:
+        kw[f] = require_int(source, f"{where}.{f}", kw.get(f), 1)
+    kw["conv_stride"] = require_int(source, f"{where}.conv_stride", kw.get("conv_stride", 1), 1)
+    kw["conv_padding"] = require_int(source, f"{where}.conv_padding", kw.get("conv_padding", 0), 0)
+    kw["conv_groups"] = require_int(source, f"{where}.conv_groups", kw.get("conv_groups", 1), 1)
+    bad = mismatch(kw["m"], kw["n"], kw["k"], kw.get("repeat", 1), kw)
+    if bad:
+        raise WorkloadError(source, f"{where}.{bad[0]}", bad[1], bad[2])
+
+
+def omit_conv_defaults(d: dict) -> None:
+    """Drop the ``conv_*`` fields of a layer dict without geometry (files stay as they were before them)."""
+    from workloads.conv import CONV_FIELDS
+
+    if not d.get("conv_in_h"):
+        for f in CONV_FIELDS:
+            d.pop(f, None)

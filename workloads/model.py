@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from workloads.checks import check_conv_geometry, omit_conv_defaults
 from workloads.enums import StrChoice
 from workloads.errors import (
     InputError,
@@ -109,6 +110,15 @@ class Layer:
     w_format: str = "bitmask"
     a_density: float = 1.0
     w_col_nnz: tuple | None = None
+    # convolution geometry (op conv only; all 0 = absent: the layer is only its im2col GEMM; workloads/conv.py)
+    conv_in_h: int = 0                    # input height, pixels (before padding)
+    conv_in_w: int = 0                    # input width, pixels
+    conv_in_channels: int = 0             # input channels, all groups
+    conv_kernel_h: int = 0                # filter height, pixels
+    conv_kernel_w: int = 0                # filter width, pixels
+    conv_stride: int = 0                  # stride, pixels (both directions)
+    conv_padding: int = 0                 # zero padding on each side, pixels
+    conv_groups: int = 0                  # groups (= repeat; in_channels for a depthwise conv)
 
     def __post_init__(self):
         normalize_sparsity(self)
@@ -140,6 +150,7 @@ class Layer:
         if d["sqnr_db"] is None:
             del d["sqnr_db"]
         omit_sparsity_defaults(d)
+        omit_conv_defaults(d)
         for f, default in QUANT_DEFAULTS.items():
             if d[f] == default and type(d[f]) is type(default):
                 del d[f]
@@ -197,6 +208,7 @@ class Layer:
         if combinations:
             check_quant_combination(source, where, kw)
         check_layer_sparsity(source, where, op in GEMM_OPS, kw)
+        check_conv_geometry(source, where, op, kw)
         return cls(**kw)
 
 

@@ -5,7 +5,8 @@ norm1 (layernorm B*T x D), attn.qkv (gemm M=B*T N=3D K=D), q_scale (mul), attn.q
 (matmul T x T x hd, repeat B*H), softmax (B*H*T rows of T), attn.av (matmul T x hd x T),
 attn.proj (gemm D x D), residual1 (add), norm2, mlp.fc1 (gemm N=r*D), mlp.act (gelu),
 mlp.fc2 (gemm K=r*D), residual2 (add). Before the blocks: patch_embed.proj (conv as GEMM,
-M = B*(img/patch)^2, N = D, K = 3*patch^2) and pos_embed (add); after: norm and head
+M = B*(img/patch)^2, N = D, K = 3*patch^2, with its geometry: img x img x 3, patch x patch filter, stride
+patch) and pos_embed (add); after: norm and head
 (gemm on the class token, M = B). Names follow timm's module paths.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workloads.conv import geometry
 from workloads.errors import WorkloadError, require_int
 from workloads.model import Layer, Workload
 
@@ -57,7 +59,8 @@ def build_vit(cfg: ViTConfig, batch: int = 1, model: str = "vit") -> Workload:
     t = patches + 1
     hidden = int(d * cfg.mlp_ratio)
     L = []
-    L.append(Layer("patch_embed.proj", "conv", m=b * patches, n=d, k=cfg.in_chans * cfg.patch ** 2))
+    L.append(Layer("patch_embed.proj", "conv", m=b * patches, n=d, k=cfg.in_chans * cfg.patch ** 2,
+                   **geometry(cfg.img_size, cfg.img_size, cfg.in_chans, cfg.patch, cfg.patch, cfg.patch)))
     L.append(Layer("pos_embed", "add", m=b * t, n=d))
     for i in range(cfg.depth):
         p = f"blocks.{i}."

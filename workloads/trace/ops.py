@@ -70,3 +70,4 @@ class Event:
     aten: str = ""
     native: bool = True       # op is a vitsim op proper (not mapped to elementwise)
     name: str = ""
+    conv: dict = field(default_factory=dict)   # a conv's Layer conv_* fields (workloads/conv.py); {}: none

@@ -192,7 +192,8 @@ def render(rf, fmt: str, columns: str | None = None) -> str:
     w = rf.workload
     title = (f"roofline: {w.name} batch {w.batch} on {rf.device.name}"
              + f" (framework {rf.options.get('framework', 'none')}, {rf.options.get('attention', 'unfused')} "
-               "attention)")
+               "attention" + (f": {w.meta['sdpa_attentions']} attentions through SDPA" if w.meta.get("sdpa_attentions")
+                              else "") + ")")
     text = rich_table(title, cols, [["-" if v is None else v for v in r] for r in rows], width)
     text += rich_table("totals", ["metric", "value"],
                        [[k, rf.totals[k] if rf.totals[k] is not None else "-"]

@@ -295,6 +295,9 @@ def lower(workload: Workload, profile: FrameworkProfile, attention: str | None =
 
 
 def lowered_workload(workload: Workload, profile: FrameworkProfile, attention: str | None = None):
-    """(Workload of the profile's layers, skips, attention used)."""
-    layers, skips, used, _ = lower(workload, profile, attention)
-    return replace(workload, layers=tuple(layers)), skips, used
+    """(Workload of the profile's layers, skips, attention used). Its ``meta["sdpa_attentions"]`` says how many of
+    the attentions ran as one fused SDPA kernel (``"0 of 12"``: the model calls SDPA in none)."""
+    layers, skips, used, groups = lower(workload, profile, attention)
+    fused = sum(g.sdpa for g in groups) if used == "fused" else 0
+    meta = {**workload.meta, "sdpa_attentions": f"{fused} of {len(groups)}"}
+    return replace(workload, layers=tuple(layers), meta=meta), skips, used

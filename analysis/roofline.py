@@ -227,6 +227,9 @@ def crossover_batch(layer: Layer, batch: int, device: Device, prefer: str | None
     Rescales the layer with ``Workload.with_batch`` (attention matmuls scale repeat, the rest rows) and
     bisects; a weight GEMM's intensity grows with the batch, so the bound flips at most once.
     """
+    if not layer.is_gemm:   # ops and bytes both scale with the elements: the bound never flips (and a framework's
+        # weight cast does not scale with the batch at all)
+        return 1 if layer_roofline(layer, device, prefer, skip).bound == "compute" else None
     one = Workload(model=layer.name, layers=(layer,), batch=batch)
 
     def compute_bound(b: int) -> bool:
@@ -372,5 +375,6 @@ def analyze(workload: Workload, device: Device, prefer: str | None = None, fused
     return Roofline(device, workload, out, totals(out, workload.batch),
                     {"precision_preference": prefer, "fused_attention": fused_attention, "attention": used,
                      "framework": profile.name if profile else "none",
+                     "sdpa_attentions": workload.meta.get("sdpa_attentions") if profile else None,
                      "framework_description": profile.description if profile else "the workload's layers as "
                                                                                   "written", **TRAFFIC})

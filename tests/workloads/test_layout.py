@@ -131,3 +131,16 @@ def test_copies_of_an_fp32_layernorm_output_are_fp32_and_precede_the_cast():
     assert [x.name for x in layers] == ["b.norm1", "b.roll1", "b.norm1.cast_out", "b.attn.qkv.weight_cast",
                                         "b.attn.qkv"]
     assert (layers[1].a_bits, layers[1].out_bits) == (32, 32)
+
+
+def test_options_say_how_many_attentions_run_sdpa_and_kernels_that_do_not_scale_with_the_batch():
+    """``options.sdpa_attentions``: fused requested, but only the attentions the model runs through SDPA fuse. A
+    weight cast (K x N elements at any batch) has no crossover batch, where rescaling it by the batch used to fail."""
+    d = load_device("rtx4090")
+    none = analyze(_block(meta={"sdpa_modules": []}), d, crossover=False, framework="device")
+    assert (none.options["attention"], none.options["sdpa_attentions"]) == ("fused", "0 of 1")
+    assert analyze(_block(), d, crossover=False, framework="device").options["sdpa_attentions"] == "1 of 1"
+    assert analyze(_block(), d, crossover=False).options["sdpa_attentions"] is None     # no profile
+    rf = analyze(_block().with_batch(1000), d, framework="device")          # 384 x 1152 weights: not x 1000
+    cast = next(lr for lr in rf.layers if lr.name == "attn.qkv.weight_cast")
+    assert cast.crossover_batch is None and cast.bytes == 384 * 1152 * (4 + 2)

@@ -2,7 +2,9 @@
 
 A recipe YAML has ``name``, ``description``, ``default`` (layer fields) and ``rules``: a list of
 ``{match: GLOB, op: OP (optional), <field>: value ...}`` applied in order, later rules winning.
-A rule that matches no layer is an error naming it (a typo would silently change nothing).
+A rule that matches no layer is an error naming it (a typo would silently change nothing), except a rule on
+every name of one op (``match: "*"`` with ``op``): it applies to the layers of that op if the model has any
+(the shipped recipes' ``matmul`` rule on a CNN such as ResNet-50, which has no activation x activation matmul).
 """
 
 from __future__ import annotations
@@ -95,8 +97,8 @@ class Recipe:
                                     f"{new.w_sparsity} on a {new.op} without weights", "dense (add op: gemm to the rule)")
             layers.append(new)
         for i, ok in enumerate(used):
-            if not ok:
-                r = self.rules[i]
+            r = self.rules[i]
+            if not ok and not (r.match == "*" and r.op is not None):
                 raise WorkloadError(self.source, f"rules[{i}].match",
                                     f"{r.match!r}{' op ' + r.op if r.op else ''} matches no layer of {workload.model}")
         out = replace(workload, layers=tuple(layers), recipe=self.name, accuracy=None)

@@ -30,6 +30,19 @@ def test_rule_matching_nothing_is_an_error():
         r.apply(build_preset("deit_tiny"))
 
 
+def test_op_rule_on_every_name_may_match_nothing():
+    """``match: "*"`` with an op is a rule on that op's layers, if any: w8a8's matmul rule on a model without
+    matmuls applies nothing; the same op rule on a narrower glob that matches nothing is still an error."""
+    from workloads.model import Layer, Workload
+
+    cnn = Workload(model="cnn", img_size=8, batch=1, layers=(Layer(name="conv", op="conv", m=4, n=2, k=9),))
+    w = load_recipe("w8a8").apply(cnn)
+    assert (w.layers[0].w_bits, w.layers[0].w_granularity, w.recipe) == (8, "channel", "w8a8")
+    r = Recipe.from_dict({"name": "x", "rules": [{"match": "blocks.*", "op": "matmul", "w_bits": 4}]}, "x.yaml")
+    with pytest.raises(WorkloadError, match="blocks"):
+        r.apply(cnn)
+
+
 @pytest.mark.parametrize("bad, field", [
     ({"name": "x", "default": {"wbits": 4}}, "wbits"),
     ({"name": "x", "default": {"w_bits": 0}}, "w_bits"),

@@ -18,7 +18,8 @@ from simulator.scalesim_cfg import scalesim_cfg_text
 SHIPPED = ["fp16", "int4", "int4_sparse", "int8", "mixed", "tpu_v1", "vit_hsiung28"]
 
 
-PUBLISHED = ["eyeriss_v1"]  # hwconfigs/published/: published accelerators (docs/validation-designs.md)
+# hwconfigs/published/: published accelerators (docs/validation-designs.md)
+PUBLISHED = ["eyeriss_v1"] + [f"nvdla_{m}" for m in (32, 64, 128, 256, 512, 1024, 2048)]
 
 
 def test_hwconfigs_lists_and_finds_the_shipped_files():
@@ -50,7 +51,7 @@ def test_unknown_name_is_one_line_listing_the_shipped_names():
     with pytest.raises(ConfigError) as e:
         load_hardware("int9")
     msg = str(e.value)
-    assert "\n" not in msg and "unknown hardware 'int9'" in msg and ", ".join(SHIPPED) in msg
+    assert "\n" not in msg and "unknown hardware 'int9'" in msg and ", ".join(sorted(SHIPPED + PUBLISHED)) in msg
 
 
 def test_missing_file_says_so_and_lists_the_shipped_names(tmp_path):

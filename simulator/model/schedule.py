@@ -21,20 +21,23 @@ tile by tile. Groups (``groups``), from the layer order:
   (``overlap_hidden_cycles``; the one composition: simulator/model/layer.py ``compose_stalls``).
 
 ``memory.prefetch: network`` -- a GEMM with weights (``weight_operand``) may have its first weights fetched
-before it starts, during the DRAM-idle cycles of the layers since the previous GEMM with weights (its window,
-``windows``), into the half of the double-buffered weight buffer those layers leave free:
-      prefetched_bytes = min(weight_buffer_bytes / 2, dram_filter_read_bytes, max(0, sum over the window of
-                             (total_cycles - dram_cycles)) * DRAM bytes per cycle)
-(window totals after the overlap above; a window layer hidden under a GEMM counts negative). Those bytes leave the
+before it starts, into the free half of the double-buffered weight buffer, during the DRAM-idle cycles of its
+window (``windows``): the units (an overlap group, or a layer alone) from the one holding the previous GEMM with
+weights (its compute-bound stretch included) up to its own unit, excluded:
+      prefetched_bytes = min(weight_buffer_bytes / 2, dram_filter_read_bytes, sum over the window of
+                             (total_cycles - dram_cycles) * DRAM bytes per cycle)
+(window totals after the overlap above, taken without prefetch: a unit's idle DRAM time only grows when its own
+GEMM was prefetched, so no idle cycle is counted that is not there, and each unit lends to one window). Those bytes leave the
 GEMM's DRAM floor (``compose_stalls``: floor = max(0, dram_cycles - prefetched / B - (compute + stalls))); the
 fold walk already treats the first fold's reads as prefetched (docs/memory.md), so the walk's stalls stay.
 A GEMM shortened by prefetch hides no more vector time than before, nor more than its new total allows.
 
-Worked example (tests/simulator/test_schedule.py): fc1 of 16,703 cycles (256 output tiles), GELU of 85,104
-cycles, DRAM cycles 8,760 + 5,910: hidden = min(255/256 * 16,703, 16,703 + 85,104 - 14,670) = 16,637.75;
-GELU's total 85,104 - 16,637.75 = 68,466.25. fc2 after it with 221,184 filter bytes, a 256 KiB weight buffer,
-25.6 B/cycle: prefetched = min(131,072, 221,184, (68,466.25 - 5,910) * 25.6) = 131,072 B = 5,120 cycles off
-its DRAM floor.
+Worked example (tests/simulator/test_schedule.py; int4_sparse.yaml, DeiT-S W4A4 2:4, block 0): fc1 16,703 cycles,
+96 output tiles, DRAM 8,760 cycles, with its prologue norm2 (9,456, no DRAM) and epilogue GELU (85,104, DRAM 5,910):
+V = 94,560, D = 14,670, hidden = min(95/96 * 16,703, 16,703 + 94,560 - 14,670) = 16,529.01, GELU's share
+16,529.01 * 85,104 / 94,560 = 14,876.11. fc2's window is that unit, idle (16,703 + 94,560 - 16,529.01 - 14,670)
+cycles x 25.6 B > half the 256 KiB weight buffer: prefetched = min(131,072, 221,184, ...) = 131,072 B = 5,120
+cycles off its DRAM floor (total 14,580 -> 9,460).
 """
 
 from __future__ import annotations
@@ -87,13 +90,18 @@ def groups(layers, fusion) -> tuple[list, list]:
     return [(a, tuple(sorted(v)), t) for a, v, t in out], of
 
 
-def windows(layers) -> dict:
-    """{position of a GEMM with weights: positions of the layers since the previous one (its prefetch window)}."""
-    out, last = {}, -1
+def windows(layers, grp: list | None = None, of: list | None = None) -> dict:
+    """{position of a GEMM with weights: its prefetch window}: the positions from the first of the unit holding the
+    previous GEMM with weights (0 for the first) to the last before its own unit; a unit is an overlap group
+    (``groups``: contiguous positions) or a layer alone."""
+    def start(q):
+        return q if of is None or of[q] < 0 else min(*grp[of[q]][0], *grp[of[q]][1])
+
+    out, last = {}, 0
     for i, layer in enumerate(layers):
         if layer.is_gemm and layer.weight_operand:
-            out[i] = tuple(range(last + 1, i))
-            last = i
+            out[i] = tuple(range(last, start(i)))
+            last = start(i)
     return out
 
 
@@ -102,7 +110,7 @@ def contexts(layers, base: list, overlap: bool, prefetch: bool, fusion) -> tuple
     terms read (the base layer ids and roles of the positions that influence it, relative to it); () when the
     options leave the position alone. Positions with equal (base id, context) get equal results."""
     grp, of = groups(layers, fusion) if overlap else ([], [-1] * len(layers))
-    win = windows(layers) if prefetch else {}
+    win = windows(layers, grp, of) if prefetch else {}
 
     def members(q):
         return () if of[q] < 0 else (*grp[of[q]][0], *grp[of[q]][1])
@@ -160,7 +168,7 @@ def adjust(row, grp: list, of: list, win: dict, weight_bytes, bytes_per_cycle) -
     for g, window in win.items():
         slack = sum((row(q)["total_cycles"] - hidden.get(q, 0.0) - row(q)["dram_cycles"] for q in window), 0.0)
         pref[g] = arith.minimum(arith.minimum(weight_bytes / 2, row(g)["dram_filter_read_bytes"]),
-                                arith.max0(slack) * bytes_per_cycle)
+                                arith.max0(slack) * bytes_per_cycle)   # max0: rounding only (each unit >= 0)
     if pref and grp:   # a GEMM shortened by prefetch hides no more than before, nor more than its new total allows
         pc = {g: p / bytes_per_cycle for g, p in pref.items()}
         h1 = [hidden_of(g, lambda q: floored_total(row(q)["scalesim_total_cycles"], row(q)["dram_cycles"],

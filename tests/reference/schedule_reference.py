@@ -10,9 +10,9 @@ the last of the three finishes.
 ``prefetch_network``: layers run one after another; each has ``compute`` cycles of work and ``dram`` units of its
 own DRAM transfers (one unit per cycle, served from its first cycle); a layer ends when both are done. A GEMM with
 weights (``weight``) has ``filter`` of its units in weights. Whenever the channel has nothing of the running layer
-to move, it moves one unit of the next GEMM-with-weights' weights, at most ``cap`` units in all and only once that
-GEMM's predecessor with weights has finished (the free half of the weight buffer); those units are not moved again
-when the GEMM runs. Returns the total cycles.
+to move, it moves one unit of the next GEMM-with-weights' weights (the next after the running layer, which may
+itself be a GEMM with weights: the other half of the weight buffer), at most ``cap`` units in all; those units are
+not moved again when the GEMM runs. Returns the total cycles.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def prefetch_network(layers: list[dict], cap: int) -> int:
         while work > 0 or own > 0:
             if own > 0:
                 own -= 1
-            elif target is not None and not layer["weight"] and fetched[target] < min(cap, layers[target]["filter"]):
+            elif target is not None and fetched[target] < min(cap, layers[target]["filter"]):
                 fetched[target] += 1
             if work > 0:
                 work -= 1

@@ -54,9 +54,10 @@ def test_worked_example_deit_small_2of4():
     fc1 16,703 cycles, 96 output tiles (4 row x 24 column folds), DRAM 8,760 cycles; its prologue norm2 (9,456,
     no DRAM) and epilogue GELU (85,104, DRAM 5,910) on the one vector unit: V = 94,560, D = 14,670;
     hidden = min(95/96 * 16,703, 16,703 + 94,560 - 14,670) = 16,529.0104...; GELU's share 85,104 / 94,560 of it =
-    14,876.109375, norm2's 1,652.9010...; fc2's window is the GELU alone: its idle DRAM (70,227.89 - 5,910) * 25.6 B
-    exceeds the free half of the 256 KiB weight buffer, so 131,072 B (5,120 cycles) of its 221,184 filter bytes come
-    early: its floor 14,580 - 5,120 = 9,460 > its 7,631 compute cycles: total 9,460 (14,580 without prefetch)."""
+    14,876.109375, norm2's 1,652.9010...; fc2's window is fc1's unit (norm2, fc1, GELU): its idle DRAM
+    (16,703 + 94,560 - 16,529.01 - 14,670) * 25.6 B exceeds the free half of the 256 KiB weight buffer, so
+    131,072 B (5,120 cycles) of its 221,184 filter bytes come early: its floor 14,580 - 5,120 = 9,460 > its 7,631
+    compute cycles: total 9,460 (14,580 without prefetch)."""
     r = _rows(_hw(overlap="gemm", prefetch="network"))
     fc1, act, norm2, fc2 = (r[f"blocks.0.{n}"] for n in ("mlp.fc1", "mlp.act", "norm2", "mlp.fc2"))
     assert (fc1["total_cycles"], fc1["output_tiles"], fc1["dram_cycles"]) == (16703, 96, 8760)
@@ -87,7 +88,7 @@ def test_groups_and_windows_of_a_vit_block():
     """Epilogues first (a vector layer joins the GEMM before it), else prologues: qkv gets norm1 and q_scale, q@k^T
     the softmax, proj residual1, fc1 norm2 and GELU, fc2 residual2; attn@v none. Fused (ofmap 128 KiB, 32-bit
     accumulators: Tk = 83, 3 key tiles): q@k^T and attn@v with the softmax and the online rescale, n = 6 x 3 = 18.
-    Prefetch windows: the layers since the previous GEMM with weights."""
+    Prefetch windows: from the unit (group, or layer alone) of the previous GEMM with weights to its own unit."""
     layers = _layers(BLOCK)
     grp, of = groups(layers, None)
     named = {tuple(layers[a].name for a in g[0]): tuple(layers[v].name for v in g[1]) for g in grp}
@@ -100,10 +101,16 @@ def test_groups_and_windows_of_a_vit_block():
     assert [fused[a].name for a in chain[0]] == ["qk", "av"] and chain[2] == 18
     assert [fused[v].name for v in chain[1]] == ["softmax", "av.online_softmax"]
     assert of[2] == of[1]              # q_scale stays with qkv
-    win = windows(layers)
-    assert {layers[g].name: [layers[q].name for q in w] for g, w in win.items()} == {
-        "qkv": ["norm1"], "proj": ["q_scale", "qk", "softmax", "av"], "fc1": ["residual1", "norm2"],
-        "fc2": ["act"]}
+    def named_windows(win):
+        return {layers[g].name: [layers[q].name for q in w] for g, w in win.items()}
+
+    assert named_windows(windows(layers)) == {
+        "qkv": ["norm1"], "proj": ["qkv", "q_scale", "qk", "softmax", "av"], "fc1": ["proj", "residual1", "norm2"],
+        "fc2": ["fc1", "act"]}
+    grp, of = groups(layers, None)
+    assert named_windows(windows(layers, grp, of)) == {
+        "qkv": [], "proj": ["norm1", "qkv", "q_scale", "qk", "softmax", "av"], "fc1": ["proj", "residual1"],
+        "fc2": ["norm2", "fc1", "act"]}
 
 
 def test_fused_attention_overlaps_per_key_tile():
@@ -151,14 +158,15 @@ def test_never_faster_than_dram_or_array_allow(name, options):
     hw = _hw(name, *options[:2], attention=options[2])
     wl = load_workload("deit_tiny-w8a8" if name != "int4_sparse" else "deit_small-w4a4_2of4")
     res = simulate(wl, hw)
-    rows = [res.layer_results[i].to_dict() for i in res.order]
+    rows = [x.to_dict() for x in res.layer_results]
     total = sum(r["total_cycles"] for r in rows)
     assert total >= sum(r["dram_cycles"] for r in rows) * (1 - 1e-12)
     assert all(r["total_cycles"] >= r["compute_cycles"] for r in rows if r["macs"] > 0)
     assert all(r["total_cycles"] > 0 for r in rows)
     rf = analyze(wl, device_from_hardware(hw), fused_attention=options[2] == "fused")
+    assert total == pytest.approx(res.totals.total_cycles, rel=1e-12)
     f = hw.freq_mhz * 1e6
-    gemm_bound = sum(lr.compute_time_s for lr, r in zip(rf.layers, rows) if r["macs"] > 0) * f
+    gemm_bound = sum(lr.compute_time_s for lr in rf.layers if lr.op in ("gemm", "matmul", "conv")) * f
     assert total >= gemm_bound * (1 - 1e-9)
     assert total >= rf.totals["dram_bytes"] / (hw.dram.bandwidth_gbps * 1e9) * f * (1 - 1e-9)
     assert total <= simulate_totals(wl, _hw(name, attention=options[2])).total_cycles
@@ -217,3 +225,36 @@ def test_batch_matches_with_the_options():
         t = simulate_totals(SPARSE, hw)
         for k in TOTAL_NAMES:
             assert struct.pack("<d", t[k]) == struct.pack("<d", float(totals[k][i])), (i, k)
+
+
+def test_random_designs_keep_the_bounds():
+    """40 random designs (array 8..96 square or not, dataflow, buffers 2..512 KiB, 0.5..100 GB/s, vector lanes,
+    both options, fused or not) on DeiT-Tiny W8A8 and W4A4 2:4: the network never beats its DRAM time, each GEMM
+    keeps at least its compute cycles, every hidden share is at most its layer's standalone cycles, and the
+    options never add a cycle."""
+    import random
+
+    rng = random.Random(2026)
+    base = read_structured(hwconfigs.find("int4_sparse"))
+    for i in range(40):
+        d = copy.deepcopy(base)
+        d["array"].update(rows=rng.randint(8, 96), cols=rng.randint(8, 96), dataflow=rng.choice(("os", "ws", "is")))
+        d["buffers"] = {k: rng.choice((2, 16, 64, 256, 512)) for k in ("ifmap_kib", "weight_kib", "ofmap_kib")}
+        d["dram"]["bandwidth_gbps"] = rng.choice((0.5, 4.0, 25.6, 100.0))
+        d["vector"]["lanes"] = rng.choice((4, 16, 64, 256))
+        att = rng.choice(("unfused", "fused"))
+        d["memory"] = {"attention": att}
+        plain = hardware_from_dict(copy.deepcopy(d), "plain.yaml")
+        d["vector"]["overlap"] = "gemm"
+        d["memory"]["prefetch"] = "network"
+        hw = hardware_from_dict(d, "random.yaml")
+        wl = load_workload(("deit_tiny-w8a8", "deit_tiny-w4a4")[i % 2])
+        res = simulate(wl, hw)
+        rows = [x.to_dict() for x in res.layer_results]
+        total = sum(r["total_cycles"] for r in rows)
+        assert total == pytest.approx(res.totals.total_cycles, rel=1e-12), i
+        assert total >= sum(r["dram_cycles"] for r in rows) * (1 - 1e-12), i
+        assert all(r["total_cycles"] >= r["compute_cycles"] for r in rows if r["macs"] > 0), i
+        assert all(0 <= r["overlap_hidden_cycles"] <= r["scalesim_total_cycles"] + r["dram_floor_stall_cycles"]
+                   for r in rows), i
+        assert total <= simulate_totals(wl, plain).total_cycles * (1 + 1e-12), i

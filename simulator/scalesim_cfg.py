@@ -140,7 +140,7 @@ def hardware_dict_from_scalesim(c: dict) -> dict:
         "dram": {"bandwidth_gbps": bytes_per_cycle * FREQ_MHZ / 1e3, "latency_cycles": 0},
         "vector": {"lanes": c["cols"], "cycles_per_element": {}},
         # SCALE-Sim reads every layer's operands from DRAM and writes every output back: no on-chip activations
-        "memory": {"activations": "dram"},
+        "memory": {"activations": "dram", "conv": "im2col"},   # and im2col convolutions
         **({"sparsity": {"convention": "scalesim"}} if c.get("sparsity") else {}),
     }
 

@@ -61,6 +61,14 @@ class Prefetch(StrChoice):
     NETWORK = "network"
 
 
+class ConvInput(StrChoice):
+    """How a conv layer with geometry reads its input: tiles of raw input rows with their halo (simulator/model/
+    convtile.py), or im2col (every window's pixels as the GEMM's ifmap rows: SCALE-Sim's convention, .cfg files)."""
+
+    TILES = "tiles"
+    IM2COL = "im2col"
+
+
 class ArrayType(StrChoice):
     """MAC array organisation: systolic (operands skewed through neighbour registers) or broadcast (operands
     broadcast to a row/column, adder trees reduce; no skew). simulator/model/foldwalk.py ``fold_timing``."""
@@ -95,6 +103,7 @@ ATTENTION_MODES = AttentionMode.values()
 FOLD_ORDERS = FoldOrder.values()
 VECTOR_OVERLAPS = VectorOverlap.values()
 PREFETCH_MODES = Prefetch.values()
+CONV_INPUTS = ConvInput.values()
 TEMPORAL_TILINGS = TemporalTiling.values()
 PE_TYPES = PEType.values()
 DTYPES = ("int", "fp")
@@ -272,13 +281,16 @@ class MemoryConfig:
     """Network-level memory planning (simulator/model/residency.py, docs/memory.md): ``activations`` on_chip keeps
     a layer's output in the activation (ifmap) buffer for its consumers when it fits with everything else live
     there; dram writes every output to DRAM and reads it back (SCALE-Sim .cfg files load with dram). ``prefetch``
-    layer (default) or network: weights fetched across layer boundaries (simulator/model/schedule.py)."""
+    layer (default) or network: weights fetched across layer boundaries (simulator/model/schedule.py). ``conv``
+    tiles (default) or im2col: how a conv with geometry reads its input (``ConvInput``)."""
 
     activations: Activations = Activations.ON_CHIP
     attention: AttentionMode = AttentionMode.UNFUSED
     prefetch: Prefetch = Prefetch.LAYER
+    conv: ConvInput = ConvInput.TILES
 
     def __post_init__(self):
+        object.__setattr__(self, "conv", ConvInput(self.conv))
         object.__setattr__(self, "activations", Activations(self.activations))
         object.__setattr__(self, "attention", AttentionMode(self.attention))
         object.__setattr__(self, "prefetch", Prefetch(self.prefetch))

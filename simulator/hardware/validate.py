@@ -12,6 +12,7 @@ from simulator.hardware.config import (
     ACTIVATION_POLICIES,
     ARRAY_TYPES,
     ATTENTION_MODES,
+    CONV_INPUTS,
     DATAFLOWS,
     DTYPES,
     FOLD_ORDERS,
@@ -147,13 +148,14 @@ def _ppu(src: str, d: dict, default_lanes: int) -> PPUConfig:
 
 def _memory(src: str, d: dict) -> MemoryConfig:
     """The optional ``memory`` section: ``activations`` on_chip (default) or dram; ``attention`` unfused (default)
-    or fused; ``prefetch`` layer (default) or network."""
+    or fused; ``prefetch`` layer (default) or network; ``conv`` tiles (default) or im2col."""
     m = _section(src, d, "memory", required=False)
-    _known(src, "memory", m, {"activations", "attention", "prefetch"})
+    _known(src, "memory", m, {"activations", "attention", "prefetch", "conv"})
     return MemoryConfig(_wrap(require_choice, src, "memory.activations", m.get("activations", "on_chip"),
                               ACTIVATION_POLICIES),
                         _wrap(require_choice, src, "memory.attention", m.get("attention", "unfused"), ATTENTION_MODES),
-                        _wrap(require_choice, src, "memory.prefetch", m.get("prefetch", "layer"), PREFETCH_MODES))
+                        _wrap(require_choice, src, "memory.prefetch", m.get("prefetch", "layer"), PREFETCH_MODES),
+                        _wrap(require_choice, src, "memory.conv", m.get("conv", "tiles"), CONV_INPUTS))
 
 
 def _sparsity(src: str, d: dict) -> SparsityConfig:

@@ -30,6 +30,11 @@ attributed to R_f's operands and W_{f-2} by bytes; drain = end of the last write
 ``repeat`` copies continue the fold sequence; once a copy ends in the same state as the one before, every
 later copy repeats it and is counted without being walked.
 
+Convolutions with geometry (P_CV_H > 0, ``memory.conv: tiles``): the array runs the im2col GEMM as above
+(cycles, SRAM counts, the output side's traffic) with the input and filters on chip; they come from DRAM as raw
+input-row tiles and filter groups, ``convtile.conv_plan``'s loop order and tile size, timed by
+``convtile.conv_inputs``.
+
 Temporal tiling (``gemm``, ttile = 1): a ws/is GEMM whose partial sums spill is split along its temporal
 dimension into chunks whose partial sums fit half the ofmap buffer, T' = floor(ofmap_bits / 2 / (C *
 acc_bits)), when that moves fewer DRAM bytes; chunks run back to back: compute = sum(compute_i + 1) - 1,
@@ -41,6 +46,7 @@ from __future__ import annotations
 
 import math
 
+from simulator.model.convtile import conv_inputs
 from simulator.model.foldwalk import fold_timing, walk
 from simulator.model.kernel_defs import *
 from simulator.model.kernel_defs import (
@@ -58,17 +64,13 @@ from simulator.model.kernel_defs import (
     DRAM_PSUM_WRITE,
     DRAM_WRITE,
     FILTER,
-    FILTER_READS,
     FOLDS,
     IFMAP,
-    IFMAP_READS,
     INNER,
     INPUT,
-    IS,
     LINES,
     MAP_EFF,
     N_OUT,
-    OFMAP_WRITES,
     ON_FILTER,
     ON_IFMAP,
     ON_OFMAP,
@@ -80,6 +82,7 @@ from simulator.model.kernel_defs import (
     P_ARRAY,
     P_BPC,
     P_COLS,
+    P_CV_H,
     P_DF,
     P_IFMAP_B,
     P_K,
@@ -102,10 +105,6 @@ from simulator.model.kernel_defs import (
     ROLES,
     ROW_FOLDS,
     ROW_OUTER,
-    SRAM_FILTER_READ,
-    SRAM_IFMAP_READ,
-    SRAM_OFMAP_READ,
-    SRAM_OFMAP_WRITE,
     STALL,
     STALL_FILTER,
     STALL_IFMAP,
@@ -114,6 +113,7 @@ from simulator.model.kernel_defs import (
     WS,
     ZOP,
 )
+from simulator.model.sramcount import sram_traffic
 
 
 def packed_k(k, p):
@@ -175,41 +175,6 @@ def _order(o_kind, i_kind, z_kind, o_bits, i_bits, z_bits, o_buf, i_buf, z_buf, 
     p_whole = o_total * w_o <= o_buf
     z_whole = z_total * z_bits <= z_buf
     return rf_full, rf_last, q_resident, p_whole, z_whole, r_o + r_i + r_z + wr
-
-
-def sram_traffic(df, row_dim, col_dim, t, nr, nc, a_bits, w_bits, out_bits, acc, repeat, out):
-    """Array-side SRAM accesses (SCALE-Sim's counts, in elements), then bytes at each operand's width, into
-    ``out``: X reads = X * col folds; os: filter reads = Y * row folds, ofmap writes = Z; ws/is: stationary
-    reads = Z, ofmap writes = Y * row folds, of which Y * (row folds - 1) partial sums at acc_bits are also
-    read back. Temporal chunks do not change these (they are linear in the temporal dimension)."""
-    x_total = row_dim * t
-    y_total = col_dim * t
-    z_total = row_dim * col_dim
-    sram_ifmap = 0.0
-    sram_filter = 0.0
-    if df == IS:
-        sram_filter = float(x_total * nc)
-        sram_ifmap = float(z_total)
-    else:
-        sram_ifmap = float(x_total * nc)
-        if df == WS:
-            sram_filter = float(z_total)
-    if df == OS:
-        sram_filter = float(y_total * nr)
-        ofmap_writes = float(z_total)
-        psum_bits = 0.0
-        ofmap_write_bits = ofmap_writes * out_bits
-    else:
-        ofmap_writes = float(y_total * nr)
-        psum_bits = float(y_total * (nr - 1)) * acc
-        ofmap_write_bits = float(y_total) * out_bits + psum_bits
-    out[IFMAP_READS] = sram_ifmap * repeat
-    out[FILTER_READS] = sram_filter * repeat
-    out[OFMAP_WRITES] = ofmap_writes * repeat
-    out[SRAM_IFMAP_READ] = sram_ifmap * a_bits / 8 * repeat
-    out[SRAM_FILTER_READ] = sram_filter * w_bits / 8 * repeat
-    out[SRAM_OFMAP_WRITE] = ofmap_write_bits / 8 * repeat
-    out[SRAM_OFMAP_READ] = psum_bits / 8 * repeat
 
 
 def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip, arr,
@@ -314,8 +279,16 @@ def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb,
 
 def gemm(prm, out, full, part):
     """One GEMM from its parameter vector ``prm`` (P_* constants) into ``out``, with temporal tiling when
-    ``prm[P_TTILE]`` is set and it helps (module docstring). ``full`` and ``part`` are scratch vectors of
-    N_OUT."""
+    ``prm[P_TTILE]`` is set and it helps (module docstring); a conv with geometry (``prm[P_CV_H]`` > 0) reads its
+    input and filters as ``conv_inputs`` says. ``full`` and ``part`` are scratch vectors of N_OUT."""
+    onchip = int(prm[P_ONCHIP])
+    gemm_tiled(prm, (onchip | ON_IFMAP | ON_FILTER) if prm[P_CV_H] > 0.0 else onchip, out, full, part)
+    conv_inputs(prm, onchip, out)
+
+
+def gemm_tiled(prm, onchip, out, full, part):
+    """``gemm`` of the im2col GEMM with the ON_* bits ``onchip`` (the memory plan's, and a conv's input and
+    filters, which ``conv_inputs`` reads)."""
     df = int(prm[P_DF])
     m = int(prm[P_M])
     n = int(prm[P_N])
@@ -333,7 +306,7 @@ def gemm(prm, out, full, part):
     bpc = prm[P_BPC]
     lat = int(prm[P_LAT])
     repeat = int(prm[P_REPEAT])
-    onchip, arr = int(prm[P_ONCHIP]), int(prm[P_ARRAY])
+    arr = int(prm[P_ARRAY])
     gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip, arr,
               out)
     if prm[P_TTILE] == 0.0 or out[DRAM_PSUM_WRITE] <= 0.0 or df == OS:
@@ -394,6 +367,8 @@ def gemm_batch(params, out, full, part):
 # functions compiled together by simulator.model.jit, callees first
 # compiled together by simulator.model.jit: the modules whose sources run in one namespace (callers first), and
 # the functions compiled there
-JIT_MODULES = ("simulator.model.kernel", "simulator.model.foldwalk")
-JIT_ORDER = ("_tile", "_fold_bits", "_issue", "walk", "packed_k", "mapping", "fold_timing", "_order", "sram_traffic", "gemm_core", "gemm",
+JIT_MODULES = ("simulator.model.kernel", "simulator.model.foldwalk", "simulator.model.convtile",
+               "simulator.model.sramcount")
+JIT_ORDER = ("_tile", "_fold_bits", "_issue", "walk", "packed_k", "mapping", "fold_timing", "_order", "sram_traffic", "gemm_core",
+             "window_rows", "tiles_rows", "input_bits", "conv_plan", "conv_inputs", "gemm_tiled", "gemm",
              "gemm_batch")

@@ -24,6 +24,7 @@ from simulator.model.residency import DRAM, Placement, add_onchip_moves, vector_
 from simulator.model.traffic import compulsory_dram_bytes
 from simulator.quant import ABSMAX_OPS, FLOAT_OUTPUT_OPS, PPU_OPS, ZERO_POINT_OPS, layer_quant, ppu_cycles
 from simulator.vector import INPUTS, vector_cycles, vector_op
+from workloads.conv import has_geometry, images, out_hw
 
 DATAFLOW_CODE = {"os": K.OS, "ws": K.WS, "is": K.IS}
 OPERAND_NAMES = ("ifmap", "filter", "ofmap")
@@ -70,6 +71,7 @@ class GemmSetup:
     quant: dict                  # simulator.quant.gemm_quant
     ops: dict                    # PPU primitive ops of the layer, by primitive
     sparse: SP.SparsePlan        # what the PEs skip, what is stored compressed (simulator/model/sparsity.py)
+    conv_tiles: bool = False     # memory.conv: tiles (a conv with geometry reads raw input rows: convtile.py)
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def gemm_setup(layer, hw, tech, attn_input: bool = False) -> GemmSetup:
         for prim, n in per.items():
             ops[prim] += float(count * n)
     return GemmSetup(mode.label, promoted, p, acc, str(hw.pe.type), mac_pj, q, ops,
-                     SP.plan(layer, hw, tech, mode.a_bits))
+                     SP.plan(layer, hw, tech, mode.a_bits), hw.memory.conv == "tiles")
 
 
 def vector_setup(layer, hw) -> VectorSetup:
@@ -124,12 +126,24 @@ def kernel_params(layer, setup: GemmSetup, dataflow: str, temporal_tiling: str, 
     """The kernel's parameter vector (kernel.P_*) of a GEMM layer on one design; ``placement`` (the memory plan,
     simulator/model/residency.py): the operands kept on chip and what kept tensors take of the ifmap buffer;
     ``array_timing``: kernel.ARR_* (``ArrayConfig.timing_code``); sparse weights: (K, bits) of
-    ``simulator.model.sparsity.kernel_k``."""
+    ``simulator.model.sparsity.kernel_k``; under ``memory.conv: tiles`` (``setup.conv_tiles``) a conv with
+    geometry reads its input as raw rows (``conv_geometry``)."""
     k, w_bits, a_bits = SP.kernel_k(layer, setup.sparse, d.cols, dataflow)
     return [DATAFLOW_CODE[dataflow], layer.m, layer.n + setup.quant["zp_array_cols"], k, d.rows, d.cols, setup.p, a_bits,
             w_bits, layer.out_bits, setup.acc_bits, d.ifmap_bytes - placement.other_bytes, d.weight_bytes,
             d.ofmap_bytes, d.bytes_per_cycle, d.latency_cycles, layer.repeat,
-            1.0 if temporal_tiling == "auto" else 0.0, placement.onchip_bits, array_timing]
+            1.0 if temporal_tiling == "auto" else 0.0, placement.onchip_bits, array_timing,
+            *conv_geometry(layer, setup.conv_tiles)]
+
+
+def conv_geometry(layer, conv_tiles: bool) -> tuple:
+    """kernel.P_CV_* of a layer: H, W, channels per group, Fh, Fw, stride, padding, Ho, Wo, images of a conv with
+    geometry when ``conv_tiles``, else zeros (the im2col GEMM)."""
+    if not (conv_tiles and layer.op == "conv" and has_geometry(layer)):
+        return (0,) * 10
+    ho, wo = out_hw(layer)
+    return (layer.conv_in_h, layer.conv_in_w, layer.conv_in_channels // layer.conv_groups, layer.conv_kernel_h,
+            layer.conv_kernel_w, layer.conv_stride, layer.conv_padding, ho, wo, images(layer))
 
 
 def dram_floor(scalesim_total, dram_cycles, prefetched_cycles=0.0):

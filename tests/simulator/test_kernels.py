@@ -46,8 +46,9 @@ def test_fold_bits_spilled_partial_sums():
 
 
 def _run_python(prm):
+    """The plain-Python kernel on ``prm``, padded with zeros to N_PARAMS (no conv geometry)."""
     out, full, part = [0.0] * K.N_OUT, [0.0] * K.N_OUT, [0.0] * K.N_OUT
-    K.gemm([float(x) for x in prm], out, full, part)
+    K.gemm([float(x) for x in prm] + [0.0] * (K.N_PARAMS - len(prm)), out, full, part)
     return out
 
 
@@ -76,7 +77,7 @@ def test_no_bandwidth_limit_no_stall():
 def test_compiled_equals_plain_python(df, m, n, k, rows, cols, p, bits, acc, bufs, bpc, lat, rep, tt, onchip, arr):
     """The Numba-compiled kernel and the plain-Python kernel give bit-identical outputs (one source), operands
     kept on chip by the memory plan (``onchip`` bits) and every array timing (``arr``) included."""
-    prm = [df, m, n, k, rows, cols, p, bits[0], bits[1], bits[2], acc, *bufs, bpc, lat, rep, tt, onchip, arr]
+    prm = [df, m, n, k, rows, cols, p, bits[0], bits[1], bits[2], acc, *bufs, bpc, lat, rep, tt, onchip, arr, *[0] * 10]
     out = np.zeros((1, K.N_OUT))
     compiled().gemm_batch(np.array([prm], dtype=float), out, np.zeros(K.N_OUT), np.zeros(K.N_OUT))
     assert out[0].tolist() == _run_python(prm)

@@ -58,6 +58,10 @@ LAYER_FIELDS: tuple[Field, ...] = (
     F("loop_order", "", str, "row_outer or col_outer: which folds form the outer loop"),
     F("outer_operand", "", str, "operand streamed by the outer loop"),
     F("refetched_operand", "", str, "operands fetched from DRAM more than once"),
+    # a conv with geometry under memory.conv: tiles (simulator/model/convtile.py, docs/memory.md "Convolutions")
+    F("conv_tile_rows", "rows", int, "output rows per input tile of a conv read as tiles; 0 otherwise"),
+    F("conv_filter_groups", "", int, "filter groups that fit the weight buffer (per conv group); 0 otherwise"),
+    F("conv_loop_order", "", str, "filters_outer or tiles_outer for a conv read as tiles; '' otherwise"),
     # network memory plan (simulator/model/residency.py, docs/memory.md)
     F("ifmap_source", "", str, "where the main input came from: dram, or on_chip (kept by its producer)"),
     F("filter_source", "", str, "where the second operand came from: dram (weights always), on_chip (a kept "

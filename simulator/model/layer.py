@@ -282,5 +282,8 @@ def gemm_labels(k) -> dict:
     """Loop order and operand labels of one design's kernel output."""
     outer, inner = int(k[K.OUTER]), int(k[K.INNER])
     again = [OPERAND_NAMES[x] for x, flag in ((outer, k[K.REFETCH_OUTER]), (inner, k[K.REFETCH_INNER])) if flag]
+    tiled = k[K.CONV_TILE_ROWS] > 0
     return {"loop_order": "row_outer" if k[K.ROW_OUTER] else "col_outer", "outer_operand": OPERAND_NAMES[outer],
-            "refetched_operand": "+".join(again)}
+            "refetched_operand": "+".join(again), "conv_tile_rows": int(k[K.CONV_TILE_ROWS]),
+            "conv_filter_groups": int(k[K.CONV_FILTER_GROUPS]),
+            "conv_loop_order": ("filters_outer" if k[K.CONV_FILTERS_OUTER] else "tiles_outer") if tiled else ""}

@@ -239,7 +239,8 @@ def evaluate_layer(layer, hw, attn_input: bool = False, costs=None, placement=DR
                     acc_bits_used=0, cycles_per_element=s.cycles_per_element, k_segments=0, w_scales=0, a_scales=0,
                     requant_ops=0, rescale_ops=0, absmax_ops=0, zero_point_ops=0, zero_point_bytes=0.0,
                     loop_order="", outer_operand="",
-                    refetched_operand="", **sparse_labels(layer, None, 0))
+                    refetched_operand="", conv_tile_rows=0, conv_filter_groups=0, conv_loop_order="",
+                    **sparse_labels(layer, None, 0))
         mac_pj = 0.0
     base.update(c, ifmap_source=describe(placement.ifmap), ofmap_dest=describe(placement.ofmap),
                 filter_source=describe(placement.filter) if layer.is_gemm or layer.op == "add" else "")

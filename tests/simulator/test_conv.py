@@ -214,3 +214,18 @@ def test_round_trip_and_batch():
     assert wl.layers[0].m == 300 and wl.layers[0].conv_in_h == 10
     plain = replace(layer, **dict.fromkeys(geometry(0, 0, 0, 0, 0, 0, 0, 0), 0))
     assert "conv_in_h" not in plain.to_dict()
+
+
+def test_report_fields():
+    """The per-layer report names the plan: AlexNet conv3 on Eyeriss v1 at batch 4 runs 5-row tiles, 48 filter
+    groups of 8 (1.77 MB of filters in 36.75 KiB halves), input tiles outer; a GEMM layer reports 0, 0, ''."""
+    from simulator import simulate
+    from simulator.loader import load_hardware
+    from workloads import load_workload
+
+    r = simulate(load_workload("alexnet_conv-w16a16").with_batch(4), load_hardware("eyeriss_v1")).layers
+    conv3 = r[r["name"] == "conv3"].iloc[0]
+    assert (conv3["conv_tile_rows"], conv3["conv_filter_groups"], conv3["conv_loop_order"]) == (5, 48, "tiles_outer")
+    g = simulate(load_workload("deit_tiny-w8a8"), load_hardware("int8")).layers
+    qkv = g[g["name"] == "blocks.0.attn.qkv"].iloc[0]
+    assert (qkv["conv_tile_rows"], qkv["conv_filter_groups"], qkv["conv_loop_order"]) == (0, 0, "")

@@ -1,7 +1,9 @@
 """The cost model. Where each number is counted:
 
   kernel.py   GEMM mapping (folds, lines, compute cycles), loop order, DRAM/SRAM traffic, the fold walk's
-              memory stalls, temporal chunks: plain Python, compiled by jit.py where it pays
+              memory stalls, temporal chunks: plain Python, compiled by jit.py where it pays (with
+              foldwalk.py, sramcount.py: array-side SRAM counts, convtile.py: a conv's input tiles, halo,
+              filter groups and loop order)
   layer.py    one layer's counts: PPU and vector cycles, bytes per buffer and operand, primitive ops, and
               ``compose_stalls``: the only place stall_cycles and total_cycles are composed
   price.py    counts -> energy: the only place a pJ is multiplied

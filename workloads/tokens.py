@@ -99,6 +99,9 @@ def _shrink(layer: Layer, b: int, h: int, t0: int, t: int) -> Layer:
         for f in ("m", "n", "k"):
             if getattr(layer, f) == t0:
                 kw[f] = t
+    elif layer.op == "layout":   # a copy of B x T x C (or B x H x T x hd) elements: m = all its elements
+        if layer.m % (b * t0) == 0:
+            kw["m"] = layer.m // t0 * t
     else:
         if layer.m == b * t0:
             kw["m"] = b * t

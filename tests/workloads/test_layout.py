@@ -144,3 +144,22 @@ def test_options_say_how_many_attentions_run_sdpa_and_kernels_that_do_not_scale_
     rf = analyze(_block().with_batch(1000), d, framework="device")          # 384 x 1152 weights: not x 1000
     cast = next(lr for lr in rf.layers if lr.name == "attn.qkv.weight_cast")
     assert cast.crossover_batch is None and cast.bytes == 384 * 1152 * (4 + 2)
+
+
+def test_token_pruning_shrinks_the_copies_too():
+    """EViT keeping 70% after block 0 of DeiT-Ti (197 -> 138 tokens, the class token kept): a head-merge copy of
+    block 1 moves 138 x 192 elements, not 197 x 192."""
+    from workloads.tokens import KeepSchedule, apply_schedule
+    from workloads.vit import build_preset
+
+    w = build_preset("deit_tiny")
+    L = []
+    for x in w.layers:
+        L.append(x)
+        if x.name.endswith("attn.av"):
+            L.append(_copy(x.name.replace(".av", ".reshape"), x.elements, x.out_bits))
+    pruned = apply_schedule(replace(w, layers=tuple(L)), KeepSchedule("evit", ((0, 0.7),)))
+    copies = {x.name: x.elements for x in pruned.layers if x.op == "layout"}
+    t1 = next(x.m for x in pruned.layers if x.name == "blocks.1.attn.qk")
+    assert copies["blocks.0.attn.reshape"] == 197 * 192 and copies["blocks.1.attn.reshape"] == t1 * 192
+    assert t1 < 197

@@ -15,6 +15,18 @@ vector_mm2   = lanes * (sum over the implementations the config selects of their
   float: A_fpmult(32) + A_fpadd(32); integer: A_mult(16, 16) + 2 * A_add(32) (adder + barrel shifter);
   lut: integer lane + one 256 x 16-bit table (0.5 KiB, SRAM density) per op run as lut. The elementwise
   ops use the integer lane, which every config has.
+  Pipelined lanes (``vector.pipelined: true``, passes in simulator/vector.py): one functional unit per primitive op
+  of each pipeline instead of the shared lane: lane = sum over softmax, GELU, LayerNorm (as the config runs them:
+  ``element_ops`` at the config's implementation and post-softmax quantizer, dtype fp on a float PE else int,
+  a_bits the PE's widest) of sum_p count_p * U(p), + the elementwise pipeline: per primitive the largest count
+  over add / mul / quantize / elementwise and topk's per-pass stage (1 shift + 1 add), times U(p);
+  U: int_add, shift -> A_add(32) (adder, barrel shifter); int_mult -> A_mult(16, 16); fp_add, convert ->
+  A_fpadd(32) (a convert normalizes and rounds, priced as an FP32 add as its energy is); fp_mult -> A_fpmult(32);
+  lut -> one 256 x 16-bit table (0.5 KiB at SRAM density).
+  Worked (int4.yaml's I-ViT integer ops, horowitz45: A_add(32) = 137, A_mult(16, 16) = 4 * 282 = 1128 um^2):
+  Shiftmax 6 add + 5 shift + 1 mult, ShiftGELU 7 add + 9 shift + 2 mult, I-LayerNorm 4 add + 1 shift + 3 mult,
+  elementwise 1 add + 1 shift + 1 mult: 34 A_add(32) + 7 A_mult(16, 16) = 4,658 + 7,896 = 12,554 um^2 per lane
+  (the shared integer lane: 1,128 + 2 * 137 = 1,402 um^2); 64 lanes: 0.8035 mm^2 against 0.0897 mm^2.
 ppu_mm2      = ppu lanes * (fixed: A_mult(32, 16) + 2 * A_add(32); float: A_fpmult(32) + A_fpadd(32)) / 1e6
 area_mm2     = pe_array_mm2 + sram_mm2 + vector_mm2 + ppu_mm2 (wiring and control are not modelled).
 Sparse PEs (hardware ``sparsity``, simulator/model/sparsity.py) add per PE ``sparse_pe_um2``: N:M patterns, per MAC
@@ -26,7 +38,7 @@ decompressor (``decompress``) adds per array column w_max 2:1-mux bits + one mas
 from __future__ import annotations
 
 from simulator.tech.table import TechTable, bitserial_parallel_bits, fp_adder_bits
-from simulator.vector import NONLINEAR_OPS
+from simulator.vector import NONLINEAR_OPS, element_ops
 
 LUT_ENTRIES, LUT_BITS = 256, 16
 INDEX_ADDER_BITS = 16   # unstructured skipping: activation addresses within a 64 K-element buffer window
@@ -86,8 +98,47 @@ def _int_lane(tech: TechTable) -> float:
     return tech.mult_um2(16, 16) + 2 * tech.add_um2(32)
 
 
+_LUT_UM2 = LUT_ENTRIES * LUT_BITS / 8 / 1024 * 1e6   # x sram_mm2_per_kib: one 256 x 16-bit table in um^2
+_PASS_STAGE = {"shift": 1, "int_add": 1}              # topk's radix-select stage, on the elementwise pipeline
+
+
+def unit_um2(tech: TechTable, primitive: str) -> float:
+    """Area in um^2 of the functional unit that executes one ``primitive`` op per cycle (module docstring, U)."""
+    if primitive == "int_mult":
+        return tech.mult_um2(16, 16)
+    if primitive in ("fp_add", "convert"):
+        return tech.fp_add_area(32)
+    if primitive == "fp_mult":
+        return tech.fp_mult_area(32)
+    if primitive == "lut":
+        return _LUT_UM2 * tech.sram_mm2_per_kib
+    return tech.add_um2(32)      # int_add, shift (barrel shifter)
+
+
+def pipelined_lane_units(hw) -> dict[str, int]:
+    """Functional units of one pipelined lane by primitive (module docstring): the non-linear pipelines' op counts
+    summed, plus the elementwise pipeline (per primitive the most any elementwise op or topk's pass needs)."""
+    dtype = "fp" if hw.pe.type == "float" else "int"
+    a = max(m.a_bits for m in hw.pe.precisions)
+    units: dict[str, int] = {}
+    for op in NONLINEAR_OPS:
+        post = hw.nonlinear.post_softmax if op == "softmax" else "uniform"
+        for p, n in element_ops(op, getattr(hw.nonlinear, op), dtype, a, post).items():
+            units[p] = units.get(p, 0) + n
+    shared: dict[str, int] = dict(_PASS_STAGE)
+    for op in ("add", "mul", "quantize", "elementwise"):
+        for p, n in element_ops(op, "integer", dtype, a).items():
+            shared[p] = max(shared.get(p, 0), n)
+    for p, n in shared.items():
+        units[p] = units.get(p, 0) + n
+    return units
+
+
 def vector_lane_um2(tech: TechTable, hw) -> float:
-    """One vector lane: the integer lane plus a float datapath and/or a LUT if any non-linear op uses them."""
+    """One vector lane: the integer lane plus a float datapath and/or a LUT if any non-linear op uses them; a
+    pipelined lane: its functional units (``pipelined_lane_units``) times their areas (``unit_um2``)."""
+    if hw.vector.pipelined:
+        return sum(n * unit_um2(tech, p) for p, n in sorted(pipelined_lane_units(hw).items()))
     impls = [getattr(hw.nonlinear, op) for op in NONLINEAR_OPS]
     area = _int_lane(tech)
     if "float" in impls:

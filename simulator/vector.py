@@ -5,9 +5,18 @@ implementation of the non-linear ops (hardware ``nonlinear`` section):
   float    dequantize (convert + FP32 multiply), FP32 math, requantize (FP32 multiply + convert)
   integer  integer-only approximations after I-ViT (Li & Gu, ICCV 2023): Shiftmax, ShiftGELU, I-LayerNorm
   lut      table lookups (exp for softmax; the whole function for GELU; rsqrt once per row for LayerNorm)
-A lane issues one primitive op per cycle: cycles_per_element = sum of the op counts (a hardware config may
-override it per op); their energy is priced in simulator/model/price.py (count * primitive energy).
-compute_cycles = ceil(elements * cycles_per_element / lanes)
+A lane issues one primitive op per cycle: cycles_per_element = sum of the op counts; their energy is priced in
+simulator/model/price.py (count * primitive energy).
+Pipelined lanes (hardware ``vector.pipelined: true``): each lane has a fixed-function pipeline per non-linear op and
+one for the elementwise ops, with a functional unit per primitive op (area: simulator/area.py), and issues one
+element per lane per cycle in each PASS over the data: cycles_per_element = passes(op) (``PASSES``): softmax 3 (row
+max; exp and sum; normalize), layernorm 2 (statistics; normalize), gelu 1, add / mul / quantize / elementwise 1, topk
+a_bits + 1 (a radix select: one counting pass per bit of the score, then one pass comparing with the threshold, on
+the elementwise pipeline's shifter and adder). The same primitive ops execute, so the energy stays the op counts.
+A config's ``vector.cycles_per_element`` overrides either per op.
+compute_cycles = ceil(elements * cycles_per_element / lanes)      [cycles; elements, cycles/element, lanes]
+Worked: a softmax of 197 x 197 x 6 = 232,854 elements on 64 lanes: pipelined ceil(232,854 * 3 / 64) = 10,916
+cycles; I-ViT Shiftmax as sequential primitive ops (12 per element) ceil(232,854 * 12 / 64) = 43,661 cycles.
 DRAM bytes: inputs read at a_bits (``add`` reads two tensors), output written at out_bits;
 stall_cycles = max(0, latency + bytes / bytes_per_cycle - compute_cycles).
 """
@@ -41,6 +50,8 @@ _ELEMENTWISE_INT = {"add": {"int_add": 1}, "mul": {"int_mult": 1, "int_add": 1},
                     "quantize": {"int_mult": 1, "int_add": 1}, "elementwise": {"int_mult": 1, "int_add": 1}}
 _ELEMENTWISE_FP = {"add": {"fp_add": 1}, "mul": {"fp_mult": 1}, "quantize": {"fp_mult": 1, "convert": 1},
                    "elementwise": {"fp_mult": 1, "fp_add": 1}}
+# passes over the data of a pipelined lane (module docstring); topk: a_bits + 1, in ``passes``
+PASSES = {"softmax": 3, "layernorm": 2, "gelu": 1, "add": 1, "mul": 1, "quantize": 1, "elementwise": 1}
 # extra ops per softmax output element to encode it for the attn@v input (PTQ4ViT / FQ-ViT quantizers)
 _POST_SOFTMAX = {"uniform": {}, "log2": {"int_add": 1}, "twin_uniform": {"int_add": 1, "shift": 1}}
 
@@ -70,6 +81,12 @@ def element_ops(op: str, impl: str, dtype: str, a_bits: int, post_softmax: str =
     return counts
 
 
+def passes(op: str, a_bits: int) -> int:
+    """Passes over the data a pipelined lane makes for ``op`` (one element per lane per cycle in each):
+    ``PASSES[op]``; topk a_bits + 1 (radix select: one pass per bit of the a_bits-bit score, one compare pass)."""
+    return a_bits + 1 if op == "topk" else PASSES[op]
+
+
 def layer_impl(hw, op: str, dtype: str) -> str:
     """Implementation a vector op runs as on ``hw``: float for FP tensors, the ``nonlinear`` choice for
     softmax/GELU/LayerNorm, integer for the elementwise ops."""
@@ -79,12 +96,15 @@ def layer_impl(hw, op: str, dtype: str) -> str:
 
 
 def vector_op(hw, op: str, dtype: str, a_bits: int) -> tuple[dict[str, int], float, str]:
-    """(primitive ops per element, cycles per element per lane, implementation) of a vector op on ``hw``; the
-    config's ``vector.cycles_per_element`` overrides the op-count cycles (one primitive op per lane per cycle)."""
+    """(primitive ops per element, cycles per element per lane, implementation) of a vector op on ``hw``: the op
+    counts' sum (one primitive op per lane per cycle), or ``passes`` on pipelined lanes (``vector.pipelined``); the
+    config's ``vector.cycles_per_element`` overrides either."""
     impl = layer_impl(hw, op, dtype)
     counts = element_ops(op, impl, dtype, a_bits, hw.nonlinear.post_softmax if op == "softmax" else "uniform")
     override = hw.vector.override(op)
-    return counts, (float(sum(counts.values())) if override is None else override), impl
+    if override is not None:
+        return counts, override, impl
+    return counts, float(passes(op, a_bits) if hw.vector.pipelined else sum(counts.values())), impl
 
 
 def vector_cycles(elements: int, cost: float, lanes: int) -> int:

@@ -222,12 +222,15 @@ class DramConfig:
 @dataclass(frozen=True)
 class VectorConfig:
     """Vector unit: ``lanes`` elements per cycle at cost 1. Costs per element come from the op counts in
-    simulator/vector.py; ``cycles_per_element`` overrides them per op; ``overlap`` (none | gemm): whether it runs
-    beside the array on the neighbouring GEMM's tiles (simulator/model/schedule.py)."""
+    simulator/vector.py; ``pipelined``: a fixed-function pipeline per op in each lane, one element per lane per cycle
+    in each pass over the data (``simulator.vector.passes``); ``cycles_per_element`` overrides either per op;
+    ``overlap`` (none | gemm): whether it runs beside the array on the neighbouring GEMM's tiles
+    (simulator/model/schedule.py)."""
 
     lanes: int
     cycles_per_element: tuple[tuple[str, float], ...] = ()
     overlap: VectorOverlap = VectorOverlap.NONE
+    pipelined: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "overlap", VectorOverlap(self.overlap))

@@ -237,7 +237,7 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
                       None if epb is None else _wrap(require_number, src, "dram.energy_pj_per_bit", epb))
 
     v = _section(src, d, "vector")
-    _known(src, "vector", v, {"lanes", "cycles_per_element", "overlap"})
+    _known(src, "vector", v, {"lanes", "cycles_per_element", "overlap", "pipelined"})
     lanes = _wrap(require_int, src, "vector.lanes", v.get("lanes"))
     cpe = v.get("cycles_per_element", {})
     if not isinstance(cpe, dict):
@@ -246,8 +246,12 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     for op, c in cpe.items():
         _wrap(require_choice, src, "vector.cycles_per_element", op, VECTOR_OPS)
         costs.append((op, _wrap(require_number, src, f"vector.cycles_per_element.{op}", c)))
+    pipelined = v.get("pipelined", False)
+    if not isinstance(pipelined, bool):
+        raise ConfigError(src, "vector.pipelined", f"{pipelined!r} is not true or false", "true, false")
     vector = VectorConfig(lanes, tuple(costs),
-                          _wrap(require_choice, src, "vector.overlap", v.get("overlap", "none"), VECTOR_OVERLAPS))
+                          _wrap(require_choice, src, "vector.overlap", v.get("overlap", "none"), VECTOR_OVERLAPS),
+                          pipelined)
 
     t = d.get("tech", {"table": "horowitz45"})
     if not isinstance(t, dict):

@@ -19,6 +19,9 @@ decompressor, SCALE-Sim's convention) without an extra draw, and DeiT-Tiny at w4
 joins the workloads; the coverage check asserts 2:4 weights ran on each kind of sparse design.
 Network schedule (issue 12 part 5): design i gets SCHEDULE[i % 5] (vector overlap, network prefetch, fused attention;
 simulator/model/schedule.py) without an extra draw either (every example of 48 designs holds each one ~10 times).
+Pipelined vector lanes (``vector.pipelined``, cycles = passes per op, area of a unit per primitive op): design i gets
+PIPELINED[i % 3], again without a draw (3 is prime to 8 and 5: every pipelined choice meets every sparsity kind and
+schedule; the drawn cycles_per_element overrides meet both).
 Workloads: DeiT-Tiny (zoo recipes, and w4a8_g128 / w8a8_token / w4a4_g64 / fp16 recipes), LeViT, EfficientViT
 (zoo, and a recipe applied to a zoo file), a few Swin-Tiny; batch 1..3. The test ends by checking that the run
 covered every PE type, dataflow, tiling mode, non-linear implementation, error and non-error designs, tiny
@@ -98,6 +101,8 @@ SPARSITY = (SparsityConfig(), SparsityConfig(), SparsityConfig(("2:4",)), Sparsi
 # schedule (simulator/model/schedule.py); 5 is prime to 8, so every schedule meets every sparsity kind
 SCHEDULE = (("none", "layer", None), ("gemm", "layer", None), ("none", "network", None), ("gemm", "network", "fused"),
             ("gemm", "network", None))
+# vector.pipelined: design i gets PIPELINED[i % 3] (no extra draw)
+PIPELINED = (False, True, False)
 
 
 @functools.cache
@@ -194,7 +199,8 @@ def cases(draw):
             array=replace(hw.array, rows=rows, cols=cols),
             buffers=replace(hw.buffers, ifmap_kib=kib[0], weight_kib=kib[1], ofmap_kib=kib[2]),
             dram=replace(hw.dram, bandwidth_gbps=gbps * scale, latency_cycles=latency),
-            vector=replace(hw.vector, lanes=draw(st.integers(1, 512)), overlap=SCHEDULE[len(designs) % 5][0]),
+            vector=replace(hw.vector, lanes=draw(st.integers(1, 512)), overlap=SCHEDULE[len(designs) % 5][0],
+                           pipelined=PIPELINED[len(designs) % 3]),
             ppu=replace(hw.ppu, lanes=draw(st.one_of(st.just(cols), st.integers(1, 512)))),
             sparsity=SPARSITY[len(designs) % len(SPARSITY)],
             memory=replace(hw.memory, prefetch=SCHEDULE[len(designs) % 5][1],
@@ -269,6 +275,7 @@ def test_batch_equals_single_path():
                          ("tiny buffer", min(hw.buffers.ifmap_kib, hw.buffers.weight_kib, hw.buffers.ofmap_kib) < 4),
                          ("batch>1", workload.batch > 1), ("family", label.split("_")[0]),
                          ("group/token", any(x in label for x in ("_g", "token"))),
+                         ("pipelined ran" if not err else "pipelined failed", hw.vector.pipelined),
                          ("sparse run", (str(list(hw.sparsity.structured)), hw.sparsity.unstructured,
                                          hw.sparsity.decompress, hw.sparsity.convention),
                           any(layer.w_sparsity != "dense" for layer in workload.layers) and not err)})
@@ -279,7 +286,7 @@ def test_batch_equals_single_path():
               | {("dataflow", d) for d in ("os", "ws", "is")} | {("tiling", "auto"), ("tiling", "off")}
               | {(op, i) for op in ("softmax", "gelu", "layernorm") for i in ("float", "integer", "lut")}
               | {("error", True), ("ran", True), ("small array", True), ("tiny buffer", True), ("batch>1", True),
-                 ("group/token", True)}
+                 ("group/token", True), ("pipelined ran", True), ("pipelined ran", False)}
               | {("family", f) for f in ("deit", "levit", "efficientvit")}   # Swin: test_swin_designs (below)
               | {("sparse run", (pat, unst, dec, conv), True)    # 2:4 weights on every kind of sparse design
                  for pat, unst, dec, conv in (("['2:4']", False, False, "hardware"), ("[]", True, False, "hardware"),

@@ -32,7 +32,8 @@ GEMM's DRAM floor (``compose_stalls``: floor = max(0, dram_cycles - prefetched /
 fold walk already treats the first fold's reads as prefetched (docs/memory.md), so the walk's stalls stay.
 A GEMM shortened by prefetch hides no more vector time than before, nor more than its new total allows.
 
-Worked example (tests/simulator/test_schedule.py; int4_sparse.yaml, DeiT-S W4A4 2:4, block 0): fc1 16,703 cycles,
+Worked example (tests/simulator/test_schedule.py; int4_sparse.yaml as first shipped, i.e. with int4.yaml's op-count
+vector unit, and both options; DeiT-S W4A4 2:4, block 0): fc1 16,703 cycles,
 96 output tiles, DRAM 8,760 cycles, with its prologue norm2 (9,456, no DRAM) and epilogue GELU (85,104, DRAM 5,910):
 V = 94,560, D = 14,670, hidden = min(95/96 * 16,703, 16,703 + 94,560 - 14,670) = 16,529.01, GELU's share
 16,529.01 * 85,104 / 94,560 = 14,876.11. fc2's window is that unit, idle (16,703 + 94,560 - 16,529.01 - 14,670)

@@ -35,7 +35,8 @@ def key_tile(m: int, keys: int, ofmap_bytes: int, acc_bits: int) -> int:
     return min(keys, int(ofmap_bytes * 8 // 2 // (m * acc_bits)))
 
 
-def _chain(layers, i) -> bool:
+def is_chain(layers, i) -> bool:
+    """q@k^T, softmax, attn@v at i, i+1, i+2: the chain fused attention runs as one operation."""
     if i + 2 >= len(layers):
         return False
     qk, sm, av = layers[i], layers[i + 1], layers[i + 2]
@@ -48,7 +49,7 @@ def streamed(layers, ofmap_bytes: int, acc_bits: int) -> set:
     rescale layer after attn@v when there is one); a chain whose key tile is 0 is not fused."""
     out = set()
     for i in range(len(layers)):
-        if _chain(layers, i) and key_tile(layers[i].m, layers[i].n, ofmap_bytes,
+        if is_chain(layers, i) and key_tile(layers[i].m, layers[i].n, ofmap_bytes,
                                           min(layers[i].acc_bits, acc_bits)) >= 1:
             out.update((i, i + 1))
             if i + 3 < len(layers) and layers[i + 3].name.endswith(ONLINE):
@@ -63,7 +64,7 @@ def fuse_workload(workload, ofmap_bytes: int, acc_bits: int):
     out = []
     i = 0
     while i < len(layers):
-        if _chain(layers, i):
+        if is_chain(layers, i):
             qk, sm, av = layers[i], layers[i + 1], layers[i + 2]
             tk = key_tile(qk.m, qk.n, ofmap_bytes, min(qk.acc_bits, acc_bits))
             out += [qk, sm, av]

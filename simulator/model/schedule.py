@@ -44,17 +44,8 @@ cycles off its DRAM floor (total 14,580 -> 9,460).
 from __future__ import annotations
 
 from simulator.model import arith
-from simulator.model.attention import ONLINE, key_tile
+from simulator.model.attention import ONLINE, is_chain, key_tile
 from simulator.model.layer import dram_floor
-
-
-def _chain(layers, i) -> bool:
-    """q@k^T, softmax, attn@v at i, i+1, i+2 (attention.py's chain)."""
-    if i + 2 >= len(layers):
-        return False
-    qk, sm, av = layers[i], layers[i + 1], layers[i + 2]
-    return (qk.op == "matmul" and not qk.weight_operand and sm.op == "softmax" and av.op == "matmul"
-            and not av.weight_operand)
 
 
 def groups(layers, fusion) -> tuple[list, list]:
@@ -67,7 +58,7 @@ def groups(layers, fusion) -> tuple[list, list]:
     i = 0
     while fusion and i < n:
         qk = layers[i]
-        tk = key_tile(qk.m, qk.n, fusion[0], min(qk.acc_bits, fusion[1])) if _chain(layers, i) else 0
+        tk = key_tile(qk.m, qk.n, fusion[0], min(qk.acc_bits, fusion[1])) if is_chain(layers, i) else 0
         if tk >= 1:
             vec = [i + 1] + ([i + 3] if i + 3 < n and layers[i + 3].name.endswith(ONLINE) else [])
             for q in (i, i + 2, *vec):

@@ -86,6 +86,14 @@ def test_resnet50_macs():
     assert {x.name for x in fused.layers} < {x.name for x in traced.layers}
 
 
+
+@pytest.mark.trace
+def test_resnet50_macs_are_torchvisions_published_figure():
+    """torchvision's model table lists ResNet-50 (the same v1.5 architecture) at 4.089 "GFLOPS", multiply-adds
+    (``ResNet50_Weights.IMAGENET1K_V1.meta["_ops"]``: package metadata, nothing downloaded)."""
+    models = pytest.importorskip("torchvision.models")
+    assert models.ResNet50_Weights.IMAGENET1K_V1.meta["_ops"] == round(load_workload("resnet50-w8a8").macs / 1e9, 3)
+
 def test_doc_and_fused_workload_are_fresh():
     """tools/validate_designs.py --check: the NVDLA block of docs/validation-designs.md and
     workloads/zoo/resnet50_fused-w8a8.yaml are what the script makes today (every row simulated)."""

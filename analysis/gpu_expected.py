@@ -67,9 +67,10 @@ ARCH: dict[str, ArchParams] = {
     "Hopper": ArchParams("Hopper", 1.0e-5, 3e-6, 0.75, 0.85, 0.50,
                          "unfitted: no measured rows; gemm 0.75 (H100 FP16 cuBLAS GEMMs reach ~700-750 of 989 "
                          "TFLOPS dense)"),
-    "Blackwell": ArchParams("Blackwell", 1.0e-5, 3e-6, 0.90, 0.85, 0.60,
+    "Blackwell": ArchParams("Blackwell", 1.0e-5, 3e-6, 0.96, 0.75, 0.60,
                             "gemm/mem/attention efficiencies fitted on the RTX 5090 and RTX PRO 6000 Max-Q torch 2.9 "
-                            "timm rows (tools/validate_gpu.py --fit Blackwell); launch_s, kernel_fixed_s as Ada"),
+                            "timm rows (tools/validate_gpu.py --fit Blackwell; refitted once the workloads carried "
+                            "their copies as layout layers: 0.90/0.85 before); launch_s, kernel_fixed_s as Ada"),
 }
 
 

@@ -34,8 +34,12 @@ Per layer (units: ops, bytes, seconds):
   bound     = ``compute`` if ops / peak is the largest term, else ``memory`` (DRAM) or ``sram``.
   intensity = ops / DRAM bytes; attainable = ops / time = min(peak, intensity * bandwidth) on one level.
   crossover_batch = the smallest batch at which the layer is compute-bound (None: never up to MAX_BATCH).
-Totals: latency_s_bound = sum of layer times (layers run one after another); throughput_fps_bound =
-batch / latency_s_bound; memory_bound_time_fraction = time of layers not compute-bound / latency_s_bound;
+Totals: latency_s_bound = sum of layer times (layers run one after another); on an accelerator whose engines overlap
+across layers (``vector.overlap: gemm`` or ``memory.prefetch: network``, docs/memory.md "Network schedule") it is
+the busiest engine's time instead, max(sum over array layers (gemm, matmul, conv) of max(compute, SRAM time), sum
+over the other layers of their compute time, sum of DRAM times): each engine still does all its work, but no longer
+one layer after another (``options.latency_bound`` says which); throughput_fps_bound =
+batch / latency_s_bound; memory_bound_time_fraction = time of layers not compute-bound / the sum of layer times;
 gemm_crossover_batch = the batch from which every weight GEMM is compute-bound (largest crossover; None if never);
 dram_bytes = the sum of the layers' compulsory DRAM bytes; sram_bytes = the sum of the GEMMs' array-side SRAM
 bytes (None on a device without an SRAM level)."""
@@ -45,6 +49,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 from analysis.devices import OPS_PER_ELEMENT, Device
+from analysis.roofline_totals import engines_overlap, totals
 from analysis.sparse import sparse_view
 from simulator.model.traffic import array_sram_bytes, compulsory_dram_bytes
 from workloads.errors import InputError
@@ -285,48 +290,6 @@ class Roofline:
         return out
 
 
-def _all_gemms_crossover(layers: list[LayerRoofline]) -> int | None:
-    """The batch from which every weight GEMM (gemm, conv) is compute-bound: the largest crossover; None if one
-    never crosses or crossovers were not computed."""
-    xs = [lr.crossover_batch for lr in layers if lr.op in ("gemm", "conv")]
-    return max(xs) if xs and all(x is not None for x in xs) else None
-
-
-def totals(layers: list[LayerRoofline], batch: int) -> dict:
-    """Network totals (module docstring)."""
-    latency = sum(lr.time_s for lr in layers)
-    ops = sum(lr.ops for lr in layers)
-    dram = sum(lr.bytes for lr in layers)
-    sram = [lr.sram_bytes for lr in layers if lr.sram_bytes is not None]
-    mem_time = sum(lr.time_s for lr in layers if lr.bound != "compute")
-    return {
-        "batch": batch,
-        "ops": ops,
-        "dram_bytes": dram,
-        "sram_bytes": sum(sram) if sram else None,
-        "intensity": ops / dram if dram else None,
-        "latency_s_bound": latency,
-        "throughput_fps_bound": batch / latency if latency else None,
-        "attainable_tops": ops / latency / 1e12 if latency else None,
-        "memory_bound_time_fraction": mem_time / latency if latency else 0.0,
-        "compute_bound_layers": sum(1 for lr in layers if lr.bound == "compute"),
-        "memory_bound_layers": sum(1 for lr in layers if lr.bound != "compute"),
-        "gemm_crossover_batch": _all_gemms_crossover(layers),
-        "compute_time_s": sum(lr.compute_time_s for lr in layers),
-        "memory_time_s": sum(lr.memory_time_s for lr in layers),
-        **expected_totals(layers, batch),
-    }
-
-
-def expected_totals(layers: list[LayerRoofline], batch: int) -> dict:
-    """``latency_s_expected`` (sum of the layers' expected times) and ``throughput_fps_expected`` on a GPU; None
-    where no layer has an expected time (accelerators, the host)."""
-    if not layers or any(lr.time_s_expected is None for lr in layers):
-        return {"latency_s_expected": None, "throughput_fps_expected": None}
-    lat = sum(lr.time_s_expected for lr in layers)
-    return {"latency_s_expected": lat, "throughput_fps_expected": batch / lat if lat else None}
-
-
 def analyze(workload: Workload, device: Device, prefer: str | None = None, fused_attention: bool = False,
             crossover: bool = True, framework: str | None = None, attention: str | None = None) -> Roofline:
     """Roofline of every layer of ``workload`` on ``device`` plus totals; identical layers computed once.
@@ -374,8 +337,11 @@ def analyze(workload: Workload, device: Device, prefer: str | None = None, fused
 
             texp = expected_time(layer, lr, device, skip)
         out.append(replace(lr, name=layer.name, crossover_batch=cross.get(key), time_s_expected=texp))
-    return Roofline(device, workload, out, totals(out, workload.batch),
+    overlap = engines_overlap(device)
+    return Roofline(device, workload, out, totals(out, workload.batch, overlap),
                     {"precision_preference": prefer, "fused_attention": fused_attention, "attention": used,
+                     "latency_bound": "busiest engine (array, vector unit, DRAM overlap across layers)" if overlap
+                     else "sum of layer times",
                      "framework": profile.name if profile else "none",
                      "sdpa_attentions": workload.meta.get("sdpa_attentions") if profile else None,
                      "framework_description": profile.description if profile else "the workload's layers as "

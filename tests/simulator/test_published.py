@@ -27,3 +27,24 @@ def test_eyeriss_v1_config_and_alexnet_workload():
     old = simulate_totals(w.with_batch(4), replace(hw, memory=replace(hw.memory, conv="im2col")))
     assert old.dram_read_bytes + old.dram_write_bytes > 10 * 15.4e6
     assert old.compute_cycles == t.compute_cycles
+
+
+def test_me_vit_config_workload_and_table_iii():
+    """ME-ViT (arXiv:2402.09709v1; docs/reference/me_vit/README.md): one ME-PE, a 32 x 32 systolic array "designed
+    for 300 MHz", DDR at 77 GB/s, parameters loaded once and activations on chip; two MACs per PE per cycle (DERIVED:
+    the theoretical 37.86 ms at 300 MHz is 2,042 MACs per cycle on ViT-B/256). ViT-B/16 at 256 px: 257 tokens, per
+    block 257 x (768 x 2304 + 768 x 768 + 2 x 768 x 3072) + 2 x 257 x 257 x 768 = 1,920,468,480 MACs; 12 blocks +
+    patch embedding 256 x 768 x 768 + head 768 x 1000 = 23,197,384,704. All of them at 2048 per cycle and 300 MHz:
+    23,197,384,704 / 2048 / 300e6 = 37.76 ms, the published theoretical 37.86 within 0.3 %. Table III: 41.69 ms at
+    300 MHz, 83.38 ms at 150 MHz."""
+    hw = load_hardware("me_vit")
+    assert hwconfigs.find("me_vit").parent.name == "published"
+    assert (hw.array.rows, hw.array.cols, hw.freq_mhz, hw.dram.bandwidth_gbps) == (32, 32, 300, 77)
+    assert hw.memory.activations == "on_chip" and hw.pe.precisions[0].macs_per_cycle == 2
+    w = load_workload(hw.default_workload)
+    assert w.macs == 12 * 1_920_468_480 + 256 * 768 * 768 + 768 * 1000 == 23_197_384_704
+    assert abs(w.macs / 2048 / 300e6 / 37.86e-3 - 1) < 0.003
+    for f, published_ms in ((300, 41.69), (150, 83.38)):
+        t = simulate_totals(w, replace(hw, freq_mhz=f))
+        assert 0.75 < published_ms / (t.latency_us / 1e3) < 1.25
+        assert t.stall_cycles == 0                                  # compute-bound: weights once, at 77 GB/s

@@ -24,11 +24,11 @@ def _timm():
 
 
 @functools.cache
-def _traced(name, batch=1, recipe=None):
-    """Each (model, batch, recipe) traced once per session (deit_base once for all its tests)."""
+def _traced(name, batch=1, recipe=None, img_size=None):
+    """Each (model, batch, recipe, image size) traced once per session (deit_base once for all its tests)."""
     from workloads.trace import trace
 
-    return trace(name, batch=batch, recipe=recipe)
+    return trace(name, batch=batch, recipe=recipe, img_size=img_size)
 
 
 def _shape(w):
@@ -291,7 +291,7 @@ def test_zoo_is_what_the_tracer_makes_now():
     traced = [w for w in traced if w.source == "trace"]
     assert len(traced) >= 21
     for w in traced:
-        fresh = load_recipe(w.recipe).apply(_traced(w.model))
+        fresh = load_recipe(w.recipe).apply(_traced(w.model, img_size=w.img_size))
         assert _shape(w) == _shape(fresh) and bits(w) == bits(fresh), w.name
         assert all(x.sqnr_db is not None for x in w.layers if x.is_gemm), w.name
 

@@ -1,6 +1,7 @@
 """Run the published-design rows of docs/validation-designs.md and regenerate their tables.
 
-    python tools/validate_designs.py            # rewrite the NVDLA and ME-ViT blocks and resnet50_fused-w8a8
+    python tools/validate_designs.py            # rewrite the NVDLA, ME-ViT and TPU v1 blocks, resnet50_fused-w8a8
+                                                # and the TPU v1 application workloads (tools/tpu_v1_apps.py)
     python tools/validate_designs.py --check    # exit 1 if any is stale (tests/simulator/test_nvdla.py runs this)
 
 NVDLA: every row of the NVDLA Primer's ResNet-50 table (docs/reference/nvdla_primer/resnet50.csv) is run as
@@ -280,14 +281,23 @@ def regenerate(text: str, name: str, lines: list[str]) -> str:
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
+    sys.path.insert(0, str(ROOT / "tools"))     # tools/ is not a package: its sibling tpu_v1_apps.py
+    import tpu_v1_apps
+
     stale = []
     fused = fused_text()
     if not FUSED.exists() or FUSED.read_text() != fused:
         stale.append(str(FUSED.relative_to(ROOT)))
         if not check:
             FUSED.write_text(fused)
+    for path, body in tpu_v1_apps.zoo_files().items():
+        if not path.exists() or path.read_text() != body:
+            stale.append(str(path.relative_to(ROOT)))
+            if not check:
+                path.write_text(body)
     text = DOC.read_text()
     new = regenerate(regenerate(text, "nvdla", nvdla_block()), "me_vit", me_vit_block())
+    new = regenerate(new, "tpu_v1", tpu_v1_apps.block(_md))
     if new != text:
         stale.append(str(DOC.relative_to(ROOT)))
         if not check:

@@ -48,3 +48,22 @@ def test_me_vit_config_workload_and_table_iii():
         t = simulate_totals(w, replace(hw, freq_mhz=f))
         assert 0.75 < published_ms / (t.latency_us / 1e3) < 1.25
         assert t.stall_cycles == 0                                  # compute-bound: weights once, at 77 GB/s
+
+
+def test_tpu_v1_fc_applications_follow_table_1():
+    """tools/tpu_v1_apps.py: each FC layer is square with d = round(sqrt(weights / FC layers)) at M = batch (MLP0:
+    sqrt(20e6 / 5) = 2000, 5 x 2000 x 2000 = 20,000,000 weights, M = 200; LSTM1: sqrt(34e6 / 37) = 958.6 -> 959), the
+    vector layers one elementwise op over batch x d; the zoo files are what the tool writes."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+    import tpu_v1_apps
+
+    apps = {a["name"]: a for a in tpu_v1_apps.read_apps()}
+    assert [apps[n]["tops"] for n in ("MLP0", "MLP1", "LSTM0", "LSTM1")] == [12.3, 9.7, 3.7, 2.8]
+    w, d = tpu_v1_apps.app_workload(apps["MLP0"])
+    assert d == 2000 and [(x.m, x.k, x.n) for x in w.layers] == [(200, 2000, 2000)] * 5
+    w, d = tpu_v1_apps.app_workload(apps["LSTM1"])
+    assert d == 959 and sum(x.op == "gemm" for x in w.layers) == 37 and sum(x.op == "elementwise" for x in w.layers) == 19
+    assert all(p.read_text() == text for p, text in tpu_v1_apps.zoo_files().items())

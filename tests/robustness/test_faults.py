@@ -51,7 +51,7 @@ SLOW_SWEEP = textwrap.dedent("""
 
 
 def _big_spec(tmp_path):
-    return write_spec(tmp_path, small(axes={"array.rows": {"range": [8, 128, 8]}, "array.cols": {"tie": "array.rows"},
+    return write_spec(tmp_path, small(axes={"array.rows": {"range": [8, 256, 4]}, "array.cols": {"tie": "array.rows"},
                                             "array.dataflow": ["os", "ws", "is"]},
                                       workloads=["deit_tiny-w4a4", "deit_tiny-w8a8"]))
 

@@ -130,7 +130,7 @@ def fit(family: str, cache: Path) -> None:
         best.append((statistics.fmean(abs(e) for e in errs), statistics.median(abs(e) for e in errs), g, m, a))
     GE.ARCH[family] = base
     for b in sorted(best)[:8]:
-        print("mean|log err| %.4f median %.4f  gemm %.2f mem %.2f attention %.2f" % b)
+        print("mean|log err| {:.4f} median {:.4f}  gemm {:.2f} mem {:.2f} attention {:.2f}".format(*b))
 
 
 def _fmt(x: float) -> str:

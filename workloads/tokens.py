@@ -118,8 +118,8 @@ def selection_layers(method: str, prefix: str, b: int, h: int, hd: int, t: int, 
     docstring); ``like`` (the block's softmax) gives the score bits and dtype."""
     d = h * hd
     n = t - 1
-    v = dict(a_bits=like.out_bits, out_bits=like.out_bits, dtype=like.dtype)
-    mask = dict(a_bits=like.out_bits, out_bits=1, dtype=like.dtype)   # top-k writes a 1-bit keep mask
+    v = {"a_bits": like.out_bits, "out_bits": like.out_bits, "dtype": like.dtype}
+    mask = {"a_bits": like.out_bits, "out_bits": 1, "dtype": like.dtype}   # top-k writes a 1-bit keep mask
     if method == "evit":
         pruned = n - (tokens_after("evit", t, rho) - 2)
         out = [Layer(prefix + "token_score", "add", m=b * max(h - 1, 1), n=n, **v),
@@ -129,7 +129,7 @@ def selection_layers(method: str, prefix: str, b: int, h: int, hd: int, t: int, 
         return out
     if method == "dynamicvit":
         rows = b * n
-        wa = dict(a_bits=like.a_bits, out_bits=like.a_bits, dtype=like.dtype)
+        wa = {"a_bits": like.a_bits, "out_bits": like.a_bits, "dtype": like.dtype}
         return [Layer(prefix + "token_pred.norm", "layernorm", m=rows, n=d, **v),
                 Layer(prefix + "token_pred.fc1", "gemm", m=rows, n=d, k=d, **wa),
                 Layer(prefix + "token_pred.act1", "gelu", m=rows, n=d, **v),

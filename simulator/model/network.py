@@ -25,6 +25,7 @@ from operator import attrgetter
 from simulator.energy import hw_costs
 from simulator.model import arith
 from simulator.model import kernel as K
+from simulator.model import schedule as S
 from simulator.model.attention import streamed
 from simulator.model.layer import (
     design_of,
@@ -36,7 +37,6 @@ from simulator.model.layer import (
     vector_counts,
     vector_setup,
 )
-from simulator.model import schedule as S
 from simulator.model.price import price
 from simulator.model.residency import DRAM, describe, plan_residency
 from simulator.model.sparsity import sparse_labels

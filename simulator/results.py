@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, make_dataclass
 from functools import cached_property
+from operator import itemgetter
 from pathlib import Path
 
 from simulator.schema import LAYER_FIELDS, TOTAL_FIELDS, TOTAL_MAPPINGS
@@ -61,14 +62,16 @@ Totals = make_dataclass(
 
 @functools.cache
 def _by_type() -> tuple:
-    """(numpy dtype, field names) of the per-layer fields but ``name``, grouped by declared type."""
+    """(numpy dtype, field names, getter of their values as a tuple) of the per-layer fields but ``name``, grouped by
+    declared type."""
     import numpy as np
 
     kinds = {int: np.int64, float: np.float64, bool: np.bool_}
     groups: dict = {}
     for f in LAYER_FIELDS[1:]:
         groups.setdefault(kinds.get(f.type, object), []).append(f.name)
-    return tuple(groups.items())
+    return tuple((kind, names, itemgetter(*names) if len(names) > 1 else lambda d, n=names[0]: (d[n],))
+                 for kind, names in groups.items())
 
 
 @dataclass(frozen=True)
@@ -110,9 +113,9 @@ class SimResult:
         order = np.asarray(self.order, dtype=np.intp)
         data = {"name": np.asarray(self.names, dtype=object)}
         blocks = {}
-        for kind, names in _by_type():        # one array per type: rows = distinct layers, then every layer
-            table = np.array([[d[n] for n in names] for d in self.distinct], dtype=kind)
-            blocks.update(zip(names, np.ascontiguousarray(table[order].T)))
+        for kind, names, get in _by_type():   # one array per type: rows = distinct layers, then every layer
+            table = np.array([get(d) for d in self.distinct], dtype=kind)
+            blocks.update(zip(names, table[order].T))   # column views: pandas stacks each type into one block
         data.update((f.name, blocks[f.name]) for f in LAYER_FIELDS[1:])
         try:  # 10x faster than the public constructor for ~100 columns; the arrays are already validated
             return pd.DataFrame._from_arrays(list(data.values()), columns=list(data), index=pd.RangeIndex(len(order)),

@@ -159,8 +159,8 @@ def layer_roofline(layer: Layer, device: Device, prefer: str | None = None,
     ppu = getattr(device.hardware, "ppu", None)  # our accelerators; GPUs and the host have none
     moved, filter_scale = sparse_view(device, layer)     # sparse weights as the device stores and streams them
     memory = getattr(device.hardware, "memory", None)   # an accelerator's conv input: tiles or im2col
-    parts = compulsory_dram_bytes(moved, skip, ppu.scale_bits if ppu is not None else SCALE_BITS,
-                                  memory is not None and memory.conv == "tiles")
+    parts = dict(compulsory_dram_bytes(moved, skip, ppu.scale_bits if ppu is not None else SCALE_BITS,
+                                       memory is not None and memory.conv == "tiles"))
     parts["filter"] = parts["filter"] * filter_scale
     for token in skip:   # a framework profile's real input size of a conv (analysis.framework: not the im2col)
         if token.startswith("ifmap_elements="):

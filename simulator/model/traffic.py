@@ -13,6 +13,9 @@ One traffic model for the simulator and the roofline (analysis/roofline.py):
 
 from __future__ import annotations
 
+import weakref
+from types import MappingProxyType
+
 from simulator.model import kernel as K
 from simulator.model.convtile import input_bits
 from simulator.model.mapping import DATAFLOW_CODES
@@ -23,11 +26,28 @@ from workloads.conv import has_geometry, images, out_hw
 _NAMES = ("ifmap", "filter", "ofmap")
 
 
-def compulsory_dram_bytes(layer, skip: frozenset = frozenset(), scale_bits: int = 16, conv_tiles: bool = False) -> dict:
+_PLAIN: dict = {}
+
+
+def compulsory_dram_bytes(layer, skip: frozenset = frozenset(), scale_bits: int = 16, conv_tiles: bool = False):
     """Compulsory DRAM bytes per operand {ifmap, filter, ofmap, scales}; ``skip`` names operands kept on chip:
     ifmap (the main input), filter (a GEMM's second operand; a two-input vector op's second input), ofmap, or all.
     Scales and zero points: ``layer_quant``'s bytes at ``scale_bits``. ``conv_tiles`` (``memory.conv: tiles``): a
-    conv with geometry reads its input once, ``conv_input_bytes``, not its im2col ifmap."""
+    conv with geometry reads its input once, ``conv_input_bytes``, not its im2col ifmap. With the default arguments
+    (the simulator's per-layer counts) the answer is computed once per layer object and returned read-only."""
+    if not skip and scale_bits == 16 and not conv_tiles:
+        hit = _PLAIN.get(id(layer))
+        if hit is not None and hit[0]() is layer:
+            return hit[1]
+        value = MappingProxyType(_compulsory(layer, skip, scale_bits, conv_tiles))
+        if len(_PLAIN) > 4096:
+            _PLAIN.clear()
+        _PLAIN[id(layer)] = (weakref.ref(layer), value)
+        return value
+    return _compulsory(layer, skip, scale_bits, conv_tiles)
+
+
+def _compulsory(layer, skip: frozenset, scale_bits: int, conv_tiles: bool) -> dict:
     if "all" in skip:
         return {"ifmap": 0.0, "filter": 0.0, "ofmap": 0.0, "scales": 0.0}
     r = layer.repeat

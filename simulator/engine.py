@@ -6,11 +6,10 @@ typed results from it for one design. Many designs at once: ``simulator.model.ba
 
 from __future__ import annotations
 
-import weakref
-
 from simulator.energy import hw_costs
 from simulator.model.attention import attention_fusion, fuse_workload
 from simulator.model.layer import design_of
+from simulator.model.memo import per_object
 from simulator.model.network import (
     evaluate_layer,
     network_totals,
@@ -28,16 +27,8 @@ _MEMO: dict = {}
 
 
 def _memo(workload, key: tuple, compute):
-    """``compute()`` once per workload object and ``key`` (a weak reference guards a reused id)."""
-    k = (id(workload), *key)
-    hit = _MEMO.get(k)
-    if hit is not None and hit[0]() is workload:
-        return hit[1]
-    value = compute()
-    if len(_MEMO) > 512:
-        _MEMO.clear()
-    _MEMO[k] = (weakref.ref(workload), value)
-    return value
+    """``compute()`` once per workload object and ``key`` (simulator/model/memo.py)."""
+    return per_object(_MEMO, (workload,), key, compute, 512)
 
 
 def _prepared(workload, hw):

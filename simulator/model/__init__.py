@@ -10,6 +10,7 @@
   network.py  distinct-layer plan, one design's per-layer results and the network totals
   batch.py    many designs as columns -> totals as arrays, bit-identical to network.py
   traffic.py  compulsory DRAM bytes and the array's SRAM traffic, shared with the roofline
+  memo.py     values cached per live object (plans, setups, compulsory bytes)
 Leaf formulas elsewhere: simulator/quant.py (scales, PPU), simulator/vector.py (vector-op costs),
 simulator/energy.py (technology table, MAC energy), simulator/area.py (area).
 """

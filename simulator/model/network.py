@@ -17,7 +17,6 @@ layers but 13 distinct ones. Totals (``network_totals``, shared with the batch e
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from operator import attrgetter
@@ -37,6 +36,7 @@ from simulator.model.layer import (
     vector_counts,
     vector_setup,
 )
+from simulator.model.memo import per_object
 from simulator.model.price import price
 from simulator.model.residency import DRAM, describe, plan_residency
 from simulator.model.sparsity import sparse_labels
@@ -66,11 +66,12 @@ def plan(workload, ps_bits: int | None, capacity: int | None = None, fusion: tup
     matmul's (attn@v) input bits. ``capacity``: the activation buffer's bytes when activations stay on chip
     (the memory plan, simulator/model/residency.py; None: every operand from DRAM); ``fusion``: (ofmap bytes,
     accumulator bits) when attention is fused (simulator/model/attention.py; the workload already carries its
-    online-rescale layers). Cached per workload object (a weak reference guards a reused id)."""
-    key = (id(workload), ps_bits, capacity, fusion)
-    hit = _PLANS.get(key)
-    if hit is not None and hit[0]() is workload:
-        return hit[1]
+    online-rescale layers). Cached per workload object (simulator/model/memo.py)."""
+    return per_object(_PLANS, (workload,), (ps_bits, capacity, fusion),
+                      lambda: _plan(workload, ps_bits, capacity, fusion), 256)
+
+
+def _plan(workload, ps_bits, capacity, fusion) -> tuple[list, list, list]:
     layers, attn = [], []
     after_softmax = False
     for layer in workload.layers:
@@ -100,11 +101,7 @@ def plan(workload, ps_bits: int | None, capacity: int | None = None, fusion: tup
             counts.append(0)
         counts[i] += 1
         order.append(i)
-    result = (unique, counts, order)
-    if len(_PLANS) > 256:
-        _PLANS.clear()
-    _PLANS[key] = (weakref.ref(workload), result)
-    return result
+    return unique, counts, order
 
 
 def schedule_flags(hw) -> tuple | None:
@@ -137,10 +134,11 @@ def schedule_plan(workload, ps_bits: int | None, capacity: int | None = None, fu
     unique, counts, order = plan(workload, ps_bits, capacity, fusion)
     if not flags:
         return unique, counts, order, None
-    key = ("schedule", id(workload), ps_bits, capacity, fusion, flags)
-    hit = _PLANS.get(key)
-    if hit is not None and hit[0]() is workload:
-        return hit[1]
+    return per_object(_PLANS, (workload,), ("schedule", ps_bits, capacity, fusion, flags),
+                      lambda: _split(unique, order, flags, fusion), 256)
+
+
+def _split(unique, order, flags, fusion) -> tuple[list, list, list, Schedule]:
     grp, of, win, ctx = S.contexts([unique[b][0] for b in order], order, *flags, fusion)
     index: dict = {}
     base_of, rep, affected, fcounts, forder = [], [], [], [], []
@@ -154,10 +152,8 @@ def schedule_plan(workload, ps_bits: int | None, capacity: int | None = None, fu
             fcounts.append(0)
         fcounts[u] += 1
         forder.append(u)
-    result = ([unique[b] for b in base_of], fcounts, forder,
-              Schedule(unique, base_of, rep, affected, list(order), grp, of, win))
-    _PLANS[key] = (weakref.ref(workload), result)
-    return result
+    return ([unique[b] for b in base_of], fcounts, forder,
+            Schedule(unique, base_of, rep, affected, list(order), grp, of, win))
 
 
 def scheduled_rows(sched: Schedule, base_rows: list, d, evaluate) -> list:
@@ -195,16 +191,8 @@ _SETUPS: dict = {}
 
 def _setup(layer, hw, attn_input: bool, compute):
     """A layer's setup on a hardware structure (``gemm_setup``/``vector_setup``: pure functions of both), computed
-    once per (layer object, hardware object); weak references guard reused ids."""
-    key = (id(layer), id(hw), attn_input)
-    hit = _SETUPS.get(key)
-    if hit is not None and hit[0]() is layer and hit[1]() is hw:
-        return hit[2]
-    value = compute()
-    if len(_SETUPS) > 4096:
-        _SETUPS.clear()
-    _SETUPS[key] = (weakref.ref(layer), weakref.ref(hw), value)
-    return value
+    once per (layer object, hardware object) (simulator/model/memo.py)."""
+    return per_object(_SETUPS, (layer, hw), (attn_input,), compute, 4096)
 
 
 def evaluate_layer(layer, hw, attn_input: bool = False, costs=None, placement=DRAM, design=None, hidden=0.0,

@@ -13,12 +13,12 @@ One traffic model for the simulator and the roofline (analysis/roofline.py):
 
 from __future__ import annotations
 
-import weakref
 from types import MappingProxyType
 
 from simulator.model import kernel as K
 from simulator.model.convtile import input_bits
 from simulator.model.mapping import DATAFLOW_CODES
+from simulator.model.memo import per_object
 from simulator.quant import layer_quant
 from simulator.vector import INPUTS
 from workloads.conv import has_geometry, images, out_hw
@@ -36,14 +36,7 @@ def compulsory_dram_bytes(layer, skip: frozenset = frozenset(), scale_bits: int 
     conv with geometry reads its input once, ``conv_input_bytes``, not its im2col ifmap. With the default arguments
     (the simulator's per-layer counts) the answer is computed once per layer object and returned read-only."""
     if not skip and scale_bits == 16 and not conv_tiles:
-        hit = _PLAIN.get(id(layer))
-        if hit is not None and hit[0]() is layer:
-            return hit[1]
-        value = MappingProxyType(_compulsory(layer, skip, scale_bits, conv_tiles))
-        if len(_PLAIN) > 4096:
-            _PLAIN.clear()
-        _PLAIN[id(layer)] = (weakref.ref(layer), value)
-        return value
+        return per_object(_PLAIN, (layer,), (), lambda: MappingProxyType(_compulsory(layer, skip, 16, False)), 4096)
     return _compulsory(layer, skip, scale_bits, conv_tiles)
 
 

@@ -3,7 +3,8 @@
 Measured (each figure with wall time, CPU time and the 1-minute load average, since the machine is shared):
   in-process, DeiT-B W4A4 on int4 (160 layers, 8 distinct GEMMs), caches warm, median of --repeat runs:
     ``simulate(w, hw).layers`` (per-layer DataFrame built), ``simulate(w, hw)`` (no DataFrame), and both again
-    uncached (``simulator.model.network.run_kernel.cache_clear()`` before each run); the variants run
+    uncached (``simulator.model.network.run_kernel.cache_clear()`` and the engine's per-workload memo of the
+    prepared workload and its counts, ``simulator.engine.clear_memo()``, before each run); the variants run
     round-robin in one loop so their ratios see the same load;
   in-process, DeiT-S W4A4 ``simulate_totals`` (the one-design sweep path), warm;
   fresh processes (CPU from ``getrusage(RUSAGE_CHILDREN)``), one warm-up run first (OS page cache, Numba cache):
@@ -70,6 +71,7 @@ def summarize(name: str, label: str, walls: list[float], cpus: list[float], load
 
 def in_process(repeat: int) -> list[dict]:
     from simulator import load_hardware, simulate, simulate_totals
+    from simulator.engine import clear_memo
     from simulator.model.network import run_kernel
     from workloads import load_workload
 
@@ -87,17 +89,19 @@ def in_process(repeat: int) -> list[dict]:
 
     def cold_df():
         run_kernel.cache_clear()
+        clear_memo()
         return simulate(wb, hw).layers
 
     def cold_nodf():
         run_kernel.cache_clear()
+        clear_memo()
         return simulate(wb, hw)
 
     variants = [
         ("deit_b.simulate+dataframe.warm", "DeiT-B simulate(w, hw).layers, warm", warm_df),
         ("deit_b.simulate.warm", "DeiT-B simulate(w, hw), no DataFrame, warm", warm_nodf),
-        ("deit_b.simulate+dataframe.uncached", "DeiT-B simulate(w, hw).layers, run_kernel cache cleared", cold_df),
-        ("deit_b.simulate.uncached", "DeiT-B simulate(w, hw), run_kernel cache cleared", cold_nodf),
+        ("deit_b.simulate+dataframe.uncached", "DeiT-B simulate(w, hw).layers, run_kernel cache and engine memo cleared", cold_df),
+        ("deit_b.simulate.uncached", "DeiT-B simulate(w, hw), run_kernel cache and engine memo cleared", cold_nodf),
     ]
     walls = {v[0]: [] for v in variants}
     cpus = {v[0]: [] for v in variants}

@@ -13,12 +13,19 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "columns.md"
 
 
 def render() -> str:
-    from simulator.schema import LAYER_FIELDS, TOTAL_FIELDS, TOTAL_MAPPINGS
+    from simulator.schema import LAYER_FIELDS, TOTAL_FIELDS, TOTAL_LETS, TOTAL_MAPPINGS
 
-    def table(fields) -> list[str]:
-        rows = ["| column | unit | type | meaning |", "|---|---|---|---|"]
+    def table(fields, views: bool = True) -> list[str]:
+        if not views:
+            rows = ["| column | unit | type | meaning |", "|---|---|---|---|"]
+            for f in fields:
+                rows.append(f"| `{f.name}` | {f.unit or '-'} | {f.type.__name__} | {f.meaning.replace('|', '/')} |")
+            return rows
+        rows = ["| column | unit | type | meaning | view over the counts |", "|---|---|---|---|---|"]
         for f in fields:
-            rows.append(f"| `{f.name}` | {f.unit or '-'} | {f.type.__name__} | {f.meaning.replace('|', '/')} |")
+            view = f"`{f.view}`" if f.view else "(layer or setup)"
+            rows.append(f"| `{f.name}` | {f.unit or '-'} | {f.type.__name__} | {f.meaning.replace('|', '/')} | "
+                        f"{view.replace('|', '/')} |")
         return rows
 
     lines = ["# Result columns", "",
@@ -32,12 +39,18 @@ def render() -> str:
              "cycles, and vitsim keeps that fraction rather than rounding every transfer up (which would add up to "
              "one cycle per transfer). The command-line table "
              "prints whole counts without a decimal and says so under the table.", "",
+             "Views: every count column is a formula over a layer's `Counts` (`C.`: cycles by cause, accesses "
+             "`<level>_<operand>_<direction>` with level dram/ibuf/wbuf/obuf, `ibuf_rd` = the ifmap buffer's reads "
+             "of every operand, ops `<kind>_ops`, MACs), its energy parts (`E.`, pJ), the design's numbers (`D.`) "
+             "and prices (`P.`), the PE mode's MACs per cycle (`S.p`); totals over the network's summed counts "
+             "(`N.`). simulator/model/counts.py and views.py say how; docs/architecture.md draws it.", "",
              "## Per layer (`layers.csv`, `result.json` `layers`, `simulate(...).layers`)", ""]
     lines += table(LAYER_FIELDS)
-    lines += ["", "## Totals (`result.json` `totals`, `simulate_totals(...)`, sweep result columns)", ""]
+    lines += ["", "## Totals (`result.json` `totals`, `simulate_totals(...)`, sweep result columns)", "",
+              "Temporaries of the totals' views: " + "; ".join(f"`{n} = {e}`" for n, e in TOTAL_LETS) + ".", ""]
     lines += table(TOTAL_FIELDS)
     lines += ["", "Mappings (JSON totals only; not sweep columns):", ""]
-    lines += table(TOTAL_MAPPINGS)
+    lines += table(TOTAL_MAPPINGS, views=False)
     lines += ["", "Sweeps add `<x>_frac = <x>_cycles / total_cycles` for every `*_cycles` total but `total_cycles`, "
               "the axis columns, `point_id`, `design`, `workload`, `feasible` and `error` (docs/sweeps.md).", ""]
     return "\n".join(lines)

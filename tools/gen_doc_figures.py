@@ -51,14 +51,14 @@ def arrays() -> list[str]:
     for hw_name, recipe in ARRAYS:
         t = simulate_totals(load_workload(f"deit_small-{recipe}"), load_hardware(hw_name))
         parts = "/".join(f"{t[k]:.0f}" for k in ("energy_mac_uj", "energy_sram_uj", "energy_dram_uj",
-                                                  "energy_vector_uj", "energy_static_uj"))
+                                                  "energy_vector_uj", "energy_ppu_uj", "energy_static_uj"))
         rows.append([hw_name, recipe, f"{t.latency_us:.0f}", f"{t.throughput_fps:.0f}", f"{t.energy_per_image_uj:.0f}",
                      f"{t.tops_per_w:.2f}", f"{t.tops_per_w_on_chip:.2f}", f"{t.area_mm2:.2f}", f"{t.peak_tops:.1f}",
                      f"{t.effective_tops:.2f}", f"{t.utilization:.3f}", f"{t.gemm_utilization:.3f}", parts])
     return (["`python -m simulator run <hw> --workload deit_small-<recipe> --format json` (totals):", ""]
             + _md(["hw", "workload", "latency µs", "images/s", "energy/image µJ", "TOPS/W", "on-chip TOPS/W",
                    "area mm²", "peak TOPS", "eff. TOPS", "utilization", "gemm_utilization",
-                   "mac/sram/dram/vector/static µJ"], rows))
+                   "mac/sram/dram/vector/ppu/static µJ"], rows))
 
 
 SHORT = {"mlp.act": "GELU", "mlp.fc1": "fc1", "mlp.fc2": "fc2", "attn.qkv": "qkv", "attn.softmax": "softmax",

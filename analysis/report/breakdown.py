@@ -4,9 +4,10 @@ and by block; why each layer ran at its precision.
 Time parts of a layer (cycles; they sum to its ``total_cycles``, simulator/model/layer.py::compose_stalls):
   GEMM layers: compute_cycles, then stall_ifmap, stall_filter, stall_ofmap (partial-sum read-backs),
   stall_ofmap_write (the four make stall_memory_cycles), stall_chunk_fill, ppu_stall, dram_floor_stall;
-  vector layers: compute_cycles, stall_memory (the vector unit's DRAM I/O), dram_floor_stall.
-Energy parts (pJ; they sum to ``energy_pj``): energy_mac, energy_sram, energy_dram, the vector unit
-(energy_vector - ppu_energy), the PPU (ppu_energy), leakage (energy_static).
+  vector layers: compute_cycles, stall_vector_io (the vector unit's DRAM I/O), dram_floor_stall.
+Energy parts (pJ; disjoint, they sum to ``energy_pj``): energy_mac, energy_sram, energy_dram, the vector unit
+(energy_vector), the PPU (ppu_energy), leakage (energy_static), the sparse decoder (energy_sparse): the same
+columns the totals sum, so the chart and the totals table show one number for one quantity.
 """
 
 from __future__ import annotations
@@ -24,18 +25,20 @@ TIME_PARTS = (
     ("stall: filter fetch", "#d55e00", "stall_filter_cycles", "gemm"),
     ("stall: partial-sum read-back", "#cc79a7", "stall_ofmap_cycles", "gemm"),
     ("stall: ofmap write-back", "#8c564b", "stall_ofmap_write_cycles", "gemm"),
-    ("stall: vector I/O", "#56b4e9", "stall_memory_cycles", "vector"),
+    ("stall: vector I/O", "#56b4e9", "stall_vector_io_cycles", "all"),
     ("stall: chunk fill", "#bcbd22", "stall_chunk_fill_cycles", "all"),
     ("stall: PPU", "#9467bd", "ppu_stall_cycles", "all"),
     ("stall: DRAM floor", "#7f7f7f", "dram_floor_stall_cycles", "all"),
 )
+# (label, colour, per-layer column, the total that sums it)
 ENERGY_PARTS = (
-    ("MAC", "#0072b2", "energy_mac_pj", None),
-    ("SRAM", "#e69f00", "energy_sram_pj", None),
-    ("DRAM", "#d55e00", "energy_dram_pj", None),
-    ("vector unit", "#009e73", "energy_vector_pj", "ppu_energy_pj"),
-    ("PPU", "#56b4e9", "ppu_energy_pj", None),
-    ("leakage", "#7f7f7f", "energy_static_pj", None),
+    ("MAC", "#0072b2", "energy_mac_pj", "energy_mac_uj"),
+    ("SRAM", "#e69f00", "energy_sram_pj", "energy_sram_uj"),
+    ("DRAM", "#d55e00", "energy_dram_pj", "energy_dram_uj"),
+    ("vector unit", "#009e73", "energy_vector_pj", "energy_vector_uj"),
+    ("PPU", "#56b4e9", "ppu_energy_pj", "energy_ppu_uj"),
+    ("leakage", "#7f7f7f", "energy_static_pj", "energy_static_uj"),
+    ("sparse decoder", "#cc79a7", "energy_sparse_pj", "energy_sparse_uj"),
 )
 OP_COLORS = {"gemm": PALETTE[0], "conv": PALETTE[9], "matmul": PALETTE[11], "softmax": PALETTE[3],
              "layernorm": PALETTE[1], "gelu": PALETTE[2], "add": PALETTE[7], "mul": PALETTE[8],
@@ -54,7 +57,7 @@ def time_parts(cols: dict, i: int) -> list[float]:
 
 def energy_parts(cols: dict, i: int) -> list[float]:
     """pJ of layer ``i`` per ``ENERGY_PARTS`` entry (they add up to its energy_pj)."""
-    return [float(cols[c][i]) - (float(cols[minus][i]) if minus else 0.0) for _, _, c, minus in ENERGY_PARTS]
+    return [float(cols[c][i]) for _, _, c, _ in ENERGY_PARTS]
 
 
 _NUM = re.compile(r"^\d+$")

@@ -39,6 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulator.model.attention import ONLINE
+from simulator.model.counts import access
 from simulator.model.kernel_defs import ON_FILTER, ON_IFMAP, ON_OFMAP
 from simulator.model.traffic import compulsory_dram_bytes
 
@@ -60,6 +61,8 @@ class Placement:
 
 
 DRAM = Placement()
+_OBUF_OFMAP_RD, _IBUF_OFMAP_WR = access("ofmap", "obuf", "rd"), access("ofmap", "ibuf", "wr")
+_IBUF_FILTER_RD, _WBUF_FILTER_WR = access("filter", "ibuf", "rd"), access("filter", "wbuf", "wr")
 
 
 def activation_capacity(hw) -> int | None:
@@ -171,27 +174,22 @@ def vector_dram_bytes(io_bytes: dict, placement: Placement, n_inputs: int) -> tu
     return read, write, onchip_bytes(io_bytes, placement, n_inputs)
 
 
-def add_onchip_moves(c: dict, layer, placement: Placement) -> None:
-    """Into a GEMM's counts ``c``: its on-chip bytes, and the buffer accesses of its on-chip moves. A kept output
-    goes from the ofmap buffer to the activation (ifmap) buffer instead of DRAM (read there, written here); a kept
-    second activation (K, V) is copied from the activation buffer into the weight buffer instead of from DRAM.
-    A kept ifmap is read where it already is (the array-side reads are counted by the kernel)."""
+def onchip_moves(acc: list, layer, placement: Placement) -> float:
+    """Into a GEMM's access table ``acc`` (simulator/model/counts.py) the buffer accesses of its on-chip moves, and
+    its on-chip bytes (returned). A kept output goes from the ofmap buffer to the activation (ifmap) buffer instead
+    of DRAM (read there, written here); a kept second activation (K, V) is copied from the activation buffer into
+    the weight buffer instead of from DRAM. A kept ifmap is read where it already is (the array-side reads are
+    counted by the kernel)."""
     if placement is DRAM:
-        c["onchip_activation_bytes"] = 0.0
-        return
+        return 0.0
     comp = compulsory_dram_bytes(layer)
     out = comp["ofmap"] if placement.ofmap else 0.0
     fil = comp["filter"] if placement.filter else 0.0
-    c["ofmap_buf_read_bytes"] = c["ofmap_buf_read_bytes"] + out
-    c["ifmap_buf_write_bytes"] = c["ifmap_buf_write_bytes"] + out
-    c["ifmap_buf_read_bytes"] = c["ifmap_buf_read_bytes"] + fil
-    c["weight_buf_write_bytes"] = c["weight_buf_write_bytes"] + fil
-    c["sram_ifmap_bytes"] = c["sram_ifmap_bytes"] + (out + fil)
-    c["sram_weight_bytes"] = c["sram_weight_bytes"] + fil
-    c["sram_ofmap_bytes"] = c["sram_ofmap_bytes"] + out
-    c["sram_read_bytes"] = c["sram_read_bytes"] + (out + fil)
-    c["sram_write_bytes"] = c["sram_write_bytes"] + (out + fil)
-    c["onchip_activation_bytes"] = onchip_bytes(comp, placement)
+    acc[_OBUF_OFMAP_RD] = acc[_OBUF_OFMAP_RD] + out
+    acc[_IBUF_OFMAP_WR] = acc[_IBUF_OFMAP_WR] + out
+    acc[_IBUF_FILTER_RD] = acc[_IBUF_FILTER_RD] + fil
+    acc[_WBUF_FILTER_WR] = acc[_WBUF_FILTER_WR] + fil
+    return onchip_bytes(comp, placement)
 
 
 def describe(flag: bool) -> str:

@@ -141,31 +141,31 @@ def adjust(row, grp: list, of: list, win: dict, weight_bytes, bytes_per_cycle) -
     """({position: hidden cycles}, {position: prefetched weight bytes}) from ``row(position)``, the standalone
     counts of a position (numbers, or arrays over designs). Module docstring for the formulas."""
     def tiles(g):
-        return g[2] if g[2] is not None else row(g[0][0])["output_tiles"]
+        return g[2] if g[2] is not None else row(g[0][0]).output_tiles
 
     def hidden_of(g, totals, dram):
         a = sum((totals(q) for q in g[0]), 0.0)
-        v = sum((row(q)["total_cycles"] for q in g[1]), 0.0)
+        v = sum((row(q).total for q in g[1]), 0.0)
         d = sum((dram(q) for q in (*g[0], *g[1])), 0.0)
         return group_hidden(a, v, d, tiles(g)), v
 
-    h0 = [hidden_of(g, lambda q: row(q)["total_cycles"], lambda q: row(q)["dram_cycles"]) for g in grp]
+    h0 = [hidden_of(g, lambda q: row(q).total, lambda q: row(q).dram) for g in grp]
 
     def share(q, hs):
         h, v = hs[of[q]]
-        return arith.div_or_zero(h * row(q)["total_cycles"], v)
+        return arith.div_or_zero(h * row(q).total, v)
 
     hidden = {q: share(q, h0) for g in grp for q in g[1]}
     pref: dict = {}
     for g, window in win.items():
-        slack = sum((row(q)["total_cycles"] - hidden.get(q, 0.0) - row(q)["dram_cycles"] for q in window), 0.0)
-        pref[g] = arith.minimum(arith.minimum(weight_bytes / 2, row(g)["dram_filter_read_bytes"]),
+        slack = sum((row(q).total - hidden.get(q, 0.0) - row(q).dram for q in window), 0.0)
+        pref[g] = arith.minimum(arith.minimum(weight_bytes / 2, row(g).bytes("filter", "dram", "rd")),
                                 arith.max0(slack) * bytes_per_cycle)   # max0: rounding only (each unit >= 0)
     if pref and grp:   # a GEMM shortened by prefetch hides no more than before, nor more than its new total allows
         pc = {g: p / bytes_per_cycle for g, p in pref.items()}
-        h1 = [hidden_of(g, lambda q: floored_total(row(q)["scalesim_total_cycles"], row(q)["dram_cycles"],
+        h1 = [hidden_of(g, lambda q: floored_total(row(q).scalesim_total, row(q).dram,
                                                    pc.get(q, 0.0)),
-                        lambda q: row(q)["dram_cycles"] - pc.get(q, 0.0)) for g in grp]
+                        lambda q: row(q).dram - pc.get(q, 0.0)) for g in grp]
         h1 = [(arith.minimum(a[0], b[0]), b[1]) for a, b in zip(h0, h1)]
         hidden = {q: share(q, h1) for q in hidden}
     return hidden, pref

@@ -36,9 +36,9 @@ def _rows(rng, n):
         dram = rng.randint(0, 600)
         filt = rng.randint(0, dram) if weight else 0
         layers.append(SimpleNamespace(is_gemm=weight, weight_operand=weight, name=f"l{i}"))
-        c: dict = {}
-        compose_stalls(c, compute, 0.0, 0.0, 0, float(dram))
-        c.update(dram_cycles=float(dram), dram_filter_read_bytes=float(filt), compute_cycles=compute, macs=0)
+        t = compose_stalls(compute, 0.0, 0.0, 0, float(dram))
+        c = SimpleNamespace(total=t.total, scalesim_total=t.scalesim_total, dram=float(dram), compute=compute,
+                            bytes=lambda operand, level, direction, filt=filt: float(filt))
         rows.append((c, {"weight": weight, "compute": compute, "dram": dram, "filter": filt}))
     return layers, rows
 
@@ -57,11 +57,10 @@ def test_network_prefetch_matches_the_cycle_stepped_reference():
         total = 0.0
         grew = False
         for q, (c, spec) in enumerate(rows):
-            out: dict = {}
             p = pref.get(q, 0.0)
-            compose_stalls(out, spec["compute"], 0.0, 0.0, 0, float(spec["dram"]), 0.0, p)
-            total += out["total_cycles"]
-            grew |= out["total_cycles"] - (spec["dram"] - p) > c["total_cycles"] - spec["dram"]
+            out = compose_stalls(spec["compute"], 0.0, 0.0, 0, float(spec["dram"]), 0.0, p)
+            total += out.total
+            grew |= out.total - (spec["dram"] - p) > c.total - spec["dram"]
         want = prefetch_network([spec for _, spec in rows], weight_bytes // 2)
         if grew:
             assert total >= want, (total, want)

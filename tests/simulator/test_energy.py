@@ -90,10 +90,13 @@ def test_breakdown_sums_to_total(name, workload):
     from workloads import load_workload
 
     r = simulate(load_workload(workload), load_hardware(HWCONFIGS / f"{name}.yaml"))
-    parts = ["energy_mac_pj", "energy_sram_pj", "energy_dram_pj", "energy_vector_pj", "energy_static_pj"]
+    parts = ["energy_mac_pj", "energy_sram_pj", "energy_dram_pj", "energy_vector_pj", "ppu_energy_pj",
+             "energy_static_pj", "energy_sparse_pj"]
     assert (r.layers[parts].sum(axis=1) - r.layers["energy_pj"]).abs().max() < 1e-6 * r.layers["energy_pj"].max()
     t = r.totals
-    assert sum(t[p.replace("_pj", "_uj")] for p in parts) == pytest.approx(t["energy_uj"])
+    totals = ["energy_mac_uj", "energy_sram_uj", "energy_dram_uj", "energy_vector_uj", "energy_ppu_uj",
+              "energy_static_uj", "energy_sparse_uj"]
+    assert sum(t[p] for p in totals) == pytest.approx(t["energy_uj"])
     assert all(r.layers[p].min() >= 0 for p in parts)
 
 

@@ -71,7 +71,7 @@ def test_per_group_adds_exactly_the_documented_amount():
 
     rescale_pj = ops_energy_pj(PPU_OPS["fixed"]["rescale"], c.primitives)    # int_mult_32x16 + int_add per rescale
     assert g["int_mult_32x16_ops"] - t["int_mult_32x16_ops"] == 1536
-    assert g["energy_vector_pj"] - t["energy_vector_pj"] == pytest.approx(1536 * rescale_pj)
+    assert g["ppu_energy_pj"] - t["ppu_energy_pj"] == pytest.approx(1536 * rescale_pj)
 
 
 def test_per_group_ppu_bound():

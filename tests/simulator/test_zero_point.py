@@ -31,7 +31,7 @@ def test_weight_zero_point_per_channel():
     assert zp["ppu_cycles"] == 256 and base["ppu_cycles"] == 48
     prims = hw_costs(hw).primitives
     extra = 640 * ops_energy_pj(ZERO_POINT_OPS["sum"], prims) + 192 * ops_energy_pj(ZERO_POINT_OPS["correct"], prims)
-    assert zp["energy_vector_pj"] - base["energy_vector_pj"] == pytest.approx(extra)
+    assert zp["ppu_energy_pj"] - base["ppu_energy_pj"] == pytest.approx(extra)
     assert zp["int_add_ops"] - base["int_add_ops"] == 640 + 192
 
 

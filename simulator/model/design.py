@@ -1,0 +1,110 @@
+"""A hardware config split once into what the model reads: structure, numbers, prices.
+
+  structure  the ``Hardware`` with every number zeroed (``structure``): PE type and modes, dataflow, temporal
+             tiling, array timing, memory policies, non-linear units, PPU arithmetic, technology, DRAM type: what
+             changes the plan, the setups and the fold walk; designs that share it form one variant of a batch
+  numbers    ``Design``: R, C, buffer bytes, DRAM bytes per cycle (= bandwidth_gbps * 1e3 / freq_mhz) and
+             latency, clock, vector and PPU lanes (Python numbers for one design, numpy arrays over a batch)
+  prices     ``Prices``: pJ per bit of each buffer (its size's SRAM energy), of DRAM, pJ per primitive op,
+             leakage mW (leakage density x area); the only inputs of ``simulator.model.price.price`` besides
+             the counts and the per-MAC prices of each layer's PE mode (``layer.GemmSetup.mac_pj``)
+``NUMERIC`` names the numbers (and the YAML path of each); ``design_of`` / ``prices_of`` build one design's,
+``design_columns`` a batch's from its columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+NUMERIC = {
+    "rows": lambda hw: hw.array.rows,
+    "cols": lambda hw: hw.array.cols,
+    "ifmap_kib": lambda hw: hw.buffers.ifmap_kib,
+    "weight_kib": lambda hw: hw.buffers.weight_kib,
+    "ofmap_kib": lambda hw: hw.buffers.ofmap_kib,
+    "bandwidth_gbps": lambda hw: hw.dram.bandwidth_gbps,
+    "latency_cycles": lambda hw: hw.dram.latency_cycles,
+    "freq_mhz": lambda hw: hw.freq_mhz,
+    "vector_lanes": lambda hw: hw.vector.lanes,
+    "ppu_lanes": lambda hw: hw.ppu.lanes,
+}
+INT_NUMERIC = ("rows", "cols", "latency_cycles", "vector_lanes", "ppu_lanes")
+# hardware YAML path of each numeric column (sweep axes on these paths become columns)
+NUMERIC_PATHS = {"array.rows": "rows", "array.cols": "cols", "buffers.ifmap_kib": "ifmap_kib",
+                 "buffers.weight_kib": "weight_kib", "buffers.ofmap_kib": "ofmap_kib",
+                 "dram.bandwidth_gbps": "bandwidth_gbps", "dram.latency_cycles": "latency_cycles",
+                 "freq_mhz": "freq_mhz", "vector.lanes": "vector_lanes", "ppu.lanes": "ppu_lanes"}
+
+
+@dataclass(frozen=True)
+class Design:
+    """The numbers of one design (Python numbers) or of many (numpy arrays of one length)."""
+
+    rows: object
+    cols: object
+    ifmap_bytes: object          # buffer capacities in bytes
+    weight_bytes: object
+    ofmap_bytes: object
+    bytes_per_cycle: object      # DRAM bytes per array cycle = bandwidth_gbps * 1e3 / freq_mhz
+    latency_cycles: object
+    freq_mhz: object
+    vector_lanes: object
+    ppu_lanes: object
+
+
+@dataclass(frozen=True)
+class Prices:
+    """What one action costs on a design (numbers, or arrays over designs)."""
+
+    sram_pj_per_bit: tuple       # (ifmap, weight, ofmap) buffers
+    dram_pj_per_bit: object
+    primitives_pj: dict          # pJ per primitive op (counts.PRIMITIVES)
+    leakage_mw: object
+
+
+def structure(hw):
+    """``hw`` with every NUMERIC field zeroed (and its name dropped): what designs of one variant share. The
+    batch path reads numbers only from its columns, so a zero here can never leak into a result unnoticed."""
+    return replace(hw, name="", description="", freq_mhz=0.0,
+                   array=replace(hw.array, rows=0, cols=0),
+                   buffers=replace(hw.buffers, ifmap_kib=0.0, weight_kib=0.0, ofmap_kib=0.0),
+                   dram=replace(hw.dram, bandwidth_gbps=0.0, latency_cycles=0),
+                   vector=replace(hw.vector, lanes=0), ppu=replace(hw.ppu, lanes=0))
+
+
+def design_of(hw) -> Design:
+    """The numbers of one Hardware."""
+    ib, wb, ob = hw.buffers.bytes
+    return Design(hw.array.rows, hw.array.cols, ib, wb, ob, hw.dram_bytes_per_cycle, hw.dram.latency_cycles,
+                  hw.freq_mhz, hw.vector.lanes, hw.ppu.lanes)
+
+
+def prices_of(costs) -> Prices:
+    """The prices of one Hardware from its ``simulator.energy.hw_costs``."""
+    return Prices(costs.sram_pj_per_bit, costs.dram_pj_per_bit, costs.primitives, costs.leakage_mw)
+
+
+def design_columns(hw, nums: dict) -> tuple[Design, Prices, dict]:
+    """(Design, Prices, area) of one variant's designs from their NUMERIC columns ``nums`` (numpy arrays)."""
+    import numpy as np
+
+    from simulator.area import area_breakdown
+    from simulator.energy import dram_pj_per_bit, hw_tech, leak_density
+
+    tech = hw_tech(hw)
+    kib = (nums["ifmap_kib"], nums["weight_kib"], nums["ofmap_kib"])
+    area = area_breakdown(tech, hw, nums["rows"], nums["cols"], kib, nums["vector_lanes"], nums["ppu_lanes"])
+    d = Design(nums["rows"], nums["cols"], *((x * 1024).astype(np.int64) for x in kib),
+               nums["bandwidth_gbps"] * 1e3 / nums["freq_mhz"], nums["latency_cycles"], nums["freq_mhz"],
+               nums["vector_lanes"], nums["ppu_lanes"])
+    prices = Prices(tuple(_per_value(tech.sram_pj_per_bit, x) for x in kib), dram_pj_per_bit(hw, tech),
+                    tech.primitives(), leak_density(hw, tech) * area["area_mm2"])
+    return d, prices, area
+
+
+def _per_value(fn, values):
+    """fn(value) for each element, computed once per distinct value (scalar code: same bits as one design)."""
+    import numpy as np
+
+    uniq, inv = np.unique(values, return_inverse=True)
+    return np.asarray([fn(float(u)) for u in uniq], dtype=np.float64)[inv]

@@ -98,8 +98,9 @@ def test_outlier_channels_run_as_a_split_gemm():
 
 def test_weight_zero_point_row_sums_on_the_array():
     """ppu.zero_point: array: the M * K row sums leave the PPU (zero_point_ops = M * N = 192 corrections only) and
-    the array runs one extra filter column of ones (G_w = 1): its cycles are those of a 16 x 13 x 40 GEMM, and the
-    MAC energy is macs * mac_pj * 13 / 12. Per-group (g = 8, G_w = 5): 5 extra columns, 16 x 17 x 40."""
+    the array runs one extra filter column of ones (G_w = 1): its cycles are those of a 16 x 13 x 40 GEMM; its MACs
+    are counted as zero_point_macs = 16 x 1 x 40 = 640 at the layer's own per-MAC price, so the MAC energy is
+    (macs + 640) * mac_pj = macs * mac_pj * 13 / 12. Per-group (g = 8, G_w = 5): 5 extra columns, 16 x 17 x 40."""
     base = make_hw()
     arr = make_hw(ppu={"lanes": 4, "scale_bits": 16, "arithmetic": "fixed", "zero_point": "array"})
     on_ppu = _row(base, m=16, n=12, k=40, w_granularity="channel", w_zero_point=True)
@@ -107,8 +108,9 @@ def test_weight_zero_point_row_sums_on_the_array():
     wide = _row(base, m=16, n=13, k=40, w_granularity="channel")
     assert on_arr["zero_point_ops"] == 192 and on_ppu["zero_point_ops"] == 640 + 192
     assert on_arr["compute_cycles"] == wide["compute_cycles"] > on_ppu["compute_cycles"]
-    assert on_arr["mac_pj"] == pytest.approx(on_ppu["mac_pj"] * 13 / 12)
-    assert on_arr["energy_mac_pj"] == pytest.approx(16 * 12 * 40 * on_ppu["mac_pj"] * 13 / 12)
+    assert on_arr["mac_pj"] == on_ppu["mac_pj"]
+    assert on_arr["zero_point_macs"] == 640 and on_ppu["zero_point_macs"] == 0
+    assert on_arr["energy_mac_pj"] == pytest.approx(16 * 12 * 40 * on_ppu["mac_pj"] * 13 / 12, rel=1e-12)
     assert on_arr["macs"] == 16 * 12 * 40 and on_arr["zero_point_bytes"] == on_ppu["zero_point_bytes"]
     grouped = _row(arr, m=16, n=12, k=40, w_granularity="group:8", w_zero_point=True)
     assert grouped["compute_cycles"] == _row(base, m=16, n=17, k=40, w_granularity="group:8")["compute_cycles"]

@@ -164,6 +164,13 @@ def render_table(result, columns: list[str] = TABLE_COLUMNS, width: int | None =
     text += text_table("totals", ["metric", "value", "unit"],
                        [[f.name, cycles_cell(t[f.name]) if f.unit == "cycles" else t[f.name], f.unit]
                         for f in TOTAL_FIELDS if f.name in TOTAL_KEYS], width)
+    if result.hw.fpga is not None:   # FPGA designs: the fit, then the FPGA totals (simulator/fpga/totals.py)
+        from simulator.fpga.totals import fit_lines
+        from simulator.schema import FPGA_TOTAL_FIELDS
+
+        text += "\n".join(fit_lines(result.hw)) + "\n"
+        text += text_table("FPGA totals", ["metric", "value", "unit"],
+                           [[f.name, t[f.name], f.unit] for f in FPGA_TOTAL_FIELDS], width)
     notes = [f"time: GEMM layers {_share(t.gemm_cycles, t.total_cycles)}, vector unit "
              f"{_share(t.vector_cycles, t.total_cycles)} of total_cycles (stalls included: "
              f"{_share(t.stall_cycles, t.total_cycles)}). utilization = macs / (total_cycles x R x C x p), p of the "

@@ -7,6 +7,7 @@ typed results from it for one design. Many designs at once: ``simulator.model.ba
 from __future__ import annotations
 
 from simulator.energy import hw_costs
+from simulator.fpga.totals import fpga_totals
 from simulator.model.attention import attention_fusion, fuse_workload
 from simulator.model.layer import design_of
 from simulator.model.memo import per_object
@@ -71,8 +72,9 @@ def _totals(rows, counts, batch, hw, costs) -> Totals:
             acc[0] += r["macs"] * n
             acc[1] += r["total_cycles"] * n
     effective = {k: float(2 * m / (c / f_hz) / 1e12) for k, (m, c) in by_prec.items()}
+    fpga = fpga_totals(hw, float(t["latency_us"]), batch) if hw.fpga is not None else {}
     return Totals(**{k: float(v) for k, v in t.items()}, peak_tops_by_precision=hw.peak_tops(),
-                  effective_tops_by_precision=effective)
+                  effective_tops_by_precision=effective, **fpga)
 
 
 def simulate(workload, hw) -> SimResult:

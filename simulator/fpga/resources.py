@@ -8,7 +8,8 @@ MACs (PE modes (w, a, p) of an R x C array; lanes = R * C * p MACs per cycle):
         MAC, at most ``max_dsp_per_mac``; floats cannot be packed (a ConfigError at load).
         PE fabric: LUTs R * C * acc, flip-flops R * C * (w + a + acc) at the widest mode.
   lut   LUTs = max over modes of lanes * (w * a + acc), flip-flops lanes * (w + a + acc).
-  auto  dsp when its DSP share of the device is at most the LUT share the lut build would take, else lut.
+  auto  dsp when the whole design fits with DSP MACs, else lut when it fits with LUT MACs, else the build whose
+        most-used resource is the smaller share of the part.
 Buffers (ifmap port R * a bits, weight port C * w bits, ofmap port C * acc bits; depth = ceil(KiB * 8192 / width)):
   blocks = min over the memory's aspect ratios (width_b x depth_b) of ceil(width / width_b) * ceil(depth / depth_b);
   memory auto: BRAM, then the largest buffers move to URAM one by one while the BRAM overflows (parts with URAM).
@@ -134,6 +135,26 @@ def _mac_builds(hw, rows: int, cols: int, device) -> tuple[dict, dict, dict]:
     return dsp_build, lut_build, packing
 
 
+def _total(parts: dict) -> dict:
+    used = {r: 0 for r in RESOURCES}
+    for p in parts.values():
+        for r, v in p.items():
+            used[r] += v
+    return {r: math.ceil(v - 1e-9) for r, v in used.items()}
+
+
+def _auto(totals: dict, available: dict) -> str:
+    """mac_impl auto: dsp when the whole design fits with DSP MACs, else lut when it fits with LUT MACs, else the
+    build whose most-used resource is the smaller share of the part."""
+    def worst(used):
+        return max(used[r] / available[r] if available[r] else (math.inf if used[r] else 0.0) for r in RESOURCES)
+
+    for impl in ("dsp", "lut"):
+        if worst(totals[impl]) <= 1:
+            return impl
+    return "dsp" if worst(totals["dsp"]) <= worst(totals["lut"]) else "lut"
+
+
 def fmax_class(hw, mac_impl: str) -> str:
     """The precision class that picks the family's default clock: lut, dsp4, dsp8 or wide (the widest mode)."""
     if mac_impl == "lut":
@@ -158,11 +179,7 @@ def fpga_use(hw, rows=None, cols=None, buffers_kib=None, vector_lanes=None, ppu_
     available = {r: math.floor(getattr(dev, r) * (1 - f.reserve)) for r in RESOURCES}
 
     dsp_build, lut_build, packing = _mac_builds(hw, rows, cols, dev)
-    impl = f.mac_impl
-    if impl == "auto":
-        dsp_share = dsp_build["macs"]["dsp"] / max(available["dsp"], 1)
-        impl = "dsp" if dsp_share <= lut_build["macs"]["lut"] / max(available["lut"], 1) else "lut"
-    parts = dict(dsp_build if impl == "dsp" else lut_build)
+    parts: dict = {}
 
     units = c["units"]
     lane: dict = {}
@@ -198,11 +215,12 @@ def fpga_use(hw, rows=None, cols=None, buffers_kib=None, vector_lanes=None, ppu_
     for b in bufs:
         parts[b] = {where[b]: blocks[b][where[b]]}
 
-    used = {r: 0 for r in RESOURCES}
-    for p in parts.values():
-        for r, v in p.items():
-            used[r] += v
-    used = {r: math.ceil(v - 1e-9) for r, v in used.items()}
+    builds = {"dsp": {**dsp_build, **parts}, "lut": {**lut_build, **parts}}
+    totals = {k: _total(b) for k, b in builds.items()}
+    impl = f.mac_impl
+    if impl == "auto":
+        impl = _auto(totals, available)
+    parts, used = builds[impl], totals[impl]
     clocks = dict(dev.default_fmax_mhz)
     fmax = f.fmax_mhz if f.fmax_mhz is not None else clocks[fmax_class(hw, impl)]
     return FpgaUse(used, available, parts, impl, packing, where, float(fmax), f.fmax_mhz is None, float(freq))

@@ -82,13 +82,17 @@ def test_lut_macs():
     assert use.parts["macs"] == {"lut": 32768.0, "ff": 24576.0}
 
 
-def test_auto_picks_the_smaller_share():
-    """auto: DSP when its share of the device's DSPs is at most the LUT build's share of LUTs."""
-    small = fpga_use(hw_with({"device": "zcu102"}))
-    assert small.mac_impl == "dsp"          # 512 / 2,520 = 20 % < 1,024 * 96 / 274,080 = 36 %
+def test_auto_uses_dsps_while_they_fit():
+    """auto: DSP MACs when the whole design fits with them, else LUT MACs when that fits, else the smaller overflow."""
+    assert fpga_use(hw_with({"device": "zcu102"})).mac_impl == "dsp"          # 512 + vector + PPU DSPs fit
     pe = {"type": "fixed", "acc_bits": 8, "precisions": [{"dtype": "int", "w_bits": 2, "a_bits": 2}]}
-    # 1,024 * (4 + 8) = 12,288 LUTs = 4.5 % < 1,024 / 4 / 2,520 = 10 % of the DSPs
-    assert fpga_use(hw_with({"device": "zcu102"}, pe=pe)).mac_impl == "lut"
+    big = {"rows": 128, "cols": 128, "dataflow": "os"}
+    # 16,384 / 4 = 4,096 DSPs > 2,520; LUT MACs: 16,384 * (2 * 2 + 8) = 196,608 LUTs, which fit with the rest
+    use = fpga_use(hw_with({"device": "zcu102"}, pe=pe, array=big))
+    assert use.mac_impl == "lut" and use.parts["macs"] == {"lut": 196608.0, "ff": 196608.0}
+    assert use.overflow == {"clock": 50.0}     # every resource fits; LUT MACs' default clock is 250 MHz, not 300
+    # INT8 128 x 128: 8,192 DSPs (3.3x the part) or 1,572,864 LUTs (5.7x): neither fits, DSP overflows less
+    assert fpga_use(hw_with({"device": "zcu102"}, array=big)).mac_impl == "dsp"
 
 
 # ------------------------------------------------------------------------------------------------ memories

@@ -31,7 +31,8 @@ TOTAL_KEYS = ["total_cycles", "gemm_cycles", "vector_cycles", "compute_cycles", 
 
 def build_parser(prog: str = "python -m simulator") -> argparse.ArgumentParser:
     p = Parser(prog=prog,
-                                description="vitsim: cycle-approximate simulation of quantized ViTs on systolic arrays.")
+                                description="vitsim: cycle-approximate simulation of quantized ViTs on systolic arrays. "
+                                            "'fpga list': the FPGA parts (docs/fpga.md).")
     add_version_arg(p)
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="simulate a workload on a hardware config",
@@ -57,6 +58,13 @@ def build_parser(prog: str = "python -m simulator") -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m simulator") -> int:
+    import sys
+
+    rest = list(sys.argv[1:] if argv is None else argv)
+    if rest[:1] == ["fpga"]:     # python -m simulator fpga list (simulator/cli_fpga.py; vitsim fpga list)
+        from simulator.cli_fpga import main as fpga_main
+
+        return fpga_main(rest[1:], prog=f"{prog} fpga")
     args = build_parser(prog).parse_args(argv)
     output_format(args)
     if args.command == "run":

@@ -289,3 +289,11 @@ def test_fpga_list_cli(capsys):
     rows = json.loads(capsys.readouterr().out)
     assert {r["name"] for r in rows} == set(shipped_devices())
     assert all(r["source"] for r in rows)
+
+
+def test_python_m_simulator_fpga_list():
+    r = subprocess.run([sys.executable, "-m", "simulator", "fpga", "list", "--format", "csv"], capture_output=True,
+                       text=True, cwd=ROOT, timeout=300, check=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0].startswith("name,dsp,lut,ff,bram36,uram")
+    assert len(r.stdout.splitlines()) == 1 + len(shipped_devices())

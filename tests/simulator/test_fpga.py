@@ -297,3 +297,17 @@ def test_python_m_simulator_fpga_list():
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0].startswith("name,dsp,lut,ff,bram36,uram")
     assert len(r.stdout.splitlines()) == 1 + len(shipped_devices())
+
+
+def test_docs_parts_table_matches_the_device_file():
+    """docs/fpga.md's parts table repeats devices.yaml's counts: they must agree."""
+    import re
+
+    rows = [r for r in (ROOT / "docs" / "fpga.md").read_text().splitlines()
+            if r.startswith("| ") and r.split("|")[1].strip() in shipped_devices()]
+    assert len(rows) == len(shipped_devices())
+    for r in rows:
+        cells = [c.strip() for c in r.split("|")[1:-1]]
+        d = shipped_devices()[cells[0]]
+        nums = [int(re.sub(r"[^0-9]", "", c.split("(")[0])) for c in cells[2:7]]
+        assert nums == [d.dsp, d.lut, d.ff, d.bram36, d.uram], cells[0]

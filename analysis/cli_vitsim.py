@@ -4,6 +4,7 @@
     vitsim trace MODEL ...       workloads/cmd_trace.py  (python -m workloads trace)
     vitsim workloads list|build|trace|export ...         (python -m workloads ...)
     vitsim roofline|sweep|pareto|report ...              (python -m analysis ...)
+    vitsim fpga list                                     simulator/cli_fpga.py
 
 Nothing is imported until a verb is chosen, so ``vitsim --help`` and ``vitsim --version`` load no numpy, pandas
 or Numba; a verb imports only its floor's command-line module (itself light: the work is imported in the command).
@@ -23,6 +24,7 @@ VERBS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "sweep": ("analysis.cli", ("sweep",), "run a design-space sweep spec into a Parquet results directory"),
     "pareto": ("analysis.cli", ("pareto",), "Pareto fronts and top-k of sweep results"),
     "report": ("analysis.cli", ("report",), "one self-contained HTML report: a run, a sweep or a comparison"),
+    "fpga": ("simulator.cli_fpga", (), "FPGA parts: 'vitsim fpga list' (resources, clocks, sources)"),
 }
 EXAMPLES = """examples:
   vitsim run int4                                     DeiT-S W4A4 on the shipped 64x64 INT4 array

@@ -31,7 +31,8 @@ TOTAL_KEYS = ["total_cycles", "gemm_cycles", "vector_cycles", "compute_cycles", 
 
 def build_parser(prog: str = "python -m simulator") -> argparse.ArgumentParser:
     p = Parser(prog=prog,
-                                description="vitsim: cycle-approximate simulation of quantized ViTs on systolic arrays.")
+                                description="vitsim: cycle-approximate simulation of quantized ViTs on systolic arrays. "
+                                            "'fpga list': the FPGA parts (docs/fpga.md).")
     add_version_arg(p)
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="simulate a workload on a hardware config",
@@ -57,6 +58,13 @@ def build_parser(prog: str = "python -m simulator") -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m simulator") -> int:
+    import sys
+
+    rest = list(sys.argv[1:] if argv is None else argv)
+    if rest[:1] == ["fpga"]:     # python -m simulator fpga list (simulator/cli_fpga.py; vitsim fpga list)
+        from simulator.cli_fpga import main as fpga_main
+
+        return fpga_main(rest[1:], prog=f"{prog} fpga")
     args = build_parser(prog).parse_args(argv)
     output_format(args)
     if args.command == "run":
@@ -164,6 +172,13 @@ def render_table(result, columns: list[str] = TABLE_COLUMNS, width: int | None =
     text += text_table("totals", ["metric", "value", "unit"],
                        [[f.name, cycles_cell(t[f.name]) if f.unit == "cycles" else t[f.name], f.unit]
                         for f in TOTAL_FIELDS if f.name in TOTAL_KEYS], width)
+    if result.hw.fpga is not None:   # FPGA designs: the fit, then the FPGA totals (simulator/fpga/totals.py)
+        from simulator.fpga.totals import fit_lines
+        from simulator.schema import FPGA_TOTAL_FIELDS
+
+        text += "\n".join(fit_lines(result.hw)) + "\n"
+        text += text_table("FPGA totals", ["metric", "value", "unit"],
+                           [[f.name, t[f.name], f.unit] for f in FPGA_TOTAL_FIELDS], width)
     notes = [f"time: GEMM layers {_share(t.gemm_cycles, t.total_cycles)}, vector unit "
              f"{_share(t.vector_cycles, t.total_cycles)} of total_cycles (stalls included: "
              f"{_share(t.stall_cycles, t.total_cycles)}). utilization = macs / (total_cycles x R x C x p), p of the "

@@ -15,11 +15,12 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, make_dataclass
+from dataclasses import field as dataclass_field
 from functools import cached_property
 from operator import itemgetter
 from pathlib import Path
 
-from simulator.schema import LAYER_FIELDS, TOTAL_FIELDS, TOTAL_MAPPINGS
+from simulator.schema import FPGA_TOTAL_FIELDS, FPGA_TOTAL_NAMES, LAYER_FIELDS, TOTAL_FIELDS, TOTAL_MAPPINGS
 
 
 def _getitem(self, key):
@@ -41,23 +42,32 @@ LayerResult = make_dataclass(
 
 
 class _TotalsMapping(Mapping):
+    """A mapping of the totals present: the FPGA totals only on FPGA designs (None otherwise: absent)."""
+
     __slots__ = ()
 
     def __getitem__(self, key):
+        if key in FPGA_TOTAL_NAMES and getattr(self, key) is None:
+            raise KeyError(key)
         return _getitem(self, key)
 
     def __iter__(self):
-        return iter(f.name for f in fields(self))
+        return iter(f.name for f in fields(self) if f.name not in FPGA_TOTAL_NAMES or getattr(self, f.name) is not None)
 
     def __len__(self):
-        return len(fields(self))
+        return sum(1 for _ in self)
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self}
 
 
 Totals = make_dataclass(
-    "Totals", [(f.name, f.type) for f in TOTAL_FIELDS + TOTAL_MAPPINGS], bases=(_TotalsMapping,), frozen=True,
-    slots=True, namespace={"__doc__": "Network totals: simulator.schema.TOTAL_FIELDS and TOTAL_MAPPINGS (units "
-                                      "there). Also a read-only mapping of field name to value.",
-                           "to_dict": _to_dict, "__module__": __name__})
+    "Totals", [(f.name, f.type) for f in TOTAL_FIELDS + TOTAL_MAPPINGS]
+    + [(f.name, f.type | None, dataclass_field(default=None)) for f in FPGA_TOTAL_FIELDS], bases=(_TotalsMapping,),
+    frozen=True, slots=True,
+    namespace={"__doc__": "Network totals: simulator.schema.TOTAL_FIELDS and TOTAL_MAPPINGS (units there), and "
+                          "FPGA_TOTAL_FIELDS on FPGA designs (None otherwise). Also a read-only mapping of the "
+                          "field names present to their values.", "__module__": __name__})
 
 
 @functools.cache

@@ -353,18 +353,37 @@ TOTAL_MAPPINGS: tuple[Field, ...] = (
     F("effective_tops_by_precision", "TOPS", dict, "2 * macs / time of the GEMM layers run in each PE mode"),
 )
 
+# totals of FPGA designs only (a hardware ``fpga`` section; simulator/fpga/, docs/fpga.md): absent from the totals,
+# JSON and sweeps of every other design (so their outputs are unchanged); numbers, fpga_fits 1.0 (fits) or 0.0
+FPGA_TOTAL_FIELDS: tuple[Field, ...] = (
+    F("fpga_dsp", "DSPs", float, "DSP slices used: MACs / MACs per DSP (by precision) + vector unit + PPU"),
+    F("fpga_lut", "LUTs", float, "LUTs used: PE fabric or LUT MACs + vector unit + PPU + control"),
+    F("fpga_ff", "FFs", float, "flip-flops used"),
+    F("fpga_bram36", "blocks", float, "block RAM blocks used (BRAM36 on AMD parts, M20K on Intel): buffers by port "
+                                      "width and depth + control"),
+    F("fpga_uram", "blocks", float, "UltraRAM blocks used (288 Kb, 72 x 4K)"),
+    F("fpga_fits", "", float, "1 if every resource and the clock fit the device (after fpga.reserve), else 0"),
+    F("fpga_fmax_mhz", "MHz", float, "clock limit: fpga.fmax_mhz, or the family default for the precision"),
+    F("fpga_static_w", "W", float, "device static power"),
+    F("fpga_dynamic_w", "W", float, "sum of used resources x mW per 100 MHz x freq_mhz / 100 / 1e3"),
+    F("fpga_power_w", "W", float, "fpga_static_w + fpga_dynamic_w"),
+    F("fpga_energy_per_image_uj", "uJ", float, "fpga_power_w * latency_us / batch"),
+    F("fpga_images_per_s_per_w", "images/s/W", float, "throughput_fps / fpga_power_w"),
+)
+
 LAYER_NAMES = tuple(f.name for f in LAYER_FIELDS)
+FPGA_TOTAL_NAMES = tuple(f.name for f in FPGA_TOTAL_FIELDS)
 TOTAL_NAMES = tuple(f.name for f in TOTAL_FIELDS)
 
 
-def total_metric_names() -> tuple[str, ...]:
-    """The numeric totals a sweep stores and constraints/objectives may name."""
-    return TOTAL_NAMES
+def total_metric_names(fpga: bool = False) -> tuple[str, ...]:
+    """The numeric totals a sweep stores and constraints/objectives may name (``fpga``: with FPGA_TOTAL_NAMES)."""
+    return TOTAL_NAMES + FPGA_TOTAL_NAMES if fpga else TOTAL_NAMES
 
 
 def field(name: str) -> Field:
     """The declaration of a layer or total field by name."""
-    for f in LAYER_FIELDS + TOTAL_FIELDS + TOTAL_MAPPINGS:
+    for f in LAYER_FIELDS + TOTAL_FIELDS + TOTAL_MAPPINGS + FPGA_TOTAL_FIELDS:
         if f.name == name:
             return f
     raise KeyError(name)

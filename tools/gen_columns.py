@@ -13,7 +13,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "columns.md"
 
 
 def render() -> str:
-    from simulator.schema import LAYER_FIELDS, TOTAL_FIELDS, TOTAL_LETS, TOTAL_MAPPINGS
+    from simulator.schema import FPGA_TOTAL_FIELDS, LAYER_FIELDS, TOTAL_FIELDS, TOTAL_LETS, TOTAL_MAPPINGS
 
     def table(fields, views: bool = True) -> list[str]:
         if not views:
@@ -51,6 +51,11 @@ def render() -> str:
     lines += table(TOTAL_FIELDS)
     lines += ["", "Mappings (JSON totals only; not sweep columns):", ""]
     lines += table(TOTAL_MAPPINGS, views=False)
+    lines += ["", "## FPGA totals (designs with an `fpga` section only; docs/fpga.md)", "",
+              "Present in `result.json` `totals`, `simulate(...).totals` and sweep columns only for a hardware config "
+              "with an `fpga` section (a sweep whose base has one); absent for every other design, whose outputs are "
+              "unchanged.", ""]
+    lines += table(FPGA_TOTAL_FIELDS, views=False)
     lines += ["", "Sweeps add `<x>_frac = <x>_cycles / total_cycles` for every `*_cycles` total but `total_cycles`, "
               "the axis columns, `point_id`, `design`, `workload`, `feasible` and `error` (docs/sweeps.md).", ""]
     return "\n".join(lines)

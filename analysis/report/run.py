@@ -232,8 +232,18 @@ def run_sections(result, workload, rf=None) -> list[tuple[str, str, str]]:
     ]
 
 
+def fpga_sections(result) -> list[tuple[str, str, str]]:
+    """The FPGA section (analysis/report/fpga.py) of an FPGA design; none otherwise."""
+    if result.hw.fpga is None:
+        return []
+    from analysis.report.fpga import fpga_section
+
+    return [("fpga", "FPGA", section("fpga", "FPGA resources: used / available on the part", fpga_section(result),
+                                     "One bar per resource (hover for the parts that use it); red: over the part."))]
+
+
 def run_report(result, workload) -> str:
     """One self-contained HTML page for ``simulate(workload, hw)``'s ``result``."""
     title, sub = describe(result)
-    return page(title, sub, run_sections(result, workload),
+    return page(title, sub, run_sections(result, workload) + fpga_sections(result),
                 f"Totals: {esc(si(result.totals.total_cycles))} cycles. ")

@@ -76,7 +76,7 @@ def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = Non
             digests.append(_digest(w.load().to_dict()).hex())  # the content, so an edited file changes it
         except InputError as e:
             raise InputError(source, f"workloads[{i}] ({w.label})", e.problem, e.allowed) from None
-    metrics = metric_names_for()
+    metrics = metric_names_for(isinstance(base, dict) and "fpga" in base)
     for key in ("name", "description"):
         require_str(source, key, d.get(key, ""))
     from workloads.version import package_version
@@ -100,12 +100,13 @@ def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = Non
     return replace(spec, constraints=constraints, objectives=objectives)
 
 
-def metric_names_for() -> tuple[str, ...]:
+def metric_names_for(fpga: bool = False) -> tuple[str, ...]:
     """The totals every results row carries (``SweepSpec.metrics``): the schema's numeric totals
-    (simulator/schema.py), declared, not learned by simulating."""
+    (simulator/schema.py), declared, not learned by simulating; with the FPGA totals when the base hardware has an
+    ``fpga`` section (``fpga``), so constraints such as ``fpga_fits == 1`` can name them."""
     from simulator.schema import total_metric_names
 
-    return total_metric_names()
+    return total_metric_names(fpga)
 
 
 def _req_int(source, fld, v, minimum):

@@ -170,6 +170,12 @@ def run_chunk(spec: SweepSpec, tasks: list[tuple[int, list[int]]]):
         if len(run):
             sub = designs.take(run)
             tot, e2 = evaluate(dec.workloads[wi], sub)
+            fpga = [m for m in metrics if m.startswith("fpga_")]
+            if fpga:   # FPGA totals (simulator/fpga/totals.py): resources from each design's numbers
+                from simulator.fpga.totals import batch_fpga_totals
+
+                tot = {**tot, **batch_fpga_totals(sub.variants, sub.variant, sub.numbers, tot["latency_us"],
+                                                  dec.workloads[wi].batch, fpga)}
             pos = np.searchsorted(rows, run)
             for m in metrics:
                 vals[m][pos] = tot[m]

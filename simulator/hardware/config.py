@@ -341,6 +341,7 @@ class Hardware:
     nonlinear: NonlinearConfig = field(default_factory=NonlinearConfig)
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     sparsity: SparsityConfig = field(default_factory=SparsityConfig)
+    fpga: object = None            # simulator.fpga.devices.FpgaConfig, or None: not an FPGA design
 
     @property
     def dram_bytes_per_cycle(self) -> float:
@@ -354,8 +355,13 @@ class Hardware:
 
     def to_dict(self) -> dict:
         """Plain data (enums as their string values): what the YAML/JSON writers dump."""
+        fpga = self.fpga
         d = asdict(self)
         d.pop("source")
+        if fpga is None:
+            del d["fpga"]              # designs without an fpga section: the mapping as before it existed
+        else:
+            d["fpga"] = fpga.to_dict()
         d["vector"]["cycles_per_element"] = dict(self.vector.cycles_per_element)
         d["pe"]["precisions"] = [asdict(p) for p in self.pe.precisions]
         if self.sparsity == SparsityConfig():

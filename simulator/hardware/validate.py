@@ -43,7 +43,7 @@ from workloads.errors import InputError, require_choice, require_int, require_ma
 from workloads.model import VECTOR_OPS
 
 _TOP = {"name", "description", "freq_mhz", "default_workload", "array", "pe", "buffers", "dram", "vector", "tech",
-        "ppu", "nonlinear", "memory", "sparsity"}
+        "ppu", "nonlinear", "memory", "sparsity", "fpga"}
 FLOAT_FORMATS = ("fp16", "bf16")
 SERIAL_OPERANDS = ("a", "w", "both")
 SCALE_BITS = (8, 16, 32)
@@ -265,5 +265,29 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     if dw is not None and not isinstance(dw, str):
         raise ConfigError(src, "default_workload", "expected a zoo name or a workload path")
     return Hardware(str(name), freq, array, pe, buffers, dram, vector, tech, dw, str(d.get("description", "")), src,
-                    _ppu(src, d, array.cols), _nonlinear(src, d), memory=_memory(src, d), sparsity=_sparsity(src, d))
+                    _ppu(src, d, array.cols), _nonlinear(src, d), memory=_memory(src, d), sparsity=_sparsity(src, d),
+                    fpga=_fpga(src, d, pe))
+
+
+def _fpga(src: str, d: dict, pe: PEConfig):
+    """The optional ``fpga`` section (simulator/fpga/devices.py): None without one; every PE mode must be buildable
+    by the chosen MAC implementation (simulator/fpga/resources.py), and ``memory: uram`` needs a part with URAM."""
+    if "fpga" not in d:
+        return None
+    from simulator.fpga.devices import fpga_from_dict
+    from simulator.fpga.resources import PackError, luts_per_mac, macs_per_dsp
+
+    f = fpga_from_dict(src, d["fpga"], Path(src).parent if src and not src.startswith("<") else None)
+    for i, m in enumerate(pe.precisions):
+        try:
+            if f.mac_impl != "lut":
+                macs_per_dsp(f.device.dsp_kind, m.dtype, m.w_bits, m.a_bits)
+            else:
+                luts_per_mac(m.dtype, m.w_bits, m.a_bits, pe.acc_bits)
+        except PackError as e:
+            raise ConfigError(src, f"pe.precisions[{i}]", f"{e} on {f.device.name} (fpga.mac_impl {f.mac_impl})",
+                              "integer modes up to the DSP's multiplier (docs/fpga.md)") from None
+    if f.memory == "uram" and f.device.uram == 0:
+        raise ConfigError(src, "fpga.memory", f"uram on {f.device.name}, which has no UltraRAM", "auto, bram")
+    return f
 

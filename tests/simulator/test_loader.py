@@ -15,7 +15,7 @@ from simulator.hardware import ArrayConfig, ConfigError, Dataflow, PEConfig, PET
 from simulator.loader import hardware_path, load_hardware
 from simulator.scalesim_cfg import scalesim_cfg_text
 
-SHIPPED = ["fp16", "int4", "int4_sparse", "int8", "mixed", "tpu_v1", "vit_hsiung28"]
+SHIPPED = ["fp16", "int4", "int4_sparse", "int8", "mixed", "tpu_v1", "vit_hsiung28", "zcu102_int8"]
 
 
 # hwconfigs/published/: published accelerators (docs/validation-designs.md)

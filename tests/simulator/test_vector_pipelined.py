@@ -91,7 +91,7 @@ def test_pipelined_must_be_a_bool():
 WORKLOADS = ("deit_small-w4a4", "deit_tiny-w8a8", "deit_small-w8a8_tokens70")
 
 
-PIPELINED_CONFIGS = {"int4_sparse", "me_vit"}   # the shipped configs that declare vector.pipelined: true
+PIPELINED_CONFIGS = {"int4_sparse", "me_vit", "zcu102_int8"}   # the shipped configs that declare vector.pipelined: true
 
 
 def test_only_the_named_configs_declare_pipelined_lanes():

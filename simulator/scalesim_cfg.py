@@ -25,6 +25,7 @@ OfmapSramSzkB, Dataflow, Bandwidth, ...), ``[run_presets]`` (InterfaceBandwidth 
 from __future__ import annotations
 
 import configparser
+import io
 import math
 from pathlib import Path
 
@@ -66,7 +67,16 @@ def _num(src: str, where: str, text: str, integer: bool = True) -> float:
 
 
 def parse_scalesim_cfg(text: str, src: str = "<cfg>") -> dict:
-    """The fields vitsim uses from a SCALE-Sim config: a flat dict (sizes KB, bandwidths words/cycle)."""
+    """The fields vitsim uses from a SCALE-Sim config: a flat dict (sizes KB, bandwidths words/cycle). At most
+    ``limits.cfg_entries`` non-blank lines (sections and keys), counted before configparser builds anything."""
+    from workloads.limits import LIMITS, limit
+
+    cap, entries = limit("cfg_entries"), 0
+    for lineno, line in enumerate(io.StringIO(text), 1):
+        entries += bool(line.strip())
+        if entries > cap:
+            raise ConfigError(src, f"line {lineno}", f"more than {cap:,} lines of sections and keys",
+                              f"a SCALE-Sim config (about 40 lines), or set {LIMITS['cfg_entries'].variable} higher")
     cp = configparser.ConfigParser(interpolation=None)  # a '%' in a value is text, as SCALE-Sim reads it
     try:
         cp.read_string(text, source=src)

@@ -290,7 +290,9 @@ class Workload:
         if not isinstance(raw, list) or not raw:
             raise WorkloadError(source, "layers", "missing or empty", "a non-empty list of layers")
         from workloads.checks import workload_fields
+        from workloads.limits import check
 
+        check("layers", len(raw), source, "layers", "fewer layers")
         layers = tuple(Layer.from_dict(x, source) for x in raw)
         return cls(
             model=model,

@@ -80,6 +80,9 @@ def parse_scalesim_cfg(text: str, src: str = "<cfg>") -> dict:
     cp = configparser.ConfigParser(interpolation=None)  # a '%' in a value is text, as SCALE-Sim reads it
     try:
         cp.read_string(text, source=src)
+    except (configparser.DuplicateOptionError, configparser.DuplicateSectionError) as e:
+        where = f"[{e.section}]" + (f" {e.option}" if isinstance(e, configparser.DuplicateOptionError) else "")
+        raise ConfigError(src, f"line {e.lineno}", f"{where} appears twice", "each section and key once") from None
     except configparser.Error as e:
         raise ConfigError(src, "file", f"not a SCALE-Sim config: {str(e).splitlines()[0]}") from None
     g = lambda sec, key: _get(cp, src, sec, key)
@@ -109,6 +112,9 @@ def parse_scalesim_cfg(text: str, src: str = "<cfg>") -> dict:
     else:  # SCALE-Sim 2.x: one Bandwidth for every interface
         ifmap_bw = filter_bw = ofmap_bw
     out.update(ifmap_bw=ifmap_bw, filter_bw=filter_bw, ofmap_bw=ofmap_bw)
+    if cp.has_section("layout"):  # vitsim's one DRAM port gets their sum: a bound on it names all three
+        out["bandwidth_keys"] = (f"[{_ARCH}] Bandwidth + [layout] IfmapSRAMBankBandwidth + FilterSRAMBankBandwidth "
+                                 "(their sum)")
     return out
 
 
@@ -166,10 +172,13 @@ def load_scalesim_cfg(path: str | Path) -> Hardware:
     except InputError as e:
         problem = e.problem if e.problem.startswith("cannot read") else f"cannot read: {e.problem}"
         raise ConfigError(e.source, e.field or "file", problem, e.allowed) from None
+    c = parse_scalesim_cfg(text, str(path))
     try:
-        return hardware_from_dict(hardware_dict_from_scalesim(parse_scalesim_cfg(text, str(path))), str(path))
+        return hardware_from_dict(hardware_dict_from_scalesim(c), str(path))
     except ConfigError as e:  # a bound of the vitsim field, named as the cfg key it came from
         key = CFG_KEYS.get(e.field.split("[")[0])
+        if e.field == "dram.bandwidth_gbps" and "bandwidth_keys" in c:
+            key = c["bandwidth_keys"]
         if key is None:
             raise
         raise ConfigError(e.source, key, e.problem, e.allowed) from None

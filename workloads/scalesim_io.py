@@ -90,20 +90,20 @@ def parse_topology(text: str, src: str = "<topology>") -> list[Layer]:
             raise WorkloadError(src, f"line {lineno}", f"more than {cap:,} layers (a depthwise 'DP' row is one per "
                                 "channel)", f"fewer rows, or set {LIMITS['layers'].variable} higher")
         if kind is GEMM_FIELDS:
+            check_size(src, f"line {lineno}", v[0], v[1], v[2], 1)
             layers.append(Layer(name, "gemm", v[0], v[1], v[2], w_sparsity=pattern))
             continue
         h, w, fh, fw, c, nf, s = v
         if fh > h or fw > w:
             raise WorkloadError(src, f"line {lineno} Filter Height", f"filter {fh}x{fw} is larger than ifmap {h}x{w}")
         oh, ow = scalesim_out_dim(h, fh, s), scalesim_out_dim(w, fw, s)
+        check_size(src, f"line {lineno}", oh * ow, nf, fh * fw * (1 if "DP" in name else c), 1)
         if "DP" in name:
             layers += [Layer(f"{name}Channel_{j}", "conv", oh * ow, nf, fh * fw, w_sparsity=pattern) for j in range(c)]
         else:
             layers.append(Layer(name, "conv", oh * ow, nf, fh * fw * c, w_sparsity=pattern))
     if not layers:
         raise WorkloadError(src, "file", "no layers after the header line")
-    for layer in layers:
-        check_size(src, f"layers[{layer.name}]", layer.m, layer.n, layer.k, layer.repeat)
     return layers
 
 
@@ -148,8 +148,10 @@ def write_topology(workload: Workload, path: str | Path) -> Path:
     """Write ``workload``'s GEMM-like layers as a SCALE-Sim topology CSV, atomically."""
     from workloads.io import atomic_write_text
 
-    if any("," in layer.name for layer in workload.layers):
-        raise WorkloadError(str(path), "layers", "a layer name contains a comma", "names without commas")
+    bad = next((x.name for x in workload.layers if "," in x.name or "\n" in x.name or "\r" in x.name), None)
+    if bad is not None:
+        raise WorkloadError(str(path), "layers", f"layer name {bad!r} holds a comma or a line break",
+                            "names without commas or line breaks (SCALE-Sim's rows are not quoted)")
     if not any(layer.is_gemm for layer in workload.layers):
         raise WorkloadError(workload.name, "layers", "no GEMM-like layers to export", "gemm, matmul, conv layers")
     return atomic_write_text(path, topology_text(workload))

@@ -7,10 +7,11 @@ from __future__ import annotations
 import socket
 
 import pytest
+from conftest import require_module
 
-pytest.importorskip("torch")
-timm = pytest.importorskip("timm")
-pytest.importorskip("torchvision")
+require_module("torch")  # the offline promise is checked in CI: VITSIM_REQUIRE_CROSSCHECKS=1 fails without them
+timm = require_module("timm")
+require_module("torchvision")
 
 MODEL = "deit_tiny_patch16_224"
 

@@ -5,7 +5,9 @@ re-exported here.
 YAML documents are scanned as parser events before anything is built: the node count with every alias
 expanded (``limits.yaml_nodes``), the nesting depth (``limits.yaml_depth``) and recursive aliases are checked
 first, so an alias bomb of a few hundred bytes is refused in milliseconds instead of expanding to gigabytes,
-and a deeply nested document cannot overflow the parser's C stack.
+and a deeply nested document cannot overflow the parser's C stack. JSON is bounded by the same node count
+(commas and brackets, counted before parsing). Inputs are regular files only (``open_input``: a FIFO would
+block); a key given twice in a mapping is refused with its line (YAML would keep the last silently).
 """
 
 from __future__ import annotations
@@ -132,6 +134,7 @@ def read_structured(path: str | Path):
     text = read_text(path)
     try:
         if path.suffix == ".json":
+            _check_json_size(str(path), text)
             data = json.loads(text, object_pairs_hook=_json_pairs)
             _check_depth(str(path), data)
             return data
@@ -200,6 +203,16 @@ def _check_yaml(source: str, text: str) -> None:
             raise InputError(source, f"line {ev.start_mark.line + 1}",
                              f"more than {max_nodes:,} YAML nodes with aliases expanded",
                              f"fewer aliases, or set {LIMITS['yaml_nodes'].variable} higher")
+
+
+def _check_json_size(source: str, text: str) -> None:
+    """Refuse JSON with more than ``limits.yaml_nodes`` values before parsing it: commas and brackets bound the
+    number of values from above (a comma inside a string only makes the bound looser)."""
+    bound = text.count(",") + text.count("[") + text.count("{") + 1
+    cap = limit("yaml_nodes")
+    if bound > cap:
+        raise InputError(source, "", f"more than {cap:,} JSON values (commas and brackets)",
+                         f"a smaller document, or set {LIMITS['yaml_nodes'].variable} higher")
 
 
 def _check_depth(source: str, data) -> None:

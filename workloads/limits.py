@@ -4,7 +4,7 @@ limit, the estimate and what to change. Each limit has a default for a laptop an
 | limit | variable | default | why this default |
 |---|---|---|---|
 | input_bytes | VITSIM_MAX_INPUT_BYTES | 64 MiB | one YAML/JSON/cfg/CSV input; the largest shipped file (a zoo workload) is 40 KiB |
-| yaml_nodes | VITSIM_MAX_YAML_NODES | 1,000,000 | nodes of one YAML document with its aliases expanded (an alias bomb: 10^9 from 600 bytes) |
+| yaml_nodes | VITSIM_MAX_YAML_NODES | 1,000,000 | nodes of one YAML document with its aliases expanded (an alias bomb: 10^9 from 600 bytes); values of one JSON document |
 | yaml_depth | VITSIM_MAX_YAML_DEPTH | 100 | nesting of one document (a hardware YAML nests 4 deep) |
 | folds | VITSIM_MAX_FOLDS | 1,000,000,000 | fold-walk steps of one simulation: seconds to a minute, compiled |
 | points | VITSIM_MAX_POINTS | 10,000,000 | sweep points (designs x workloads): hours of work, ~1.4 GB of Parquet |

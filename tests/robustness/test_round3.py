@@ -125,6 +125,9 @@ def test_inputs_are_regular_files_and_bounded_in_rows_and_memory(tmp_path):
         rc, _, err = cli(floor, *argv)
         one_line(rc, err, "FIFO")
     assert cli("simulator", "run", "/dev/zero", "--workload", "deit_tiny-w8a8")[2].count("a device") == 1
+    (tmp_path / "big.json").write_text("[" + ",".join(["1"] * 1_000_001) + "]")  # 2 MB, a million values
+    rc, _, err = cli("simulator", "run", "int8", "--workload", tmp_path / "big.json")
+    one_line(rc, err, "big.json", "VITSIM_MAX_YAML_NODES")
 
     topo = tmp_path / "t.csv"
     with open(topo, "w") as f:

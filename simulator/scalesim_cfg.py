@@ -30,6 +30,7 @@ import math
 from pathlib import Path
 
 from simulator.hardware import DATAFLOWS, ConfigError, Hardware, hardware_from_dict
+from workloads.errors import _short
 
 FREQ_MHZ = 1000.0
 ACC_BITS = 8  # SCALE-Sim stores partial sums as one-byte words
@@ -57,7 +58,7 @@ def _num(src: str, where: str, text: str, integer: bool = True) -> float:
     try:
         v = int(text) if integer else float(text)
     except ValueError:
-        raise ConfigError(src, where, f"expected a positive {'integer' if integer else 'number'}, got {text!r}") \
+        raise ConfigError(src, where, f"expected a positive {'integer' if integer else 'number'}, got {_short(text)}") \
             from None
     if not math.isfinite(v):
         raise ConfigError(src, where, f"{text!r} is not a finite number", "numbers > 0")

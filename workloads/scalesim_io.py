@@ -26,7 +26,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from workloads.errors import WorkloadError
+from workloads.errors import WorkloadError, _short
 from workloads.limits import LIMITS
 from workloads.model import Layer, Workload, check_size
 
@@ -39,7 +39,7 @@ def _int(src: str, where: str, text: str) -> int:
     try:
         v = int(text)
     except ValueError:
-        raise WorkloadError(src, where, f"expected a positive integer, got {text!r}") from None
+        raise WorkloadError(src, where, f"expected a positive integer, got {_short(text)}") from None
     if v < 1:
         raise WorkloadError(src, where, f"{v} is below 1", "integers >= 1")
     return v

@@ -177,7 +177,9 @@ def render(rf, fmt: str, columns: str | None = None) -> str:
         from workloads.outputs import check_finite
 
         check_finite([lr.to_dict() for lr in rf.layers], "roofline CSV")  # None (not applicable) stays empty
-        return rf.frame().to_csv(index=False)
+        from workloads.csvcells import frame_csv
+
+        return frame_csv(rf.frame())
     from dataclasses import fields
 
     from analysis.roofline import LayerRoofline
@@ -216,7 +218,9 @@ def _measure(args, device) -> int:
     if args.format == "json":
         text = json_text(result.to_dict())
     elif args.format == "csv":
-        text = result.frame().to_csv(index=False)
+        from workloads.csvcells import frame_csv
+
+        text = frame_csv(result.frame())
     else:
         text = render_measured(result)
     emit(text, args.output)

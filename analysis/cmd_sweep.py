@@ -79,15 +79,19 @@ def _pareto(args) -> int:
     from analysis.pareto import pareto_front, parse_objectives, plot_front, top_k
     from analysis.sweep import read_manifest, read_results
 
-    df = read_results(args.results)
     manifest = read_manifest(args.results) or {}
+    default = manifest.get("objectives") or ["latency_us", "energy_uj"]
+    objectives = parse_objectives(args.objectives or default)
+    names = [o.metric for o in objectives]
+    kinds = {**dict.fromkeys(names, "number"), "feasible": "bool", "workload": "string"}
+    needed = None if args.columns or not manifest.get("axes") else [
+        "workload", "model", "feasible", "error", *manifest["axes"], *names, *_SHOW]
+    df = read_results(args.results, needed, kinds)
     if args.workload:
         if args.workload not in set(df["workload"]):
             raise InputError("--workload", "workload", f"unknown workload {args.workload!r}",
                              ", ".join(sorted(set(df["workload"]))))
         df = df[df["workload"] == args.workload]
-    default = manifest.get("objectives") or ["latency_us", "energy_uj"]
-    objectives = parse_objectives(args.objectives or default)
     if len(objectives) < 2:
         raise InputError("--objectives", "objectives", "a front needs at least two objectives")
     if args.top < 0:
@@ -110,7 +114,9 @@ def _pareto(args) -> int:
                        for o in objectives} if args.top else {}}
         emit(json_text(out), args.output)
     elif args.format == "csv":
-        emit(shown[cols].to_csv(index=False), args.output)
+        from workloads.csvcells import frame_csv
+
+        emit(frame_csv(shown[cols]), args.output)
     else:
         n_ok = len(df) if args.all else int(df["feasible"].sum()) if "feasible" in df.columns else len(df)
         title = (f"Pareto front ({', '.join(o.text for o in objectives)}): {len(front)} of {n_ok:,} "

@@ -8,9 +8,7 @@ every column of ``schema.LAYER_FIELDS`` in that order.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import json
 import math
 from collections.abc import Mapping
@@ -186,10 +184,8 @@ def json_dumps(obj) -> str:
 
 
 def csv_text(cols: dict[str, list]) -> str:
-    """CSV of columns (name -> values); floats written with repr precision, booleans as True/False."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(cols)
-    for row in zip(*cols.values()):
-        w.writerow([_finite(v) for v in row])
-    return buf.getvalue()
+    """CSV of columns (name -> values); floats written with repr precision, booleans as True/False, text cells
+    that a spreadsheet would run as formulas escaped (``workloads.csvcells``)."""
+    from workloads.csvcells import csv_rows
+
+    return csv_rows(cols, ([_finite(v) for v in row] for row in zip(*cols.values())))

@@ -25,10 +25,12 @@ OfmapSramSzkB, Dataflow, Bandwidth, ...), ``[run_presets]`` (InterfaceBandwidth 
 from __future__ import annotations
 
 import configparser
+import io
 import math
 from pathlib import Path
 
 from simulator.hardware import DATAFLOWS, ConfigError, Hardware, hardware_from_dict
+from workloads.errors import _short
 
 FREQ_MHZ = 1000.0
 ACC_BITS = 8  # SCALE-Sim stores partial sums as one-byte words
@@ -56,7 +58,7 @@ def _num(src: str, where: str, text: str, integer: bool = True) -> float:
     try:
         v = int(text) if integer else float(text)
     except ValueError:
-        raise ConfigError(src, where, f"expected a positive {'integer' if integer else 'number'}, got {text!r}") \
+        raise ConfigError(src, where, f"expected a positive {'integer' if integer else 'number'}, got {_short(text)}") \
             from None
     if not math.isfinite(v):
         raise ConfigError(src, where, f"{text!r} is not a finite number", "numbers > 0")
@@ -66,10 +68,22 @@ def _num(src: str, where: str, text: str, integer: bool = True) -> float:
 
 
 def parse_scalesim_cfg(text: str, src: str = "<cfg>") -> dict:
-    """The fields vitsim uses from a SCALE-Sim config: a flat dict (sizes KB, bandwidths words/cycle)."""
+    """The fields vitsim uses from a SCALE-Sim config: a flat dict (sizes KB, bandwidths words/cycle). At most
+    ``limits.cfg_entries`` non-blank lines (sections and keys), counted before configparser builds anything."""
+    from workloads.limits import LIMITS, limit
+
+    cap, entries = limit("cfg_entries"), 0
+    for lineno, line in enumerate(io.StringIO(text), 1):
+        entries += bool(line.strip())
+        if entries > cap:
+            raise ConfigError(src, f"line {lineno}", f"more than {cap:,} lines of sections and keys",
+                              f"a SCALE-Sim config (about 40 lines), or set {LIMITS['cfg_entries'].variable} higher")
     cp = configparser.ConfigParser(interpolation=None)  # a '%' in a value is text, as SCALE-Sim reads it
     try:
         cp.read_string(text, source=src)
+    except (configparser.DuplicateOptionError, configparser.DuplicateSectionError) as e:
+        where = f"[{e.section}]" + (f" {e.option}" if isinstance(e, configparser.DuplicateOptionError) else "")
+        raise ConfigError(src, f"line {e.lineno}", f"{where} appears twice", "each section and key once") from None
     except configparser.Error as e:
         raise ConfigError(src, "file", f"not a SCALE-Sim config: {str(e).splitlines()[0]}") from None
     g = lambda sec, key: _get(cp, src, sec, key)
@@ -99,6 +113,9 @@ def parse_scalesim_cfg(text: str, src: str = "<cfg>") -> dict:
     else:  # SCALE-Sim 2.x: one Bandwidth for every interface
         ifmap_bw = filter_bw = ofmap_bw
     out.update(ifmap_bw=ifmap_bw, filter_bw=filter_bw, ofmap_bw=ofmap_bw)
+    if cp.has_section("layout"):  # vitsim's one DRAM port gets their sum: a bound on it names all three
+        out["bandwidth_keys"] = (f"[{_ARCH}] Bandwidth + [layout] IfmapSRAMBankBandwidth + FilterSRAMBankBandwidth "
+                                 "(their sum)")
     return out
 
 
@@ -156,10 +173,13 @@ def load_scalesim_cfg(path: str | Path) -> Hardware:
     except InputError as e:
         problem = e.problem if e.problem.startswith("cannot read") else f"cannot read: {e.problem}"
         raise ConfigError(e.source, e.field or "file", problem, e.allowed) from None
+    c = parse_scalesim_cfg(text, str(path))
     try:
-        return hardware_from_dict(hardware_dict_from_scalesim(parse_scalesim_cfg(text, str(path))), str(path))
+        return hardware_from_dict(hardware_dict_from_scalesim(c), str(path))
     except ConfigError as e:  # a bound of the vitsim field, named as the cfg key it came from
         key = CFG_KEYS.get(e.field.split("[")[0])
+        if e.field == "dram.bandwidth_gbps" and "bandwidth_keys" in c:
+            key = c["bandwidth_keys"]
         if key is None:
             raise
         raise ConfigError(e.source, key, e.problem, e.allowed) from None

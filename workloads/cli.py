@@ -53,9 +53,10 @@ def cmd_list(args) -> int:
     if args.format == "json":
         emit(json_text(data), args.output)
     elif args.format == "csv":
-        lines = ["kind,name,detail"] + [f"model,{k},{v}" for k, v in data["models"].items()]
-        lines += [f'recipe,{k},"{v}"' for k, v in recipes.items()] + [f"zoo,{z}," for z in data["zoo"]]
-        emit("\n".join(lines), args.output)
+        from workloads.csvcells import csv_rows
+
+        rows = [["model", k, v] for k, v in data["models"].items()] + [["recipe", k, v] for k, v in recipes.items()]
+        emit(csv_rows(["kind", "name", "detail"], rows + [["zoo", z, ""] for z in data["zoo"]]), args.output)
     else:
         text = rich_table("models", ["name", "how"], [[k, v] for k, v in data["models"].items()])
         text += rich_table("recipes", ["name", "description"], [[k, v] for k, v in recipes.items()])

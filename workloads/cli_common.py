@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 import traceback
@@ -17,7 +18,17 @@ EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
 def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
     """Run ``main``; bad input -> one line on stderr and exit 2; a run that cannot finish (disk full, a
-    non-finite result refused, out of memory) -> one line and exit 1; a bug -> traceback and exit 1."""
+    non-finite result refused, out of memory) -> one line and exit 1; a bug -> traceback and exit 1. Everything
+    printed goes through ``terminal_safe`` (no control sequence from a name in a file reaches the terminal)."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _SafeStream(out), _SafeStream(err, keep="\t\n\r")  # \r: progress bars
+    try:
+        return _run(main, argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _run(main, argv) -> int:
     try:
         return main(argv)
     except InputError as exc:
@@ -34,9 +45,48 @@ def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = N
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        if exc.errno in (errno.ENAMETOOLONG, errno.ELOOP):
+            # a path given by the user that the system refuses to look up, wherever it was first touched
+            why = "name longer than the system allows" if exc.errno == errno.ENAMETOOLONG else "too many symbolic links"
+            print(f"error: {InputError(str(exc.filename or '?'), '', why, 'a shorter path')}", file=sys.stderr)
+            return EXIT_INPUT
+        traceback.print_exc()
+        return EXIT_INTERNAL
     except Exception:  # noqa: BLE001 - an internal error is reported in full
         traceback.print_exc()
         return EXIT_INTERNAL
+
+
+# C0 and C1 control characters, DEL and the bidirectional overrides (which reorder what a terminal shows)
+_CONTROLS = [*range(0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+
+
+def terminal_safe(text: str, keep: str = "\t\n") -> str:
+    """``text`` with every control character but those in ``keep`` written as a visible escape (``\\x1b``): a
+    hardware or layer name holding an escape sequence cannot recolour, move or retitle the terminal."""
+    table = _TABLES.get(keep)
+    if table is None:
+        table = _TABLES[keep] = {c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}" for c in _CONTROLS
+                                 if chr(c) not in keep}
+    return text.translate(table)
+
+
+_TABLES: dict[str, dict] = {}
+
+
+class _SafeStream:
+    """A text stream that writes ``terminal_safe(text)`` to ``stream``; everything else is the stream's own."""
+
+    def __init__(self, stream, keep: str = "\t\n"):
+        self._stream, self._keep = stream, keep
+
+    def write(self, text: str) -> int:
+        self._stream.write(terminal_safe(text, self._keep))
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
 
 
 class Parser(argparse.ArgumentParser):
@@ -46,6 +96,29 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str):
         print(f"error: {InputError(self.prog, '', message, f'see {self.prog} --help')}", file=sys.stderr)
         raise SystemExit(EXIT_INPUT)
+
+    def parse_args(self, args=None, namespace=None):
+        """As argparse, and an empty (or blank) value of any argument is refused: ``--workload ""`` would
+        otherwise read as "not given" and silently run the default."""
+        ns = super().parse_args(args, namespace)
+        names = _option_names(self)
+        for dest, value in vars(ns).items():
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, str) and not v.strip():
+                    self.error(f"argument {names.get(dest, dest)}: empty value")
+        return ns
+
+
+def _option_names(parser) -> dict[str, str]:
+    """dest -> how the user wrote it (``--workload``, or the positional's metavar), over every subcommand."""
+    out = {}
+    for a in parser._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            for sub in a.choices.values():
+                out.update({k: v for k, v in _option_names(sub).items() if k not in out})
+        else:
+            out.setdefault(a.dest, "/".join(a.option_strings) or a.metavar or a.dest)
+    return out
 
 
 def add_output_args(parser, default: str = "table") -> None:
@@ -67,10 +140,22 @@ def output_format(args) -> str:
     fmt = getattr(args, "format", None)
     if fmt is None:
         out = getattr(args, "output", None) or ""
-        suffix = out.rsplit(".", 1)[-1].lower() if "." in out else ""
-        fmt = suffix if suffix in ("json", "csv") else getattr(args, "default_format", "table")
+        suffix = Path(out).suffix.lower()
+        default = getattr(args, "default_format", "table")
+        if suffix in (".json", ".csv"):
+            fmt = suffix[1:]
+        elif out and getattr(args, "output_is_file", False) and suffix not in TEXT_SUFFIXES.get(default, ()):
+            raise InputError("-o", "output", f"unknown suffix {suffix!r} of {out!r}",
+                             f".json, .csv, {', '.join(s or 'no suffix' for s in TEXT_SUFFIXES[default])}; "
+                             "or --format table|json|csv")
+        else:
+            fmt = default
         args.format = fmt
     return fmt
+
+
+# -o FILE suffixes that write the command's default (text) format; anything else needs --format
+TEXT_SUFFIXES = {"table": (".txt", ".text", "")}
 
 
 def emit(text: str, output: str | None) -> None:
@@ -78,7 +163,7 @@ def emit(text: str, output: str | None) -> None:
     if output:
         from workloads.io import atomic_write_text
 
-        atomic_write_text(Path(output), text)
+        atomic_write_text(output, text)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 

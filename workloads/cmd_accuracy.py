@@ -47,9 +47,9 @@ def cmd_accuracy(args) -> int:
     if args.format == "json":
         emit(json_text(rows), args.output)
     elif args.format == "csv":
-        lines = [",".join(PUBLISHED_COLUMNS)]
-        lines += [",".join(f'"{r[c]}"' if c == "source" else str(r[c]) for c in PUBLISHED_COLUMNS) for r in rows]
-        emit("\n".join(lines), args.output)
+        from workloads.csvcells import csv_rows
+
+        emit(csv_rows(PUBLISHED_COLUMNS, ([r[c] for c in PUBLISHED_COLUMNS] for r in rows)), args.output)
     else:
         emit(text_table(f"published ImageNet top-1 (%): {len(rows)} rows", list(PUBLISHED_COLUMNS),
                         [[f"{r[c]:.2f}" if c in ("top1", "fp32_top1") else r[c] for c in PUBLISHED_COLUMNS]
@@ -77,7 +77,9 @@ def cmd_evaluate(args) -> int:
         keys = ("model", "recipe", "images", "calib_images", "fp32_top1", "fp32_top5", "top1", "top5", "top1_drop")
         vals = (report["model"], report["recipe"], report["images"], report["calib_images"], report["fp32"]["top1"],
                 report["fp32"]["top5"], report["quantized"]["top1"], report["quantized"]["top5"], report["top1_drop"])
-        emit(",".join(keys) + "\n" + ",".join(str(v) for v in vals), args.output)
+        from workloads.csvcells import csv_rows
+
+        emit(csv_rows(keys, [vals]), args.output)
     else:
         rows = [["fp32", f"{report['fp32']['top1']:.2f}", f"{report['fp32']['top5']:.2f}"],
                 [report["recipe"], f"{report['quantized']['top1']:.2f}", f"{report['quantized']['top5']:.2f}"]]

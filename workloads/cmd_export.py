@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 from dataclasses import fields
 
@@ -34,12 +32,10 @@ def add_parser(sub) -> None:
 
 def layers_csv(workload: Workload) -> str:
     """Flat CSV text: ``CSV_COLUMNS``, one row per layer (``k`` 0 and empty ``sqnr_db`` where absent)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
-    for layer in workload.layers:
-        w.writerow([getattr(layer, c) if getattr(layer, c) is not None else "" for c in CSV_COLUMNS])
-    return buf.getvalue()
+    from workloads.csvcells import csv_rows
+
+    return csv_rows(CSV_COLUMNS, ([getattr(layer, c) if getattr(layer, c) is not None else "" for c in CSV_COLUMNS]
+                                  for layer in workload.layers))
 
 
 def cmd_export(args) -> int:

@@ -123,8 +123,17 @@ def _short(value, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+# YAML 1.1 (PyYAML) reads the words on/off, yes/no, true/false as booleans: where a field's allowed words include
+# one of them, the boolean is read back as that word (``temporal_tiling: off`` is "off", not False).
+_BOOL_WORDS = {True: ("on", "yes", "true"), False: ("off", "no", "false")}
+
+
 def require_choice(source: str, field: str, value, choices) -> str:
-    """Return ``value`` if it is one of ``choices`` or raise ``InputError`` listing them."""
+    """Return ``value`` if it is one of ``choices`` or raise ``InputError`` listing them. A YAML 1.1 boolean
+    stands for the first of on/yes/true (off/no/false) that ``choices`` allows."""
+    if isinstance(value, bool):
+        word = next((w for w in _BOOL_WORDS[value] if _has(choices, w)), None)
+        value = word if word is not None else value
     try:
         known = value in choices
     except TypeError:  # an unhashable value (a list, a mapping) against a set or dict of choices
@@ -139,3 +148,10 @@ def require_mapping(source: str, field: str, value) -> dict:
     if not isinstance(value, dict):
         raise InputError(source, field or "top level", f"expected a mapping, got {type(value).__name__}")
     return value
+
+
+def _has(choices, word: str) -> bool:
+    try:
+        return word in choices
+    except TypeError:
+        return False

@@ -290,7 +290,14 @@ class Workload:
         if not isinstance(raw, list) or not raw:
             raise WorkloadError(source, "layers", "missing or empty", "a non-empty list of layers")
         from workloads.checks import workload_fields
+        from workloads.limits import check
 
+        check("layers", len(raw), source, "layers", "fewer layers")
+        for i, x in enumerate(raw):  # a layer that is not a mapping, or has no name, is named by its index
+            if not isinstance(x, dict):
+                raise WorkloadError(source, f"layers[{i}]", f"expected a mapping, got {type(x).__name__}")
+            if not isinstance(x.get("name"), str) or not x.get("name"):
+                raise WorkloadError(source, f"layers[{i}].name", "missing or not a string")
         layers = tuple(Layer.from_dict(x, source) for x in raw)
         return cls(
             model=model,

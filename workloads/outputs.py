@@ -2,7 +2,8 @@
 
 One file (``atomic_write``, ``-o FILE``): the text goes to a temporary file in the target's directory, is flushed
 and renamed over the target, so a reader sees the old file or the new one, never half of either. A symlink is
-written through (its target is replaced, the link stays); a directory, a device, a FIFO or a socket is refused;
+written through (its target is replaced, the link stays); a directory, a device, a FIFO or a socket is refused,
+and so is a path ending in a separator (``-o x.json/``) or a name longer than the system allows;
 missing parent directories are created and removed again when the write fails. A failed write leaves nothing
 behind: no temporary file, no new directory.
 
@@ -10,7 +11,9 @@ A set of files (``write_set``, ``--out DIR``): into a new directory, the files a
 temporary directory beside it, which is renamed into place when all are complete. Into an existing directory
 (it may hold other files), every file is first written under a temporary name; only when all are complete is
 the old ``MANIFEST.json`` removed, each file renamed into place and a new ``MANIFEST.json`` (every file of the
-set with its size and SHA-256) written last. A set without its manifest, or whose files do not match it, is
+set with its size and SHA-256) written last. Nothing inside DIR is followed: a symbolic link where a set file
+goes (``DIR/layers.csv -> ../elsewhere``, dangling or not) is replaced by the new file, never written through,
+so no file outside DIR is created or changed (DIR itself may be a link: the user named it). A set without its manifest, or whose files do not match it, is
 incomplete. A failure leaves the previous set as it was.
 
 Errors: a wrong place is an ``OutputError`` (exit 2); a failing system call (disk full, I/O error) is a
@@ -47,10 +50,11 @@ def _fail(path, exc: OSError, what: str = "cannot write"):
 
 
 def _target(path: Path) -> Path:
-    """Where writing ``path`` lands: through a symlink to its target; a directory or a non-regular file is refused."""
-    if path.is_symlink():
-        path = Path(os.path.realpath(path))
+    """Where writing ``path`` lands: through a symlink to its target; a directory or a non-regular file is refused,
+    and so is a name too long for the system."""
     try:
+        if path.is_symlink():
+            path = Path(os.path.realpath(path))
         st = path.stat()
     except FileNotFoundError:
         return path
@@ -70,22 +74,33 @@ def _parents_to_make(directory: Path) -> list[Path]:
     the way is an ``OutputError``."""
     missing = []
     d = directory
-    while not d.exists():
-        if d.is_symlink():  # a dangling link where a directory should be
-            raise OutputError(str(d), "", "is a broken symbolic link", "an existing or creatable directory")
-        missing.append(d)
-        if d.parent == d:
-            break
-        d = d.parent
+    try:
+        while not d.exists():
+            if d.is_symlink():  # a dangling link where a directory should be
+                raise OutputError(str(d), "", "is a broken symbolic link", "an existing or creatable directory")
+            missing.append(d)
+            if d.parent == d:
+                break
+            d = d.parent
+    except OSError as exc:  # a name too long, a loop of links
+        raise _fail(d, exc) from None
     if d.exists() and not d.is_dir():
         raise OutputError(str(d), "", "is a file, not a directory", "a path whose parents are directories")
     return missing[::-1]
 
 
+def _file_path(path: str | Path) -> Path:
+    """``path`` as a ``Path``; a string ending in a separator (``x.json/`` names a directory, which ``Path``
+    would silently drop) is an ``OutputError``."""
+    if isinstance(path, str) and path.endswith(tuple(s for s in ("/", os.sep, os.altsep) if s)):
+        raise OutputError(path, "", "ends with a path separator (names a directory)", "a file path")
+    return Path(path)
+
+
 def check_output_file(path: str | Path) -> Path:
     """Check ``-o FILE`` before any work: not a directory or special file, parents directories. Returns the
     path writes land on (a symlink's target)."""
-    target = _target(Path(path))
+    target = _target(_file_path(path))
     _parents_to_make(target.parent)
     return target
 
@@ -93,9 +108,13 @@ def check_output_file(path: str | Path) -> Path:
 def check_output_dir(path: str | Path) -> Path:
     """Check ``--out DIR`` before any work: a directory or creatable, not a file or under one."""
     p = Path(path)
-    if p.is_symlink():
-        p = Path(os.path.realpath(p))
-    if p.exists() and not p.is_dir():
+    try:
+        if p.is_symlink():
+            p = Path(os.path.realpath(p))
+        is_file = p.exists() and not p.is_dir()
+    except OSError as exc:  # a name too long, a loop of links
+        raise _fail(p, exc) from None
+    if is_file:
         raise OutputError(str(path), "", "is a file, not a directory", "a directory path")
     _parents_to_make(p)
     return p
@@ -122,7 +141,7 @@ def _remove_dirs(dirs: list[Path]) -> None:
 def atomic_write(path: str | Path, write: Callable[[IO], None], binary: bool = False) -> Path:
     """Call ``write(fh)`` on a temporary file beside ``path`` (its target, through a symlink), then rename it into
     place. New files get mode 0666 & ~umask, a replaced file keeps its mode. Rules: module docstring."""
-    target = _target(Path(path))
+    target = _target(_file_path(path))
     made = _parents_to_make(target.parent)
     _make_dirs(made)
     tmp = None
@@ -223,8 +242,24 @@ def _new_set(out: Path, files: dict[str, str], written_by: str) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _entry(out: Path, name: str) -> Path:
+    """The directory entry ``out/name`` a set file replaces. Nothing inside the set's directory is followed: a
+    symbolic link there (dangling or not) is itself replaced by the new file, never written through, so no file
+    outside DIR is created or changed. A directory in the way is refused."""
+    p = out / name
+    try:
+        st = os.lstat(p)
+    except FileNotFoundError:
+        return p
+    except OSError as exc:
+        raise _fail(p, exc) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise OutputError(str(p), "", "is a directory", "a set whose file names are free or files")
+    return p
+
+
 def _replace_set(out: Path, files: dict[str, str], written_by: str) -> None:
-    dest = {name: _target(out / name) for name in [*files, MANIFEST]}  # refused before anything is written
+    dest = {name: _entry(out, name) for name in [*files, MANIFEST]}  # refused before anything is written
     staged: dict[str, str] = {}
     try:
         entries = {}

@@ -23,9 +23,11 @@ becomes r rows (``name#0`` ...), SCALE-Sim having no repeat; vector ops are left
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
-from workloads.errors import WorkloadError
+from workloads.errors import WorkloadError, _short
+from workloads.limits import LIMITS
 from workloads.model import Layer, Workload, check_size
 
 GEMM_FIELDS = ("Layer", "M", "N", "K")
@@ -37,7 +39,7 @@ def _int(src: str, where: str, text: str) -> int:
     try:
         v = int(text)
     except ValueError:
-        raise WorkloadError(src, where, f"expected a positive integer, got {text!r}") from None
+        raise WorkloadError(src, where, f"expected a positive integer, got {_short(text)}") from None
     if v < 1:
         raise WorkloadError(src, where, f"{v} is below 1", "integers >= 1")
     return v
@@ -48,14 +50,25 @@ def scalesim_out_dim(size: int, filt: int, stride: int) -> int:
     return -(-(size - filt + stride) // stride)
 
 
+def _rows(text: str):
+    """(line number, stripped line) of every non-blank, non-comment line, read lazily (no list of the file)."""
+    for i, ln in enumerate(io.StringIO(text), 1):
+        ln = ln.strip()
+        if ln and not ln.startswith("#"):
+            yield i, ln
+
+
 def parse_topology(text: str, src: str = "<topology>") -> list[Layer]:
-    """Layers of a SCALE-Sim topology (module docstring); every problem is one ``WorkloadError`` line."""
-    lines = [(i + 1, ln.strip()) for i, ln in enumerate(text.splitlines())]
-    lines = [(i, ln) for i, ln in lines if ln and not ln.startswith("#")]
-    if not lines:
+    """Layers of a SCALE-Sim topology (module docstring); every problem is one ``WorkloadError`` line. At most
+    ``limits.layers`` layers (a depthwise row counts once per channel), refused before they are built."""
+    from workloads.limits import limit
+
+    cap = limit("layers")
+    rows = _rows(text)
+    if next(rows, None) is None:  # the first line is the header, as in SCALE-Sim
         raise WorkloadError(src, "file", "empty topology", "a header line, then GEMM or convolution rows")
     layers = []
-    for lineno, ln in lines[1:]:  # the first line is the header, as in SCALE-Sim
+    for lineno, ln in rows:
         fields = [f.strip() for f in ln.split(",")]
         if fields and fields[-1] == "":
             fields.pop()  # the trailing comma
@@ -73,21 +86,24 @@ def parse_topology(text: str, src: str = "<topology>") -> list[Layer]:
         if not name:
             raise WorkloadError(src, f"line {lineno} Layer", "empty layer name")
         v = [_int(src, f"line {lineno} {kind[j]}", fields[j]) for j in range(1, len(kind))]
+        if len(layers) + (v[4] if kind is CONV_FIELDS and "DP" in name else 1) > cap:
+            raise WorkloadError(src, f"line {lineno}", f"more than {cap:,} layers (a depthwise 'DP' row is one per "
+                                "channel)", f"fewer rows, or set {LIMITS['layers'].variable} higher")
         if kind is GEMM_FIELDS:
+            check_size(src, f"line {lineno}", v[0], v[1], v[2], 1)
             layers.append(Layer(name, "gemm", v[0], v[1], v[2], w_sparsity=pattern))
             continue
         h, w, fh, fw, c, nf, s = v
         if fh > h or fw > w:
             raise WorkloadError(src, f"line {lineno} Filter Height", f"filter {fh}x{fw} is larger than ifmap {h}x{w}")
         oh, ow = scalesim_out_dim(h, fh, s), scalesim_out_dim(w, fw, s)
+        check_size(src, f"line {lineno}", oh * ow, nf, fh * fw * (1 if "DP" in name else c), 1)
         if "DP" in name:
             layers += [Layer(f"{name}Channel_{j}", "conv", oh * ow, nf, fh * fw, w_sparsity=pattern) for j in range(c)]
         else:
             layers.append(Layer(name, "conv", oh * ow, nf, fh * fw * c, w_sparsity=pattern))
     if not layers:
         raise WorkloadError(src, "file", "no layers after the header line")
-    for layer in layers:
-        check_size(src, f"layers[{layer.name}]", layer.m, layer.n, layer.k, layer.repeat)
     return layers
 
 
@@ -115,13 +131,16 @@ def read_topology(path: str | Path) -> Workload:
 
 
 def topology_text(workload: Workload) -> str:
-    """SCALE-Sim GEMM topology text of ``workload`` (module docstring)."""
+    """SCALE-Sim GEMM topology text of ``workload`` (module docstring); a name a spreadsheet would run as a
+    formula gets a leading apostrophe (``workloads.csvcells``)."""
+    from workloads.csvcells import csv_cell
+
     rows = ["Layer, M, N, K,"]
     for layer in workload.layers:
         if not layer.is_gemm:
             continue
         names = [layer.name] if layer.repeat == 1 else [f"{layer.name}#{i}" for i in range(layer.repeat)]
-        rows += [f"{n}, {layer.m}, {layer.n}, {layer.k}," for n in names]
+        rows += [f"{csv_cell(n)}, {layer.m}, {layer.n}, {layer.k}," for n in names]
     return "\n".join(rows) + "\n"
 
 
@@ -129,8 +148,10 @@ def write_topology(workload: Workload, path: str | Path) -> Path:
     """Write ``workload``'s GEMM-like layers as a SCALE-Sim topology CSV, atomically."""
     from workloads.io import atomic_write_text
 
-    if any("," in layer.name for layer in workload.layers):
-        raise WorkloadError(str(path), "layers", "a layer name contains a comma", "names without commas")
+    bad = next((x.name for x in workload.layers if "," in x.name or "\n" in x.name or "\r" in x.name), None)
+    if bad is not None:
+        raise WorkloadError(str(path), "layers", f"layer name {bad!r} holds a comma or a line break",
+                            "names without commas or line breaks (SCALE-Sim's rows are not quoted)")
     if not any(layer.is_gemm for layer in workload.layers):
         raise WorkloadError(workload.name, "layers", "no GEMM-like layers to export", "gemm, matmul, conv layers")
     return atomic_write_text(path, topology_text(workload))

@@ -58,7 +58,9 @@ def knob_effects(rows, axes: list[str], objectives) -> list[dict]:
         rec = {"axis": a, "values": sorted(rows[a].unique().tolist(), key=lambda v: (str(type(v)), v)),
                "effect": {}, "best": {}}
         for o in objectives:
-            med = rows.groupby(a)[o.metric].median()
+            med = rows.groupby(a)[o.metric].median().dropna()  # an objective NaN everywhere has no effect
+            if med.empty:
+                continue
             med = med[med > 0] if (med > 0).any() else med
             lo, hi = float(med.min()), float(med.max())
             rec["effect"][o.metric] = hi / lo if lo > 0 else math.inf
@@ -132,6 +134,7 @@ def workload_section(df, name: str, objectives, axes: list[str], ties: dict, all
     from analysis.pareto import feasible_rows, pareto_front
 
     rows = feasible_rows(df)
+    rows = rows[rows[[o.metric for o in objectives]].notna().all(axis=1)]  # a NaN objective: never on a front
     front = pareto_front(rows, objectives)
     effects = knob_effects(rows, axes, objectives) if len(rows) else []
     varying = [e["axis"] for e in effects if front[e["axis"]].nunique() > 1]
@@ -186,10 +189,11 @@ def sweep_report(results, objectives=None) -> str:
     from analysis.pareto import parse_objectives
     from analysis.sweep import read_manifest, read_results
 
-    df = read_results(results)
     manifest = read_manifest(results) or {}
-    objs = parse_objectives(objectives or manifest.get("objectives") or ["latency_us", "energy_uj"],
-                            list(df.columns), "--objectives")
+    wanted = objectives or manifest.get("objectives") or ["latency_us", "energy_uj"]
+    kinds = {o.metric: "number" for o in parse_objectives(wanted)}
+    df = read_results(results, kinds={**kinds, "feasible": "bool", "workload": "string"})
+    objs = parse_objectives(wanted, list(df.columns), "--objectives")
     if len(objs) < 2:
         from workloads.errors import InputError
 

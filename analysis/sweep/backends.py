@@ -61,8 +61,14 @@ class _PoolBackend(_Backend):
                 yield f.result()
 
     def __exit__(self, *exc):
-        self.pool.shutdown(wait=exc[0] is None, cancel_futures=True)
+        if exc[0] is not None:  # an error (a full disk) or Ctrl-C: stop the workers now, then wait for them, so
+            for p in list(getattr(self.pool, "_processes", {}).values()):  # none is left writing to a closed pipe
+                p.terminate()                                              # (a traceback after the one-line error)
+        self.pool.shutdown(wait=True, cancel_futures=True)
         return False
+
+
+PARENT_POLL_S = 0.5  # how often a pool worker checks that its driver is alive
 
 
 def _init_worker() -> None:
@@ -73,7 +79,22 @@ def _init_worker() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C and shuts the pool down
     close_inherited_locks()                        # the results lock dies with the driver, not with its workers
+    _die_with_parent(os.getppid())
     gc.freeze()  # objects inherited from the driver by fork: keep the collector from re-scanning them
+
+
+def _die_with_parent(parent: int) -> None:
+    """Exit this worker as soon as its driver ``parent`` is gone (kill -9 leaves no time to shut the pool down):
+    a daemon thread polls the parent id every ``PARENT_POLL_S`` s (an orphan is re-parented, so the id changes)."""
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="vitsim-parent-watch", daemon=True).start()
 
 
 class _DaskBackend(_Backend):

@@ -69,8 +69,13 @@ def read_manifest(path: str | Path) -> dict | None:
     return m if isinstance(m, dict) else None
 
 
-def read_results(path: str | Path):
-    """All finished rows as a DataFrame: the same as ``pandas.read_parquet(path)``."""
+def read_results(path: str | Path, columns=None, kinds: dict | None = None):
+    """Finished rows as a DataFrame: ``pandas.read_parquet(path, columns=...)`` within bounds, checked first
+    from the Parquet footers (nothing is decoded before): at most ``limits.result_rows`` rows and
+    ``limits.result_bytes`` of memory for the columns read (8 bytes per number, 64 per string or other cell).
+    ``columns``: read only these (those present; None: all). ``kinds``: column -> "number" | "bool" | "string",
+    the type each of those columns must have in every part (a part whose objective column holds strings or lists
+    is refused naming the part and the column, instead of failing inside pandas)."""
     import pandas as pd
 
     p = Path(path)
@@ -78,7 +83,59 @@ def read_results(path: str | Path):
         raise InputError(str(p), "", "no such results file or directory")
     if p.is_dir() and not any(p.glob("*.parquet")) and not any(p.glob("**/*.parquet")):
         raise InputError(str(p), "", "holds no finished results yet")
+    if not p.is_dir():
+        from workloads.io import check_input_file
+
+        check_input_file(p)  # a regular file: not a FIFO or a device
+    names = _check_parts(p, columns, kinds or {})
     try:
-        return pd.read_parquet(p)
-    except (OSError, ValueError) as e:
-        raise InputError(str(p), "", f"cannot read as Parquet: {e.__class__.__name__}: {e}") from None
+        return pd.read_parquet(p, columns=names)
+    except (OSError, ValueError, TypeError) as e:
+        raise InputError(str(p), "", f"cannot read as Parquet: {e.__class__.__name__}: {_first(e)}") from None
+
+
+_KINDS = {"number": ("integer", "floating"), "bool": ("boolean",), "string": ("string", "large_string")}
+
+
+def _check_parts(p: Path, columns, kinds: dict) -> list[str] | None:
+    """The columns to read of the Parquet file or directory ``p`` after the checks of ``read_results``."""
+    import pyarrow as pa
+    import pyarrow.dataset as pds
+
+    from workloads.limits import check
+
+    try:
+        dataset = pds.dataset(str(p), format="parquet")
+        rows, types = 0, {}
+        for frag in dataset.get_fragments():
+            rows += frag.metadata.num_rows
+            check("result_rows", rows, str(p), "", "fewer rows (read a subset of the parts)")
+            schema = frag.physical_schema
+            for name, kind in kinds.items():
+                i = schema.get_field_index(name)
+                if i < 0:
+                    continue
+                t = schema.field(i).type
+                if not any(getattr(pa.types, f"is_{k}")(t) for k in _KINDS[kind]) and not pa.types.is_null(t):
+                    raise InputError(frag.path, name, f"column of type {t}", f"a {kind} column")
+                types[name] = t
+            for f in schema:
+                types.setdefault(f.name, f.type)
+    except (OSError, pa.ArrowException) as e:
+        raise InputError(str(p), "", f"cannot read as Parquet: {e.__class__.__name__}: {_first(e)}") from None
+    names = None if columns is None else [c for c in dict.fromkeys(columns) if c in types]
+    width = sum(max(1, t.bit_width // 8) if _fixed(t) else 64 for c, t in types.items() if names is None or c in names)
+    check("result_bytes", rows * width, str(p), "", "fewer rows or columns")
+    return names
+
+
+def _fixed(t) -> bool:
+    try:
+        return t.bit_width > 0
+    except ValueError:
+        return False
+
+
+def _first(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:200] if text else ""

@@ -157,8 +157,17 @@ class ResultsWriter:
 
         schema = arrow_schema(self.spec)
         done: set[int] = set()
+        from workloads.limits import limit
+
         for p in sorted(self.path.glob("part-*.parquet")):
             try:
+                if not p.is_file() or p.is_symlink():  # a FIFO would block the read; a link is not ours
+                    raise ValueError("not a regular file")
+                footer = pq.ParquetFile(p)  # schema and rows from the footer, before any data is decoded
+                if not footer.schema_arrow.equals(schema, check_metadata=False):
+                    raise ValueError("its columns are not this spec's")
+                if footer.metadata.num_rows > limit("result_rows"):
+                    raise ValueError(f"{footer.metadata.num_rows:,} rows: more than a sweep writes")
                 table = pq.read_table(p, page_checksum_verification=True)
                 if not table.schema.equals(schema, check_metadata=False):
                     raise ValueError("its columns are not this spec's")

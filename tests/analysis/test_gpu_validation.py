@@ -9,10 +9,11 @@ import statistics
 from pathlib import Path
 
 import pytest
+from conftest import require_module
 
 from analysis.gpu_validation import FILES, MAX_TARGET, MEDIAN_TARGET, evaluate, inputs_digest, load_rows, traced
 
-pytest.importorskip("timm")
+require_module("timm")  # fails instead of skipping under VITSIM_REQUIRE_CROSSCHECKS=1 (CI)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "validation-gpu.md"
 

@@ -3,7 +3,9 @@ workload, a recipe, a sweep spec, SCALE-Sim config and topology files, plus alia
 files, bad command-line values and bad output places.
 
 Each ``Case`` is one command (``argv`` for the ``main`` of a floor's CLI) run in a fresh directory holding
-``files``; every case must end with exit 2, one line on stderr, no traceback and nothing written. Mutations
+``files``; every case must end with exit 2, one line on stderr, no traceback and nothing written, and that line
+must name the offending field or file (``expect``: patterns the line must match, so a refusal for another
+reason does not pass). Mutations
 that are valid after all (an optional field deleted, ``dram.latency_cycles: 0``, ...) are not cases: ``mutations``
 yields everything with an ``expect_bad`` flag and ``cases`` keeps the bad ones, so the accepted ones can be
 counted (benchmarks/bench_corpus.py) without a simulation per case in the test.
@@ -12,6 +14,7 @@ counted (benchmarks/bench_corpus.py) without a simulation per case in the test.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +43,26 @@ class Case:
     env: dict = field(default_factory=dict)     # environment variables for the run
     expect_bad: bool = True
     special: str = ""              # "fifo", "dir", "file" output places made by the runner
+    expect: tuple = ()             # regular expressions the one stderr line must match (the field or file named)
+
+
+def field_pattern(path) -> str:
+    """A pattern for the dotted field ``path`` as messages write it: a list item as ``[i]``, ``.i`` or
+    ``[its name]`` (layers are named by name); an item mutated as a whole may be named by its list alone."""
+    parts = [str(p) for p in path]
+    trailing = 0
+    while parts and parts[-1].isdigit():
+        parts.pop()
+        trailing += 1
+    out = ""
+    for p in parts:
+        out += r"(\[[^\]]*\]|\.\d+)" if p.isdigit() else (r"\." if out else "") + re.escape(p)
+    return r"(?<![\w.])" + out + r"(\[[^\]]*\]|\.\d+)?" * trailing + r"(?![\w])"
+
+
+def named(*texts: str) -> tuple:
+    """``expect`` patterns for literal texts."""
+    return tuple(re.escape(t) for t in texts)
 
 
 def dump(data) -> str:
@@ -135,7 +158,7 @@ def mutations(kind: str, data: dict, runner, name: str, top_unknown=True, extra_
     extra_ok = ACCEPTED.get(kind, set()) if extra_ok is None else extra_ok
     if top_unknown:
         cli, argv, files = runner(dump({**data, BOGUS: 1}))
-        yield Case(f"{kind}:{name}:{BOGUS}:unknown_key", cli, argv, files)
+        yield Case(f"{kind}:{name}:{BOGUS}:unknown_key", cli, argv, files, expect=named(BOGUS))
     for path, value in _paths(data):
         for mk, new, bad in value_mutations(path, value):
             key = (_dotted(path), mk)
@@ -146,7 +169,18 @@ def mutations(kind: str, data: dict, runner, name: str, top_unknown=True, extra_
                 bad = False
             cli, argv, _ = runner("")
             files = (lambda path=path, new=new: runner(dump(_set(data, path, new)))[2])  # dumped when run
-            yield Case(f"{kind}:{name}:{_dotted(path)}:{mk}", cli, argv, files, expect_bad=bad)
+            named_as = path if kind != "spec" or path[0] != "axes" else _axis_of(data, path)
+            yield Case(f"{kind}:{name}:{_dotted(path)}:{mk}", cli, argv, files, expect_bad=bad,
+                       expect=(field_pattern(named_as),))
+
+
+def _axis_of(spec: dict, path) -> tuple:
+    """``axes.dram.bandwidth_gbps.range.0`` -> ``("axes", "dram.bandwidth_gbps")``: a sweep axis value is named by
+    its axis (the message says which value)."""
+    keys = sorted(spec["axes"], key=len, reverse=True)
+    rest = ".".join(map(str, path[1:]))
+    key = next((k for k in keys if rest == k or rest.startswith(k + ".")), None)
+    return path if key is None else ("axes", key)
 
 
 # ---------------------------------------------------------------------------------------------- the inputs
@@ -240,18 +274,28 @@ def cfg_cases():
                         ("negative", "-4"), ("huge", "1e30" if "Bandwidth" in key or "Sz" in key else str(HUGE_INT)),
                         ("percent", "32%"), ("empty", "")):
             out = [f"{key}: {new}" if ln.split(":")[0].strip() == key else ln for ln in lines]
-            yield Case(f"cfg:{key}:{mk}", *_cfg_runner("\n".join(out) + "\n"))
+            yield Case(f"cfg:{key}:{mk}", *_cfg_runner("\n".join(out) + "\n"), expect=(_cfg_key(key),))
         out = [ln for ln in lines if ln.split(":")[0].strip() != key]
-        yield Case(f"cfg:{key}:deleted", *_cfg_runner("\n".join(out) + "\n"))
+        yield Case(f"cfg:{key}:deleted", *_cfg_runner("\n".join(out) + "\n"), expect=(_cfg_key(key),))
     for mk, new in (("unknown", "rs"), ("number", "3")):
-        yield Case(f"cfg:Dataflow:{mk}", *_cfg_runner(base.replace("Dataflow : os", f"Dataflow : {new}")))
+        yield Case(f"cfg:Dataflow:{mk}", *_cfg_runner(base.replace("Dataflow : os", f"Dataflow : {new}")),
+                   expect=(_cfg_key("Dataflow"),))
     yield Case("cfg:InterfaceBandwidth:unknown", *_cfg_runner(base.replace("InterfaceBandwidth: USER",
-                                                                           "InterfaceBandwidth: FAST")))
-    yield Case("cfg:not_utf8", *_cfg_runner(base.replace("run_name = corpus", "run_name = corp\xe9s").encode("latin-1")))
-    yield Case("cfg:binary", *_cfg_runner(bytes(range(256)) * 4))
-    yield Case("cfg:no_sections", *_cfg_runner("ArrayHeight: 32\n"))
-    yield Case("cfg:duplicate_key", *_cfg_runner(base.replace("ArrayWidth:     32", "ArrayWidth: 32\nArrayWidth: 8")))
-    yield Case("cfg:empty", *_cfg_runner(""))
+                                                                           "InterfaceBandwidth: FAST")),
+               expect=(_cfg_key("InterfaceBandwidth"),))
+    yield Case("cfg:not_utf8", *_cfg_runner(base.replace("run_name = corpus", "run_name = corp\xe9s").encode("latin-1")),
+               expect=named("a.cfg: byte "))
+    yield Case("cfg:binary", *_cfg_runner(bytes(range(256)) * 4), expect=named("a.cfg: byte "))
+    yield Case("cfg:no_sections", *_cfg_runner("ArrayHeight: 32\n"), expect=named("a.cfg", "no section headers"))
+    yield Case("cfg:duplicate_key", *_cfg_runner(base.replace("ArrayWidth:     32", "ArrayWidth: 32\nArrayWidth: 8")),
+               expect=named("a.cfg: line 7: [architecture_presets] arraywidth appears twice"))
+    yield Case("cfg:empty", *_cfg_runner(""), expect=named("a.cfg: [architecture_presets]: missing section"))
+
+
+def _cfg_key(key: str) -> str:
+    """A SCALE-Sim key as messages name it: ``[section] Key`` (a bandwidth summed into vitsim's one DRAM port
+    may be named with the others of the sum)."""
+    return r"\] ([\w ]+\+ )*" + re.escape(key) + r"\b"
 
 
 def topology_cases():
@@ -267,16 +311,27 @@ def topology_cases():
                 r = list(row)
                 r[i] = new
                 ok = kind == "conv" and i == 7 and mk == "huge"  # a stride past the ifmap: one output pixel
+                fld = ("Layer", "M", "N", "K") if kind == "gemm" else CONV_FIELDS
+                # a huge dimension overflows the row's m * n * k, or makes the filter larger than the ifmap
+                what = named(f"t.csv: line 2 {fld[i]}") if mk != "huge" else named("t.csv: line 2")
                 yield Case(f"topology:{kind}:{i}:{mk}", *run("Layer, M, N, K,\n" + ", ".join(r) + ",\n"),
-                           expect_bad=not ok)
-        yield Case(f"topology:{kind}:missing_field", *run("Layer, M, N, K,\n" + ", ".join(row[:-1]) + ",\n"))
+                           expect_bad=not ok, expect=what)
+        yield Case(f"topology:{kind}:missing_field", *run("Layer, M, N, K,\n" + ", ".join(row[:-1]) + ",\n"),
+                   expect=named("t.csv: line 2: "))
     for ratio in ("5:4", "0:4", "nan:4", "2:99"):
-        yield Case(f"topology:sparse_ratio:{ratio}", *run(f"Layer, M, N, K,\nfc, 8, 8, 8, {ratio},\n"))
-    yield Case("topology:filter_larger", *run("h\nconv, 2, 2, 3, 3, 8, 16, 1,\n"))
-    yield Case("topology:empty", *run(""))
-    yield Case("topology:header_only", *run("Layer, M, N, K,\n"))
-    yield Case("topology:not_utf8", *run("Layer, M, N, K,\nf\xe9, 8, 8, 8,\n".encode("latin-1")))
-    yield Case("topology:no_name", *run("Layer, M, N, K,\n, 8, 8, 8,\n"))
+        yield Case(f"topology:sparse_ratio:{ratio}", *run(f"Layer, M, N, K,\nfc, 8, 8, 8, {ratio},\n"),
+                   expect=named("t.csv: line 2 sparsity"))
+    yield Case("topology:filter_larger", *run("h\nconv, 2, 2, 3, 3, 8, 16, 1,\n"),
+               expect=named("t.csv: line 2 Filter Height"))
+    yield Case("topology:empty", *run(""), expect=named("t.csv: file: empty topology"))
+    yield Case("topology:header_only", *run("Layer, M, N, K,\n"), expect=named("t.csv: file: no layers"))
+    yield Case("topology:not_utf8", *run("Layer, M, N, K,\nf\xe9, 8, 8, 8,\n".encode("latin-1")),
+               expect=named("t.csv: byte "))
+    yield Case("topology:no_name", *run("Layer, M, N, K,\n, 8, 8, 8,\n"), expect=named("t.csv: line 2 Layer"))
+
+
+CONV_FIELDS = ("Layer", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels", "Num Filter",
+               "Strides")
 
 
 ALIAS_BOMB = ('a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
@@ -290,22 +345,25 @@ def bomb_cases():
     cases = [("hardware", _hw_runner, hw), ("workload", _wl_runner, wl), ("recipe", _recipe_runner, dump(small_recipe())),
              ("spec", _spec_runner, dump(small_spec())), ("gpu", _gpu_runner, shipped_gpus()["rtx4090"].read_text())]
     for kind, runner, text in cases:
+        f = next(iter(runner("")[2]))  # the file name
         bomb = ALIAS_BOMB.replace("a: &a", "zz_a: &a")  # keys the loaders would not know: refused before that
-        yield Case(f"bomb:{kind}:alias_bomb_top", *runner(bomb + text))
+        yield Case(f"bomb:{kind}:alias_bomb_top", *runner(bomb + text), expect=named(f"{f}: line 7: more than"))
         field_bomb = text.replace("\nname:", "\nname: *i\nzz_name:", 1) if "\nname:" in text else None
         if field_bomb is None and text.startswith("name:"):
             field_bomb = "name: *i\nzz_name:" + text[5:]
         if field_bomb is not None:  # the bomb in the ``name`` field, as the issue's 600-byte case
             yield Case(f"bomb:{kind}:alias_bomb_in_name", *runner(ALIAS_BOMB.replace("a: &a", "zz_a: &a")
-                                                                    + field_bomb))
-        yield Case(f"bomb:{kind}:recursive_alias", *runner("zz: &r [*r]\n" + text))
-        yield Case(f"bomb:{kind}:deep_nesting", *runner("zz: " + "[" * 200_000 + "]" * 200_000 + "\n" + text))
+                                                                    + field_bomb), expect=named(f"{f}: line 7: more than"))
+        yield Case(f"bomb:{kind}:recursive_alias", *runner("zz: &r [*r]\n" + text), expect=named(f"{f}: line 1: alias"))
+        yield Case(f"bomb:{kind}:deep_nesting", *runner("zz: " + "[" * 200_000 + "]" * 200_000 + "\n" + text),
+                   expect=named(f"{f}: line 1: nested too deeply"))
         yield Case(f"bomb:{kind}:oversize", *runner(text + "#" + "x" * 60_000 + "\n"),
-                   env={"VITSIM_MAX_INPUT_BYTES": "50000"})
-        yield Case(f"bomb:{kind}:not_a_mapping", *runner("- 1\n- 2\n"))
-        yield Case(f"bomb:{kind}:bad_yaml", *runner("a: [1, 2\n"))
-        yield Case(f"bomb:{kind}:empty", *runner(""))
-        yield Case(f"bomb:{kind}:python_tag", *runner("!!python/object/apply:os.system ['true']\n"))
+                   env={"VITSIM_MAX_INPUT_BYTES": "50000"}, expect=named(f"{f}: larger than", "VITSIM_MAX_INPUT_BYTES"))
+        yield Case(f"bomb:{kind}:not_a_mapping", *runner("- 1\n- 2\n"), expect=named(f"{f}: top level"))
+        yield Case(f"bomb:{kind}:bad_yaml", *runner("a: [1, 2\n"), expect=named(f"{f}: line 2: not valid"))
+        yield Case(f"bomb:{kind}:empty", *runner(""), expect=named(f"{f}: top level"))
+        yield Case(f"bomb:{kind}:python_tag", *runner("!!python/object/apply:os.system ['true']\n"),
+                   expect=named(f"{f}: line 1: not valid"))
 
 
 def json_cases():
@@ -317,46 +375,57 @@ def json_cases():
         for key in ("m", "n", "k", "sqnr_db", "w_bits"):
             text = json.dumps(_set(d, ("layers", 0, key), value))  # NaN, Infinity, -Infinity tokens
             yield Case(f"json:workload:layers.0.{key}:{value}", "simulator",
-                       ["run", "int8", "--workload", "{d}/w.json", "-o", "{d}/out.json"], {"w.json": text})
+                       ["run", "int8", "--workload", "{d}/w.json", "-o", "{d}/out.json"], {"w.json": text},
+                       expect=(r"w\.json: " + field_pattern(("layers", 0, key)),))
         text = json.dumps(_set(d, ("batch",), value))
         yield Case(f"json:workload:batch:{value}", "simulator", ["run", "int8", "--workload", "{d}/w.json"],
-                   {"w.json": text})
+                   {"w.json": text}, expect=named("w.json: batch: "))
     yield Case("json:deep", "simulator", ["run", "int8", "--workload", "{d}/w.json"],
-               {"w.json": "[" * 100_000 + "]" * 100_000})
+               {"w.json": "[" * 100_000 + "]" * 100_000}, expect=named("w.json: nested too deeply"))
 
 
 def cli_cases():
-    """Bad command-line values and output places."""
+    """Bad command-line values and output places (each names the option, the value or the place)."""
     run = ["run", "int8", "--workload", "deit_tiny-w8a8"]
     for v in ("0", "-1", "nan", "x", str(HUGE_INT), "1000000000", "1e9"):
+        # a batch whose layers overflow 2^53 is named by the layer and the batch that would fit
         yield Case(f"cli:run:--batch:{v}", "simulator", [*run[:2], "--model", "deit_tiny", "--batch", v, "-o",
-                                                           "{d}/out.json"])
-    yield Case("cli:run:--columns", "simulator", [*run, "--columns", "nope"])
-    yield Case("cli:run:--format", "simulator", [*run, "--format", "xml"])
-    yield Case("cli:run:unknown_hw", "simulator", ["run", "int9"])
-    yield Case("cli:run:-o_dir", "simulator", [*run, "-o", "{d}/adir"], special="dir")
-    yield Case("cli:run:-o_under_file", "simulator", [*run, "-o", "{d}/afile/x.json"], special="file")
-    yield Case("cli:run:-o_deep_under_file", "simulator", [*run, "-o", "{d}/afile/x/y.json"], special="file")
-    yield Case("cli:run:-o_fifo", "simulator", [*run, "-o", "{d}/afifo"], special="fifo")
-    yield Case("cli:run:-o_device", "simulator", [*run, "-o", "/dev/null"])
-    yield Case("cli:run:--out_file", "simulator", [*run, "--out", "{d}/afile"], special="file")
-    yield Case("cli:run:--out_under_file", "simulator", [*run, "--out", "{d}/afile/sub"], special="file")
+                                                           "{d}/out.json"], expect=(r"--batch|\bbatch\b",))
+    yield Case("cli:run:--columns", "simulator", [*run, "--columns", "nope"], expect=named("--columns", "'nope'"))
+    yield Case("cli:run:--format", "simulator", [*run, "--format", "xml"], expect=named("--format", "'xml'"))
+    yield Case("cli:run:unknown_hw", "simulator", ["run", "int9"], expect=named("hardware", "'int9'"))
+    yield Case("cli:run:-o_dir", "simulator", [*run, "-o", "{d}/adir"], special="dir", expect=named("/adir: "))
+    yield Case("cli:run:-o_under_file", "simulator", [*run, "-o", "{d}/afile/x.json"], special="file",
+               expect=named("/afile: "))
+    yield Case("cli:run:-o_deep_under_file", "simulator", [*run, "-o", "{d}/afile/x/y.json"], special="file",
+               expect=named("/afile: "))
+    yield Case("cli:run:-o_fifo", "simulator", [*run, "-o", "{d}/afifo"], special="fifo", expect=named("/afifo: "))
+    yield Case("cli:run:-o_device", "simulator", [*run, "-o", "/dev/null"], expect=named("/dev/null: "))
+    yield Case("cli:run:--out_file", "simulator", [*run, "--out", "{d}/afile"], special="file",
+               expect=named("/afile: "))
+    yield Case("cli:run:--out_under_file", "simulator", [*run, "--out", "{d}/afile/sub"], special="file",
+               expect=named("/afile: "))
     yield Case("cli:roofline:-o_dir", "analysis", ["roofline", "--device", "rtx4090", "--workload", "deit_tiny-w8a8",
-                                                   "-o", "{d}/adir"], special="dir")
+                                                   "-o", "{d}/adir"], special="dir", expect=named("/adir: "))
     yield Case("cli:sweep:-o_file", "analysis", ["sweep", "{d}/s.yaml", "-o", "{d}/afile", "--workers", "0"],
-               {"s.yaml": dump(small_spec())}, special="file")
+               {"s.yaml": dump(small_spec())}, special="file", expect=named("/afile: "))
     for v in ("-1", str(HUGE_INT)):
         yield Case(f"cli:sweep:--workers:{v}", "analysis", ["sweep", "{d}/s.yaml", "-o", "{d}/res.parquet",
-                                                             "--workers", v], {"s.yaml": dump(small_spec())})
+                                                             "--workers", v], {"s.yaml": dump(small_spec())},
+                   expect=named("--workers", v))
     yield Case("cli:sweep:--chunk-size:0", "analysis", ["sweep", "{d}/s.yaml", "-o", "{d}/res.parquet",
-                                                         "--chunk-size", "0"], {"s.yaml": dump(small_spec())})
+                                                         "--chunk-size", "0"], {"s.yaml": dump(small_spec())},
+               expect=named("--chunk-size"))
     yield Case("cli:build:--batch:huge", "workloads", ["build", "deit_tiny", "--batch", str(HUGE_INT), "-o",
-                                                       "{d}/w.yaml"])
+                                                       "{d}/w.yaml"], expect=(r"\bbatch\b",))
     yield Case("cli:build:--img-size:nan", "workloads", ["build", "deit_tiny", "--img-size", "nan", "-o",
-                                                         "{d}/w.yaml"])
-    yield Case("cli:build:-o_suffix", "workloads", ["build", "deit_tiny", "-o", "{d}/w.txt"])
+                                                         "{d}/w.yaml"], expect=named("--img-size", "'nan'"))
+    yield Case("cli:build:-o_suffix", "workloads", ["build", "deit_tiny", "-o", "{d}/w.txt"], expect=named("w.txt"))
     yield Case("cli:env:VITSIM_MAX_FOLDS", "simulator", [*run, "-o", "{d}/out.json"],
-               env={"VITSIM_MAX_FOLDS": "nan"})
+               env={"VITSIM_MAX_FOLDS": "nan"}, expect=named("VITSIM_MAX_FOLDS", "'nan'"))
+    yield Case("cli:run:--workload_empty", "simulator", [*run[:2], "--workload", ""], expect=named("--workload"))
+    yield Case("cli:run:-o_trailing_slash", "simulator", [*run, "-o", "{d}/x.json/"], expect=named("x.json/: "))
+    yield Case("cli:run:-o_unknown_suffix", "simulator", [*run, "-o", "{d}/o.xlsx"], expect=named("'.xlsx'"))
 
 
 def oversize_cases():
@@ -365,18 +434,24 @@ def oversize_cases():
     for mk, axis in (("range_1e9", {"range": [1, 1_000_000_000, 1]}), ("log_num", {"log_range": [1, 1e6], "num": 10 ** 8}),
                      ("factor", {"log_range": [1, 1e300], "factor": 1.0000001})):
         s = dict(spec, axes={"array.rows": axis})
-        yield Case(f"oversize:axis:{mk}", *_spec_runner(dump(s)))
+        yield Case(f"oversize:axis:{mk}", *_spec_runner(dump(s)), expect=named("s.yaml: axes.array.rows.",
+                                                                                "VITSIM_MAX_AXIS_VALUES"))
     s = dict(spec, axes={"array.rows": {"range": [1, 1000]}, "array.cols": {"range": [1, 1000]},
                          "buffers.weight_kib": {"range": [1, 1000]}})
-    yield Case("oversize:points", *_spec_runner(dump(s)))
+    yield Case("oversize:points", *_spec_runner(dump(s)), expect=named("s.yaml: axes: ", "VITSIM_MAX_POINTS"))
     one = yaml.safe_load(shipped_hardware()["int4"].read_text())
     one["array"].update(rows=1, cols=1)
     yield Case("oversize:folds_vit_huge_b1024_1x1", "simulator",
                ["run", "{d}/hw.yaml", "--model", "vit_huge", "--recipe", "w4a4", "--batch", "1024", "-o", "{d}/o.json"],
-               {"hw.yaml": dump(one)})
+               {"hw.yaml": dump(one)}, expect=named("hw.yaml: array: ", "VITSIM_MAX_FOLDS"))
     w = small_workload()
     w["layers"][0]["k"] = 2 ** 54
-    yield Case("oversize:k_2^54", *_wl_runner(dump(w)))
+    yield Case("oversize:k_2^54", *_wl_runner(dump(w)), expect=(r"w\.yaml: " + field_pattern(("layers", 0, "k")),))
+    yield Case("oversize:topology_rows", "simulator", ["run", "int8", "--topology", "{d}/t.csv"],
+               lambda: {"t.csv": "Layer, M, N, K,\n" + "".join(f"l{i}, 8, 8, 8,\n" for i in range(101))},
+               env={"VITSIM_MAX_LAYERS": "100"}, expect=named("t.csv: line 102: more than 100 layers"))
+    yield Case("oversize:cfg_lines", *_cfg_runner(_cfg_text() + "".join(f"[s{i}]\n" for i in range(100))),
+               env={"VITSIM_MAX_CFG_ENTRIES": "100"}, expect=named("a.cfg: line ", "VITSIM_MAX_CFG_ENTRIES"))
 
 
 def all_mutations():
@@ -473,9 +548,10 @@ def run_in_process(case: Case, d: Path) -> tuple[int, str, str]:
     return rc, out.getvalue(), err.getvalue()
 
 
-def problems(rc: int, stderr: str, before: dict, after: dict) -> list[str]:
-    """What is wrong with a run of a bad input (empty: exit 2, one line, no traceback, nothing written)."""
-    bad = []
+def problems(rc: int, stderr: str, before: dict, after: dict, expect: tuple = ()) -> list[str]:
+    """What is wrong with a run of a bad input (empty: exit 2, one line, no traceback, nothing written, the line
+    matching every pattern of ``expect``: the field or file named)."""
+    bad = [f"the message does not name {p!r}" for p in expect if not re.search(p, stderr)]
     if rc != 2:
         bad.append(f"exit {rc}")
     lines = stderr.strip().splitlines()

@@ -22,15 +22,16 @@ def test_the_corpus_is_large_and_covers_every_kind():
         assert m in mutated, m
     shipped = {c.id.split(":")[1] for c in CASES if c.id.startswith(("hardware:", "gpu:"))}
     assert set(corpus.shipped_hardware()) | set(corpus.shipped_gpus()) <= shipped
+    assert [c.id for c in CASES if not c.expect] == []  # every case says which field or file its message names
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input_is_one_line_exit_2_nothing_written(case, tmp_path):
     corpus.prepare(case, tmp_path)
     before = corpus.snapshot(tmp_path)
-    plain = corpus.Case(case.id, case.cli, case.argv, {}, case.env)  # files and places are in place already
+    plain = corpus.Case(case.id, case.cli, case.argv, {}, case.env, expect=case.expect)  # files are in place
     rc, _, err = corpus.run_in_process(plain, tmp_path)
-    assert corpus.problems(rc, err, before, corpus.snapshot(tmp_path)) == [], err
+    assert corpus.problems(rc, err, before, corpus.snapshot(tmp_path), case.expect) == [], err
 
 
 SUBPROCESS = ["hardware:int4:freq_mhz:nan", "bomb:hardware:alias_bomb_in_name", "cfg:Bandwidth:nan",
@@ -45,4 +46,4 @@ def test_bad_input_in_a_real_process(case_id, tmp_path):
     before = corpus.snapshot(tmp_path)
     r = subprocess.run([sys.executable, "-m", case.cli, *argv], capture_output=True, text=True, timeout=120,
                        check=False)
-    assert corpus.problems(r.returncode, r.stderr, before, corpus.snapshot(tmp_path)) == [], r.stderr
+    assert corpus.problems(r.returncode, r.stderr, before, corpus.snapshot(tmp_path), case.expect) == [], r.stderr

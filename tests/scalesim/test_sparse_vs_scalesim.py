@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, skip_or_fail
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import vs_scalesim as V
@@ -59,7 +59,7 @@ def _run(py: str, df: str, rep: str) -> tuple[list, list]:
 def scalesim_py():
     py, why = V.scalesim_python()
     if py is None:
-        pytest.skip(f"SCALE-Sim 3.0 unavailable, cross-check not run: {why}")
+        skip_or_fail(f"SCALE-Sim 3.0 unavailable, cross-check not run: {why}")
     return py
 
 

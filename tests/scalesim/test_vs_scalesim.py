@@ -13,7 +13,7 @@ Skipped with the reason shown (pytest -ra) when SCALE-Sim cannot be installed.
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, skip_or_fail
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import vs_scalesim as V
@@ -32,7 +32,7 @@ STALL_LAYERS = {"e": (64, 64, 64), "g": (100, 80, 120)}
 def scalesim_py():
     py, why = V.scalesim_python()
     if py is None:
-        pytest.skip(f"SCALE-Sim 3.0 unavailable, cross-check not run: {why}")
+        skip_or_fail(f"SCALE-Sim 3.0 unavailable, cross-check not run: {why}")
     return py
 
 

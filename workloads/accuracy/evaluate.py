@@ -39,17 +39,63 @@ def _torch():
 
 @contextmanager
 def _hub_offline():
+    """The hub libraries offline for the duration: the variables, and the constant ``huggingface_hub`` read from
+    them when it was imported (setting the variable after that import changes nothing)."""
     keys = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
     old = {k: os.environ.get(k) for k in keys}
     os.environ.update({k: "1" for k in keys})
+    const = sys.modules.get("huggingface_hub.constants")
+    was = getattr(const, "HF_HUB_OFFLINE", None)
+    if const is not None:
+        const.HF_HUB_OFFLINE = True
     try:
         yield
     finally:
+        if const is not None:
+            const.HF_HUB_OFFLINE = was
         for k, v in old.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+HF_FILES = ("model.safetensors", "pytorch_model.bin", "open_clip_pytorch_model.bin")
+
+
+def local_weights(timm, name: str) -> str | None:
+    """The path of ``name``'s pretrained weights in the local Hugging Face or torch-hub cache, or None. Only the
+    disk is looked at (``huggingface_hub.try_to_load_from_cache``, ``torch.hub.get_dir()/checkpoints``): no
+    network request is made, whatever the hub library's settings."""
+    import torch
+
+    cfg = timm.models.get_pretrained_cfg(name)
+    cfg = cfg.to_dict() if hasattr(cfg, "to_dict") else dict(getattr(cfg, "__dict__", {}) if cfg else {})
+    hub_id = cfg.get("hf_hub_id")
+    if hub_id:
+        try:
+            from huggingface_hub import try_to_load_from_cache
+        except ImportError:  # pragma: no cover - timm depends on it
+            try_to_load_from_cache = None
+        names = [cfg["hf_hub_filename"]] if cfg.get("hf_hub_filename") else list(HF_FILES)
+        for fname in names if try_to_load_from_cache else ():
+            hit = try_to_load_from_cache(hub_id, fname)
+            if isinstance(hit, str) and Path(hit).is_file():
+                return hit
+    url = cfg.get("url")
+    if url:
+        hit = Path(torch.hub.get_dir()) / "checkpoints" / Path(url.split("?")[0]).name
+        if hit.is_file():
+            return str(hit)
+    return None
+
+
+def _check_dirs(data: str, calib_data: str | None) -> None:
+    """``--data`` (and ``--calib-data``) must be directories: checked before anything slow is loaded."""
+    for path, where in ((data, "data"), (calib_data, "calib_data")):
+        if path is not None and not Path(path).is_dir():
+            raise WorkloadError(str(path), where, "not a directory" if Path(path).exists() else "no such directory",
+                                "an ImageFolder directory (one sub-directory of images per class)")
 
 
 def _state_dict(obj):
@@ -75,12 +121,16 @@ def load_model(name: str, checkpoint: str | None = None):
         raise WorkloadError("evaluate", "model", f"unknown timm model {name!r}", ", ".join(close) or "timm names")
     timm.layers.set_fused_attn(False)  # attention matmuls must be visible to the fake-quant dispatch mode
     if checkpoint is None:
+        local = local_weights(timm, name)
+        if local is None:
+            raise WorkloadError(name, "weights", "no local weights in the timm / Hugging Face cache; nothing is "
+                                "downloaded", "--checkpoint FILE, or weights in the timm / Hugging Face cache")
         try:
-            with _hub_offline():
-                model = timm.create_model(name, pretrained=True)
-        except Exception as e:  # noqa: BLE001 - any failure to find local weights is the same user error
-            raise WorkloadError(name, "weights", f"no local weights ({type(e).__name__}); nothing is downloaded",
-                                "--checkpoint FILE, or weights in the timm / Hugging Face cache") from None
+            with _hub_offline():  # the weights come from this file: the hub is never asked
+                model = timm.create_model(name, pretrained=True, pretrained_cfg_overlay={"file": local, "source": ""})
+        except Exception as e:  # noqa: BLE001 - a cached file that does not load is the same user error
+            raise WorkloadError(local, "weights", f"cannot load the cached weights ({type(e).__name__})",
+                                "--checkpoint FILE") from None
         return model.eval(), None
     path = Path(checkpoint)
     if not path.is_file():
@@ -168,6 +218,7 @@ def evaluate_accuracy(model_name: str, recipe: str, data: str, *, checkpoint: st
                       progress: bool = True) -> tuple[dict, object]:
     """FP32 and quantized top-1/top-5 of ``model_name`` on ImageFolder ``data`` (module docstring).
     Returns (report dict, quantized Workload with its measured accuracy)."""
+    _check_dirs(data, calib_data)  # before torch is imported or a model is built
     torch, timm = _torch()
     from torch.utils.data import DataLoader, Subset
 

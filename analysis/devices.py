@@ -199,9 +199,7 @@ def _gpu_chain(layer: Layer) -> tuple[list[str], str]:
             return ["fp32"], ""
         if bits > 8:
             return ["fp16", "fp32"], ""
-        if bits <= 4:           # NVFP4 / MXFP4 (Blackwell's FP4 tensor cores)
-            return ["fp4", "fp8", "fp16", "fp32"], ""
-        return ["fp8", "fp16", "fp32"], ""
+        return (["fp4"] if bits <= 4 else []) + ["fp8", "fp16", "fp32"], ""   # fp4: NVFP4 / MXFP4 (Blackwell)
     if a > 8:
         return ["fp16", "fp32"], f"weight-only {layer.precision}: FP16 compute, {w}-bit weight bytes"
     if max(w, a) <= 4:
@@ -254,10 +252,8 @@ def _src(path: Path) -> str:
 
 
 _GPU_KEYS = {"name", "aliases", "kind", "arch", "sm_count", "clock_mhz", "source", "defaults", "default_note",
-             "vector_peak", "peaks_tops", "memory", "framework", "notes", "max_clock_mhz", "sustained_clock_mhz",
-             "power"}
-GPU_MAX = {"tops": 1e6, "gbps": 1e9, "capacity": 2 ** 40, "clock_mhz": 1e6, "sm_count": 2 ** 20,
-           "power_w": 1e5}  # far above any GPU
+             "vector_peak", "peaks_tops", "memory", "framework", "notes", "max_clock_mhz", "sustained_clock_mhz", "power"}
+GPU_MAX = {"tops": 1e6, "gbps": 1e9, "capacity": 2 ** 40, "clock_mhz": 1e6, "sm_count": 2 ** 20, "power_w": 1e5}
 
 
 def gpu_from_dict(d, source: str) -> Device:

@@ -69,7 +69,7 @@ class FrameworkProfile:
     int8_tensors: bool = False       # a tensor an INT8 GEMM reads is written at 8 bits by its producer
     torch: bool = True               # a PyTorch stack: the torch version decides SDPA / torch.compile (TORCH_VERSIONS)
 
-    def deployed(self) -> "FrameworkProfile":
+    def deployed(self) -> FrameworkProfile:
         """This profile running a model deployed at its GEMM precision: non-linear ops at ``nonlinear_bits``, no
         autocast FP32 LayerNorm/softmax or per-forward weight casts; same attention, copies and fusion. The FP16 side
         of a quantized run's speedup (``analysis.cmd_roofline.fp16_baseline``)."""
@@ -85,10 +85,11 @@ PROFILES: dict[str, FrameworkProfile] = {
     "torch_compile": FrameworkProfile(
         "torch_compile", "torch.compile (inductor, default mode) under autocast FP16, as timm's benchmark.py "
                          "--torchcompile runs it", attention="fused", fp32_nonlinear=True, weight_casts=True,
-        layout=True, fusion="inductor",
+        layout=True, fusion="inductor", attention_all=True,
         source="inductor: GEMMs stay cuBLAS calls (no epilogue fusion without max-autotune); pointwise ops, "
                "reductions (LayerNorm, softmax), casts and copies between two GEMMs are generated as fused Triton "
-               "kernels; SDPA where the model calls it; timm benchmark.py --torchcompile"),
+               "kernels; SDPA where the model calls it, and inductor's fuse_attention pass rewrites "
+               "softmax(q @ k^T * scale + bias) @ v into SDPA elsewhere; timm benchmark.py --torchcompile"),
     "tensorrt": FrameworkProfile(
         "tensorrt", "TensorRT / FasterTransformer: INT8/FP8/FP16 GEMMs with fused bias, activation, residual and "
                     "quantize epilogues, fused multi-head attention, LayerNorm kernels, INT8 tensors between kernels",
@@ -98,7 +99,7 @@ PROFILES: dict[str, FrameworkProfile] = {
     "none": FrameworkProfile("none", "the workload's layers as written (no framework kernels)"),
 }
 # torch version -> (fused SDPA, torch.compile): SDPA (scaled_dot_product_attention) and torch.compile arrived in 2.0
-TORCH_VERSIONS = {f"1.{m}": (False, False) for m in range(10, 14)} | {f"2.{m}": (True, True) for m in range(0, 15)}
+TORCH_VERSIONS = {f"1.{m}": (False, False) for m in range(10, 14)} | {f"2.{m}": (True, True) for m in range(15)}
 DEFAULT_GPU_PROFILE = "pytorch_eager_amp"
 
 
@@ -219,7 +220,8 @@ def lower(workload: Workload, profile: FrameworkProfile, attention: str | None =
     if not carried:
         copies = {}
     groups = attention_groups(layers, workload.batch, workload.meta.get("sdpa_modules"))
-    fused = {g.softmax: g for g in groups if (g.sdpa or profile.attention_all) and used == "fused"}
+    fused = {g.softmax: g for g in groups if used == "fused" and (g.sdpa or profile.attention_all and not any(
+        layers[i].op == "gemm" for i in g.score_ops))}     # talking heads (CaiT) never fuse
     before: dict[int, list] = {}
     after: dict[int, list] = {}
     skip: dict[int, set] = {}
@@ -352,6 +354,6 @@ def lowered_workload(workload: Workload, profile: FrameworkProfile, attention: s
     """(Workload of the profile's layers, skips, attention used). Its ``meta["sdpa_attentions"]`` says how many of
     the attentions ran as one fused SDPA kernel (``"0 of 12"``: the model calls SDPA in none)."""
     layers, skips, used, groups = lower(workload, profile, attention, torch_version)
-    fused = sum(g.sdpa or profile.attention_all for g in groups) if used == "fused" else 0
+    fused = sum(x.op == "matmul" and "ofmap" in skips.get(i, ()) for i, x in enumerate(layers))
     meta = {**workload.meta, "sdpa_attentions": f"{fused} of {len(groups)}"}
     return replace(workload, layers=tuple(layers), meta=meta), skips, used

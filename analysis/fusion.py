@@ -8,8 +8,9 @@ head) carries the token ``fused`` and the operands it keeps on chip:
 * attention kernel (both runtimes): a fused attention's ``qk`` (its ``ofmap`` kept on chip) heads it; its score ops,
   softmax and ``av`` are members (one kernel: FlashAttention/SDPA, TensorRT/FasterTransformer fused MHA).
 * ``inductor`` (torch.compile, default mode): GEMMs stay cuBLAS calls (no epilogue fusion); every maximal run of
-  other layers between two GEMM/attention kernels (pointwise ops, casts, copies, LayerNorm, unfused softmax) is ONE
-  generated kernel.
+  other layers between two GEMM/attention kernels (pointwise ops, casts, copies, LayerNorm, unfused softmax, a
+  depthwise conv, which inductor generates) is ONE generated kernel; a copy that ends such a run right before a GEMM
+  is not made (the strided view goes to cuBLAS), nor the NCHW copies eager PyTorch makes around a depthwise conv.
 * ``tensorrt``: a kernel (a GEMM, a LayerNorm, any other non-GEMM layer) absorbs the elementwise layers after it
   (``EPILOGUE``: GELU, residual add, multiply, quantize, copies): bias/activation/residual/quantize epilogues;
   LayerNorm starts its own kernel. INT8 tensors between kernels (``int8_tensors``): a tensor an INT8 GEMM reads is
@@ -46,6 +47,13 @@ def _weight_cast(layer) -> bool:
     return layer.name.endswith(".weight_cast")
 
 
+def _heavy(layer, fusion: str) -> bool:
+    """A layer that runs as its own library kernel (cuBLAS/cuDNN); inductor generates a depthwise conv itself."""
+    if fusion == "inductor" and layer.op == "conv" and layer.repeat > 1 and layer.n <= 16:
+        return False
+    return layer.op in HEAVY
+
+
 def kernel_heads(layers, skips, fusion: str) -> list[int]:
     """For each layer, the index of the layer heading its kernel (module docstring); ``fusion``: inductor or
     tensorrt."""
@@ -63,12 +71,12 @@ def kernel_heads(layers, skips, fusion: str) -> list[int]:
             i = j + 1
             continue
         j = i + 1
-        if fusion == "tensorrt" and not _weight_cast(x) and not (x.op == "matmul"):
+        if fusion == "tensorrt" and not _weight_cast(x) and x.op != "matmul":
             while j < n and layers[j].op in EPILOGUE and not _weight_cast(layers[j]):
                 heads[j] = i
                 j += 1
-        elif fusion == "inductor" and x.op not in HEAVY and not _weight_cast(x):
-            while j < n and layers[j].op not in HEAVY and not _weight_cast(layers[j]) \
+        elif fusion == "inductor" and not _heavy(x, fusion) and not _weight_cast(x):
+            while j < n and not _heavy(layers[j], fusion) and not _weight_cast(layers[j]) \
                     and not _attention_start(layers[j], skips.get(j, ())):
                 heads[j] = i
                 j += 1
@@ -90,6 +98,13 @@ def fuse(layers, skips, profile):
                 p -= 1
             if p >= 0 and layers[p].out_bits > x.a_bits and "ofmap" not in sk.get(p, ()):
                 layers[p] = replace(layers[p], out_bits=x.a_bits)
+    if profile.fusion == "inductor":
+        for i in range(1, len(layers)):   # a copy right before a GEMM: inductor passes the strided view to cuBLAS
+            if layers[i - 1].op == "layout" and _heavy(layers[i], "inductor") and heads[i - 1] != i - 1:
+                sk.setdefault(i - 1, set()).add("all")
+        for i, x in enumerate(layers):    # inductor's own depthwise conv reads and writes the token layout
+            if x.name.endswith((".to_nchw", ".to_tokens")):
+                sk.setdefault(i, set()).add("all")
     for i in range(1, len(layers)):
         h = heads[i]
         if h == i:

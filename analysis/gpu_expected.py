@@ -152,8 +152,8 @@ class RuntimeParams:
 
 def _from_arch(family: str, launch_s: float, source: str, **over) -> RuntimeParams:
     a = ARCH[family]
-    base = dict(launch_s=launch_s, kernel_fixed_s=a.kernel_fixed_s, gemm_efficiency=(("fp16", a.gemm_efficiency),),
-                attention_efficiency=a.attention_efficiency, mem_efficiency=a.mem_efficiency, source=source)
+    base = {"launch_s": launch_s, "kernel_fixed_s": a.kernel_fixed_s, "gemm_efficiency": (("fp16", a.gemm_efficiency),),
+                "attention_efficiency": a.attention_efficiency, "mem_efficiency": a.mem_efficiency, "source": source}
     base.update(over)
     return RuntimeParams(**base)
 
@@ -177,7 +177,14 @@ RUNTIME_DEFAULTS = {
                                        gemm_efficiency=(("fp16", ARCH[fam].gemm_efficiency), ("int8", 0.7),
                                                         ("fp8", 0.7), ("fp4", 0.6), ("int4", 0.6))),
 }
-RUNTIMES: dict[tuple[str, str], RuntimeParams] = {}
+RUNTIMES: dict[tuple[str, str], RuntimeParams] = {
+    ("tensorrt", "Ampere"): RuntimeParams(
+        3e-6, 3e-6, (("fp16", 0.30), ("int8", 0.20)), 0.25, 0.30,
+        "fitted on FasterTransformer's published A100 rows (docs/vit_guide.md, docs/swin_guide.md: ViT-B/16 at 384 "
+        "and Swin-V1 T/S/B/L, FP16 and INT8, batch 1-64; docs/validation-gpu-runtimes.md): grid gemm fp16 "
+        "{0.3, 0.45, 0.6} x int8 {0.2, 0.3, 0.45} x memory {0.2, 0.3, 0.5}, attention 0.25, least mean |log error|; "
+        "FT's 2021 kernels (CUDA 11.4) run far below the A100 peaks: ~72 of 312 TFLOPS on ViT-B/384 FP16"),
+}
 
 
 def _gemm_math(layer, lr, device, skip, eff: float, attn_eff: float) -> float:

@@ -5,9 +5,11 @@ board power / energy (formulas: docs/roofline.md, "Fused runtimes" and "GPU powe
   bound (``fusion.kernel_bound``) and expected time (``gpu_expected.kernel_time``), the members 0.
 * ``ideal_totals``: the whole network as one kernel with every tensor between kernels held in L2 when it fits:
       bytes_ideal = weights (and scales) + the first layer's input + the last layer's output
-                    + 2 x every other layer output larger than the L2 (written and read back)
-      latency_s_ideal = max(sum tensor-core time, sum CUDA-core time, bytes_ideal / DRAM bandwidth)
-  (peaks at the profile's clock; no measured run of any runtime beats it).
+                    + 2 x every tensor the profile writes between kernels that is larger than the L2 (written
+                    and read back; a smaller one stays in L2)
+      latency_s_ideal = min(the profile's bound, max(sum tensor-core time, sum CUDA-core time,
+                                                     bytes_ideal / DRAM bandwidth))
+  (peaks at the profile's clock).
 * ``energy_totals``: utilization u = latency_s_bound / latency_s_expected (how close the run is to its roofline),
   board power P = idle_w + (tdp_w - idle_w) x u (``GpuInfo.board_power_w``), energy_j_per_image = P x
   latency_s_expected / batch, images_per_s_per_w = throughput_fps_expected / P.
@@ -51,14 +53,14 @@ def ideal_totals(rows, layers, device, batch: int) -> dict:
     l2 = device.level("l2")
     cap = l2.capacity_bytes if l2 is not None and l2.capacity_bytes else 0.0
     weights = sum(r.filter_bytes + r.scale_bytes for r, x in zip(rows, layers) if x.is_gemm and x.weight_operand)
-    outs = [x.elements * x.out_bits / 8 for x in layers]
-    spill = sum(2 * b for b in outs[:-1] if b > cap)
-    first = layers[0].m * layers[0].k * layers[0].repeat * layers[0].a_bits / 8 if layers and layers[0].is_gemm \
-        else (layers[0].elements * layers[0].a_bits / 8 if layers else 0.0)
-    nbytes = weights + first + (outs[-1] if outs else 0.0) + spill
-    tensor = sum(r.ops / r.peak_ops_per_s for r, x in zip(rows, layers) if x.is_gemm)
+    if not rows:
+        return {"dram_bytes_ideal": 0.0, "latency_s_ideal": None, "throughput_fps_ideal": None}
+    spill = sum(2 * r.ofmap_bytes for r in rows[:-1] if r.ofmap_bytes > cap)
+    nbytes = weights + rows[0].ifmap_bytes + rows[-1].ofmap_bytes + spill
+    tensor = sum(r.compute_time_s for r, x in zip(rows, layers) if x.is_gemm)
     vector = sum(r.compute_time_s for r, x in zip(rows, layers) if not x.is_gemm)
-    lat = max(tensor, vector, nbytes / device.dram.bandwidth_bytes_per_s)
+    bound = sum(r.time_s for r in rows)
+    lat = min(bound, max(tensor, vector, nbytes / device.dram.bandwidth_bytes_per_s))
     return {"dram_bytes_ideal": nbytes, "latency_s_ideal": lat, "throughput_fps_ideal": batch / lat if lat else None}
 
 

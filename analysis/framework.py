@@ -50,6 +50,7 @@ from workloads.layout import LAYOUT
 from workloads.model import Layer, Workload
 
 ATTENTION_CHOICES = ("fused", "unfused")
+SCORE_WINDOW = 16   # an attention's score ops lie within this many layers before its softmax (SwinV2: 10)
 
 
 @dataclass(frozen=True)
@@ -138,17 +139,20 @@ def attention_groups(layers, batch: int = 1, sdpa_modules=None) -> list[Attentio
         if layer.op != "softmax":
             continue
         j = s - 1
-        while j >= max(0, s - 5) and layers[j].op in ("add", "mul", "elementwise", "gemm"):
+        while j >= max(0, s - SCORE_WINDOW) and layers[j].op in ("add", "mul", "elementwise", "gemm"):
             j -= 1
         if j < 0 or layers[j].op != "matmul" or layers[j].weight_operand:
             continue
+        # a layer between qk and the softmax that does not write a tensor of the scores' size is a side computation
+        # (SwinV2's logit scale and its continuous position-bias MLP on the coordinate table), not a score op
+        side = {i for i in range(j + 1, s) if layers[i].elements != layer.elements}
         av = s + 1
         post = ()
         if av + 1 < len(layers) and layers[av].op == "gemm" and layers[av].n <= 16 and layers[av].k <= 16:
             post, av = (av,), av + 1          # CaiT's talking heads: proj_w mixes heads after the softmax
         if av >= len(layers) or layers[av].op != "matmul" or layers[av].weight_operand:
             continue
-        score = tuple(range(j + 1, s)) + post
+        score = tuple(i for i in range(j + 1, s) if i not in side) + post
         q_scale = j - 1 if j >= 1 and layers[j - 1].op == "mul" and layers[j - 1].name.endswith("q_scale") else -1
         sdpa = q_scale >= 0 and all(layers[i].op == "add" for i in score)
         if sdpa_modules is not None:

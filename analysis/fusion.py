@@ -72,7 +72,8 @@ def kernel_heads(layers, skips, fusion: str) -> list[int]:
             continue
         j = i + 1
         if fusion == "tensorrt" and not _weight_cast(x) and x.op != "matmul":
-            while j < n and layers[j].op in EPILOGUE and not _weight_cast(layers[j]):
+            while j < n and layers[j].op in EPILOGUE and not _weight_cast(layers[j]) \
+                    and "all" not in skips.get(j, ()):    # a q scale folded into the attention kernel is not one
                 heads[j] = i
                 j += 1
         elif fusion == "inductor" and not _heavy(x, fusion) and not _weight_cast(x):

@@ -68,6 +68,19 @@ def test_tensorrt_mlp_kernel_list_widths_and_bytes_by_hand():
                                                    p.launch_s))
 
 
+def test_tensorrt_attention_block_by_hand():
+    """qkv writes q, k, v (its q scale belongs to the attention kernel, not to its epilogue); the attention is one
+    kernel reading q, k, v and writing its output; proj + residual add one kernel. FP16 throughout."""
+    rf = analyze(_block(), load_device("a100"), crossover=False, framework="tensorrt")
+    b = {lr.name: lr.bytes for lr in rf.layers}
+    head = 197 * 64 * 6 * 2
+    assert b["attn.qkv"] == E * 2 + 384 * 1152 * 2 + 197 * 1152 * 2
+    assert b["attn.qk"] + b["attn.softmax"] + b["attn.av"] == 3 * head + head
+    assert b["attn.proj"] + b["residual1"] == E * 2 + 384 * 384 * 2 + E * 2 + E * 2
+    heads = [lr.name for lr in rf.layers if lr.time_s_expected]
+    assert heads == ["norm1", "attn.qkv", "attn.qk", "attn.proj", "norm2", "fc1"]
+
+
 def test_inductor_fuses_pointwise_chains_by_hand():
     """torch.compile: norm1 + its cast one kernel (reads FP32, writes FP16); residual add + norm2 + cast one kernel
     (reads the FP16 branch and the residual, writes the FP32 residual and the FP16 normalised tensor); GEMMs and

@@ -80,7 +80,7 @@ def gpu_info(d: dict, source: str, limits: dict) -> GpuInfo:
         pw = require_mapping(source, "power", d["power"])
         require_known(source, "power", pw, ("idle_w", "tdp_w", "source"))
         tdp = require_number(source, "power.tdp_w", pw.get("tdp_w"), maximum=limits["power_w"])
-        idle = require_number(source, "power.idle_w", pw.get("idle_w"), strict=False, maximum=tdp)
+        idle = require_number(source, "power.idle_w", pw.get("idle_w"), maximum=tdp)
         psrc = require_str(source, "power.source", pw.get("source", ""))
     return GpuInfo(str(d.get("arch", "")), sms, rated, boost, fw, rated, sustained, idle, tdp, psrc)
 

@@ -150,6 +150,9 @@ def render(results: list[dict], kernels: list[dict], seconds: float, fullrate: l
              "`throughput_fps_expected` (launch floor, tile and wave quantization, per-architecture efficiencies).",
              f"Targets: measured / bound <= 1 on every row; median |expected / measured - 1| <= {MEDIAN_TARGET:.0%},",
              f"every row within {MAX_TARGET:.0%}.", "",
+             "Fused runtimes (`--framework torch_compile` on timm's compiled rows, `--framework tensorrt` on",
+             "FasterTransformer's A100 rows: calibration and held-out tables): "
+             "[validation-gpu-runtimes.md](validation-gpu-runtimes.md).", "",
              "## Summary per GPU", "",
              "| GPU file | role | rows | violations (measured > bound) | max measured/bound | median abs error "
              "| max abs error |", "|---|---|---|---|---|---|---|"]

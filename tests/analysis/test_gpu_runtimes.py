@@ -307,3 +307,20 @@ def test_report_accelerator_beside_a_gpu(tmp_path, capsys):
     assert "RTX 4090 (tensorrt, expected)" in html and "Where the time goes" in html
     assert run_main(main, ["report", "int4", "--workload", "deit_tiny-w4a4", "--compare", "gpu:int4"]) == 2
     assert "is not a GPU" in capsys.readouterr().err
+
+
+def test_bounds_are_ordered_on_real_shapes():
+    """ideal <= profile bound <= expected for every profile, precision and GPU tried; every kernel's expected time at
+    least its bound."""
+    from workloads.vit import build_preset
+
+    for prec in ("fp16", "int8"):
+        w, p = apply_precision(build_preset("deit_small", batch=64), prec)
+        for dev in ("a100", "rtx4090", "t4", "h100_sxm"):
+            for fw in ("pytorch_eager_amp", "torch_compile", "tensorrt"):
+                rf = analyze(w, load_device(dev), p, crossover=False, framework=fw)
+                t = rf.totals
+                assert t["latency_s_ideal"] <= t["latency_s_bound"] < t["latency_s_expected"], (prec, dev, fw)
+                # every kernel (a row with an expected time; a q scale folded into the attention has none)
+                assert all(lr.time_s_expected >= lr.time_s * (1 - 1e-9) for lr in rf.layers
+                           if lr.time_s_expected), (prec, dev, fw)

@@ -30,8 +30,12 @@ def add_parser(sub) -> None:
     p.add_argument("--sweep", metavar="RESULTS", help="a sweep's results directory (analysis sweep -o)")
     p.add_argument("--objectives", metavar="A,B[,C]", help="with --sweep: objectives (default: the spec's)")
     p.add_argument("--compare", metavar="OTHER",
-                   help="a second run: hw:NAME|PATH (another design) or recipe:NAME|PATH (another precision); a "
-                        "bare name is looked up among both")
+                   help="a second run: hw:NAME|PATH (another design), recipe:NAME|PATH (another precision) or "
+                        "gpu:NAME (a GPU: rtx4090, a100 ...: latency, images/s, energy per image side by side); a "
+                        "bare name is looked up among all three")
+    p.add_argument("--gpu-framework", default="tensorrt", metavar="NAME",
+                   help="with --compare GPU: the GPU's runtime profile (tensorrt, torch_compile, pytorch_eager_amp; "
+                        "default %(default)s, the stack quantized models are deployed with)")
     p.add_argument("-o", "--output", metavar="FILE.html",
                    help=f"the HTML file (default: {DEFAULT_DIR}/report-<name>.html in the current directory)")
     p.set_defaults(func=cmd_report, default_format="html")
@@ -70,7 +74,7 @@ def compare_kind(other: str) -> tuple[str, str]:
     import hwconfigs
     from workloads.quantize import recipe_names
 
-    for kind in ("hw", "recipe"):
+    for kind in ("hw", "recipe", "gpu"):
         if other.startswith(kind + ":"):
             return kind, other[len(kind) + 1:]
     path = Path(other)
@@ -83,6 +87,8 @@ def compare_kind(other: str) -> tuple[str, str]:
         return ("hw" if isinstance(data, dict) and "array" in data else "recipe"), other
     hw_names = set(hwconfigs.names())     # hwconfigs/*.yaml and hwconfigs/published/*.yaml
     is_hw, is_recipe = other in hw_names, other in recipe_names()
+    if not (is_hw or is_recipe) and _is_gpu(other):
+        return "gpu", other
     if is_hw and is_recipe:
         raise InputError("--compare", "compare", f"{other!r} is both a hardware and a recipe name",
                          f"hw:{other} or recipe:{other}")
@@ -91,6 +97,34 @@ def compare_kind(other: str) -> tuple[str, str]:
                          f"hw:NAME|PATH ({', '.join(sorted(hw_names))}), recipe:NAME|PATH "
                          f"({', '.join(recipe_names())})")
     return ("hw" if is_hw else "recipe"), other
+
+
+def _is_gpu(name: str) -> bool:
+    """A GPU name or alias (hwconfigs/gpus)."""
+    import hwconfigs
+    from analysis.devices import _norm, known_devices
+
+    gpus = {p.resolve() for p in hwconfigs.files("gpu").values()}
+    found = known_devices().get(_norm(name))
+    return found is not None and found.resolve() in gpus
+
+
+def _gpu_report(args, ra, wa, gpu: str) -> str:
+    """The accelerator run ``ra`` (workload ``wa``) beside GPU ``gpu`` (analysis/report/gpu_compare.py)."""
+    from analysis.devices import load_device
+    from analysis.framework import PROFILES
+    from analysis.report.gpu_compare import gpu_compare_report
+    from analysis.roofline import analyze
+
+    device = load_device(gpu)
+    if device.kind != "gpu":
+        raise InputError("--compare", "compare", f"{gpu!r} is not a GPU", "gpu:NAME (hwconfigs/gpus)")
+    fw = args.gpu_framework.lower()
+    if fw not in PROFILES or fw == "none":
+        raise InputError("--gpu-framework", "framework", f"unknown GPU runtime profile {args.gpu_framework!r}",
+                         ", ".join(p for p in PROFILES if p != "none"))
+    rf = analyze(wa, device, crossover=False, framework=fw)
+    return gpu_compare_report(ra, wa, rf)
 
 
 def cmd_report(args) -> int:
@@ -118,11 +152,11 @@ def cmd_report(args) -> int:
             from analysis.report.compare import compare_report
 
             kind, other = compare_kind(args.compare)
-            if kind == "hw":
-                rb, wb = _run(args, other, args.recipe)
+            if kind == "gpu":
+                html = _gpu_report(args, ra, wa, other)
             else:
-                rb, wb = _run(args, args.hardware, other)
-            html = compare_report(ra, wa, rb, wb)
+                rb, wb = _run(args, other, args.recipe) if kind == "hw" else _run(args, args.hardware, other)
+                html = compare_report(ra, wa, rb, wb)
             name += f"-vs-{Path(other).stem}"
         else:
             from analysis.report.run import run_report

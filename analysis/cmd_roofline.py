@@ -10,6 +10,7 @@ TABLE_COLUMNS = ["name", "op", "precision", "ceiling", "ops", "bytes", "intensit
 TOTAL_KEYS = ["batch", "ops", "dram_bytes", "intensity", "latency_s_bound", "throughput_fps_bound",
               "latency_s_expected", "throughput_fps_expected", "attainable_tops", "memory_bound_time_fraction",
               "compute_bound_layers", "memory_bound_layers", "gemm_crossover_batch"]
+GPU_KEYS = ["latency_s_ideal", "throughput_fps_ideal", "board_power_w", "energy_j_per_image", "images_per_s_per_w"]
 GAIN_KEYS = ["speedup_vs_fp16_bound", "speedup_vs_fp16_expected"]
 DEFAULT_MODEL_PRECISION = "fp16"
 DEFAULT_MEASURE_MODEL = "deit_small_patch16_224"
@@ -38,7 +39,11 @@ def add_parser(sub) -> None:
                         "same as --attention fused")
     p.add_argument("--framework", default="device", metavar="NAME",
                    help="framework profile: 'device' (the GPU YAML's, default pytorch_eager_amp; none on "
-                        "accelerators), pytorch_eager_amp, or none (the layers as written)")
+                        "accelerators), pytorch_eager_amp, torch_compile (inductor), tensorrt (TensorRT / "
+                        "FasterTransformer fused kernels), or none (the layers as written)")
+    p.add_argument("--torch-version", metavar="X.Y",
+                   help="torch version of a PyTorch profile (1.10 .. 2.14): before 2.0 no fused SDPA and no "
+                        "torch.compile (default: a torch with both)")
     p.add_argument("--attention", choices=("fused", "unfused"),
                    help="override the profile's attention (fused: SDPA where the model calls it)")
     p.add_argument("--no-crossover", action="store_true", help="skip the per-layer ridge-crossing batch search")
@@ -90,15 +95,15 @@ def cmd_roofline(args) -> int:
     device = load_device(args.device)
     if args.measure:
         return _measure(args, device)
+    from analysis.roofline import check_precision
+
+    check_precision(device, args.precision)
     workload, prefer = resolve(args)
     kw = _framework_kw(args, device)
     rf = analyze(workload, device, prefer, crossover=not args.no_crossover, **kw)
-    if device.kind == "gpu" and any(x.is_gemm and x.dtype == "int" for x in workload.layers):
-        from analysis.roofline import apply_precision
-
-        w16, p16 = apply_precision(workload, "fp16")   # the FP16 deployment: FP16 non-linear ops, same attention
-        base = analyze(w16, device, p16, crossover=False, framework="none", attention=rf.options["attention"])
-        rf.totals.update(gain_vs_fp16(rf.totals, base.totals))
+    if device.kind == "gpu" and any(x.is_gemm and (x.dtype == "int" or max(x.w_bits, x.a_bits) <= 8)
+                                    for x in workload.layers):
+        rf.totals.update(gain_vs_fp16(rf.totals, fp16_baseline(workload, device, rf).totals))
     text = render(rf, args.format, args.columns)
     if args.format == "table":  # which files the names meant (a name is the shipped one unless it is a path)
         from workloads.resolve import describe_spec
@@ -135,7 +140,21 @@ def _framework_kw(args, device) -> dict:
 
     if fw == "device" and device_framework(device) is None:
         return {"fused_attention": attention == "fused"}   # accelerators, host: the layers as written
-    return {"framework": fw, "attention": attention}
+    return {"framework": fw, "attention": attention, "torch_version": getattr(args, "torch_version", None)}
+
+
+def fp16_baseline(workload, device, rf):
+    """The same model deployed at FP16 under the SAME profile as ``rf`` (same attention, same layout copies, same
+    kernel fusion; non-linear ops at FP16 like the quantized run's: ``FrameworkProfile.deployed``), the other side
+    of ``speedup_vs_fp16_*``. (Before: the FP16 side ran ``framework="none"``, without the copies the quantized
+    side paid: Swin printed INT8 slower than FP16.)"""
+    from analysis.framework import get_profile
+    from analysis.roofline import analyze, apply_precision
+
+    w16, p16 = apply_precision(workload, "fp16")
+    profile = get_profile(rf.options["framework"]).deployed()
+    return analyze(w16, device, p16, crossover=False, framework=profile, attention=rf.options["attention"],
+                   torch_version=rf.options.get("torch_version"))
 
 
 def gain_vs_fp16(totals: dict, fp16: dict) -> dict:
@@ -199,7 +218,7 @@ def render(rf, fmt: str, columns: str | None = None) -> str:
     text = rich_table(title, cols, [["-" if v is None else v for v in r] for r in rows], width)
     text += rich_table("totals", ["metric", "value"],
                        [[k, rf.totals[k] if rf.totals[k] is not None else "-"]
-                        for k in TOTAL_KEYS + [g for g in GAIN_KEYS if g in rf.totals]], width)
+                        for k in TOTAL_KEYS + [g for g in GPU_KEYS + GAIN_KEYS if g in rf.totals]], width)
     notes = sorted({f"{lr.precision}: {lr.note}" for lr in rf.layers if lr.note} | set(rf.device.notes))
     return text + "".join(f"note: {n}\n" for n in notes)
 

@@ -54,7 +54,7 @@ OPS_PER_ELEMENT = {"softmax": 5, "layernorm": 7, "gelu": 5, "add": 1, "mul": 1, 
                    "topk": 17, "layout": 0}  # topk: radix select over 8-bit scores (simulator/vector.py)
 
 GPU_PEAK_KEYS = ("fp32", "tf32", "fp16_fp32acc", "fp16_fp16acc", "bf16_fp32acc", "fp8_fp32acc", "fp8_fp16acc",
-                 "int8", "int4")
+                 "int8", "int4", "fp4")
 GPU_PEAK_KEYS += tuple(k + "_sparse" for k in GPU_PEAK_KEYS[1:])  # 2:4 sparse tensor cores (analysis/sparse.py)
 
 
@@ -199,7 +199,7 @@ def _gpu_chain(layer: Layer) -> tuple[list[str], str]:
             return ["fp32"], ""
         if bits > 8:
             return ["fp16", "fp32"], ""
-        return ["fp8", "fp16", "fp32"], ""
+        return (["fp4"] if bits <= 4 else []) + ["fp8", "fp16", "fp32"], ""   # fp4: NVFP4 / MXFP4 (Blackwell)
     if a > 8:
         return ["fp16", "fp32"], f"weight-only {layer.precision}: FP16 compute, {w}-bit weight bytes"
     if max(w, a) <= 4:
@@ -252,8 +252,8 @@ def _src(path: Path) -> str:
 
 
 _GPU_KEYS = {"name", "aliases", "kind", "arch", "sm_count", "clock_mhz", "source", "defaults", "default_note",
-             "vector_peak", "peaks_tops", "memory", "framework", "notes", "max_clock_mhz"}
-GPU_MAX = {"tops": 1e6, "gbps": 1e9, "capacity": 2 ** 40, "clock_mhz": 1e6, "sm_count": 2 ** 20}  # far above any GPU
+             "vector_peak", "peaks_tops", "memory", "framework", "notes", "max_clock_mhz", "sustained_clock_mhz", "power"}
+GPU_MAX = {"tops": 1e6, "gbps": 1e9, "capacity": 2 ** 40, "clock_mhz": 1e6, "sm_count": 2 ** 20, "power_w": 1e5}
 
 
 def gpu_from_dict(d, source: str) -> Device:

@@ -50,6 +50,7 @@ from workloads.layout import LAYOUT
 from workloads.model import Layer, Workload
 
 ATTENTION_CHOICES = ("fused", "unfused")
+SCORE_WINDOW = 16   # an attention's score ops lie within this many layers before its softmax (SwinV2: 10)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,16 @@ class FrameworkProfile:
     layout: bool = False             # head merge, window partition/reverse, roll as memory traffic
     nonlinear_bits: int = 16         # an INT8/INT4 GEMM workload's non-linear ops run at this width (docs/roofline.md)
     source: str = ""
+    fusion: str = "none"             # none (a kernel per layer), inductor, tensorrt: analysis/fusion.py
+    attention_all: bool = False      # every attention (windowed, biased) runs as one fused kernel, not only SDPA's
+    int8_tensors: bool = False       # a tensor an INT8 GEMM reads is written at 8 bits by its producer
+    torch: bool = True               # a PyTorch stack: the torch version decides SDPA / torch.compile (TORCH_VERSIONS)
+
+    def deployed(self) -> FrameworkProfile:
+        """This profile running a model deployed at its GEMM precision: non-linear ops at ``nonlinear_bits``, no
+        autocast FP32 LayerNorm/softmax or per-forward weight casts; same attention, copies and fusion. The FP16 side
+        of a quantized run's speedup (``analysis.cmd_roofline.fp16_baseline``)."""
+        return replace(self, fp32_nonlinear=False, weight_casts=False)
 
 
 PROFILES: dict[str, FrameworkProfile] = {
@@ -72,13 +83,32 @@ PROFILES: dict[str, FrameworkProfile] = {
         attention="fused", fp32_nonlinear=True, weight_casts=True, layout=True,
         source="torch.amp autocast op lists (layer_norm, softmax: fp32); timm Attention/WindowAttention fused_attn "
                "paths (F.scaled_dot_product_attention); timm benchmark.py"),
+    "torch_compile": FrameworkProfile(
+        "torch_compile", "torch.compile (inductor, default mode) under autocast FP16, as timm's benchmark.py "
+                         "--torchcompile runs it", attention="fused", fp32_nonlinear=True, weight_casts=True,
+        layout=True, fusion="inductor", attention_all=True,
+        source="inductor: GEMMs stay cuBLAS calls (no epilogue fusion without max-autotune); pointwise ops, "
+               "reductions (LayerNorm, softmax), casts and copies between two GEMMs are generated as fused Triton "
+               "kernels; SDPA where the model calls it, and inductor's fuse_attention pass rewrites "
+               "softmax(q @ k^T * scale + bias) @ v into SDPA elsewhere; timm benchmark.py --torchcompile"),
+    "tensorrt": FrameworkProfile(
+        "tensorrt", "TensorRT / FasterTransformer: INT8/FP8/FP16 GEMMs with fused bias, activation, residual and "
+                    "quantize epilogues, fused multi-head attention, LayerNorm kernels, INT8 tensors between kernels",
+        attention="fused", fusion="tensorrt", attention_all=True, int8_tensors=True, torch=False,
+        source="NVIDIA FasterTransformer ViT/Swin guides (docs/vit_guide.md, docs/swin_guide.md: int8_mode, fused "
+               "MHA, addBiasResidual+LayerNorm kernels); TensorRT developer guide (layer fusion, Q/DQ fusion)"),
     "none": FrameworkProfile("none", "the workload's layers as written (no framework kernels)"),
 }
+# torch version -> (fused SDPA, torch.compile): SDPA (scaled_dot_product_attention) and torch.compile arrived in 2.0
+TORCH_VERSIONS = {f"1.{m}": (False, False) for m in range(10, 14)} | {f"2.{m}": (True, True) for m in range(15)}
 DEFAULT_GPU_PROFILE = "pytorch_eager_amp"
 
 
-def get_profile(name: str | None) -> FrameworkProfile:
-    """The profile called ``name`` (``None`` -> ``none``); InputError naming the choices."""
+def get_profile(name) -> FrameworkProfile:
+    """The profile called ``name`` (``None`` -> ``none``; a FrameworkProfile is returned as is); InputError naming
+    the choices."""
+    if isinstance(name, FrameworkProfile):
+        return name
     key = (name or "none").lower()
     if key not in PROFILES:
         raise InputError("--framework", "framework", f"unknown framework profile {name!r}", ", ".join(PROFILES))
@@ -109,17 +139,20 @@ def attention_groups(layers, batch: int = 1, sdpa_modules=None) -> list[Attentio
         if layer.op != "softmax":
             continue
         j = s - 1
-        while j >= max(0, s - 5) and layers[j].op in ("add", "mul", "elementwise", "gemm"):
+        while j >= max(0, s - SCORE_WINDOW) and layers[j].op in ("add", "mul", "elementwise", "gemm"):
             j -= 1
         if j < 0 or layers[j].op != "matmul" or layers[j].weight_operand:
             continue
+        # a layer between qk and the softmax that does not write a tensor of the scores' size is a side computation
+        # (SwinV2's logit scale and its continuous position-bias MLP on the coordinate table), not a score op
+        side = {i for i in range(j + 1, s) if layers[i].elements != layer.elements}
         av = s + 1
         post = ()
         if av + 1 < len(layers) and layers[av].op == "gemm" and layers[av].n <= 16 and layers[av].k <= 16:
             post, av = (av,), av + 1          # CaiT's talking heads: proj_w mixes heads after the softmax
         if av >= len(layers) or layers[av].op != "matmul" or layers[av].weight_operand:
             continue
-        score = tuple(range(j + 1, s)) + post
+        score = tuple(i for i in range(j + 1, s) if i not in side) + post
         q_scale = j - 1 if j >= 1 and layers[j - 1].op == "mul" and layers[j - 1].name.endswith("q_scale") else -1
         sdpa = q_scale >= 0 and all(layers[i].op == "add" for i in score)
         if sdpa_modules is not None:
@@ -154,14 +187,32 @@ def _at_width(layer, prev) -> Layer:
     return replace(layer, a_bits=prev.out_bits, out_bits=prev.out_bits, dtype=prev.dtype)
 
 
-def lower(workload: Workload, profile: FrameworkProfile, attention: str | None = None):
+def torch_features(version: str | None, profile: FrameworkProfile) -> bool:
+    """Whether ``profile`` has fused SDPA under torch ``version`` (``TORCH_VERSIONS``; None: a torch with SDPA);
+    InputError for a version outside the table or torch.compile before 2.0."""
+    if version is None:
+        return True
+    v = ".".join(str(version).split(".")[:2])
+    if v not in TORCH_VERSIONS:
+        raise InputError("--torch-version", "torch version", f"{version!r} is outside the table",
+                         f"{min(TORCH_VERSIONS)} .. 2.14 (major.minor)")
+    sdpa, compile_ = TORCH_VERSIONS[v]
+    if profile.fusion == "inductor" and not compile_:
+        raise InputError("--torch-version", "torch version", f"torch.compile needs torch >= 2.0, got {version}",
+                         "2.0 .. 2.14")
+    return sdpa or not profile.torch
+
+
+def lower(workload: Workload, profile: FrameworkProfile, attention: str | None = None,
+          torch_version: str | None = None):
     """(layers, skips, attention used, groups): what ``profile`` runs for ``workload`` (module docstring).
 
     ``attention`` (``fused``/``unfused``) overrides the profile's; ``skips`` maps an index of the returned layers to
-    the operands it keeps on chip (``ifmap``, ``ofmap``, ``all``), the roofline's ``skip``."""
+    the operands it keeps on chip (``ifmap``, ``ofmap``, ``all``), the roofline's ``skip``. ``torch_version``: a
+    torch before 2.0 has no SDPA (its attention runs unfused unless ``attention`` says otherwise)."""
     if attention is not None and attention not in ATTENTION_CHOICES:
         raise InputError("--attention", "attention", f"unknown attention {attention!r}", ", ".join(ATTENTION_CHOICES))
-    used = attention or profile.attention
+    used = attention or (profile.attention if torch_features(torch_version, profile) else "unfused")
     layers, copies = [], {}        # arithmetic layers; layout layers by the index of the arithmetic layer they precede
     for x in workload.layers:
         if x.op == LAYOUT:
@@ -173,12 +224,16 @@ def lower(workload: Workload, profile: FrameworkProfile, attention: str | None =
     if not carried:
         copies = {}
     groups = attention_groups(layers, workload.batch, workload.meta.get("sdpa_modules"))
-    fused = {g.softmax: g for g in groups if g.sdpa and used == "fused"}
+    fused = {g.softmax: g for g in groups if used == "fused" and (g.sdpa or profile.attention_all and not any(
+        layers[i].op == "gemm" for i in g.score_ops))}     # talking heads (CaiT) never fuse
     before: dict[int, list] = {}
     after: dict[int, list] = {}
     skip: dict[int, set] = {}
     changed: dict[int, Layer] = {}
-    fp_int = any(l.is_gemm and l.dtype == "int" for l in layers)
+    # a quantized deployment (INT8/INT4 GEMMs, FP8/FP4 GEMMs): non-linear ops at nonlinear_bits, unless the
+    # precision keeps INT8 tensors everywhere (``int8_io``: the layers as written)
+    fp_int = any(l.is_gemm and (l.dtype == "int" or max(l.w_bits, l.a_bits) <= 8) for l in layers) \
+        and workload.meta.get("activations") != "int8_io"
     for g in groups:
         if g.softmax in fused:
             skip.setdefault(g.qk, set()).add("ofmap")
@@ -187,7 +242,7 @@ def lower(workload: Workload, profile: FrameworkProfile, attention: str | None =
             if g.q_scale >= 0:
                 skip.setdefault(g.q_scale, set()).add("all")
             for i in g.score_ops:
-                if g.shifted and "mask" in layers[i].name:
+                if g.shifted and "mask" in layers[i].name and profile.layout:
                     # the window mask expanded over the batch is materialised (FP32), added to the bias, cast to
                     # FP16 by autocast and read by the fused kernel
                     sc = layers[i]
@@ -291,13 +346,18 @@ def lower(workload: Workload, profile: FrameworkProfile, attention: str | None =
             skips[len(out)] = frozenset(skip[i])
         out.append(changed.get(i, layer))
         out.extend(after.get(i, []))
+    if profile.fusion != "none":
+        from analysis.fusion import fuse
+
+        out, skips = fuse(out, skips, profile)
     return out, skips, used, groups
 
 
-def lowered_workload(workload: Workload, profile: FrameworkProfile, attention: str | None = None):
+def lowered_workload(workload: Workload, profile: FrameworkProfile, attention: str | None = None,
+                     torch_version: str | None = None):
     """(Workload of the profile's layers, skips, attention used). Its ``meta["sdpa_attentions"]`` says how many of
     the attentions ran as one fused SDPA kernel (``"0 of 12"``: the model calls SDPA in none)."""
-    layers, skips, used, groups = lower(workload, profile, attention)
-    fused = sum(g.sdpa for g in groups) if used == "fused" else 0
+    layers, skips, used, groups = lower(workload, profile, attention, torch_version)
+    fused = sum(x.op == "matmul" and "ofmap" in skips.get(i, ()) for i, x in enumerate(layers))
     meta = {**workload.meta, "sdpa_attentions": f"{fused} of {len(groups)}"}
     return replace(workload, layers=tuple(layers), meta=meta), skips, used

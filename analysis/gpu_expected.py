@@ -126,3 +126,88 @@ def expected_time(layer, lr, device, skip: frozenset) -> float:
                            p.gemm_efficiency)
         return max(max(t, lr.bytes / bw) + p.kernel_fixed_s, p.launch_s)
     return max(lr.bytes / bw + p.kernel_fixed_s, p.launch_s)
+
+
+# ---------------------------------------------------------------------------------------------- fused runtimes
+@dataclass(frozen=True)
+class RuntimeParams:
+    """Expected-time parameters of a fused runtime on one architecture: launch cost per kernel, GEMM efficiency per
+    data type (fraction of that ceiling's peak), attention and memory efficiencies, with their source."""
+
+    launch_s: float
+    kernel_fixed_s: float
+    gemm_efficiency: tuple[tuple[str, float], ...]   # (fp16 | int8 | fp8 | fp4 | int4, efficiency)
+    attention_efficiency: float
+    mem_efficiency: float
+    source: str
+
+    def gemm(self, ceiling: str) -> float:
+        """Efficiency of a GEMM on ceiling ``ceiling`` (e.g. ``int8``, ``fp16_fp32acc``, ``fp8_fp32acc``)."""
+        effs = dict(self.gemm_efficiency)
+        for key in ("int8", "int4", "fp8", "fp4"):
+            if ceiling.startswith(key):
+                return effs.get(key, effs["fp16"])
+        return effs["fp16"]
+
+
+def _from_arch(family: str, launch_s: float, source: str, **over) -> RuntimeParams:
+    a = ARCH[family]
+    base = {"launch_s": launch_s, "kernel_fixed_s": a.kernel_fixed_s, "gemm_efficiency": (("fp16", a.gemm_efficiency),),
+                "attention_efficiency": a.attention_efficiency, "mem_efficiency": a.mem_efficiency, "source": source}
+    base.update(over)
+    return RuntimeParams(**base)
+
+
+def runtime_params(profile: str, family: str) -> RuntimeParams:
+    """``RUNTIMES[(profile, family)]``, else the profile's ``*`` entry built on the family's ARCH values."""
+    got = RUNTIMES.get((profile, family))
+    if got is not None:
+        return got
+    return RUNTIME_DEFAULTS[profile](family)
+
+
+# torch.compile runs the same cuBLAS GEMMs and SDPA kernels as eager: the architecture's efficiencies; its Python
+# wrapper issues kernels faster than eager dispatch (launch_s below); fitted values where calibration rows exist.
+# TensorRT/FasterTransformer: C++ enqueue (a few us per kernel); INT8 IMMA GEMMs below the FP16 efficiency.
+RUNTIME_DEFAULTS = {
+    "torch_compile": lambda fam: _from_arch(fam, 5e-6, f"{fam}: eager's efficiencies (same cuBLAS/SDPA kernels); "
+                                                       "launch 5 us (inductor's generated wrapper), not fitted"),
+    "tensorrt": lambda fam: _from_arch(fam, 3e-6, f"{fam}: eager's efficiencies, INT8 GEMMs at 0.7 (not fitted); "
+                                                  "launch 3 us (C++ enqueue)",
+                                       gemm_efficiency=(("fp16", ARCH[fam].gemm_efficiency), ("int8", 0.7),
+                                                        ("fp8", 0.7), ("fp4", 0.6), ("int4", 0.6))),
+}
+RUNTIMES: dict[tuple[str, str], RuntimeParams] = {
+    ("tensorrt", "Ampere"): RuntimeParams(
+        3e-6, 3e-6, (("fp16", 0.30), ("int8", 0.20)), 0.25, 0.30,
+        "fitted on FasterTransformer's published A100 rows (docs/vit_guide.md, docs/swin_guide.md: ViT-B/16 at 384 "
+        "and Swin-V1 T/S/B/L, FP16 and INT8, batch 1-64; docs/validation-gpu-runtimes.md): grid gemm fp16 "
+        "{0.3, 0.45, 0.6} x int8 {0.2, 0.3, 0.45} x memory {0.2, 0.3, 0.5}, attention 0.25, least mean |log error|; "
+        "FT's 2021 kernels (CUDA 11.4) run far below the A100 peaks: ~72 of 312 TFLOPS on ViT-B/384 FP16"),
+}
+
+
+def _gemm_math(layer, lr, device, skip, eff: float, attn_eff: float) -> float:
+    if layer.op == "matmul" and ("ofmap" in skip or "ifmap" in skip):
+        return attention_math_time(layer.m, layer.n, layer.k, layer.repeat, lr.peak_ops_per_s, attn_eff,
+                                   "ofmap" in skip)
+    if layer.op == "conv" and layer.repeat > 1 and layer.n <= 16:
+        return 2.0 * layer.macs / device.peak(device.vector_key).ops_per_s
+    sms = (device.gpu.sm_count if device.gpu else None) or 1
+    return gemm_math_time(layer.m, layer.n, layer.k, layer.repeat, lr.peak_ops_per_s, sms, eff)
+
+
+def kernel_time(items, device, params: RuntimeParams, clock_scale: float = 1.0) -> float:
+    """Expected seconds of one fused kernel: ``items`` = [(layer, roofline row, skip)], head first.
+
+        t = max(sum of its GEMM/attention math (tile-quantized, at the runtime's per-dtype efficiency),
+                sum bytes / (bandwidth x mem_efficiency)) + kernel_fixed_s;   t_expected = max(t, launch_s)
+    (epilogue and softmax arithmetic runs under the MMAs; ``clock_scale``: sustained / peak clock, stretching the
+    math of a power-limited card)."""
+    if all("all" in skip for _, _, skip in items):
+        return 0.0
+    bw = device.dram.bandwidth_bytes_per_s * params.mem_efficiency
+    math_t = sum(_gemm_math(x, lr, device, skip, params.gemm(lr.ceiling), params.attention_efficiency)
+                 for x, lr, skip in items if x.is_gemm) / clock_scale
+    mem_t = sum(lr.bytes for _, lr, _ in items) / bw
+    return max(max(math_t, mem_t) + params.kernel_fixed_s, params.launch_s)

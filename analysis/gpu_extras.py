@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from workloads.errors import InputError, require_choice, require_int, require_number
+from workloads.errors import (
+    InputError,
+    require_choice,
+    require_int,
+    require_known,
+    require_mapping,
+    require_number,
+    require_str,
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,26 @@ class GpuInfo:
     clock_mhz: float | None = None  # the clock the peaks are given at
     clock_scale: float = 1.0        # max_clock_mhz / clock_mhz
     framework: str = "pytorch_eager_amp"
+    peak_clock_mhz: float | None = None      # the clock the device's peaks are at now (rated, or max after at_max_clock)
+    sustained_clock_mhz: float | None = None  # what a power-limited card holds under load (the expected time's clock)
+    idle_w: float | None = None              # board power idle (W)
+    tdp_w: float | None = None               # board power limit (W)
+    power_source: str = ""
+
+    @property
+    def sustained_scale(self) -> float:
+        """sustained_clock_mhz / peak_clock_mhz (<= 1; 1 without a sustained clock): the expected time's math runs
+        at this fraction of the peaks."""
+        if not self.sustained_clock_mhz or not self.peak_clock_mhz:
+            return 1.0
+        return min(1.0, self.sustained_clock_mhz / self.peak_clock_mhz)
+
+    def board_power_w(self, utilization: float) -> float | None:
+        """Board power (W) at ``utilization`` in [0, 1]: idle_w + (tdp_w - idle_w) * utilization (docs/roofline.md,
+        "GPU power"); None without a power entry."""
+        if self.tdp_w is None or self.idle_w is None:
+            return None
+        return self.idle_w + (self.tdp_w - self.idle_w) * min(1.0, max(0.0, utilization))
 
 
 def gpu_info(d: dict, source: str, limits: dict) -> GpuInfo:
@@ -41,7 +69,20 @@ def gpu_info(d: dict, source: str, limits: dict) -> GpuInfo:
             raise InputError(source, "max_clock_mhz", f"{top} needs clock_mhz at or below it", ">= clock_mhz")
         boost = top / rated
     fw = require_choice(source, "framework", d.get("framework", DEFAULT_GPU_PROFILE), tuple(PROFILES))
-    return GpuInfo(str(d.get("arch", "")), sms, rated, boost, fw)
+    sustained = d.get("sustained_clock_mhz")
+    if sustained is not None:
+        sustained = require_number(source, "sustained_clock_mhz", sustained, maximum=limits["clock_mhz"])
+        if rated is None:
+            raise InputError(source, "sustained_clock_mhz", "needs clock_mhz", "a clock_mhz entry")
+    idle = tdp = None
+    psrc = ""
+    if d.get("power") is not None:
+        pw = require_mapping(source, "power", d["power"])
+        require_known(source, "power", pw, ("idle_w", "tdp_w", "source"))
+        tdp = require_number(source, "power.tdp_w", pw.get("tdp_w"), maximum=limits["power_w"])
+        idle = require_number(source, "power.idle_w", pw.get("idle_w"), maximum=tdp)
+        psrc = require_str(source, "power.source", pw.get("source", ""))
+    return GpuInfo(str(d.get("arch", "")), sms, rated, boost, fw, rated, sustained, idle, tdp, psrc)
 
 
 def gpu_notes(d: dict, source: str) -> tuple[str, ...]:
@@ -65,5 +106,5 @@ def at_max_clock(device):
     k = info.clock_scale
     peaks = tuple(replace(p, ops_per_s=p.ops_per_s * k, source=f"{p.source}; x {k:.4g} (max_clock_mhz / clock_mhz)")
                   for p in device.peaks)
-    return replace(device, peaks=peaks, gpu=replace(info, clock_scale=1.0),
+    return replace(device, peaks=peaks, gpu=replace(info, clock_scale=1.0, peak_clock_mhz=info.clock_mhz * k),
                    notes=device.notes + (f"peaks at max_clock_mhz: x {k:.4g} the rated-clock figures",))

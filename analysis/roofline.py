@@ -82,6 +82,11 @@ PRECISIONS: dict[str, tuple[object, str | None]] = {
     "w8a16": ({"name": "w8a16", "default": {"w_bits": 8, "a_bits": 16, "out_bits": 16, "dtype": "int",
                                             "w_granularity": "channel"},
                "rules": [{"match": "*", "op": "matmul", "w_bits": 16, "dtype": "fp"}]}, None),
+    "int8_io": ("w8a8", None),      # INT8 in and out of every kernel, non-linear ops included (meta activations)
+    "nvfp4": ({"name": "nvfp4", "default": {"w_bits": 4, "a_bits": 4, "out_bits": 16, "dtype": "fp",
+                                            "w_granularity": "group:16", "a_granularity": "group:16"}}, None),
+    "mxfp4": ({"name": "mxfp4", "default": {"w_bits": 4, "a_bits": 4, "out_bits": 16, "dtype": "fp",
+                                            "w_granularity": "group:32", "a_granularity": "group:32"}}, None),
     "w4a16": ({"name": "w4a16", "default": {"w_bits": 4, "a_bits": 16, "out_bits": 16, "dtype": "int",
                                             "w_granularity": "group:128"},
                "rules": [{"match": "*", "op": "matmul", "w_bits": 16, "dtype": "fp"}]}, None),
@@ -97,7 +102,25 @@ def apply_precision(workload: Workload, precision: str) -> tuple[Workload, str |
         raise InputError("roofline", "precision", f"unknown precision {precision!r}", ", ".join(PRECISIONS))
     spec, prefer = PRECISIONS[key]
     recipe = load_recipe(spec) if isinstance(spec, str) else Recipe.from_dict(spec, f"precision {key}")
-    return recipe.apply(workload), prefer
+    out = recipe.apply(workload)
+    if key == "int8_io":
+        out = replace(out, meta={**out.meta, "activations": "int8_io"})
+    return out, prefer
+
+
+# precisions a GPU runs only on its own tensor-core format: refused (not emulated) on a GPU without that ceiling
+NATIVE_CEILING = {"fp8": "fp8", "nvfp4": "fp4", "mxfp4": "fp4"}
+
+
+def check_precision(device: Device, precision: str | None) -> None:
+    """InputError when ``precision`` needs a tensor-core format the GPU ``device`` lacks (FP8 before Ada/Hopper,
+    FP4 before Blackwell)."""
+    need = NATIVE_CEILING.get((precision or "").lower())
+    if need and device.kind == "gpu" and not device.has(need):
+        arch = device.gpu.arch if device.gpu else device.name
+        raise InputError(f"--device {device.name}", "--precision", f"{arch} has no {need} tensor cores for "
+                         f"{precision}", ", ".join(sorted(
+                             p for p, k in NATIVE_CEILING.items() if device.has(k)) + ["fp16", "int8"]))
 
 
 @dataclass(frozen=True)
@@ -291,20 +314,23 @@ class Roofline:
 
 
 def analyze(workload: Workload, device: Device, prefer: str | None = None, fused_attention: bool = False,
-            crossover: bool = True, framework: str | None = None, attention: str | None = None) -> Roofline:
+            crossover: bool = True, framework=None, attention: str | None = None,
+            torch_version: str | None = None) -> Roofline:
     """Roofline of every layer of ``workload`` on ``device`` plus totals; identical layers computed once.
 
     ``framework`` (an ``analysis.framework.PROFILES`` name, e.g. ``pytorch_eager_amp``; ``"device"``: the device's
     own profile) runs the workload as that framework does (its casts, FP32 non-linear ops, layout copies, fused
     attention); ``attention`` (``fused``/``unfused``) overrides the profile's. Without both, the layers as written
-    (``fused_attention`` keeps every attention's scores on chip). GPUs also get each layer's expected time."""
+    (``fused_attention`` keeps every attention's scores on chip). GPUs also get each layer's expected time, the ideal
+    everything-fused bound and, with a ``power`` entry, energy (analysis/gpu_kernels.py). ``framework`` may be a
+    FrameworkProfile; ``torch_version`` (e.g. ``1.13``) decides SDPA and torch.compile (framework.TORCH_VERSIONS)."""
     from analysis.framework import get_profile, lowered_workload
     from analysis.gpu_extras import device_framework
 
     profile_name = device_framework(device) if framework == "device" else framework
     if profile_name is not None or attention is not None:
         profile = get_profile(profile_name)
-        workload, skips, used = lowered_workload(workload, profile, attention)
+        workload, skips, used = lowered_workload(workload, profile, attention, torch_version)
         fused_attention = used == "fused"
         if profile.name != "none":
             from analysis.gpu_extras import at_max_clock
@@ -320,6 +346,7 @@ def analyze(workload: Workload, device: Device, prefer: str | None = None, fused
     for i, kept in onchip_skips(workload, device).items():   # what the accelerator's memory plan keeps on chip
         skips[i] = skips.get(i, frozenset()) | kept
     expect = device.kind == "gpu"
+    sustained = device.gpu.sustained_scale if expect and device.gpu else 1.0
     cache: dict[tuple, LayerRoofline] = {}
     cross: dict[tuple, int | None] = {}
     out = []
@@ -335,14 +362,25 @@ def analyze(workload: Workload, device: Device, prefer: str | None = None, fused
         if expect:
             from analysis.gpu_expected import expected_time
 
-            texp = expected_time(layer, lr, device, skip)
+            texp = expected_time(layer, lr if sustained == 1.0 else replace(lr, peak_ops_per_s=lr.peak_ops_per_s *
+                                                                               sustained), device, skip)
         out.append(replace(lr, name=layer.name, crossover_batch=cross.get(key), time_s_expected=texp))
+    if profile is not None and profile.fusion != "none":
+        from analysis.gpu_kernels import merge_kernels
+
+        out = merge_kernels(out, workload.layers, skips, device, profile.name)
     overlap = engines_overlap(device)
-    return Roofline(device, workload, out, totals(out, workload.batch, overlap),
+    tot = totals(out, workload.batch, overlap)
+    if expect:
+        from analysis.gpu_kernels import energy_totals, ideal_totals
+
+        tot.update(ideal_totals(out, workload.layers, device, workload.batch))
+        tot.update(energy_totals(tot, device))
+    return Roofline(device, workload, out, tot,
                     {"precision_preference": prefer, "fused_attention": fused_attention, "attention": used,
                      "latency_bound": "busiest engine (array, vector unit, DRAM overlap across layers)" if overlap
                      else "sum of layer times",
-                     "framework": profile.name if profile else "none",
+                     "framework": profile.name if profile else "none", "torch_version": torch_version,
                      "sdpa_attentions": workload.meta.get("sdpa_attentions") if profile else None,
                      "framework_description": profile.description if profile else "the workload's layers as "
                                                                                   "written", **TRAFFIC})

@@ -146,6 +146,9 @@ def gpu_rows():
                                                                                                     or None)),
             ("memory.l2", "none (no L2 level)"), ("framework", shown(d.gpu.framework)), ("notes", "empty"),
             ("max_clock_mhz", "none: peaks as given"),
+            ("sustained_clock_mhz", "none: the expected time runs at the peaks' clock" if d.gpu.sustained_scale == 1.0
+             else str(d.gpu.sustained_scale)),
+            ("power", "none: no energy fields" if d.gpu.tdp_w is None else shown(d.gpu.tdp_w)),
             ("arch", "none: the expected-time parameters of Ampere"),
             ("sm_count, clock_mhz", "none (sm_count: 1 for tile waves)")]
 

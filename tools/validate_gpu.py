@@ -150,6 +150,9 @@ def render(results: list[dict], kernels: list[dict], seconds: float, fullrate: l
              "`throughput_fps_expected` (launch floor, tile and wave quantization, per-architecture efficiencies).",
              f"Targets: measured / bound <= 1 on every row; median |expected / measured - 1| <= {MEDIAN_TARGET:.0%},",
              f"every row within {MAX_TARGET:.0%}.", "",
+             "Fused runtimes (`--framework torch_compile` on timm's compiled rows, `--framework tensorrt` on",
+             "FasterTransformer's A100 rows: calibration and held-out tables): "
+             "[validation-gpu-runtimes.md](validation-gpu-runtimes.md).", "",
              "## Summary per GPU", "",
              "| GPU file | role | rows | violations (measured > bound) | max measured/bound | median abs error "
              "| max abs error |", "|---|---|---|---|---|---|---|"]
@@ -196,7 +199,8 @@ def render(results: list[dict], kernels: list[dict], seconds: float, fullrate: l
               "  expected throughput of GEMM-heavy models 1.3-1.6x (table below: the expected throughput would then",
               "  miss DeiT-B and ViT-L by 36-37%, which is why 219.5 is assumed). The RTX 4090's bound uses its peaks",
               "  at 2640 MHz (max_clock_mhz); at the",
-              "  rated 2520 MHz ViT-L/16 at 224 px measures 0.7% above it (GPU Boost).", "",
+              "  rated 2520 MHz ViT-L/16 at 224 px measures 0.7% above it (GPU Boost). The RTX 3090's bound uses 1890",
+              "  MHz (an ASUS ROG Strix OC's specified boost; issue 24), its expected time the rated 1695 MHz.", "",
               "Effect of the unpublished FP32-accumulate rate of the RTX PRO 6000 Max-Q (images/s):", "",
               "| model | measured | bound at 219.5 | bound at 438.9 | expected at 219.5 | expected at 438.9 |",
               "|---|---|---|---|---|---|"]

@@ -71,7 +71,7 @@ def test_options_say_which_attention_and_profile():
     rf = analyze(_block(), d, crossover=False, framework="device", attention="unfused")
     assert rf.options["attention"] == "unfused"
     with pytest.raises(InputError):
-        get_profile("tensorrt")
+        get_profile("onnxruntime")
     with pytest.raises(InputError):
         lower(_block(), PROFILES["pytorch_eager_amp"], "flash")
 

@@ -7,7 +7,6 @@ typed results from it for one design. Many designs at once: ``simulator.model.ba
 from __future__ import annotations
 
 from simulator.energy import hw_costs
-from simulator.fpga.totals import fpga_totals
 from simulator.model import kernel as K
 from simulator.model.attention import attention_fusion
 from simulator.model.design import design_of, prices_of
@@ -119,7 +118,11 @@ def _totals(net: Network, batch, hw) -> Totals:
             acc[0] += layer.macs * n
             acc[1] += c.total * n
     effective = {k: float(2 * m / (c / f_hz) / 1e12) for k, (m, c) in by_prec.items()}
-    fpga = fpga_totals(hw, float(t["latency_us"]), batch) if hw.fpga is not None else {}
+    fpga = {}
+    if hw.fpga is not None:   # FPGA designs only (simulator/fpga/, docs/fpga.md)
+        from simulator.fpga.totals import fpga_totals
+
+        fpga = fpga_totals(hw, float(t["latency_us"]), batch)
     return Totals(**{k: float(v) for k, v in t.items()}, peak_tops_by_precision=hw.peak_tops(),
                   effective_tops_by_precision=effective, **fpga)
 

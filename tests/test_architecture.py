@@ -279,3 +279,18 @@ def test_checker_reports_a_loop_through_a_package_init(tmp_path):
     })
     _, graph = import_graph(tmp_path, ["workloads"])
     assert cycles(graph) == [["workloads.trace", "workloads.trace.api", "workloads.trace.quant", "workloads.trace"]]
+
+
+def test_the_one_design_cli_run_imports_no_numpy():
+    """``vitsim run int4`` (one design, table on stdout) runs on Python numbers only: numpy (about 65 ms to import)
+    is loaded only where arrays come in (sweeps, DataFrames, FPGA sweep totals)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, io, contextlib\n"
+            "from simulator.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n        main(['run', 'int4'])\n    except SystemExit:\n        pass\n"
+            "print(sorted(m for m in ('numpy', 'pandas', 'numba', 'torch') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert r.stdout.strip().splitlines()[-1] == "[]", r.stderr

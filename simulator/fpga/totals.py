@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from simulator.fpga.resources import RESOURCES, FpgaUse, fpga_power_w, fpga_use
 
 LABELS = {"dsp": "DSP", "lut": "LUT", "ff": "FF", "bram36": "BRAM36", "uram": "URAM"}
@@ -35,10 +33,11 @@ def fpga_totals(hw, latency_us: float, batch: int) -> dict[str, float]:
     return totals_from_use(fpga_use(hw), hw.fpga.device.static_w, latency_us, batch)
 
 
-def batch_fpga_totals(variants, variant: np.ndarray, numbers: dict, latency_us: np.ndarray, batch: int,
-                      names) -> dict[str, np.ndarray]:
+def batch_fpga_totals(variants, variant, numbers: dict, latency_us, batch: int, names) -> dict:
     """``names`` (FPGA totals) for every design of a sweep batch (simulator.model.batch.DesignBatch fields): NaN for
     a design whose variant has no fpga section or did not run (latency NaN)."""
+    import numpy as np
+
     n = len(variant)
     out = {name: np.full(n, np.nan) for name in names}
     for i in range(n):

@@ -249,3 +249,17 @@ def test_exact_fit_counts_as_fitting():
     small = _kernel(K.OS, 8, 8, 16, 4, 4, 4096, 127, 4096)
     fits = _kernel(K.OS, 8, 8, 16, 4, 4, 4096, 128, 4096)
     assert fits[K.DRAM_FILTER] == 128 and small[K.DRAM_FILTER] > 128
+
+
+def test_network_counts_sum_to_the_totals():
+    """The network's summed Counts (every distinct layer times its occurrences, ``Network.summed``) carry the
+    totals: its total, compute and DRAM reads are the totals' total_cycles, compute_cycles and dram_read_bytes."""
+    from simulator.engine import _network, _prepared
+
+    hw = load_hardware("int4")
+    w = load_workload("deit_small-w4a4")
+    t = simulate(w, hw).totals
+    n = _network(_prepared(w, hw), hw).summed()
+    assert (n.total, n.compute, n.macs) == (t.total_cycles, t.compute_cycles, t.macs)
+    reads = sum(n.bytes(o, "dram", "rd") for o in ("ifmap", "filter", "ofmap", "psum", "scale"))
+    assert reads == t.dram_read_bytes and n.engine == 0

@@ -18,10 +18,13 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--output", required=True, metavar="RESULTS.parquet", help="results directory")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler")
     p.add_argument("--workers", type=int, metavar="N", help="local processes (default: all cores; 0: in-process)")
-    p.add_argument("--chunk-size", type=int, metavar="N", help="designs per task (default: automatic, <= 256)")
+    p.add_argument("--chunk-size", type=int, metavar="N", help="designs per task (default: automatic, <= 4096)")
     p.add_argument("--resume", action="store_true", help="keep stored points and run only the missing ones")
     p.add_argument("--force", action="store_true", help="replace an existing results directory")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--screen", action="store_true",
+                   help="two stages: bound every point in closed form, run exactly only the points that can still "
+                        "reach the Pareto front (same front as the full sweep; spec key `screen: true`)")
     p.set_defaults(func=_sweep)
 
     q = sub.add_parser("pareto", help="Pareto-optimal designs (and top-k) of sweep results",
@@ -57,10 +60,16 @@ def _sweep(args) -> int:
     spec = load_spec(args.spec)
     s = run_sweep(spec, args.output, scheduler=args.scheduler, resume=args.resume, force=args.force,
                   workers=args.workers, chunk_size=args.chunk_size,
-                  progress=not args.no_progress and sys.stderr.isatty())
+                  progress=not args.no_progress and sys.stderr.isatty(), screen=True if args.screen else None)
     print(f"{spec.name}: {s.points_run:,} points run, {s.points_skipped:,} already stored, "
           f"{s.feasible:,} feasible, {s.errors:,} could not run; {s.seconds:.1f} s "
           f"({s.points_per_s:,.0f} points/s) -> {s.output}")
+    if s.screen:
+        st = s.screen
+        print(f"screening: {st['screened']:,} points bounded ({st['screen_seconds']:.1f} s), {st['cannot_run']:,} "
+              f"cannot run, {st['constraint_pruned']:,} break a constraint by their bound, {st['dominance_pruned']:,} "
+              f"dominated by an exact point; {st['exact']:,} evaluated exactly ({st['seed']:,} seeds + "
+              f"{st['rounds']} rounds); the front equals the full sweep's")
     if s.first_error:
         print(f"first error: {s.first_error}")
     for line in s.set_aside:

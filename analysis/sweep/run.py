@@ -26,6 +26,7 @@ class SweepSummary:
     seconds: float
     first_error: str = ""
     set_aside: tuple[str, ...] = ()  # damaged files moved aside on resume (their points ran again)
+    screen: dict | None = None       # stage counts of a two-stage sweep (analysis/sweep/refine.py)
 
     @property
     def points_per_s(self) -> float:
@@ -67,14 +68,19 @@ def default_chunk_size(n_designs: int, workers: int) -> int:
 
 def run_sweep(spec: SweepSpec, output: str | Path, *, scheduler=None, resume: bool = False, force: bool = False,
               workers: int | None = None, chunk_size: int | None = None, progress: bool = True,
-              flush_rows: int = 50_000, flush_seconds: float = 5.0, on_rows=None) -> SweepSummary:
+              flush_rows: int = 50_000, flush_seconds: float = 5.0, on_rows=None, screen: bool | None = None
+              ) -> SweepSummary:
     """Run ``spec``, streaming rows into the results directory ``output``.
 
     ``scheduler``: None for a local process pool of ``workers`` processes (default: all cores;
     ``workers=0`` runs in this process), or a Dask scheduler address / ``distributed.Client``.
     Rows are buffered and flushed as one part file every ``flush_rows`` rows or ``flush_seconds``.
     ``on_rows(n)`` (optional) is called after each finished chunk with its number of rows.
+    ``screen`` (default: the spec's ``screen``): the two-stage search (analysis/sweep/screen.py): every point is
+    bounded, only those that can still reach the Pareto front (or meet the constraints) run exactly; the front
+    equals the exhaustive sweep's.
     """
+    screen = spec.screen if screen is None else screen
     t0 = time.perf_counter()
     try:
         import pyarrow  # noqa: F401
@@ -86,14 +92,20 @@ def run_sweep(spec: SweepSpec, output: str | Path, *, scheduler=None, resume: bo
         with _Backend.make(scheduler, spec, workers) as backend:
             done = writer.open()  # the backend started: now replace, set damaged parts aside, write the manifest
             total = spec.n_points
-            todo = _count_todo(spec, done)
+            todo = _count_todo(spec, done) if not screen else total - len(done)
             skipped = total - todo
             size = chunk_size or spec.chunk_size or default_chunk_size(spec.n_designs, backend.workers)
             stats = {"run": 0, "errors": 0, "feasible": 0, "first_error": ""}
             last = time.monotonic()
+            stages = None
             try:
-                with _progress(progress, todo, spec.name) as advance:
-                    for batch in backend.map(spec, _chunks(spec, done, size)):
+                if screen:
+                    from analysis.sweep.refine import run_screened
+
+                    stages = run_screened(spec, backend, writer, done, size, stats, _tally, progress, on_rows)
+                    todo = 0
+                with _progress(progress and todo > 0, todo, spec.name) as advance:
+                    for batch in backend.map(spec, _chunks(spec, done, size)) if todo else ():
                         writer.add(batch)
                         _tally(stats, batch)
                         advance(batch.num_rows)
@@ -108,7 +120,7 @@ def run_sweep(spec: SweepSpec, output: str | Path, *, scheduler=None, resume: bo
     finally:
         writer.close(failed=failed)  # a failed start removes the directory it created (nothing was stored)
     return SweepSummary(str(output), total, skipped, stats["run"], stats["errors"], stats["feasible"],
-                        time.perf_counter() - t0, stats["first_error"], tuple(writer.set_aside))
+                        time.perf_counter() - t0, stats["first_error"], tuple(writer.set_aside), stages)
 
 
 def evaluate(spec: SweepSpec, *, scheduler=None, workers: int | None = None, chunk_size: int | None = None):

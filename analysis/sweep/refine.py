@@ -152,6 +152,7 @@ def run_screened(spec: SweepSpec, backend, writer, done: set, size: int, stats: 
         f"{len(cand['design']):,} left")
     # stage 2: exact runs of the survivors' bound front until no survivor can reach the exact front
     rounds = 0
+    later = 0       # survivors of stage 1 dominated by exact points found in stage 2
     n_exact = n_seed
     batch_cap = max(256, 4 * size * getattr(backend, "workers", 1))
     while len(cand["design"]):
@@ -162,6 +163,7 @@ def run_screened(spec: SweepSpec, backend, writer, done: set, size: int, stats: 
             sel = np.flatnonzero(fresh & (wi == w))
             if len(sel):
                 live[sel] = ~dominated(cand["bounds"][sel], ref.fronts[w])
+        later += int((fresh & ~live).sum())
         cand = {k: v[live] for k, v in cand.items()}
         if not len(cand["design"]):
             break
@@ -169,7 +171,8 @@ def run_screened(spec: SweepSpec, backend, writer, done: set, size: int, stats: 
         n_exact += ref.run(d, w, ids)
         rounds += 1
     summary = {"points": spec.n_points, "screened": counts["screened"], "cannot_run": counts["errors"],
-               "constraint_pruned": counts["constraint"], "dominance_pruned": counts["dominated"],
+               "constraint_pruned": counts["constraint"], "dominance_pruned": counts["dominated"] + later,
+               "dominance_pruned_screen": counts["dominated"],
                "exact": n_exact, "seed": n_seed, "rounds": rounds, "already_stored": len(done),
                "screen_seconds": round(screen_s, 3), "seconds": round(time.perf_counter() - t0, 3),
                "objectives": list(spec.objectives)}

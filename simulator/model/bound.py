@@ -82,33 +82,63 @@ def gemm_array_floor(df, m, n, k, p, repeat, arr, ttile, acc_bits, rows, cols, o
             out[K.SRAM_OFMAP_READ])
 
 
-def _per_key(fn, key: tuple, columns: list) -> np.ndarray:
-    """fn(*scalars) -> tuple, once per distinct design of ``key`` = (first design of each code, code per design);
-    (designs x outputs) float64."""
-    first, inv = key
-    vals = np.asarray([fn(*(c[i] if isinstance(c, np.ndarray) and c.ndim else c for c in columns)) for i in first],
-                      dtype=np.float64)
-    return vals[inv]
+_MEMO: dict = {}     # per process: GEMM parameters -> {design code: gemm_array_floor output}
 
 
-def design_key(*cols) -> tuple:
-    """(a representative design of each distinct combination of ``cols`` (arrays over designs), the index of its
-    combination per design); a lookup table, not a sort, when the combinations are few."""
+def _per_code(fn, fixed: tuple, code: tuple, columns: list, memo: bool = True) -> np.ndarray:
+    """``fn(*fixed, *scalars of columns)`` once per distinct design of ``code`` = (codes, a representative design of
+    each, index per design), remembered per process across calls by the argument values (a sweep's blocks repeat
+    the same geometries); (designs x outputs) float64."""
+    _, first, inv = code
+    args = list(zip(*[c[first].tolist() if isinstance(c, np.ndarray) and c.ndim else [c] * len(first)
+                      for c in columns]))
+    table = _MEMO.setdefault(fixed, {}) if memo else {}
+    if len(table) > 1 << 16:
+        table.clear()
+    vals = []
+    for a in args:
+        v = table.get(a)
+        if v is None:
+            v = table[a] = fn(*fixed, *a)
+        vals.append(v)
+    return np.asarray(vals, dtype=np.float64)[inv]
+
+
+def dense_codes(c: np.ndarray) -> tuple[np.ndarray, int]:
+    """(index of each value among the distinct values of integer array ``c``, how many there are): a presence
+    table when the values are small (or small multiples of 1024, as buffer bytes are), else a sort."""
+    c = np.asarray(c)
+    if c.dtype.kind in "iu" and len(c) and c.min() >= 0:
+        for unit in (1, 1024):
+            v = c // unit if unit > 1 else c
+            if (unit == 1 or not (c % unit).any()) and v.max() < 4 * len(c) + 65536:
+                seen = np.zeros(int(v.max()) + 1, dtype=bool)
+                seen[v] = True
+                return (np.cumsum(seen) - 1)[v], int(seen.sum())
+    u, inv = np.unique(c, return_inverse=True)
+    return inv.reshape(-1), len(u)
+
+
+def design_code(*cols) -> tuple:
+    """(distinct codes, a representative design of each, the index of its code per design) of the combinations of
+    integer ``cols`` (arrays over designs)."""
     code = np.zeros(len(cols[0]), dtype=np.int64)
     size = 1
     for c in cols:
-        u, inv = np.unique(c, return_inverse=True)
-        code = code * len(u) + inv.reshape(-1)
-        size *= len(u)
-    if size > 4 * len(code) + 4096:
-        _, first, inv = np.unique(code, return_index=True, return_inverse=True)
-        return first, inv.reshape(-1)
+        idx, m = dense_codes(c)
+        code = code * m + idx
+        size *= m
+    if size > 4 * len(code) + 65536:
+        uniq, first, inv = np.unique(code, return_index=True, return_inverse=True)
+        return uniq, first, inv.reshape(-1)
     seen = np.zeros(size, dtype=bool)
     seen[code] = True
-    inv = (np.cumsum(seen) - 1)[code]
-    first = np.empty(int(seen.sum()), dtype=np.int64)
-    first[inv] = np.arange(len(code))
-    return first, inv
+    uniq = np.flatnonzero(seen)
+    slot = np.cumsum(seen) - 1
+    inv = slot[code]
+    first = np.empty(len(uniq), dtype=np.int64)
+    first[inv[::-1]] = np.arange(len(code) - 1, -1, -1)
+    return uniq, first, inv
 
 
 def gemm_dram_floor_bytes(layer, setup, placement, params) -> dict:
@@ -130,31 +160,40 @@ def gemm_dram_floor_bytes(layer, setup, placement, params) -> dict:
 
 def screen_variant(workload, hw, nums: dict) -> dict:
     """Screening figures (``SCREEN_METRICS``, float64 arrays) of ``workload`` on designs of one structure ``hw``
-    with per-design numbers ``nums`` (``batch.NUMERIC`` columns); designs grouped by memory plan."""
+    with per-design numbers ``nums`` (``batch.NUMERIC`` columns); designs grouped by memory plan as
+    ``batch.evaluate_planned`` groups them."""
     on_chip, fused = hw.memory.activations == "on_chip", hw.memory.attention == "fused"
     n = len(nums["rows"])
+    d, area = design_columns(hw, nums)
     if not on_chip and not fused:
-        return _screen_planned(workload, hw, nums, None, None)
+        return _screen_planned(workload, hw, d, area, None, None)
     none = np.zeros(n, dtype=np.int64)
-    caps = (nums["ifmap_kib"] * 1024).astype(np.int64) if on_chip else none
-    obufs = (nums["ofmap_kib"] * 1024).astype(np.int64) if fused else none
-    pairs, inv = np.unique(np.stack([caps, obufs], axis=1), axis=0, return_inverse=True)
-    inv = inv.reshape(-1)
+    caps = d.ifmap_bytes if on_chip else none      # = (ifmap_kib * 1024).astype(int64), as batch.py
+    obufs = d.ofmap_bytes if fused else none
+    _, first, inv = design_code(caps, obufs)
     out: dict = {}
-    for j, (cap, ob) in enumerate(pairs):
+    for j, i in enumerate(first.tolist()):
         sel = np.flatnonzero(inv == j)
-        t = _screen_planned(workload, hw, {k: v[sel] for k, v in nums.items()}, int(cap) if on_chip else None,
-                            (int(ob), hw.pe.acc_bits) if fused else None)
+        t = _screen_planned(workload, hw, _take(d, sel), {k: v[sel] if np.ndim(v) else v for k, v in area.items()},
+                            int(caps[i]) if on_chip else None, (int(obufs[i]), hw.pe.acc_bits) if fused else None)
         for name, v in t.items():
             out.setdefault(name, np.full(n, np.nan))[sel] = v
     return out
 
 
-def _screen_planned(workload, hw, nums, capacity, fusion) -> dict:
+def _take(d, sel):
+    """The ``layer.Design`` of the designs ``sel`` (array fields indexed, scalars kept)."""
+    from dataclasses import fields, replace
+
+    pick = (lambda v: v[sel] if isinstance(v, np.ndarray) and v.ndim else v)
+    return replace(d, **{f.name: (tuple(pick(x) for x in getattr(d, f.name)) if f.name == "sram_pj_per_bit"
+                                  else pick(getattr(d, f.name))) for f in fields(d)})
+
+
+def _screen_planned(workload, hw, d, area, capacity, fusion) -> dict:
     tech = hw_tech(hw)
     prims = tech.primitives()
-    d, area = design_columns(hw, nums)
-    n = len(nums["rows"])
+    n = len(d.rows)
     wl = split_outliers(workload)
     unique, counts, _ = plan(fuse_workload(wl, *fusion) if fusion else wl, hw.nonlinear.post_softmax_bits,
                              capacity, fusion)
@@ -173,12 +212,17 @@ def _screen_planned(workload, hw, nums, capacity, fusion) -> dict:
             varying = [c for c in (prm[K.P_K], prm[K.P_ABITS], prm[K.P_WBITS]) if isinstance(c, np.ndarray)
                        and c.ndim]
             if key is None:
-                key = design_key(d.rows, d.cols, d.ofmap_bytes)
-            k_layer = design_key(key[1], *varying) if varying else key
-            arr = _per_key(lambda *a: gemm_array_floor(*a), k_layer, [
-                int(prm[K.P_DF]), layer.m, prm[K.P_N], prm[K.P_K], s.p, layer.repeat, hw.array.timing_code,
-                hw.array.temporal_tiling == "auto", s.acc_bits, d.rows, d.cols, d.ofmap_bytes, prm[K.P_ABITS],
-                prm[K.P_WBITS], layer.out_bits])
+                key = design_code(d.rows, d.cols, d.ofmap_bytes)
+            fixed = (int(prm[K.P_DF]), layer.m, int(prm[K.P_N]), *([] if varying else [prm[K.P_K]]), s.p,
+                     layer.repeat, hw.array.timing_code, hw.array.temporal_tiling == "auto", s.acc_bits)
+            if varying:   # sparse skipping: K and the bits follow the columns (rare); codes are not values: no memo
+                code = design_code(key[2], *(np.unique(v, return_inverse=True)[1].reshape(-1) for v in varying))
+                arr = _per_code(gemm_array_floor, fixed[:3], code, [prm[K.P_K], *fixed[3:], d.rows, d.cols,
+                                                                    d.ofmap_bytes, prm[K.P_ABITS], prm[K.P_WBITS],
+                                                                    layer.out_bits], memo=False)
+            else:
+                arr = _per_code(gemm_array_floor, fixed, key, [d.rows, d.cols, d.ofmap_bytes, prm[K.P_ABITS],
+                                                               prm[K.P_WBITS], layer.out_bits])
             q = s.quant
             ppu = ppu_cycles(q["requant_ops"], q["rescale_ops"], q["absmax_ops"], layer.repeat, d.ppu_lanes,
                              q["zp_sum_ops"] + q["zp_ops"])

@@ -114,7 +114,7 @@ def test_spec_key_and_cli(tmp_path):
     p = tmp_path / "s.yaml"
     p.write_text(yaml.safe_dump(spec))
     r = subprocess.run([sys.executable, "-m", "analysis", "sweep", str(p), "-o", str(tmp_path / "o.parquet"),
-                        "--workers", "0", "--no-progress"], capture_output=True, text=True, cwd=ROOT)
+                        "--workers", "0", "--no-progress"], check=False, capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert "screening: 512 points bounded" in r.stdout and "evaluated exactly" in r.stdout
     summary = json.loads((tmp_path / "o.parquet" / "_screen" / "_summary.json").read_text())
@@ -122,5 +122,5 @@ def test_spec_key_and_cli(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({**spec, "screen": "yes"}))
     r = subprocess.run([sys.executable, "-m", "analysis", "sweep", str(bad), "-o", str(tmp_path / "b.parquet")],
-                       capture_output=True, text=True, cwd=ROOT)
+                       check=False, capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "screen" in r.stderr and "Traceback" not in r.stderr

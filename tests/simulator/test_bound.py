@@ -105,3 +105,23 @@ def test_bound_tight_when_compute_bound():
     s, _ = screen(wl, db)
     x, _ = evaluate(wl, db)
     assert 1 - 1e-6 < s["total_cycles"][0] / x["total_cycles"][0] <= 1
+
+
+def test_memo_keyed_by_values():
+    """The per-process memo of GEMM floors is keyed by argument values: two batches whose geometries differ but
+    have the same number of distinct values get the results a fresh process gives."""
+    from simulator.model import bound
+
+    hw = load_hardware("int4")
+    wl = load_workload("deit_tiny-w4a4")
+
+    def batch(rows, cols):
+        c = {k: np.repeat(v, 4) for k, v in columns([hw]).items()}
+        c["rows"], c["cols"] = np.asarray(rows), np.asarray(cols)
+        return DesignBatch((structure(hw),), np.zeros(4, dtype=np.intp), c)
+
+    screen(wl, batch([16, 16, 32, 32], [16, 32, 16, 32]))
+    warm, _ = screen(wl, batch([8, 8, 64, 64], [8, 64, 8, 64]))
+    bound._MEMO.clear()
+    fresh, _ = screen(wl, batch([8, 8, 64, 64], [8, 64, 8, 64]))
+    assert np.array_equal(warm["total_cycles"], fresh["total_cycles"])

@@ -85,53 +85,63 @@ def _missing(frame):
 
 
 def _pareto(args) -> int:
-    from analysis.pareto import pareto_front, parse_objectives, plot_front, top_k
-    from analysis.sweep import read_manifest, read_results
+    from analysis.pareto import parse_objectives, plot_front
+    from analysis.pareto_scan import scan_front
+    from analysis.sweep import read_manifest
+    from analysis.sweep.read import columns_of, scan_batches
 
-    df = read_results(args.results)
+    names = columns_of(args.results)   # the schema only: rows are read in batches (analysis/pareto_scan.py)
     manifest = read_manifest(args.results) or {}
-    if args.workload:
-        if args.workload not in set(df["workload"]):
-            raise InputError("--workload", "workload", f"unknown workload {args.workload!r}",
-                             ", ".join(sorted(set(df["workload"]))))
-        df = df[df["workload"] == args.workload]
     default = manifest.get("objectives") or ["latency_us", "energy_uj"]
     objectives = parse_objectives(args.objectives or default)
     if len(objectives) < 2:
         raise InputError("--objectives", "objectives", "a front needs at least two objectives")
+    missing = [o.metric for o in objectives if o.metric not in names]
+    if missing:
+        raise InputError("--objectives", "objectives", f"unknown metric {missing[0]!r}",
+                         ", ".join(c for c in names if c not in ("point_id", "design", "workload", "error")))
     if args.top < 0:
         raise InputError("--top", "top", f"{args.top} is below 0")
     by = None if args.by == "none" else args.by
-    if by == "model" and "model" not in df.columns:
+    if by == "model" and "model" not in names:
         raise InputError("--by", "by", "these results have no model column (swept before accuracy columns)",
                          "workload, none")
-    front = pareto_front(df, objectives, by=by, include_infeasible=args.all)
-    axes = manifest.get("axes") or [c for c in df.columns if "." in c]
-    metrics = [o.metric for o in objectives] + [m for m in _SHOW if m in df.columns
+    front, tops, st = scan_front(args.results, objectives, by=by, include_infeasible=args.all, top=args.top,
+                                 workload=args.workload)
+    if args.workload and args.workload not in st.workloads:
+        raise InputError("--workload", "workload", f"unknown workload {args.workload!r}",
+                         ", ".join(sorted(st.workloads)))
+    axes = manifest.get("axes") or [c for c in names if "." in c]
+    metrics = [o.metric for o in objectives] + [m for m in _SHOW if m in names
                                                 and m not in {o.metric for o in objectives}]
-    cols = ["workload"] + [a for a in axes if a in df.columns] + metrics
-    cols, width = select_columns(args.columns, cols + [c for c in df.columns if c not in cols], cols, "workload")
+    cols = ["workload"] + [a for a in axes if a in names] + metrics
+    cols, width = select_columns(args.columns, cols + [c for c in names if c not in cols], cols, "workload")
     shown = _missing(front)
     if args.format == "json":
         out = {"objectives": [o.text for o in objectives], "front": shown[cols].to_dict(orient="records"),
-               "top": {o.text: _missing(top_k(df, o, args.top, by=by, include_infeasible=args.all))[cols].to_dict(
-                   orient="records")
-                       for o in objectives} if args.top else {}}
+               "top": {o.text: _missing(tops[o.text])[cols].to_dict(orient="records") for o in objectives}
+               if args.top else {}}
         emit(json_text(out), args.output)
     elif args.format == "csv":
         emit(shown[cols].to_csv(index=False), args.output)
     else:
-        n_ok = len(df) if args.all else int(df["feasible"].sum()) if "feasible" in df.columns else len(df)
-        title = (f"Pareto front ({', '.join(o.text for o in objectives)}): {len(front)} of {n_ok:,} "
+        title = (f"Pareto front ({', '.join(o.text for o in objectives)}): {len(front)} of {st.kept:,} "
                  f"{'' if args.all else 'feasible '}points")
         text = rich_table(title, cols, shown[cols].values.tolist(), width)
         for o in objectives if args.top else []:
-            t = _missing(top_k(df, o, args.top, by=by, include_infeasible=args.all))
+            t = _missing(tops[o.text])
             text += rich_table(f"Top {args.top} by {o.text}", cols, t[cols].values.tolist(), width)
         emit(text, args.output)
     if args.plot:
+        import pyarrow as pa
+
         from analysis.pareto import feasible_rows
 
+        need = list(dict.fromkeys(["workload", *([by] if by else []), *[o.metric for o in objectives],
+                                   "feasible", "error"]))
+        df = pa.Table.from_batches(list(scan_batches(args.results, need))).to_pandas()
+        if args.workload:
+            df = df[df["workload"] == args.workload]
         plot_front(feasible_rows(df, args.all), front, objectives, args.plot, by=by, title=manifest.get("name", ""))
         print(f"plot: {args.plot}", file=sys.stderr)
     return 0

@@ -154,7 +154,7 @@ def run_screened(spec: SweepSpec, backend, writer, done: set, size: int, stats: 
     rounds = 0
     later = 0       # survivors of stage 1 dominated by exact points found in stage 2
     n_exact = n_seed
-    batch_cap = max(256, 4 * size * getattr(backend, "workers", 1))
+    batch_cap = max(2048, 2 * size * getattr(backend, "workers", 1))
     while len(cand["design"]):
         fresh = np.asarray([int(i) not in ref.evaluated for i in cand["point_id"]], dtype=bool)
         wi = cand["workload"].astype(np.int64)
@@ -167,7 +167,7 @@ def run_screened(spec: SweepSpec, backend, writer, done: set, size: int, stats: 
         cand = {k: v[live] for k, v in cand.items()}
         if not len(cand["design"]):
             break
-        d, w, ids = _bound_front(cand, n_wl, batch_cap, set())
+        d, w, ids = _bound_front(cand, n_wl, max(batch_cap, len(cand["design"]) // 8), set())
         n_exact += ref.run(d, w, ids)
         rounds += 1
     summary = {"points": spec.n_points, "screened": counts["screened"], "cannot_run": counts["errors"],
@@ -182,8 +182,9 @@ def run_screened(spec: SweepSpec, backend, writer, done: set, size: int, stats: 
 
 
 def _bound_front(r: dict, n_wl: int, cap: int, skip: set) -> tuple:
-    """(designs, workloads, ids) of the points on the front of the bound vectors, per workload, at most ``cap``
-    per workload (the best by the first objective first), leaving out ids in ``skip``."""
+    """(designs, workloads, ids) of up to ``cap`` points per workload to evaluate next: those on the front of the
+    bound vectors (the most promising), filled up with the best by the sum of objective ranks; ids in ``skip`` left
+    out."""
     from analysis.pareto import pareto_mask
 
     ds, ws, ids = [], [], []
@@ -194,12 +195,13 @@ def _bound_front(r: dict, n_wl: int, cap: int, skip: set) -> tuple:
             sel = sel[[int(i) not in skip for i in r["point_id"][sel]]]
         if not len(sel):
             continue
-        b = r["bounds"][sel]
-        front = sel[pareto_mask(np.where(np.isneginf(b), 0.0, b))]   # an unbounded objective: no preference
-        if len(front) > cap:
-            front = front[np.argsort(r["bounds"][front, 0], kind="stable")[:cap]]
-        ds.append(r["design"][front])
-        ws.append(wi[front])
-        ids.append(r["point_id"][front])
+        b = np.where(np.isneginf(r["bounds"][sel]), 0.0, r["bounds"][sel])   # an unbounded objective: no preference
+        on_front = pareto_mask(b)
+        ranks = np.argsort(np.argsort(b, axis=0, kind="stable"), axis=0).sum(axis=1)
+        order = np.lexsort((ranks, ~on_front))          # the bound front first, then by rank sum
+        pick = sel[order[:cap]] if len(sel) > cap else sel
+        ds.append(r["design"][pick])
+        ws.append(wi[pick])
+        ids.append(r["point_id"][pick])
     cat = (lambda x, t: np.concatenate(x) if x else np.zeros(0, dtype=t))
     return cat(ds, np.int64), cat(ws, np.int64), cat(ids, np.int64)

@@ -27,7 +27,7 @@ import numpy as np
 from analysis.sweep.spec import _OPS, ACCURACY_COLUMNS, SweepSpec, point_ids
 
 SCREEN_DIR = "_screen"
-SEED_DESIGNS = 4096      # designs screened first to pick the seed points evaluated exactly
+SEED_DESIGNS = 65536     # designs screened first to pick the seed points evaluated exactly
 FRONT_CAP = 128          # exact front points per workload a screening worker prunes against
 
 
@@ -104,12 +104,13 @@ def bound_feasible(plan: Plan, screen: dict, dec, chosen, wl, n) -> np.ndarray:
     return ok
 
 
-def dominated(bounds: np.ndarray, front: np.ndarray, block: int = 8192) -> np.ndarray:
+def dominated(bounds: np.ndarray, front: np.ndarray) -> np.ndarray:
     """Rows of ``bounds`` (n x k, minimized) strictly dominated by some row of ``front`` (m x k, exact values):
     front <= bound everywhere and < somewhere. NaN bounds count as dominated (the point cannot run)."""
     out = np.isnan(bounds).any(axis=1)
     if not len(front) or not len(bounds):
         return out
+    block = max(1, (1 << 22) // (len(front) * front.shape[1]))   # about 4 M comparisons (bytes) at a time
     for lo in range(0, len(bounds), block):
         b = bounds[lo:lo + block, None, :]
         le = (front[None, :, :] <= b).all(axis=2)

@@ -106,16 +106,16 @@ def _pareto(args) -> int:
     if by == "model" and "model" not in names:
         raise InputError("--by", "by", "these results have no model column (swept before accuracy columns)",
                          "workload, none")
-    front, tops, st = scan_front(args.results, objectives, by=by, include_infeasible=args.all, top=args.top,
-                                 workload=args.workload)
-    if args.workload and args.workload not in st.workloads:
-        raise InputError("--workload", "workload", f"unknown workload {args.workload!r}",
-                         ", ".join(sorted(st.workloads)))
     axes = manifest.get("axes") or [c for c in names if "." in c]
     metrics = [o.metric for o in objectives] + [m for m in _SHOW if m in names
                                                 and m not in {o.metric for o in objectives}]
     cols = ["workload"] + [a for a in axes if a in names] + metrics
     cols, width = select_columns(args.columns, cols + [c for c in names if c not in cols], cols, "workload")
+    front, tops, st = scan_front(args.results, objectives, by=by, include_infeasible=args.all, top=args.top,
+                                 workload=args.workload, columns=cols)
+    if args.workload and args.workload not in st.workloads:
+        raise InputError("--workload", "workload", f"unknown workload {args.workload!r}",
+                         ", ".join(sorted(st.workloads)))
     shown = _missing(front)
     if args.format == "json":
         out = {"objectives": [o.text for o in objectives], "front": shown[cols].to_dict(orient="records"),

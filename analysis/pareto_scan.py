@@ -40,9 +40,9 @@ def _strings(col) -> np.ndarray:
 
 
 def scan_front(path, objectives: Sequence[Objective], by: str | None = "workload", include_infeasible: bool = False,
-               top: int = 0, workload: str | None = None):
+               top: int = 0, workload: str | None = None, columns: Sequence[str] | None = None):
     """(front DataFrame, {objective text: top-k DataFrame}, Scan) of the results at ``path`` (``pareto_front`` and
-    ``top_k``'s arguments and order)."""
+    ``top_k``'s arguments and order); ``columns``: the columns of the rows returned (default: all)."""
     from analysis.sweep.read import columns_of, scan_batches
 
     names = columns_of(path)
@@ -92,7 +92,8 @@ def scan_front(path, objectives: Sequence[Objective], by: str | None = "workload
                 tops[(g, j)] = (v2[order], s2[order], i2[order])
     kept = [i for _, i, _ in fronts.values()] + [i for _, _, i in tops.values()]
     keep = np.unique(np.concatenate(kept)).astype(np.int64) if kept else np.zeros(0, dtype=np.int64)
-    rows = _rows(path, keep, names)
+    show = names if columns is None else list(dict.fromkeys([*columns, *([by] if by else []), *metrics]))
+    rows = _rows(path, keep, [c for c in names if c in show])
     on_front = np.concatenate([i for _, i, _ in fronts.values()] or [np.zeros(0, np.int64)])
     front = rows[np.isin(rows.index.to_numpy(), on_front)]
     keys = ([by] if by else []) + [metrics[0]]

@@ -41,10 +41,13 @@ def columns_of(path: str | Path) -> list[str]:
 def scan_batches(path: str | Path, columns, filter=None, batch_rows: int = 0):
     """Record batches of ``columns`` (those present; a missing one is left out) of every stored row."""
     import pyarrow as pa
+    import pyarrow.dataset as ds
 
     d = dataset(path)
     cols = [c for c in columns if c in d.schema.names]
     try:
-        yield from d.to_batches(columns=cols, filter=filter, batch_size=batch_rows or BATCH_ROWS, use_threads=False)
+        yield from d.to_batches(columns=cols, filter=filter, batch_size=batch_rows or BATCH_ROWS, use_threads=False,
+                                batch_readahead=1, fragment_readahead=1,   # memory: about one batch in flight
+                                fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False))
     except (OSError, ValueError, pa.ArrowException) as e:
         raise InputError(str(path), "", f"cannot read as Parquet: {e.__class__.__name__}: {e}") from None

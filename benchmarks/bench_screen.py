@@ -7,9 +7,10 @@ Reported with the 1-minute load average and CPU time beside every wall time (the
     target (issue 26): >= 1,000,000 points/s on 2 cores;
   two-stage: ``python -m analysis sweep sweeps/deit_s_screen.yaml --screen`` in a fresh process: wall, CPU of the
     command and its workers (getrusage children), the stage counts of ``_screen/_summary.json``;
-  pareto-rss: ``python -m analysis pareto RESULTS`` on a synthetic results directory of ``--rows`` rows (default 10M)
-    with the schema of sweeps/deit_s_large.yaml (ids, axes and objectives random, the other totals constant), its
-    peak RSS (getrusage children, ru_maxrss); target: < 1 GB.
+  pareto-rss: ``python -m analysis pareto RESULTS`` and ``python -m analysis report --sweep RESULTS`` on a synthetic
+    results directory of ``--rows`` rows (default 10M) with the schema of sweeps/deit_s_large.yaml (ids, axes and
+    objectives random, the other totals constant), each in a fresh process reporting its own peak RSS (ru_maxrss);
+    target: < 1 GB.
 
     python benchmarks/bench_screen.py                          # all three
     python benchmarks/bench_screen.py --only screening --workers 2
@@ -136,7 +137,29 @@ def synthetic_results(path: Path, rows: int, part_rows: int = 500_000) -> None:
         pq.write_table(table, path / f"part-synthetic-{p:06d}.parquet", compression="zstd", row_group_size=50_000)
 
 
-def pareto_rss(rows: int) -> dict:
+_MEASURED = ("import resource, runpy, sys\n"
+             "sys.argv = ['analysis', *sys.argv[1:]]\n"
+             "try:\n    runpy.run_module('analysis', run_name='__main__')\n"
+             "finally:\n    print('MAXRSS_KIB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n")
+
+
+def _measured(args: list[str]) -> dict:
+    """``python -m analysis ARGS`` in a fresh process: wall, CPU, its own peak RSS (ru_maxrss of that process)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load0, t0 = load1(), time.perf_counter()
+    r = subprocess.run([sys.executable, "-c", _MEASURED, *args], capture_output=True, text=True, env=_env(),
+                       check=False)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if r.returncode:
+        raise SystemExit(r.stderr)
+    rss = int(r.stderr.rsplit("MAXRSS_KIB", 1)[1].split()[0])
+    return {"wall_s": round(wall, 2), "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime
+                                                     - before.ru_stime, 2),
+            "peak_rss_mb": round(rss / 1024), "load1_before": load0, "load1_after": load1()}
+
+
+def pareto_rss(rows: int) -> list[dict]:
     tmp = Path(tempfile.mkdtemp(prefix="pareto-rss-"))
     try:
         res = tmp / "r.parquet"
@@ -144,22 +167,14 @@ def pareto_rss(rows: int) -> dict:
         synthetic_results(res, rows)
         made = time.perf_counter() - t0
         size = sum(f.stat().st_size for f in res.iterdir())
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        load0, t0 = load1(), time.perf_counter()
-        r = subprocess.run([sys.executable, "-m", "analysis", "pareto", str(res), "--top", "3", "--format", "csv",
-                            "-o", str(tmp / "front.csv")], capture_output=True, text=True, env=_env(), check=False)
-        wall = time.perf_counter() - t0
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if r.returncode:
-            raise SystemExit(r.stderr)
-        front = len((tmp / "front.csv").read_text().splitlines()) - 1
+        base = {"rows": rows, "results_mb": round(size / 2**20), "synthesis_s": round(made, 1)}
+        p = _measured(["pareto", str(res), "--top", "3", "--format", "csv", "-o", str(tmp / "front.csv")])
+        p["front_rows"] = len((tmp / "front.csv").read_text().splitlines()) - 1
+        r = _measured(["report", "--sweep", str(res), "-o", str(tmp / "report.html")])
+        r["html_kb"] = round((tmp / "report.html").stat().st_size / 1024)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return {"bench": "pareto-rss", "rows": rows, "results_mb": round(size / 2**20), "synthesis_s": round(made, 1),
-            "wall_s": round(wall, 2), "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime
-                                                     - before.ru_stime, 2),
-            "peak_rss_mb": round(after.ru_maxrss / 1024), "front_rows": front, "load1_before": load0,
-            "load1_after": load1()}
+    return [{"bench": "pareto-rss", **base, **p}, {"bench": "report-sweep-rss", **base, **r}]
 
 
 def main() -> None:
@@ -175,9 +190,10 @@ def main() -> None:
                      ("two-stage", lambda: two_stage(a.workers, a.spec.resolve())),
                      ("pareto-rss", lambda: pareto_rss(a.rows))):
         if a.only in (None, name):
-            r = fn()
-            print(json.dumps(r), flush=True)
-            out.append(r)
+            res = fn()
+            for r in res if isinstance(res, list) else [res]:
+                print(json.dumps(r), flush=True)
+                out.append(r)
     if a.json:
         a.json.write_text(json.dumps(out, indent=1) + "\n")
 

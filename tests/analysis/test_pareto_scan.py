@@ -55,3 +55,22 @@ def test_scan_one_workload(results):
     front, _, st = scan_front(results, ob, workload=wl)
     assert front["point_id"].tolist() == pareto_front(df[df["workload"] == wl], ob)["point_id"].tolist()
     assert st.workloads == set(df["workload"])
+
+
+def test_report_large_path_same_fronts(results, monkeypatch):
+    """Above SAMPLE_ROWS the report reads in batches: the same front tables as the whole-table path, and a note that
+    the knob effects come from a sample."""
+    import re
+
+    from analysis.report import sweep as rs
+
+    whole = rs.sweep_report(results)
+    monkeypatch.setattr(rs, "SAMPLE_ROWS", 20)
+    large = rs.sweep_report(results)
+    assert "uniform random sample" in large and "uniform random sample" not in whole
+
+    def fronts(html):
+        return re.findall(r"<h3>The front</h3>(.*?)</table>", html, re.DOTALL)
+
+    assert fronts(large) == fronts(whole) and len(fronts(whole)) == 2
+    assert re.findall(r"(\d+) on the Pareto front", large) == re.findall(r"(\d+) on the Pareto front", whole)

@@ -134,10 +134,10 @@ def _decoder(spec: SweepSpec) -> Decoder:
 
 def warm(spec: SweepSpec) -> None:
     """Load the workloads and the compiled kernel in this process (before forking workers, they inherit it)."""
-    from simulator.model.jit import compiled
+    from simulator.model.jit import warm_up
 
     _decoder(spec)
-    compiled()
+    warm_up()   # compiled (or loaded from Numba's disk cache) once, here: forked workers inherit it
 
 
 def run_chunk(spec: SweepSpec, tasks: list[tuple[int, list[int]]]):

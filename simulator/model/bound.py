@@ -36,6 +36,7 @@ from simulator.model.attention import fuse_workload
 from simulator.model.batch import design_columns
 from simulator.model.foldwalk import fold_timing
 from simulator.model.layer import gemm_setup, kernel_params, vector_counts, vector_setup
+from simulator.model.memo import per_object
 from simulator.model.network import peak_tops, plan
 from simulator.model.price import ops_energy_pj
 from simulator.model.residency import skip_of
@@ -82,6 +83,7 @@ def gemm_array_floor(df, m, n, k, p, repeat, arr, ttile, acc_bits, rows, cols, o
             out[K.SRAM_OFMAP_READ])
 
 
+_SETUPS: dict = {}   # per process: (layer, hardware structure) -> its setup (pure functions of both)
 _MEMO: dict = {}     # per process: GEMM parameters -> {design code: gemm_array_floor output}
 
 
@@ -207,7 +209,7 @@ def _screen_planned(workload, hw, d, area, capacity, fusion) -> dict:
     key = None
     for (layer, attn, where), count in zip(unique, counts):
         if layer.is_gemm:
-            s = gemm_setup(layer, hw, tech, attn)
+            s = per_object(_SETUPS, (layer, hw), (attn,), lambda x=layer, a=attn: gemm_setup(x, hw, tech, a), 4096)
             prm = kernel_params(layer, s, hw.array.dataflow, hw.array.temporal_tiling, d, where, hw.array.timing_code)
             varying = [c for c in (prm[K.P_K], prm[K.P_ABITS], prm[K.P_WBITS]) if isinstance(c, np.ndarray)
                        and c.ndim]
@@ -238,7 +240,7 @@ def _screen_planned(workload, hw, d, area, capacity, fusion) -> dict:
                  + 8 * (read + write) * d.dram_pj_per_bit)
             macs += layer.macs * count
         else:
-            s = vector_setup(layer, hw)
+            s = per_object(_SETUPS, (layer, hw), (False,), lambda x=layer: vector_setup(x, hw), 4096)
             c = vector_counts(layer, s, d, where)
             total = 0.0 if overlap else c["total_cycles"]
             read, write = c["dram_read_bytes"], c["dram_write_bytes"]

@@ -21,6 +21,7 @@ from analysis.sweep.screen import (
     exact_values,
     make_plan,
     screen_block,
+    spread,
 )
 from analysis.sweep.spec import SweepSpec
 
@@ -43,14 +44,6 @@ def _blocks(spec: SweepSpec, size: int):
         idx = np.fromiter(spec.design_indices(), dtype=np.int64, count=spec.n_designs)
         for lo in range(0, len(idx), size):
             yield idx[lo:lo + size]
-
-
-def _capped(front: np.ndarray, cap: int = FRONT_CAP) -> np.ndarray:
-    """At most ``cap`` rows of an exact front, spread along its first objective (any exact rows prune soundly)."""
-    if len(front) <= cap:
-        return front
-    order = np.argsort(front[:, 0], kind="stable")
-    return front[order[np.linspace(0, len(front) - 1, cap).round().astype(int)]]
 
 
 class Refiner:
@@ -135,7 +128,7 @@ def run_screened(spec: SweepSpec, backend, writer, done: set, size: int, stats: 
     say(f"seeded the front with {n_seed:,} exact points")
     # stage 1: screen every design against the (capped) exact fronts
     run_id = writer.run
-    fronts = [_capped(f) for f in ref.fronts]
+    fronts = [spread(f, FRONT_CAP) for f in ref.fronts]
     counts = dict.fromkeys(("screened", "errors", "constraint", "dominated"), 0)
     keep = {"design": [], "workload": [], "point_id": [], "bounds": []}
     t1 = time.perf_counter()

@@ -106,7 +106,26 @@ def bound_feasible(plan: Plan, screen: dict, dec, chosen, wl, n) -> np.ndarray:
 
 def dominated(bounds: np.ndarray, front: np.ndarray) -> np.ndarray:
     """Rows of ``bounds`` (n x k, minimized) strictly dominated by some row of ``front`` (m x k, exact values):
-    front <= bound everywhere and < somewhere. NaN bounds count as dominated (the point cannot run)."""
+    front <= bound everywhere and < somewhere. NaN bounds count as dominated (the point cannot run). A large front
+    is tried first through 256 of its rows spread along it (most dominated rows fall there), then whole on the
+    rest: the same answer, far fewer comparisons."""
+    if len(front) > 512 and len(bounds) > 4096:
+        out = _dominated(bounds, spread(front, 256))
+        rest = np.flatnonzero(~out)
+        out[rest] = _dominated(bounds[rest], front)
+        return out
+    return _dominated(bounds, front)
+
+
+def spread(front: np.ndarray, cap: int) -> np.ndarray:
+    """At most ``cap`` rows of an exact front, spread along its first objective (any exact rows prune soundly)."""
+    if len(front) <= cap:
+        return front
+    order = np.argsort(front[:, 0], kind="stable")
+    return front[order[np.linspace(0, len(front) - 1, cap).round().astype(int)]]
+
+
+def _dominated(bounds: np.ndarray, front: np.ndarray) -> np.ndarray:
     out = np.isnan(bounds).any(axis=1)
     if not len(front) or not len(bounds):
         return out

@@ -124,3 +124,14 @@ def test_spec_key_and_cli(tmp_path):
     r = subprocess.run([sys.executable, "-m", "analysis", "sweep", str(bad), "-o", str(tmp_path / "b.parquet")],
                        check=False, capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "screen" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_dominated_two_level_equals_direct():
+    """A large front is tried through a spread subset first: the same answer as comparing with every row."""
+    from analysis.sweep.screen import _dominated
+
+    rng = np.random.default_rng(5)
+    front = rng.dirichlet([1, 1, 1], 2000)          # on the plane x + y + z = 1: no row dominates another
+    b = rng.dirichlet([1, 1, 1], 20000) * rng.uniform(0.9, 1.1, (20000, 1))
+    assert len(front) > 512
+    assert np.array_equal(dominated(b, front), _dominated(b, front))

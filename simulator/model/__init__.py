@@ -9,6 +9,7 @@
   price.py    counts -> energy: the only place a pJ is multiplied
   network.py  distinct-layer plan, one design's per-layer results and the network totals
   batch.py    many designs as columns -> totals as arrays, bit-identical to network.py
+  bound.py    many designs -> a proven floor on cycles and energy, exact area and peaks (screening, closed form)
   traffic.py  compulsory DRAM bytes and the array's SRAM traffic, shared with the roofline
   memo.py     values cached per live object (plans, setups, compulsory bytes)
 Leaf formulas elsewhere: simulator/quant.py (scales, PPU), simulator/vector.py (vector-op costs),

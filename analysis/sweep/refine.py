@@ -122,9 +122,11 @@ def run_screened(spec: SweepSpec, backend, writer, done: set, size: int, stats: 
     pick = np.unique(np.linspace(0, total - 1, min(total, SEED_DESIGNS)).round().astype(np.int64))
     sample = next(iter(_blocks(spec, total))) if spec.sampling != "grid" and spec.samples < spec.grid_size else None
     seed_index = sample[pick] if sample is not None else pick
-    r = screen_block(spec, seed_index, empty, None)
-    seeds = _bound_front(r, n_wl, FRONT_CAP, ref.evaluated)
-    n_seed = ref.run(*seeds)
+    n_seed = 0
+    if not all(len(f) for f in ref.fronts):    # (a resumed run seeds from its stored rows)
+        r = screen_block(spec, seed_index, empty, None)
+        seeds = _bound_front(r, n_wl, FRONT_CAP, ref.evaluated)
+        n_seed = ref.run(*seeds)
     say(f"seeded the front with {n_seed:,} exact points")
     # stage 1: screen every design against the (capped) exact fronts
     run_id = writer.run

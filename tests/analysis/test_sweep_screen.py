@@ -135,3 +135,13 @@ def test_dominated_two_level_equals_direct():
     b = rng.dirichlet([1, 1, 1], 20000) * rng.uniform(0.9, 1.1, (20000, 1))
     assert len(front) > 512
     assert np.array_equal(dominated(b, front), _dominated(b, front))
+
+
+def test_resume_screened(tmp_path):
+    """Resuming a finished screened sweep seeds the fronts from the stored rows and runs nothing new."""
+    spec = spec_from_dict({"name": "numeric", **SPACES["numeric"]}, "<numeric>")
+    first = run_sweep(spec, tmp_path / "r.parquet", workers=0, progress=False, screen=True)
+    again = run_sweep(spec, tmp_path / "r.parquet", workers=0, progress=False, screen=True, resume=True)
+    assert first.points_run > 0 and again.points_run == 0
+    assert again.screen["already_stored"] == first.points_run and again.screen["seed"] == 0
+    assert len(pd.read_parquet(tmp_path / "r.parquet")) == first.points_run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from workloads.cli_common import add_columns_arg, add_output_args, emit, json_text, rich_table, select_columns
@@ -22,9 +23,9 @@ def add_parser(sub) -> None:
     p.add_argument("--resume", action="store_true", help="keep stored points and run only the missing ones")
     p.add_argument("--force", action="store_true", help="replace an existing results directory")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--screen", action="store_true",
+    p.add_argument("--screen", action=argparse.BooleanOptionalAction, default=None,
                    help="two stages: bound every point in closed form, run exactly only the points that can still "
-                        "reach the Pareto front (same front as the full sweep; spec key `screen: true`)")
+                        "reach the Pareto front (same front as the full sweep); default: the spec's `screen`")
     p.set_defaults(func=_sweep)
 
     q = sub.add_parser("pareto", help="Pareto-optimal designs (and top-k) of sweep results",
@@ -60,7 +61,7 @@ def _sweep(args) -> int:
     spec = load_spec(args.spec)
     s = run_sweep(spec, args.output, scheduler=args.scheduler, resume=args.resume, force=args.force,
                   workers=args.workers, chunk_size=args.chunk_size,
-                  progress=not args.no_progress and sys.stderr.isatty(), screen=True if args.screen else None)
+                  progress=not args.no_progress and sys.stderr.isatty(), screen=args.screen)
     print(f"{spec.name}: {s.points_run:,} points run, {s.points_skipped:,} already stored, "
           f"{s.feasible:,} feasible, {s.errors:,} could not run; {s.seconds:.1f} s "
           f"({s.points_per_s:,.0f} points/s) -> {s.output}")

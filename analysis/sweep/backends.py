@@ -95,7 +95,8 @@ class _DaskBackend(_Backend):
     def map(self, spec, chunks, fn=run_chunk):
         from distributed import as_completed
 
-        spec_f = self.client.scatter(spec, broadcast=True)
+        spec_f = self.client.scatter(spec, broadcast=True, hash=False)   # its own key per map: a two-stage sweep maps
+        # several times, and a finished map releasing a shared key would lose the spec under the next one
         chunks = iter(chunks)
         limit = 3 * self.workers
         first = [self.client.submit(fn, spec_f, c, pure=False) for c in itertools.islice(chunks, limit)]

@@ -145,3 +145,17 @@ def test_resume_screened(tmp_path):
     assert first.points_run > 0 and again.points_run == 0
     assert again.screen["already_stored"] == first.points_run and again.screen["seed"] == 0
     assert len(pd.read_parquet(tmp_path / "r.parquet")) == first.points_run
+
+
+def test_screened_on_dask_equals_exhaustive(tmp_path):
+    """The same two stages on a Dask LocalCluster (the workers write their screening parts): the exhaustive front."""
+    distributed = pytest.importorskip("distributed")
+    spec = spec_from_dict({"name": "numeric", **SPACES["numeric"]}, "<numeric>")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        s = run_sweep(spec, tmp_path / "dask.parquet", scheduler=cluster.scheduler_address, progress=False,
+                      screen=True)
+    run_sweep(spec, tmp_path / "full.parquet", workers=0, progress=False)
+    assert s.screen["screened"] == spec.n_points and s.points_run < spec.n_points
+    assert _front(tmp_path / "dask.parquet", spec.objectives) == _front(tmp_path / "full.parquet", spec.objectives)
+    assert len(pd.read_parquet(tmp_path / "dask.parquet" / "_screen")) == spec.n_points

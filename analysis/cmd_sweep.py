@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from workloads.cli_common import add_columns_arg, add_output_args, emit, json_text, rich_table, select_columns
@@ -18,10 +19,13 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--output", required=True, metavar="RESULTS.parquet", help="results directory")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler")
     p.add_argument("--workers", type=int, metavar="N", help="local processes (default: all cores; 0: in-process)")
-    p.add_argument("--chunk-size", type=int, metavar="N", help="designs per task (default: automatic, <= 256)")
+    p.add_argument("--chunk-size", type=int, metavar="N", help="designs per task (default: automatic, <= 4096)")
     p.add_argument("--resume", action="store_true", help="keep stored points and run only the missing ones")
     p.add_argument("--force", action="store_true", help="replace an existing results directory")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--screen", action=argparse.BooleanOptionalAction, default=None,
+                   help="two stages: bound every point in closed form, run exactly only the points that can still "
+                        "reach the Pareto front (same front as the full sweep); default: the spec's `screen`")
     p.set_defaults(func=_sweep)
 
     q = sub.add_parser("pareto", help="Pareto-optimal designs (and top-k) of sweep results",
@@ -57,10 +61,16 @@ def _sweep(args) -> int:
     spec = load_spec(args.spec)
     s = run_sweep(spec, args.output, scheduler=args.scheduler, resume=args.resume, force=args.force,
                   workers=args.workers, chunk_size=args.chunk_size,
-                  progress=not args.no_progress and sys.stderr.isatty())
+                  progress=not args.no_progress and sys.stderr.isatty(), screen=args.screen)
     print(f"{spec.name}: {s.points_run:,} points run, {s.points_skipped:,} already stored, "
           f"{s.feasible:,} feasible, {s.errors:,} could not run; {s.seconds:.1f} s "
           f"({s.points_per_s:,.0f} points/s) -> {s.output}")
+    if s.screen:
+        st = s.screen
+        print(f"screening: {st['screened']:,} points bounded ({st['screen_seconds']:.1f} s), {st['cannot_run']:,} "
+              f"cannot run, {st['constraint_pruned']:,} break a constraint by their bound, {st['dominance_pruned']:,} "
+              f"dominated by an exact point; {st['exact']:,} evaluated exactly ({st['seed']:,} seeds + "
+              f"{st['rounds']} rounds); the front equals the full sweep's")
     if s.first_error:
         print(f"first error: {s.first_error}")
     for line in s.set_aside:
@@ -76,59 +86,65 @@ def _missing(frame):
 
 
 def _pareto(args) -> int:
-    from analysis.pareto import pareto_front, parse_objectives, plot_front, top_k
-    from analysis.sweep import read_manifest, read_results
+    from analysis.pareto import parse_objectives, plot_front
+    from analysis.pareto_scan import scan_front
+    from analysis.sweep import read_manifest
+    from analysis.sweep.read import columns_of, scan_batches
 
+    names = columns_of(args.results)   # the schema only: rows are read in batches (analysis/pareto_scan.py)
     manifest = read_manifest(args.results) or {}
     default = manifest.get("objectives") or ["latency_us", "energy_uj"]
     objectives = parse_objectives(args.objectives or default)
-    names = [o.metric for o in objectives]
-    kinds = {**dict.fromkeys(names, "number"), "feasible": "bool", "workload": "string"}
-    needed = None if args.columns or not manifest.get("axes") else [
-        "workload", "model", "feasible", "error", *manifest["axes"], *names, *_SHOW]
-    df = read_results(args.results, needed, kinds)
-    if args.workload:
-        if args.workload not in set(df["workload"]):
-            raise InputError("--workload", "workload", f"unknown workload {args.workload!r}",
-                             ", ".join(sorted(set(df["workload"]))))
-        df = df[df["workload"] == args.workload]
     if len(objectives) < 2:
         raise InputError("--objectives", "objectives", "a front needs at least two objectives")
+    missing = [o.metric for o in objectives if o.metric not in names]
+    if missing:
+        raise InputError("--objectives", "objectives", f"unknown metric {missing[0]!r}",
+                         ", ".join(c for c in names if c not in ("point_id", "design", "workload", "error")))
     if args.top < 0:
         raise InputError("--top", "top", f"{args.top} is below 0")
     by = None if args.by == "none" else args.by
-    if by == "model" and "model" not in df.columns:
+    if by == "model" and "model" not in names:
         raise InputError("--by", "by", "these results have no model column (swept before accuracy columns)",
                          "workload, none")
-    front = pareto_front(df, objectives, by=by, include_infeasible=args.all)
-    axes = manifest.get("axes") or [c for c in df.columns if "." in c]
-    metrics = [o.metric for o in objectives] + [m for m in _SHOW if m in df.columns
+    axes = manifest.get("axes") or [c for c in names if "." in c]
+    metrics = [o.metric for o in objectives] + [m for m in _SHOW if m in names
                                                 and m not in {o.metric for o in objectives}]
-    cols = ["workload"] + [a for a in axes if a in df.columns] + metrics
-    cols, width = select_columns(args.columns, cols + [c for c in df.columns if c not in cols], cols, "workload")
+    cols = ["workload"] + [a for a in axes if a in names] + metrics
+    cols, width = select_columns(args.columns, cols + [c for c in names if c not in cols], cols, "workload")
+    front, tops, st = scan_front(args.results, objectives, by=by, include_infeasible=args.all, top=args.top,
+                                 workload=args.workload, columns=cols)
+    if args.workload and args.workload not in st.workloads:
+        raise InputError("--workload", "workload", f"unknown workload {args.workload!r}",
+                         ", ".join(sorted(st.workloads)))
     shown = _missing(front)
     if args.format == "json":
         out = {"objectives": [o.text for o in objectives], "front": shown[cols].to_dict(orient="records"),
-               "top": {o.text: _missing(top_k(df, o, args.top, by=by, include_infeasible=args.all))[cols].to_dict(
-                   orient="records")
-                       for o in objectives} if args.top else {}}
+               "top": {o.text: _missing(tops[o.text])[cols].to_dict(orient="records") for o in objectives}
+               if args.top else {}}
         emit(json_text(out), args.output)
     elif args.format == "csv":
         from workloads.csvcells import frame_csv
 
         emit(frame_csv(shown[cols]), args.output)
     else:
-        n_ok = len(df) if args.all else int(df["feasible"].sum()) if "feasible" in df.columns else len(df)
-        title = (f"Pareto front ({', '.join(o.text for o in objectives)}): {len(front)} of {n_ok:,} "
+        title = (f"Pareto front ({', '.join(o.text for o in objectives)}): {len(front)} of {st.kept:,} "
                  f"{'' if args.all else 'feasible '}points")
         text = rich_table(title, cols, shown[cols].values.tolist(), width)
         for o in objectives if args.top else []:
-            t = _missing(top_k(df, o, args.top, by=by, include_infeasible=args.all))
+            t = _missing(tops[o.text])
             text += rich_table(f"Top {args.top} by {o.text}", cols, t[cols].values.tolist(), width)
         emit(text, args.output)
     if args.plot:
+        import pyarrow as pa
+
         from analysis.pareto import feasible_rows
 
+        need = list(dict.fromkeys(["workload", *([by] if by else []), *[o.metric for o in objectives],
+                                   "feasible", "error"]))
+        df = pa.Table.from_batches(list(scan_batches(args.results, need))).to_pandas()
+        if args.workload:
+            df = df[df["workload"] == args.workload]
         plot_front(feasible_rows(df, args.all), front, objectives, args.plot, by=by, title=manifest.get("name", ""))
         print(f"plot: {args.plot}", file=sys.stderr)
     return 0

@@ -23,6 +23,7 @@ KNOB_TEXT = {"array.rows": "{v:g} rows", "array.cols": "{v:g} cols", "buffers.if
 MAX_LABELS = 9
 MAX_POINTS = 3000      # grey background marks per chart
 MAX_BARS = 30
+SAMPLE_ROWS = 500_000  # above this many rows: knob effects and charts from a seeded uniform sample, fronts exact
 
 
 def _unit(metric: str) -> str:
@@ -130,21 +131,26 @@ def _time_bars(front, knobs: list[str], ties: dict) -> str:
                         "time of the front's designs by unit", 1000, 14, 300, None, total)
 
 
-def workload_section(df, name: str, objectives, axes: list[str], ties: dict, all_rows) -> str:
+def workload_section(df, name: str, objectives, axes: list[str], ties: dict, all_rows, front=None,
+                     counts: tuple | None = None) -> str:
+    """``front`` (optional): the exact front when ``df`` is a sample; ``counts``: (designs, feasible) then."""
     from analysis.pareto import feasible_rows, pareto_front
 
     rows = feasible_rows(df)
     rows = rows[rows[[o.metric for o in objectives]].notna().all(axis=1)]  # a NaN objective: never on a front
-    front = pareto_front(rows, objectives)
+    front = pareto_front(rows, objectives) if front is None else front
     effects = knob_effects(rows, axes, objectives) if len(rows) else []
     varying = [e["axis"] for e in effects if front[e["axis"]].nunique() > 1]
     knobs = (varying or [e["axis"] for e in effects])[:3]
-    if not len(rows):
-        return (f'<p class="note">{len(all_rows):,} designs, none feasible: every one breaks a constraint of the '
+    n_all, n_ok = counts or (len(all_rows), len(rows))
+    if not n_ok:
+        return (f'<p class="note">{n_all:,} designs, none feasible: every one breaks a constraint of the '
                 f'spec (the summary lists them; <code>vitsim pareto RESULTS --all</code> ignores them).</p>')
-    out = [f'<p class="note">{len(all_rows):,} designs, {len(rows):,} feasible, {len(front)} on the Pareto front of '
+    sampled = (f" Knob effects and the grey marks come from a uniform random sample of {len(rows):,} feasible "
+               f"designs (seeded); the fronts are exact." if counts else "")
+    out = [f'<p class="note">{n_all:,} designs, {n_ok:,} feasible, {len(front)} on the Pareto front of '
            f'{esc(", ".join(o.text for o in objectives))}. Labels name the knobs that vary along the front, most '
-           f'effective first: {esc(", ".join(knobs) or "none")}.</p>']
+           f'effective first: {esc(", ".join(knobs) or "none")}.{sampled}</p>']
     pairs = [(i, j) for i in range(len(objectives)) for j in range(i + 1, len(objectives))]
     charts = [_pair_chart(rows, front, objectives[i], objectives[j], knobs, ties) for i, j in pairs]
     out.append('<div class="grid2">' + "".join(f'<div class="chart">{c}</div>' for c in charts) + "</div>")
@@ -185,23 +191,33 @@ def _tip(c: str) -> str:
 
 
 def sweep_report(results, objectives=None) -> str:
-    """One HTML page for the sweep results directory ``results`` (``analysis sweep -o``)."""
+    """One HTML page for the sweep results directory ``results`` (``analysis sweep -o``). Up to SAMPLE_ROWS rows
+    it is read whole; above, in batches (analysis/sweep/read.py): the fronts exactly (analysis/pareto_scan.py),
+    the knob effects and charts from a seeded uniform sample, so memory stays bounded at any size."""
     from analysis.pareto import parse_objectives
     from analysis.sweep import read_manifest, read_results
+    from analysis.sweep.read import columns_of, dataset
 
+    names = columns_of(results)
     manifest = read_manifest(results) or {}
-    wanted = objectives or manifest.get("objectives") or ["latency_us", "energy_uj"]
-    kinds = {o.metric: "number" for o in parse_objectives(wanted)}
-    df = read_results(results, kinds={**kinds, "feasible": "bool", "workload": "string"})
-    objs = parse_objectives(wanted, list(df.columns), "--objectives")
+    objs = parse_objectives(objectives or manifest.get("objectives") or ["latency_us", "energy_uj"],
+                            names, "--objectives")
     if len(objs) < 2:
         from workloads.errors import InputError
 
         raise InputError("--objectives", "objectives", "a front needs at least two objectives")
-    axes, ties = distinct_axes(df, manifest.get("axes") or [c for c in df.columns if "." in c])
+    n_rows = dataset(results).count_rows()
+    large = n_rows > SAMPLE_ROWS
+    axis_names = manifest.get("axes") or [c for c in names if "." in c]
+    if large:
+        df, fronts, counts = _sampled(results, names, objs, axis_names, n_rows)
+    else:
+        df, fronts, counts = read_results(results), {}, {}
+    axes, ties = distinct_axes(df, axis_names)
     name = manifest.get("name", str(results))
-    feasible = int(df["feasible"].sum()) if "feasible" in df.columns else len(df)
-    cards = (card("designs x workloads", len(df)) + card("feasible", feasible, "", ", ".join(
+    feasible = sum(c[1] for c in counts.values()) if large else (
+        int(df["feasible"].sum()) if "feasible" in df.columns else len(df))
+    cards = (card("designs x workloads", n_rows) + card("feasible", feasible, "", ", ".join(
         manifest.get("constraints") or []) or "no constraints") + card("workloads", df["workload"].nunique())
              + card("axes", len(axes), "", ", ".join(axes)))
     sections = [("summary", "Summary", section("summary", "Summary", f'<div class="cards">{cards}</div>',
@@ -209,9 +225,33 @@ def sweep_report(results, objectives=None) -> str:
                                                 f"{esc(', '.join(o.text for o in objs))}."))]
     for i, wl in enumerate(sorted(df["workload"].unique())):
         sub = df[df["workload"] == wl]
-        sections.append((f"w{i}", wl, section(f"w{i}", f"Pareto fronts: {wl}", workload_section(sub, wl, objs,
-                                                                                               axes, ties, sub))))
-    sub = (f"sweep spec {esc(manifest.get('spec', '?'))} &middot; {len(df):,} rows &middot; results "
+        sections.append((f"w{i}", wl, section(f"w{i}", f"Pareto fronts: {wl}", workload_section(
+            sub, wl, objs, axes, ties, sub, fronts.get(wl), counts.get(wl)))))
+    sub = (f"sweep spec {esc(manifest.get('spec', '?'))} &middot; {n_rows:,} rows &middot; results "
            f"{esc(str(results))}")
     return page(f"Sweep {name}", sub, sections)
 
+
+def _sampled(results, names, objs, axis_names, n_rows):
+    """(sample DataFrame of the columns the page uses, {workload: exact front}, {workload: (rows, feasible)})."""
+    import numpy as np
+    import pyarrow as pa
+
+    from analysis.pareto_scan import scan_front
+    from analysis.sweep.read import scan_batches
+
+    need = list(dict.fromkeys(["workload", "feasible", "error", *axis_names, *[o.metric for o in objs]]))
+    rng = np.random.default_rng(0)
+    keep, counts = [], {}
+    for b in scan_batches(results, [c for c in need if c in names]):
+        wl = b.column(b.schema.get_field_index("workload")).cast(pa.string()).to_numpy(zero_copy_only=False)
+        ok = np.asarray(b.column(b.schema.get_field_index("feasible")).to_numpy(zero_copy_only=False), dtype=bool) \
+            if "feasible" in names else np.ones(b.num_rows, dtype=bool)
+        for w in set(wl):
+            c = counts.setdefault(w, [0, 0])
+            c[0] += int((wl == w).sum())
+            c[1] += int((ok & (wl == w)).sum())
+        keep.append(b.filter(pa.array(rng.random(b.num_rows) < SAMPLE_ROWS / n_rows)))
+    df = pa.Table.from_batches(keep).to_pandas()
+    front, _, _ = scan_front(results, objs, by="workload")
+    return df, {w: g for w, g in front.groupby("workload", sort=False)}, {w: tuple(c) for w, c in counts.items()}

@@ -11,8 +11,8 @@ from workloads.errors import InputError
 
 
 class _Backend:
-    """Where chunks run. ``map`` yields one Arrow batch per chunk, in completion order, with a
-    bounded number of chunks in flight so memory stays flat however long the sweep is."""
+    """Where chunks run. ``map`` yields ``fn(spec, chunk)`` (default ``run_chunk``: one Arrow batch) per chunk, in
+    completion order, with a bounded number of chunks in flight so memory stays flat however long the sweep is."""
 
     workers = 1
 
@@ -31,9 +31,9 @@ class _Backend:
 
 
 class _InlineBackend(_Backend):
-    def map(self, spec, chunks):
+    def map(self, spec, chunks, fn=run_chunk):
         for c in chunks:
-            yield run_chunk(spec, c)
+            yield fn(spec, c)
 
 
 class _PoolBackend(_Backend):
@@ -45,7 +45,7 @@ class _PoolBackend(_Backend):
         self.workers = workers
         self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
 
-    def map(self, spec, chunks):
+    def map(self, spec, chunks, fn=run_chunk):
         from concurrent.futures import FIRST_COMPLETED, wait
 
         pending = set()
@@ -53,7 +53,7 @@ class _PoolBackend(_Backend):
         limit = 3 * self.workers
         while True:
             for c in itertools.islice(chunks, limit - len(pending)):
-                pending.add(self.pool.submit(run_chunk, spec, c))
+                pending.add(self.pool.submit(fn, spec, c))
             if not pending:
                 return
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -113,19 +113,20 @@ class _DaskBackend(_Backend):
                 raise InputError("sweep", "scheduler", f"cannot connect to {scheduler!r}: {e}") from None
         self.workers = max(1, sum(self.client.nthreads().values()))
 
-    def map(self, spec, chunks):
+    def map(self, spec, chunks, fn=run_chunk):
         from distributed import as_completed
 
-        spec_f = self.client.scatter(spec, broadcast=True)
+        spec_f = self.client.scatter(spec, broadcast=True, hash=False)   # its own key per map: a two-stage sweep maps
+        # several times, and a finished map releasing a shared key would lose the spec under the next one
         chunks = iter(chunks)
         limit = 3 * self.workers
-        first = [self.client.submit(run_chunk, spec_f, c, pure=False) for c in itertools.islice(chunks, limit)]
+        first = [self.client.submit(fn, spec_f, c, pure=False) for c in itertools.islice(chunks, limit)]
         ac = as_completed(first)
         for f in ac:
             batch = f.result()
             f.release()
             for c in itertools.islice(chunks, 1):
-                ac.add(self.client.submit(run_chunk, spec_f, c, pure=False))
+                ac.add(self.client.submit(fn, spec_f, c, pure=False))
             yield batch
 
     def __exit__(self, *exc):

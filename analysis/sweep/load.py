@@ -13,7 +13,7 @@ from workloads.limits import check
 
 SAMPLING = ("grid", "random")
 _SPEC_KEYS = {"name", "description", "base", "axes", "workloads", "models", "recipes", "batch", "constraints",
-              "objectives", "sampling", "samples", "seed", "chunk_size", "accuracy"}
+              "objectives", "sampling", "samples", "seed", "chunk_size", "accuracy", "screen"}
 _CONSTRAINT_RE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
 
 
@@ -69,6 +69,9 @@ def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = Non
         raise InputError(source, "samples", "random sampling needs samples >= 1")
     seed = _req_int(source, "seed", d.get("seed", 0), 0)
     chunk = _req_int(source, "chunk_size", d.get("chunk_size", 0), 0)
+    screen = d.get("screen", False)
+    if not isinstance(screen, bool):
+        raise InputError(source, "screen", f"{screen!r} is not true or false", "true, false")
 
     digests = []
     for i, w in enumerate(workloads):  # every workload loads here: a bad one is a spec error, not a worker failure
@@ -97,7 +100,7 @@ def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = Non
     objectives = tuple(o.text for o in parse_objectives(objectives, names, source, "objectives"))
     from dataclasses import replace
 
-    return replace(spec, constraints=constraints, objectives=objectives)
+    return replace(spec, constraints=constraints, objectives=objectives, screen=screen)
 
 
 def metric_names_for(fpga: bool = False) -> tuple[str, ...]:

@@ -98,6 +98,7 @@ class SweepSpec:
     metrics: tuple[str, ...] = ()  # numeric simulate_totals keys (load.metric_names_for)
     workload_digests: tuple[str, ...] = ()  # hash of each loaded workload's content (load.spec_from_dict)
     version: str = ""                       # the vitsim version that validated the spec
+    screen: bool = False                    # two-stage search (analysis/sweep/screen.py): not in the fingerprint
 
     @property
     def free_axes(self) -> tuple[Axis, ...]:

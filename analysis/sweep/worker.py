@@ -98,16 +98,18 @@ class Decoder:
         for i in range(len(self.free) - 1, -1, -1):
             rem, chosen[i] = np.divmod(rem, self.sizes[i])
         if self.structural:
+            from simulator.model.bound import design_code
+
             keys = np.stack([chosen[p] for _, p, _ in self.structural], axis=1)
-            uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-            inv = inv.reshape(-1)
+            _, first, inv = design_code(*keys.T)        # codes in the order of np.unique(keys, axis=0)
+            uniq = keys[first]
         else:
             uniq, inv = np.zeros((1, 0), dtype=np.int64), np.zeros(len(index), dtype=np.intp)
         found = [self.variant(tuple(int(x) for x in row)) for row in uniq]
         ok = [v for v in found if v[0] is not None]
         placeholder = ok[0][0] if ok else None
         variants = tuple(v[3] if v[0] is not None else None for v in found)
-        errors = [found[v][1] for v in inv]
+        errors = np.asarray([v[1] for v in found], dtype=object)[inv].tolist()
         base_cols = columns([v[0] if v[0] is not None else placeholder for v in found]) if placeholder else None
         numbers = {}
         for name in NUMERIC:
@@ -132,10 +134,10 @@ def _decoder(spec: SweepSpec) -> Decoder:
 
 def warm(spec: SweepSpec) -> None:
     """Load the workloads and the compiled kernel in this process (before forking workers, they inherit it)."""
-    from simulator.model.jit import compiled
+    from simulator.model.jit import warm_up
 
     _decoder(spec)
-    compiled()
+    warm_up()   # compiled (or loaded from Numba's disk cache) once, here: forked workers inherit it
 
 
 def run_chunk(spec: SweepSpec, tasks: list[tuple[int, list[int]]]):

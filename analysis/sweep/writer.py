@@ -132,7 +132,7 @@ class ResultsWriter:
         if self.force and not self.resume:
             for p in self.path.iterdir():
                 if p.name != LOCK and _ours(p):
-                    p.unlink()
+                    shutil.rmtree(p) if p.is_dir() else p.unlink()
         elif old == "corrupt":
             self._aside(self.path / MANIFEST, "unreadable manifest")
         for p in self.path.glob(".tmp-*"):  # parts a killed run did not finish
@@ -224,7 +224,9 @@ class ResultsWriter:
 
 
 def _ours(p: Path) -> bool:
-    """A file a sweep writes (parts, manifest, lock, temporaries, set-aside files)."""
+    """A file a sweep writes (parts, manifest, lock, temporaries, set-aside files), or its screening directory."""
+    if p.name == "_screen" and p.is_dir():
+        return True
     return p.is_file() and (p.suffix == ".parquet" or p.name in (MANIFEST, LOCK) or p.name.startswith(
         (".tmp-", CORRUPT)))
 

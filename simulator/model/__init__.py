@@ -14,6 +14,7 @@
   pipeline.py the one pipeline (plan -> counts -> schedule -> price -> views) for one design or a batch
   network.py  distinct-layer plan, the schedule's contexts, the cached one-design kernel call
   batch.py    many designs as columns -> totals as arrays through pipeline.py, bit-identical to simulate
+  bound.py    many designs -> a proven floor on cycles and energy, exact area and peaks (screening, closed form)
   traffic.py  compulsory DRAM bytes and the array's SRAM traffic, shared with the roofline
   memo.py     values cached per live object (plans, setups, compulsory bytes)
 Leaf formulas elsewhere: simulator/quant.py (scales, PPU), simulator/vector.py (vector-op costs),

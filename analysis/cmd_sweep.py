@@ -91,10 +91,11 @@ def _pareto(args) -> int:
     from analysis.sweep import read_manifest
     from analysis.sweep.read import columns_of, scan_batches
 
-    names = columns_of(args.results)   # the schema only: rows are read in batches (analysis/pareto_scan.py)
     manifest = read_manifest(args.results) or {}
     default = manifest.get("objectives") or ["latency_us", "energy_uj"]
     objectives = parse_objectives(args.objectives or default)
+    kinds = {**{o.metric: "number" for o in objectives}, "feasible": "bool", "workload": "string"}
+    names = columns_of(args.results, kinds)   # the schema only: rows are read in batches (analysis/pareto_scan.py)
     if len(objectives) < 2:
         raise InputError("--objectives", "objectives", "a front needs at least two objectives")
     missing = [o.metric for o in objectives if o.metric not in names]

@@ -198,10 +198,11 @@ def sweep_report(results, objectives=None) -> str:
     from analysis.sweep import read_manifest, read_results
     from analysis.sweep.read import columns_of, dataset
 
-    names = columns_of(results)
     manifest = read_manifest(results) or {}
-    objs = parse_objectives(objectives or manifest.get("objectives") or ["latency_us", "energy_uj"],
-                            names, "--objectives")
+    wanted = objectives or manifest.get("objectives") or ["latency_us", "energy_uj"]
+    kinds = {**{o.metric: "number" for o in parse_objectives(wanted)}, "feasible": "bool", "workload": "string"}
+    names = columns_of(results, kinds)
+    objs = parse_objectives(wanted, names, "--objectives")
     if len(objs) < 2:
         from workloads.errors import InputError
 
@@ -212,7 +213,7 @@ def sweep_report(results, objectives=None) -> str:
     if large:
         df, fronts, counts = _sampled(results, names, objs, axis_names, n_rows)
     else:
-        df, fronts, counts = read_results(results), {}, {}
+        df, fronts, counts = read_results(results, kinds=kinds), {}, {}
     axes, ties = distinct_axes(df, axis_names)
     name = manifest.get("name", str(results))
     feasible = sum(c[1] for c in counts.values()) if large else (

@@ -94,35 +94,24 @@ def read_results(path: str | Path, columns=None, kinds: dict | None = None):
         raise InputError(str(p), "", f"cannot read as Parquet: {e.__class__.__name__}: {_first(e)}") from None
 
 
-_KINDS = {"number": ("integer", "floating"), "bool": ("boolean",), "string": ("string", "large_string")}
-
-
 def _check_parts(p: Path, columns, kinds: dict) -> list[str] | None:
-    """The columns to read of the Parquet file or directory ``p`` after the checks of ``read_results``."""
+    """The columns to read of the Parquet file or directory ``p`` after the checks of ``read_results``: the kinds
+    (``analysis.sweep.read.check_kinds``), the rows and the memory of the columns read."""
     import pyarrow as pa
     import pyarrow.dataset as pds
 
+    from analysis.sweep.read import check_kinds
     from workloads.limits import check
 
     try:
         dataset = pds.dataset(str(p), format="parquet")
-        rows, types = 0, {}
+        rows = 0
         for frag in dataset.get_fragments():
             rows += frag.metadata.num_rows
             check("result_rows", rows, str(p), "", "fewer rows (read a subset of the parts)")
-            schema = frag.physical_schema
-            for name, kind in kinds.items():
-                i = schema.get_field_index(name)
-                if i < 0:
-                    continue
-                t = schema.field(i).type
-                if not any(getattr(pa.types, f"is_{k}")(t) for k in _KINDS[kind]) and not pa.types.is_null(t):
-                    raise InputError(frag.path, name, f"column of type {t}", f"a {kind} column")
-                types[name] = t
-            for f in schema:
-                types.setdefault(f.name, f.type)
     except (OSError, pa.ArrowException) as e:
         raise InputError(str(p), "", f"cannot read as Parquet: {e.__class__.__name__}: {_first(e)}") from None
+    types = check_kinds(dataset, kinds, p)
     names = None if columns is None else [c for c in dict.fromkeys(columns) if c in types]
     width = sum(max(1, t.bit_width // 8) if _fixed(t) else 64 for c, t in types.items() if names is None or c in names)
     check("result_bytes", rows * width, str(p), "", "fewer rows or columns")

@@ -44,7 +44,8 @@ def build_parser(prog: str = "python -m simulator") -> argparse.ArgumentParser:
     src.add_argument("--workload", metavar="FILE|NAME",
                      help="workload file (.yaml/.json), zoo name (deit_small-w4a4) or model name")
     src.add_argument("--model", metavar="NAME",
-                     help="model: an analytic preset (deit_small, vit_large, ...) or a timm model (traced)")
+                     help="model: an analytic preset (deit_small, vit_large, ...), a timm model (traced) or an "
+                          ".onnx file (imported: docs/onnx.md)")
     src.add_argument("--topology", metavar="CSV", help="SCALE-Sim topology CSV (GEMM or convolution rows)")
     r.add_argument("--recipe", metavar="R", help="quantization recipe (a shipped name or a YAML file) for the workload")
     r.add_argument("--batch", type=int, help="images per batch (rescales the workload)")

@@ -17,7 +17,12 @@ EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
 def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
     """Run ``main``; bad input -> one line on stderr and exit 2; a run that cannot finish (disk full, a
-    non-finite result refused, out of memory) -> one line and exit 1; a bug -> traceback and exit 1."""
+    non-finite result refused, out of memory) -> one line and exit 1; a bug -> traceback and exit 1.
+    Progress and ``wrote`` lines go to stderr while it runs (``workloads.progress``)."""
+    from workloads import progress
+
+    was = progress.enabled()
+    progress.enable()
     try:
         return main(argv)
     except InputError as exc:
@@ -37,6 +42,8 @@ def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = N
     except Exception:  # noqa: BLE001 - an internal error is reported in full
         traceback.print_exc()
         return EXIT_INTERNAL
+    finally:
+        progress.enable(was)
 
 
 class Parser(argparse.ArgumentParser):

@@ -32,6 +32,9 @@ def add_parser(sub) -> None:
     p.add_argument("--compare", metavar="OTHER",
                    help="a second run: hw:NAME|PATH (another design) or recipe:NAME|PATH (another precision); a "
                         "bare name is looked up among both")
+    from simulator.overrides import add_set_arg
+
+    add_set_arg(p)
     p.add_argument("-o", "--output", metavar="FILE.html",
                    help=f"the HTML file (default: {DEFAULT_DIR}/report-<name>.html in the current directory)")
     p.set_defaults(func=cmd_report, default_format="html")
@@ -51,8 +54,9 @@ def _run(args, hardware: str, recipe: str | None = None):
     from simulator.cli import workload_for
     from simulator.engine import simulate
     from simulator.loader import load_hardware
+    from simulator.overrides import parse_sets
 
-    hw = load_hardware(hardware)
+    hw = load_hardware(hardware, parse_sets(args.overrides))   # --compare hw:OTHER gets the same changes
     if recipe is not None:
         args = _with(args, recipe=recipe)
     workload = workload_for(args, hw)
@@ -97,7 +101,7 @@ def cmd_report(args) -> int:
     from workloads.cli_common import emit
 
     if args.sweep:
-        if args.hardware or args.workload or args.model or args.topology or args.compare:
+        if args.hardware or args.workload or args.model or args.topology or args.compare or args.overrides:
             raise InputError("--sweep", "sweep", "a sweep report takes only RESULTS (and --objectives)",
                              "--sweep RESULTS [--objectives A,B]")
         from analysis.report.sweep import sweep_report

@@ -22,6 +22,9 @@ def add_parser(sub) -> None:
     p.add_argument("--resume", action="store_true", help="keep stored points and run only the missing ones")
     p.add_argument("--force", action="store_true", help="replace an existing results directory")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from simulator.overrides import add_set_arg
+
+    add_set_arg(p)
     p.set_defaults(func=_sweep)
 
     q = sub.add_parser("pareto", help="Pareto-optimal designs (and top-k) of sweep results",
@@ -54,7 +57,9 @@ def _sweep(args) -> int:
     cores = os.cpu_count() or 1
     if args.workers is not None and args.workers > 4 * cores:  # more processes than that only share the cores
         raise InputError("--workers", "workers", f"{args.workers} is above 4 x {cores} cores", f"0 to {4 * cores}")
-    spec = load_spec(args.spec)
+    from simulator.overrides import parse_sets
+
+    spec = load_spec(args.spec, overrides=parse_sets(args.overrides))   # --set changes the spec's base hardware
     s = run_sweep(spec, args.output, scheduler=args.scheduler, resume=args.resume, force=args.force,
                   workers=args.workers, chunk_size=args.chunk_size,
                   progress=not args.no_progress and sys.stderr.isatty())

@@ -51,6 +51,9 @@ def build_parser(prog: str = "python -m simulator") -> argparse.ArgumentParser:
     r.add_argument("--batch", type=int, help="images per batch (rescales the workload)")
     add_output_args(r)
     r.add_argument("--out", metavar="DIR", help="also write layers.csv, result.json and hardware.yaml into DIR")
+    from simulator.overrides import add_set_arg
+
+    add_set_arg(r)
     r.add_argument("--columns", metavar="all|A,B,...",
                    help="table columns: 'all' (every column of docs/columns.md) or a comma-separated list; "
                         "json and csv always carry every column")
@@ -101,7 +104,9 @@ def cmd_run(args) -> int:
         check_output_file(args.output)
     if args.out:
         check_output_dir(args.out)
-    hw = load_hardware(args.hardware)
+    from simulator.overrides import parse_sets
+
+    hw = load_hardware(args.hardware, parse_sets(args.overrides))
     columns = table_columns(args.columns)
     workload = workload_for(args, hw)
     result = simulate(workload, hw)
@@ -120,9 +125,10 @@ def cmd_run(args) -> int:
 def loaded_line(args) -> str:
     """Which files the run read (a name resolves to the zoo or a shipped config unless it is a path)."""
     from simulator.loader import describe_hardware
+    from simulator.overrides import describe_sets, parse_sets
     from workloads.resolve import describe_spec
 
-    parts = [f"hardware: {describe_hardware(args.hardware)}"]
+    parts = [f"hardware: {describe_hardware(args.hardware)}{describe_sets(parse_sets(getattr(args, 'overrides', ())))}"]
     if args.topology:
         parts.append(f"workload: SCALE-Sim topology {Path(args.topology).resolve()}")
     elif args.workload or args.model:

@@ -191,6 +191,11 @@ def render_table(result, columns: list[str] = TABLE_COLUMNS, width: int | None =
 
     wrap = terminal_width() if width is None else min(width, 120)
     text += "".join(textwrap.fill(n, wrap, subsequent_indent="  ") + "\n" for n in notes)
+    from simulator.assumptions import assumptions_text
+
+    text += "assumptions that move these numbers (docs/formats.md: --set):\n"
+    text += "".join(textwrap.fill(a, wrap, initial_indent="  ", subsequent_indent="    ") + "\n"
+                    for a in assumptions_text(result.hw, t))
     text += "every column with its unit: --columns all, --format csv|json, docs/columns.md\n"
     return text
 

@@ -133,6 +133,6 @@ def cmd_report(args) -> int:
 
             html = run_report(ra, wa)
         out = _out_path(args, name)
-    emit(html, str(out))
+    emit(html, str(out), announce=False)
     print(f"wrote {out} ({len(html) / 1024:,.0f} KiB): open file://{out.resolve()}", file=sys.stderr)
     return 0

@@ -129,5 +129,4 @@ def _pareto(args) -> int:
         from analysis.pareto import feasible_rows
 
         plot_front(feasible_rows(df, args.all), front, objectives, args.plot, by=by, title=manifest.get("name", ""))
-        print(f"plot: {args.plot}", file=sys.stderr)
     return 0

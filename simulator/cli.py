@@ -118,7 +118,10 @@ def cmd_run(args) -> int:
         text = render_table(result, columns, width=None if args.columns != "all" else 1 << 30) + loaded_line(args)
     emit(text, args.output)
     if args.out:
-        result.write(Path(args.out))
+        from workloads.progress import wrote
+
+        files = result.write(Path(args.out))
+        wrote(f"{args.out.rstrip('/')}/", ", ".join(Path(f).name for f in files))
     return 0
 
 

@@ -80,12 +80,16 @@ def output_format(args) -> str:
     return fmt
 
 
-def emit(text: str, output: str | None) -> None:
-    """Print ``text`` or write it atomically to ``output`` (rules: workloads/outputs.py)."""
+def emit(text: str, output: str | None, announce: bool = True) -> None:
+    """Print ``text`` or write it atomically to ``output`` (rules: workloads/outputs.py), then say ``wrote FILE``
+    on stderr (``workloads.progress``; ``announce=False``: the caller says it its own way)."""
     if output:
         from workloads.io import atomic_write_text
+        from workloads.progress import wrote
 
         atomic_write_text(Path(output), text)
+        if announce:
+            wrote(output, f"{len(text.encode()):,} bytes")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 

@@ -140,5 +140,9 @@ def _model(name: str, recipe: str | None, batch: int | None, img_size: int | Non
     from workloads.progress import progress
     from workloads.trace import trace
 
+    if recipe is not None:   # a wrong recipe is one line before the trace, not after it
+        from workloads.quantize import load_recipe
+
+        load_recipe(recipe)
     progress(f"tracing timm model {name} (shapes only, no weights; about 5-60 s)")
     return trace(name, img_size=img_size, batch=batch or 1, recipe=recipe)

@@ -266,3 +266,24 @@ def test_timm_vit_export_matches_trace(tmp_path):
     assert gemms(w) == gemms(t) and len(gemms(w)) == 1 + 12 * 6 + 1
     vec = {y.name: (y.op, y.elements) for y in t.layers if y.op in ("softmax", "layernorm", "gelu", "add")}
     assert {k: v for k, v in ((y.name, (y.op, y.elements)) for y in w.layers) if k in vec} == vec
+
+
+def test_mx_block_formats_from_qdq(tmp_path):
+    """MXFP4 weights as QDQ writes them (opset 23): FLOAT4E2M1 elements, FLOAT8E8M0 scales, block_size 32 along K
+    of W [64, 48]; MXFP8 E4M3 activations likewise along x's last axis -> an fp layer w4a8 with group:32 and 8-bit
+    scales on both operands: 48 * 2 + 8 * 2 scales = 112 bytes of scales (hand count)."""
+    e8 = lambda n, shape: helper.make_tensor(n, T.FLOAT8E8M0, shape, [127] * int(np.prod(shape)), raw=False)
+    inits = [helper.make_tensor("W", T.FLOAT4E2M1, (64, 48), [0] * (64 * 48)), e8("ws", (2, 48)), e8("xs", (1, 8, 2))]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "xs"], ["xq"], axis=2, block_size=32,
+                              output_dtype=T.FLOAT8E4M3FN),
+             helper.make_node("DequantizeLinear", ["xq", "xs"], ["xd"], axis=2, block_size=32),
+             helper.make_node("DequantizeLinear", ["W", "ws"], ["Wd"], axis=0, block_size=32),
+             helper.make_node("MatMul", ["xd", "Wd"], ["y"], name="fc")]
+    w = import_onnx(_save(tmp_path, nodes, [_vi("x", [1, 8, 64])], [_vi("y", [1, 8, 48])], inits, opset=23))
+    (fc,) = w.layers
+    assert (fc.dtype, fc.w_bits, fc.a_bits, fc.w_granularity, fc.a_granularity) == ("fp", 4, 8, "group:32", "group:32")
+    assert (fc.w_scale_bits, fc.a_scale_bits) == (8, 8)
+    from simulator.quant import layer_quant
+
+    q = layer_quant(fc, 16)
+    assert q["scale_dram_w_bytes"] + q["scale_dram_a_bytes"] == 48 * 2 + 8 * 2

@@ -372,6 +372,10 @@ def _gemm_bits(aq: QInfo, wq: QInfo) -> dict:
     quantized layer keeps its weights' width: what moves)."""
     dtype = "int" if aq.dtype == wq.dtype == "int" else "fp"
     bits = {"w_bits": wq.bits, "a_bits": aq.bits, "out_bits": 32, "acc_bits": 32, "dtype": dtype}
+    if dtype == "fp":   # a float layer keeps its block scales (MXFP4, NVFP4 ...): what moves with the operands
+        bits.update({f"{p}_granularity": q.granularity for p, q in (("w", wq), ("a", aq))
+                     if q.granularity.startswith("group:")})
+    bits.update({f"{p}_scale_bits": q.scale_bits for p, q in (("w", wq), ("a", aq)) if q.scale_bits})
     if dtype == "int":
         bits.update(w_granularity=wq.granularity, a_granularity=aq.granularity)
         if wq.quantizer == "binary":

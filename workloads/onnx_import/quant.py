@@ -37,6 +37,7 @@ class QInfo:
     zero_point: bool = False
     quantizer: str = "uniform"   # "binary" for BipolarQuant
     quantized: bool = False      # read from a quantization node or an integer type (not a float activation)
+    scale_bits: int = 0          # 8 for an 8-bit scale (FLOAT8E8M0 / FLOAT8E4M3FN: MX, NVFP4); 0: the hardware's
 
 
 def etype_info(graph: Graph, etype: str, where: str) -> QInfo:
@@ -111,7 +112,13 @@ def dq_info(graph: Graph, node, const: bool) -> QInfo:
     signed = not (graph.etypes.get(x, "") or "").startswith("U")
     gran = granularity(graph, node.input[1], x, _attr(node, "axis", 1), _attr(node, "block_size", 0), const)
     return QInfo(base.bits, base.dtype, gran, base.dtype == "int" and zero_point(graph, zp, base.bits, signed),
-                 quantized=True)
+                 quantized=True, scale_bits=scale_width(graph, node.input[1]))
+
+
+def scale_width(graph: Graph, scale: str) -> int:
+    """8 for a block format's 8-bit scale (``FLOAT8E8M0``: MX's shared exponent; ``FLOAT8E4M3FN``: NVFP4's), else
+    0: a float scale is stored as the hardware stores scales (``ppu.scale_bits``)."""
+    return 8 if graph.etypes.get(scale, "") in ("FLOAT8E8M0", "FLOAT8E4M3FN") else 0
 
 
 def qonnx_info(graph: Graph, node, const: bool) -> QInfo:

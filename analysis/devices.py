@@ -311,22 +311,17 @@ def gpu_from_dict(d, source: str) -> Device:
 
 
 def load_device_file(path: str | Path, overrides=()) -> Device:
-    """A GPU YAML (has ``peaks_tops``) or a vitsim hardware YAML; ``overrides`` (``--set``) are set in its mapping
-    before validation (``simulator.overrides``)."""
+    """A GPU YAML (has ``peaks_tops``) or a vitsim hardware YAML, ``overrides`` (``--set``) set before validation."""
+    from simulator.hardware import hardware_from_dict
+    from simulator.loader import load_hardware, read_structured
     from simulator.overrides import apply_sets
-    from workloads.io import read_structured
 
     path = Path(path)
     if path.suffix == ".cfg":
-        from simulator.loader import load_hardware
-
         return device_from_hardware(load_hardware(path, overrides))
-    data = read_structured(path)
-    data = apply_sets(data, overrides, _src(path))
+    data = apply_sets(read_structured(path), overrides, _src(path))
     if isinstance(data, dict) and "peaks_tops" in data:
         return gpu_from_dict(data, _src(path))
-    from simulator.hardware import hardware_from_dict
-
     return device_from_hardware(hardware_from_dict(data, _src(path)))
 
 
@@ -363,11 +358,11 @@ def load_device(spec: str, overrides=()) -> Device:
     ``host`` is built by measuring this machine (``host_device``). A path (a separator or a .yaml/.yml/.json/.cfg
     suffix) is a file; otherwise a known name wins over a file of that name in the working directory.
     """
+    from simulator.overrides import no_sets
     from workloads.io import looks_like_path
 
     if _norm(spec) == "host":
-        if overrides:
-            raise InputError("--set", overrides[0][0], "the host is measured, not configured", "a GPU or hardware")
+        no_sets(overrides, "the host is measured, not configured")
         return host_device()
     path = Path(spec)
     found = None if looks_like_path(spec, (".yaml", ".yml", ".json", ".cfg")) else known_devices().get(_norm(spec))

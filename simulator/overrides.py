@@ -85,6 +85,12 @@ def apply_sets(data, overrides, source: str):
     return data
 
 
+def no_sets(overrides, why: str) -> None:
+    """Refuse ``--set`` where there is no config to change (``why``)."""
+    if overrides:
+        raise InputError("--set", overrides[0][0], why)
+
+
 def describe_sets(overrides) -> str:
     """`` with --set a=1, b=2`` for the ``loaded:`` line ('' without overrides)."""
     if not overrides:

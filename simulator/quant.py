@@ -15,6 +15,9 @@ PPU work per copy (elements):
   rescale  M * N * G  if G > 1, G = ceil(K / g_eff) scale segments along K: each group's integer partial sum
            is dequantized and accumulated (g_eff = the smaller group of the two operands; a per-channel
            activation scale changes at every K step, g_eff = 1). Per-group g = 128 on K = 3072: 24 per output.
+           Float layers have none, except block-scaled ones (MXFP8/6/4, NVFP4: a layer with w_scale_bits or
+           a_scale_bits): each block's partial sum is scaled by its two shared scales and accumulated here, the
+           shared-exponent alignment (an array whose dot-product units align exponents inside would hide it).
   absmax   M * K for per-token dynamic activation scales (the max-reduction over each token's K values;
            K * N for a dynamic per-token second operand)
 ppu_cycles = repeat * ceil((requant + rescale + absmax + zero-point ops) / lanes) with one op per lane per cycle; the PPU
@@ -97,7 +100,8 @@ def layer_quant(layer, scale_bits: int, zero_point_unit: str = "ppu") -> dict:
     return gemm_quant(layer.m, layer.n, layer.k, layer.repeat, layer.w_granularity, layer.a_granularity,
                       layer.weight_operand, layer.dtype, layer.w_scale_bits or scale_bits, layer.w_zero_point,
                       layer.a_zero_point, layer.w_bits, layer.a_bits, layer.acc_bits, is_outlier_part(layer),
-                      zero_point_unit == "array", layer.a_scale_bits or scale_bits)
+                      zero_point_unit == "array", layer.a_scale_bits or scale_bits,
+                      bool(layer.w_scale_bits or layer.a_scale_bits))
 
 
 def is_outlier_part(layer) -> bool:
@@ -166,13 +170,14 @@ def zero_point_counts(m: int, n: int, k: int, repeat: int, w_granularity: str, a
 def gemm_quant(m: int, n: int, k: int, repeat: int, w_granularity: str, a_granularity: str, weight_operand: bool,
                dtype: str, scale_bits: int, w_zero_point: bool = False, a_zero_point=None, w_bits: int = 8,
                a_bits: int = 8, acc_bits: int = 32, outlier_part: bool = False, zp_on_array: bool = False,
-               a_scale_bits: int | None = None) -> dict:
+               a_scale_bits: int | None = None, block_scaled: bool = False) -> dict:
     """Scale and zero-point bytes and PPU element ops of one GEMM layer (formulas in the module docstring);
-    ``scale_bits`` the weight scales' width, ``a_scale_bits`` the activation scales' (default: the same)."""
+    ``scale_bits`` the weight scales' width, ``a_scale_bits`` the activation scales' (default: the same);
+    ``block_scaled``: a block format's shared scales (a float layer's blocks are rescaled too)."""
     ws, as_ = scale_counts(w_granularity, a_granularity, m, n, k)
     w_reads = ws * (1 if weight_operand else repeat)
     a_reads = as_ * (1 if a_granularity == "channel" else repeat)
-    g = k_segments(w_granularity, a_granularity, k) if dtype == "int" else 1
+    g = k_segments(w_granularity, a_granularity, k) if dtype == "int" or block_scaled else 1
     outputs = m * n * repeat
     absmax = 0
     if a_granularity == "token":

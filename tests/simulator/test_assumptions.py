@@ -57,13 +57,22 @@ def test_every_change_is_a_set_that_loads(run):
         load_hardware("int4", ((k, value),))        # raises if the key or the example value were wrong
 
 
-def test_run_footer_and_report_card_show_the_same_list(run):
-    from analysis.report.run import run_report
-    from simulator.cli import render_table
+def test_run_footer_and_report_card_show_the_same_list(run, tmp_path):
+    """``vitsim run int4`` (its footer) and ``vitsim report int4`` (its first card) show ``assumptions``' list.
+    Both run as subprocesses: the command lines are what is checked."""
+    import os
+    import subprocess
+    import sys
 
     hw, r = run
-    text = " ".join(render_table(r, width=1000).split())
-    page = run_report(r, load_workload("deit_small-w4a4"))
+    vitsim = [sys.executable, "-c", "from analysis.cli_vitsim import entry; entry()"]
+    out = tmp_path / "r.html"
+    runs = [subprocess.run([*vitsim, *args], capture_output=True, text=True, check=False, cwd=tmp_path,
+                           env={**os.environ, "COLUMNS": "1000"})
+            for args in (("run", "int4"), ("report", "int4", "-o", str(out)))]
+    assert all(x.returncode == 0 for x in runs), [x.stderr for x in runs]
+    text = " ".join(runs[0].stdout.split())
+    page = out.read_text()
     card = page[page.index('<div class="card wide">'):]
     card = html.unescape(re.sub(r"<[^>]+>", "", card[:card.index("</ul></div>")]))
     assert page.index('<div class="card wide">') < page.index('<div class="card" title="latency_us')

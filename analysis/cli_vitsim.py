@@ -19,7 +19,7 @@ from importlib import import_module
 VERBS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "run": ("simulator.cli", ("run",), "simulate a workload on a hardware config: per-layer table and totals"),
     "trace": ("workloads.cli", ("trace",), "trace a timm model into a workload file (needs the 'trace' extra)"),
-    "workloads": ("workloads.cli", (), "list models, recipes and zoo workloads; build, trace, export workloads"),
+    "workloads": ("workloads.cli", (), "list models, recipes and zoo workloads; build, trace, import (ONNX), export"),
     "roofline": ("analysis.cli", ("roofline",), "per-layer roofline on a GPU, an accelerator or this host"),
     "sweep": ("analysis.cli", ("sweep",), "run a design-space sweep spec into a Parquet results directory"),
     "pareto": ("analysis.cli", ("pareto",), "Pareto fronts and top-k of sweep results"),

@@ -38,9 +38,14 @@ def cmd_mixed(args) -> int:
     budget = parse_budget(args.budget)
     hw = load_hardware(args.hardware)
     candidates = [c.strip() for c in args.candidates.split(",") if c.strip()]
+    from workloads.progress import progress, wrote
+
+    progress(f"deriving a mixed-precision recipe for {args.model}: tracing it, measuring each GEMM's SQNR at "
+             f"{', '.join(candidates)} and simulating each on {hw.name} (about 30 s)")
     recipe, summary = derive_mixed(args.model, hw, budget, candidates, img_size=args.img_size,
                                    calib_batches=args.calib_batches)
     atomic_write_text(Path(args.recipe_out), yaml.safe_dump(recipe, sort_keys=False))
+    wrote(args.recipe_out, "the recipe")
     summary["recipe"] = args.recipe_out
     if args.format == "json":
         emit(json_text(summary), args.output)

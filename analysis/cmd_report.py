@@ -36,6 +36,9 @@ def add_parser(sub) -> None:
     p.add_argument("--gpu-framework", default="tensorrt", metavar="NAME",
                    help="with --compare GPU: the GPU's runtime profile (tensorrt, torch_compile, pytorch_eager_amp; "
                         "default %(default)s, the stack quantized models are deployed with)")
+    from simulator.overrides import add_set_arg
+
+    add_set_arg(p)
     p.add_argument("-o", "--output", metavar="FILE.html",
                    help=f"the HTML file (default: {DEFAULT_DIR}/report-<name>.html in the current directory)")
     p.set_defaults(func=cmd_report, default_format="html")
@@ -55,8 +58,9 @@ def _run(args, hardware: str, recipe: str | None = None):
     from simulator.cli import workload_for
     from simulator.engine import simulate
     from simulator.loader import load_hardware
+    from simulator.overrides import parse_sets
 
-    hw = load_hardware(hardware)
+    hw = load_hardware(hardware, parse_sets(args.overrides))   # --compare hw:OTHER gets the same changes
     if recipe is not None:
         args = _with(args, recipe=recipe)
     workload = workload_for(args, hw)
@@ -131,7 +135,7 @@ def cmd_report(args) -> int:
     from workloads.cli_common import emit
 
     if args.sweep:
-        if args.hardware or args.workload or args.model or args.topology or args.compare:
+        if args.hardware or args.workload or args.model or args.topology or args.compare or args.overrides:
             raise InputError("--sweep", "sweep", "a sweep report takes only RESULTS (and --objectives)",
                              "--sweep RESULTS [--objectives A,B]")
         from analysis.report.sweep import sweep_report
@@ -163,6 +167,6 @@ def cmd_report(args) -> int:
 
             html = run_report(ra, wa)
         out = _out_path(args, name)
-    emit(html, str(out))
+    emit(html, str(out), announce=False)
     print(f"wrote {out} ({len(html) / 1024:,.0f} KiB): open file://{out.resolve()}", file=sys.stderr)
     return 0

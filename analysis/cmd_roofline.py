@@ -49,6 +49,9 @@ def add_parser(sub) -> None:
     p.add_argument("--no-crossover", action="store_true", help="skip the per-layer ridge-crossing batch search")
     add_output_args(p)
     add_columns_arg(p, "per-layer table")
+    from simulator.overrides import add_set_arg
+
+    add_set_arg(p)
     p.add_argument("--plot", metavar="FILE", help="log-log roofline plot (.png or .svg); with --measure: "
                                                    "measured layers against the host's roofline")
     p.add_argument("--plot-precisions", metavar="FILE",
@@ -91,8 +94,9 @@ def _known_precision(flag: str, precision: str) -> str:
 def cmd_roofline(args) -> int:
     from analysis.devices import load_device
     from analysis.roofline import analyze
+    from simulator.overrides import parse_sets
 
-    device = load_device(args.device)
+    device = load_device(args.device, parse_sets(args.overrides))
     if args.measure:
         return _measure(args, device)
     from analysis.roofline import check_precision

@@ -26,6 +26,9 @@ def add_parser(sub) -> None:
     p.add_argument("--screen", action=argparse.BooleanOptionalAction, default=None,
                    help="two stages: bound every point in closed form, run exactly only the points that can still "
                         "reach the Pareto front (same front as the full sweep); default: the spec's `screen`")
+    from simulator.overrides import add_set_arg
+
+    add_set_arg(p)
     p.set_defaults(func=_sweep)
 
     q = sub.add_parser("pareto", help="Pareto-optimal designs (and top-k) of sweep results",
@@ -58,7 +61,9 @@ def _sweep(args) -> int:
     cores = os.cpu_count() or 1
     if args.workers is not None and args.workers > 4 * cores:  # more processes than that only share the cores
         raise InputError("--workers", "workers", f"{args.workers} is above 4 x {cores} cores", f"0 to {4 * cores}")
-    spec = load_spec(args.spec)
+    from simulator.overrides import parse_sets
+
+    spec = load_spec(args.spec, overrides=parse_sets(args.overrides))   # --set changes the spec's base hardware
     s = run_sweep(spec, args.output, scheduler=args.scheduler, resume=args.resume, force=args.force,
                   workers=args.workers, chunk_size=args.chunk_size,
                   progress=not args.no_progress and sys.stderr.isatty(), screen=args.screen)
@@ -147,5 +152,4 @@ def _pareto(args) -> int:
         if args.workload:
             df = df[df["workload"] == args.workload]
         plot_front(feasible_rows(df, args.all), front, objectives, args.plot, by=by, title=manifest.get("name", ""))
-        print(f"plot: {args.plot}", file=sys.stderr)
     return 0

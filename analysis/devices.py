@@ -310,19 +310,18 @@ def gpu_from_dict(d, source: str) -> Device:
                   gpu_notes(d, source), gpu=gpu_info(d, source, GPU_MAX))
 
 
-def load_device_file(path: str | Path) -> Device:
-    """A GPU YAML (has ``peaks_tops``) or a vitsim hardware YAML."""
-    from workloads.io import read_structured
+def load_device_file(path: str | Path, overrides=()) -> Device:
+    """A GPU YAML (has ``peaks_tops``) or a vitsim hardware YAML, ``overrides`` (``--set``) set before validation."""
+    from simulator.hardware import hardware_from_dict
+    from simulator.loader import load_hardware, read_structured
+    from simulator.overrides import apply_sets
 
     path = Path(path)
-    data = read_structured(path)
+    if path.suffix == ".cfg":
+        return device_from_hardware(load_hardware(path, overrides))
+    data = apply_sets(read_structured(path), overrides, _src(path))
     if isinstance(data, dict) and "peaks_tops" in data:
         return gpu_from_dict(data, _src(path))
-    from simulator.hardware import hardware_from_dict
-    from simulator.loader import load_hardware
-
-    if path.suffix == ".cfg":
-        return device_from_hardware(load_hardware(path))
     return device_from_hardware(hardware_from_dict(data, _src(path)))
 
 
@@ -353,26 +352,28 @@ def device_names() -> list[str]:
     return hwconfigs.names("gpu") + hwconfigs.names("accelerator")
 
 
-def load_device(spec: str) -> Device:
+def load_device(spec: str, overrides=()) -> Device:
     """A device by GPU name (case/space-insensitive: ``rtx4090``, ``H100 SXM``), file path, or hwconfig name.
 
     ``host`` is built by measuring this machine (``host_device``). A path (a separator or a .yaml/.yml/.json/.cfg
     suffix) is a file; otherwise a known name wins over a file of that name in the working directory.
     """
+    from simulator.overrides import no_sets
     from workloads.io import looks_like_path
 
     if _norm(spec) == "host":
+        no_sets(overrides, "the host is measured, not configured")
         return host_device()
     path = Path(spec)
     found = None if looks_like_path(spec, (".yaml", ".yml", ".json", ".cfg")) else known_devices().get(_norm(spec))
     if found is None and (looks_like_path(spec, (".yaml", ".yml", ".json", ".cfg")) or path.is_file()):
         if not path.exists():
             raise InputError(spec, "device", "file not found")
-        return load_device_file(path)
+        return load_device_file(path, overrides)
     if found is None:
         raise InputError(spec, "device", f"unknown device {spec!r}",
                          ", ".join(device_names() + ["host", "a GPU or hardware YAML path"]))
-    return load_device_file(found)
+    return load_device_file(found, overrides)
 
 
 # ---------------------------------------------------------------------------------------------- this machine

@@ -56,7 +56,11 @@ def save_figure(fig, path, dpi: int = 200) -> Path:
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
         raise InputError(str(path), "image type", f"unknown suffix {path.suffix!r}", ", ".join(SUFFIXES))
-    return atomic_write(path, lambda fh: fig.savefig(fh, dpi=dpi, format=path.suffix[1:].lower()), binary=True)
+    from workloads.progress import wrote
+
+    out = atomic_write(path, lambda fh: fig.savefig(fh, dpi=dpi, format=path.suffix[1:].lower()), binary=True)
+    wrote(path)
+    return out
 
 
 def _layer_points(rf):

@@ -98,6 +98,8 @@ print(json.dumps({"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time
 
 def scalesim_python() -> tuple[str | None, str]:
     """(interpreter of the SCALE-Sim venv, "") or (None, why it is unavailable); creates the venv once."""
+    print("preparing SCALE-Sim's virtual environment (tools/scalesim_env.sh; the first time: a few minutes)...",
+          file=sys.stderr, flush=True)
     try:
         p = subprocess.run(["bash", str(ROOT / "tools" / "scalesim_env.sh")], capture_output=True, text=True,
                            check=False, timeout=900)
@@ -329,6 +331,8 @@ def main(argv=None) -> int:
     for name in names:
         mnk = DEIT_S[name]
         vs = vitsim_layer(cfg, name, mnk, args.reps)
+        if py is not None:
+            print(f"running SCALE-Sim on {name} (seconds to minutes per layer)...", file=sys.stderr, flush=True)
         ss = run_scalesim(py, cfg, {name: mnk})[name] if py is not None else None
         ss_cols = (f"{ss['wall_s']:10.1f} {ss['cpu_s']:9.1f}" if ss else f"{'-':>10s} {'-':>9s}",
                    f"{ss['wall_s'] / vs['wall_s']:10.0f} {ss['Total Cycles']:10.0f}" if ss else f"{'-':>10s} {'-':>10s}")

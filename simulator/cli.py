@@ -45,12 +45,16 @@ def build_parser(prog: str = "python -m simulator") -> argparse.ArgumentParser:
     src.add_argument("--workload", metavar="FILE|NAME",
                      help="workload file (.yaml/.json), zoo name (deit_small-w4a4) or model name")
     src.add_argument("--model", metavar="NAME",
-                     help="model: an analytic preset (deit_small, vit_large, ...) or a timm model (traced)")
+                     help="model: an analytic preset (deit_small, vit_large, ...), a timm model (traced) or an "
+                          ".onnx file (imported: docs/onnx.md)")
     src.add_argument("--topology", metavar="CSV", help="SCALE-Sim topology CSV (GEMM or convolution rows)")
     r.add_argument("--recipe", metavar="R", help="quantization recipe (a shipped name or a YAML file) for the workload")
     r.add_argument("--batch", type=int, help="images per batch (rescales the workload)")
     add_output_args(r)
     r.add_argument("--out", metavar="DIR", help="also write layers.csv, result.json and hardware.yaml into DIR")
+    from simulator.overrides import add_set_arg
+
+    add_set_arg(r)
     r.add_argument("--columns", metavar="all|A,B,...",
                    help="table columns: 'all' (every column of docs/columns.md) or a comma-separated list; "
                         "json and csv always carry every column")
@@ -108,7 +112,9 @@ def cmd_run(args) -> int:
         check_output_file(args.output)
     if args.out:
         check_output_dir(args.out)
-    hw = load_hardware(args.hardware)
+    from simulator.overrides import parse_sets
+
+    hw = load_hardware(args.hardware, parse_sets(args.overrides))
     columns = table_columns(args.columns)
     workload = workload_for(args, hw)
     result = simulate(workload, hw)
@@ -120,16 +126,20 @@ def cmd_run(args) -> int:
         text = render_table(result, columns, width=None if args.columns != "all" else 1 << 30) + loaded_line(args)
     emit(text, args.output)
     if args.out:
-        result.write(Path(args.out))
+        from workloads.progress import wrote
+
+        files = result.write(Path(args.out))
+        wrote(f"{args.out.rstrip('/')}/", ", ".join(Path(f).name for f in files))
     return 0
 
 
 def loaded_line(args) -> str:
     """Which files the run read (a name resolves to the zoo or a shipped config unless it is a path)."""
     from simulator.loader import describe_hardware
+    from simulator.overrides import describe_sets, parse_sets
     from workloads.resolve import describe_spec
 
-    parts = [f"hardware: {describe_hardware(args.hardware)}"]
+    parts = [f"hardware: {describe_hardware(args.hardware)}{describe_sets(parse_sets(getattr(args, 'overrides', ())))}"]
     if args.topology:
         parts.append(f"workload: SCALE-Sim topology {Path(args.topology).resolve()}")
     elif args.workload or args.model:
@@ -199,6 +209,11 @@ def render_table(result, columns: list[str] = TABLE_COLUMNS, width: int | None =
 
     wrap = terminal_width() if width is None else min(width, 120)
     text += "".join(textwrap.fill(n, wrap, subsequent_indent="  ") + "\n" for n in notes)
+    from simulator.assumptions import assumptions_text
+
+    text += "assumptions that move these numbers (docs/formats.md: --set):\n"
+    text += "".join(textwrap.fill(a, wrap, initial_indent="  ", subsequent_indent="    ") + "\n"
+                    for a in assumptions_text(result.hw, t))
     text += "every column with its unit: --columns all, --format csv|json, docs/columns.md\n"
     return text
 

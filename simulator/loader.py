@@ -44,14 +44,26 @@ def describe_hardware(spec: str | Path) -> str:
     return f"{'SCALE-Sim config' if path.suffix == '.cfg' else 'hardware file'} {path.resolve()}"
 
 
-def load_hardware(spec: str | Path) -> Hardware:
-    """Read a hardware config by path or shipped name; a ``.cfg`` file is read as a SCALE-Sim config."""
+def load_hardware(spec: str | Path, overrides=()) -> Hardware:
+    """Read a hardware config by path or shipped name; a ``.cfg`` file is read as a SCALE-Sim config.
+    ``overrides``: ``(dotted key, value)`` pairs set in the mapping before validation (``simulator.overrides``;
+    a ``.cfg`` is first turned into its vitsim mapping)."""
+    from simulator.overrides import apply_sets
+
     path = hardware_path(spec)
     if path.suffix == ".cfg":
-        return load_scalesim_cfg(path)
+        hw = load_scalesim_cfg(path)
+        if not overrides:
+            return hw
+        data = hw.to_dict()
+    else:
+        try:
+            data = read_structured(path)
+        except InputError as e:
+            allowed = f"a hardware file or a shipped name: {', '.join(hardware_names())}" if not path.exists() else None
+            raise ConfigError(e.source, e.field, e.problem, allowed or e.allowed) from None
     try:
-        data = read_structured(path)
+        data = apply_sets(data, overrides, str(path))
     except InputError as e:
-        allowed = f"a hardware file or a shipped name: {', '.join(hardware_names())}" if not path.exists() else None
-        raise ConfigError(e.source, e.field, e.problem, allowed or e.allowed) from None
+        raise ConfigError(e.source, e.field, e.problem, e.allowed) from None
     return hardware_from_dict(data, str(path))

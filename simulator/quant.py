@@ -6,13 +6,18 @@ GEMM view: ifmap (activations) M x K, filter K x N, ofmap M x N, ``repeat`` copi
   ifmap   tensor 0 | token M (dynamic) | channel K (static, varies along K) | group:g  M * ceil(K / g)
 Static scales (weights, static per-channel activations) are read from DRAM once per layer; dynamic ones
 (activation tokens/groups, and every scale of a non-weight second operand) once per copy.
-scale_dram_bytes = scales read * scale_bits / 8; scale_sram_bytes = 2 * that (filled once, read once).
+scale_dram_bytes = scales read * scale_bits / 8; scale_sram_bytes = 2 * that (filled once, read once). scale_bits:
+the layer's ``w_scale_bits``/``a_scale_bits`` when set (8 for the shared scales of the block formats MXINT8, MXFP8/6/4,
+NVFP4: workloads/block_formats.py), else the hardware's ``ppu.scale_bits``.
 
 PPU work per copy (elements):
   requant  M * N              one requantization per output (integer layers; one convert for float ones)
   rescale  M * N * G  if G > 1, G = ceil(K / g_eff) scale segments along K: each group's integer partial sum
            is dequantized and accumulated (g_eff = the smaller group of the two operands; a per-channel
            activation scale changes at every K step, g_eff = 1). Per-group g = 128 on K = 3072: 24 per output.
+           Float layers have none, except block-scaled ones (MXFP8/6/4, NVFP4: a layer with w_scale_bits or
+           a_scale_bits): each block's partial sum is scaled by its two shared scales and accumulated here, the
+           shared-exponent alignment (an array whose dot-product units align exponents inside would hide it).
   absmax   M * K for per-token dynamic activation scales (the max-reduction over each token's K values;
            K * N for a dynamic per-token second operand)
 ppu_cycles = repeat * ceil((requant + rescale + absmax + zero-point ops) / lanes) with one op per lane per cycle; the PPU
@@ -93,8 +98,10 @@ def layer_quant(layer, scale_bits: int, zero_point_unit: str = "ppu") -> dict:
     """``gemm_quant`` of a GEMM ``Layer`` (its shape, granularities, zero points and outlier role) on hardware whose
     weight-zero-point row sums are made on ``zero_point_unit`` (``ppu.zero_point``)."""
     return gemm_quant(layer.m, layer.n, layer.k, layer.repeat, layer.w_granularity, layer.a_granularity,
-                      layer.weight_operand, layer.dtype, scale_bits, layer.w_zero_point, layer.a_zero_point,
-                      layer.w_bits, layer.a_bits, layer.acc_bits, is_outlier_part(layer), zero_point_unit == "array")
+                      layer.weight_operand, layer.dtype, layer.w_scale_bits or scale_bits, layer.w_zero_point,
+                      layer.a_zero_point, layer.w_bits, layer.a_bits, layer.acc_bits, is_outlier_part(layer),
+                      zero_point_unit == "array", layer.a_scale_bits or scale_bits,
+                      bool(layer.w_scale_bits or layer.a_scale_bits))
 
 
 def is_outlier_part(layer) -> bool:
@@ -162,12 +169,15 @@ def zero_point_counts(m: int, n: int, k: int, repeat: int, w_granularity: str, a
 
 def gemm_quant(m: int, n: int, k: int, repeat: int, w_granularity: str, a_granularity: str, weight_operand: bool,
                dtype: str, scale_bits: int, w_zero_point: bool = False, a_zero_point=None, w_bits: int = 8,
-               a_bits: int = 8, acc_bits: int = 32, outlier_part: bool = False, zp_on_array: bool = False) -> dict:
-    """Scale and zero-point bytes and PPU element ops of one GEMM layer (formulas in the module docstring)."""
+               a_bits: int = 8, acc_bits: int = 32, outlier_part: bool = False, zp_on_array: bool = False,
+               a_scale_bits: int | None = None, block_scaled: bool = False) -> dict:
+    """Scale and zero-point bytes and PPU element ops of one GEMM layer (formulas in the module docstring);
+    ``scale_bits`` the weight scales' width, ``a_scale_bits`` the activation scales' (default: the same);
+    ``block_scaled``: a block format's shared scales (a float layer's blocks are rescaled too)."""
     ws, as_ = scale_counts(w_granularity, a_granularity, m, n, k)
     w_reads = ws * (1 if weight_operand else repeat)
     a_reads = as_ * (1 if a_granularity == "channel" else repeat)
-    g = k_segments(w_granularity, a_granularity, k) if dtype == "int" else 1
+    g = k_segments(w_granularity, a_granularity, k) if dtype == "int" or block_scaled else 1
     outputs = m * n * repeat
     absmax = 0
     if a_granularity == "token":
@@ -179,7 +189,7 @@ def gemm_quant(m: int, n: int, k: int, repeat: int, w_granularity: str, a_granul
         zp = zero_point_counts(m, n, k, repeat, w_granularity, a_granularity, weight_operand, w_zero_point,
                                a_zero_point, w_bits, a_bits, acc_bits, zp_on_array)
     w_bytes = w_reads * scale_bits / 8 + zp["zp_dram_w_bytes"]
-    a_bytes = a_reads * scale_bits / 8 + zp["zp_dram_a_bytes"]
+    a_bytes = a_reads * (a_scale_bits or scale_bits) / 8 + zp["zp_dram_a_bytes"]
     requant, rescale = outputs, outputs * g if g > 1 else 0
     if outlier_part:
         requant, rescale = 0, outputs * g

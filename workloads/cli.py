@@ -1,4 +1,4 @@
-"""``python -m workloads``: list models, recipes and the zoo; build workloads."""
+"""``python -m workloads``: list models, recipes and the zoo; build, trace, import (ONNX) and export workloads."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ def build_parser(prog: str = "python -m workloads") -> argparse.ArgumentParser:
 
 
 # Subcommands defined in their own modules (each has ``add_parser(subparsers)`` setting ``func``).
-_COMMAND_MODULES: list[str] = ["workloads.cmd_trace", "workloads.cmd_export", "workloads.cmd_accuracy"]
+_COMMAND_MODULES: list[str] = ["workloads.cmd_trace", "workloads.cmd_export", "workloads.cmd_accuracy",
+                                "workloads.cmd_import"]
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m workloads") -> int:

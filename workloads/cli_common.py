@@ -19,7 +19,8 @@ EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
     """Run ``main``; bad input -> one line on stderr and exit 2; a run that cannot finish (disk full, a
     non-finite result refused, out of memory) -> one line and exit 1; a bug -> traceback and exit 1. Everything
-    printed goes through ``terminal_safe`` (no control sequence from a name in a file reaches the terminal)."""
+    printed goes through ``terminal_safe`` (no control sequence from a name in a file reaches the terminal).
+    Progress and ``wrote`` lines go to stderr while it runs (``workloads.progress``)."""
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _SafeStream(out), _SafeStream(err, keep="\t\n\r")  # \r: progress bars
     try:
@@ -29,6 +30,10 @@ def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = N
 
 
 def _run(main, argv) -> int:
+    from workloads import progress
+
+    was = progress.enabled()
+    progress.enable()
     try:
         return main(argv)
     except InputError as exc:
@@ -56,6 +61,8 @@ def _run(main, argv) -> int:
     except Exception:  # noqa: BLE001 - an internal error is reported in full
         traceback.print_exc()
         return EXIT_INTERNAL
+    finally:
+        progress.enable(was)
 
 
 # C0 and C1 control characters, DEL and the bidirectional overrides (which reorder what a terminal shows)
@@ -158,12 +165,16 @@ def output_format(args) -> str:
 TEXT_SUFFIXES = {"table": (".txt", ".text", "")}
 
 
-def emit(text: str, output: str | None) -> None:
-    """Print ``text`` or write it atomically to ``output`` (rules: workloads/outputs.py)."""
+def emit(text: str, output: str | None, announce: bool = True) -> None:
+    """Print ``text`` or write it atomically to ``output`` (rules: workloads/outputs.py), then say ``wrote FILE``
+    on stderr (``workloads.progress``; ``announce=False``: the caller says it its own way)."""
     if output:
         from workloads.io import atomic_write_text
+        from workloads.progress import wrote
 
-        atomic_write_text(output, text)
+        atomic_write_text(Path(output), text)
+        if announce:
+            wrote(output, f"{len(text.encode()):,} bytes")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 

@@ -70,7 +70,10 @@ def cmd_evaluate(args) -> int:
         calib_data=args.calib_data, batch_size=args.batch_size, calibration=args.calibration,
         percentile=args.percentile, seed=args.seed, progress=not args.no_progress)
     if args.save_workload:
+        from workloads.progress import wrote
+
         workload.save(args.save_workload)
+        wrote(args.save_workload)
     if args.format == "json":
         emit(json_text(report), args.output)
     elif args.format == "csv":

@@ -38,20 +38,31 @@ def cmd_trace(args) -> int:
     require_number("--percentile", "percentile", args.percentile, 0.0, True, 100.0)  # argparse takes 'nan'
     if args.img_size is not None:
         require_int("--img-size", "img_size", args.img_size, 1)
+    if args.prune is not None and args.quantize:
+        raise WorkloadError("--prune", "prune", "--prune and --quantize cannot be combined yet", "one of them")
+    if args.quantize and not args.recipe:
+        raise WorkloadError("--quantize", "recipe", "--quantize needs --recipe")
+    calib_batches = require_int("--calib-batches", "calib_batches", args.calib_batches, 1)
+    from workloads.progress import progress
+    from workloads.trace.models import check_model_name
+
+    check_model_name(args.model)     # a wrong name or recipe is one line, before any progress line
+    if args.recipe:
+        from workloads.quantize import load_recipe
+
+        load_recipe(args.recipe)
+    progress(f"tracing {args.model} (shapes only, nothing downloaded"
+             + ("; calibrating fake-quant modules on synthetic images" if args.quantize else "") + "; about 5-60 s)")
     if args.prune is not None:
-        if args.quantize:
-            raise WorkloadError("--prune", "prune", "--prune and --quantize cannot be combined yet", "one of them")
         from workloads.trace.sparsity import trace_pruned
 
         w = trace_pruned(args.model, args.prune, img_size=args.img_size, batch=args.batch, recipe=args.recipe)
     elif args.quantize:
-        if not args.recipe:
-            raise WorkloadError("--quantize", "recipe", "--quantize needs --recipe")
         from workloads.trace import trace_quantized
 
         w = trace_quantized(args.model, args.recipe, img_size=args.img_size, batch=args.batch,
                             calibration=args.calibration, percentile=args.percentile,
-                            calib_batches=require_int("--calib-batches", "calib_batches", args.calib_batches, 1))
+                            calib_batches=calib_batches)
     else:
         from workloads.trace import trace
 

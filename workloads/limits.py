@@ -4,6 +4,7 @@ limit, the estimate and what to change. Each limit has a default for a laptop an
 | limit | variable | default | why this default |
 |---|---|---|---|
 | input_bytes | VITSIM_MAX_INPUT_BYTES | 64 MiB | one YAML/JSON/cfg/CSV input; the largest shipped file (a zoo workload) is 40 KiB |
+| onnx_bytes | VITSIM_MAX_ONNX_BYTES | 2 GiB | one ONNX model read by `workloads import` (protobuf's own limit; weights inline) |
 | yaml_nodes | VITSIM_MAX_YAML_NODES | 1,000,000 | nodes of one YAML document with its aliases expanded (an alias bomb: 10^9 from 600 bytes); values of one JSON document |
 | yaml_depth | VITSIM_MAX_YAML_DEPTH | 100 | nesting of one document (a hardware YAML nests 4 deep) |
 | folds | VITSIM_MAX_FOLDS | 1,000,000,000 | fold-walk steps of one simulation: seconds to a minute, compiled |
@@ -33,6 +34,7 @@ class Limit:
 
 LIMITS = {lim.name: lim for lim in (
     Limit("input_bytes", "VITSIM_MAX_INPUT_BYTES", 64 * 2 ** 20, "bytes"),
+    Limit("onnx_bytes", "VITSIM_MAX_ONNX_BYTES", 2 ** 31, "bytes"),
     Limit("yaml_nodes", "VITSIM_MAX_YAML_NODES", 1_000_000, "YAML nodes (aliases expanded)"),
     Limit("yaml_depth", "VITSIM_MAX_YAML_DEPTH", 100, "levels of nesting"),
     Limit("folds", "VITSIM_MAX_FOLDS", 1_000_000_000, "fold-walk steps"),

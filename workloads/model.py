@@ -119,6 +119,9 @@ class Layer:
     conv_stride: int = 0                  # stride, pixels (both directions)
     conv_padding: int = 0                 # zero padding on each side, pixels
     conv_groups: int = 0                  # groups (= repeat; in_channels for a depthwise conv)
+    # width of the stored scales (block formats' shared scales: 8; workloads/block_formats.py); 0: the hardware's
+    w_scale_bits: int = 0
+    a_scale_bits: int = 0
 
     def __post_init__(self):
         normalize_sparsity(self)

@@ -26,6 +26,7 @@ RECIPE_FIELDS = ("w_bits", "a_bits", "out_bits", "acc_bits", "dtype", "w_granula
                  "outlier_bits", "calibration") + SPARSITY_FIELDS
 
 RECIPE_KEYS = ("name", "description", "default", "rules", "tokens", "attention")
+RECIPE_FIELDS += ("w_scale_bits", "a_scale_bits")   # stored scale widths (block formats: workloads/block_formats.py)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class Recipe:
         used = [False] * len(self.rules)
         layers = []
         for layer in workload.layers:
-            values = dict(self.default)
+            values = {"w_scale_bits": 0, "a_scale_bits": 0, **dict(self.default)}   # no format: hardware's width
             for i, rule in enumerate(self.rules):
                 if rule.applies(layer):
                     values.update(rule.values)
@@ -107,9 +108,14 @@ class Recipe:
 
 
 def _values(source: str, where: str, d: dict) -> tuple[tuple[str, object], ...]:
+    from workloads.block_formats import FORMAT_KEYS, expand
+
     for key in d:
+        if key in FORMAT_KEYS:
+            continue
         if key not in RECIPE_FIELDS:
-            raise WorkloadError(source, f"{where}.{key}", "unknown field", ", ".join(RECIPE_FIELDS))
+            raise WorkloadError(source, f"{where}.{key}", "unknown field", ", ".join(RECIPE_FIELDS + FORMAT_KEYS))
+    d = expand(source, where, d)    # block_format: mxfp4 -> its bits, group granularity and scale width
     probe = {"name": "probe", "op": "gemm", "m": 1, "n": 1, "k": 1, **d}
     try:
         Layer.from_dict(probe, source, combinations=False)  # each field; combinations per layer in apply

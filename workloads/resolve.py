@@ -1,12 +1,13 @@
 """THE workload resolver: a workload file, a zoo name, an analytic model (+ recipe) or a timm model -> ``Workload``.
 
 ``resolve_workload(spec)`` reads ``spec`` as, in order:
-  1. a path (a ``Path``, or it contains a path separator or ends in .yaml/.yml/.json) -> that workload file;
+  1. a path (a ``Path``, or it contains a path separator or ends in .yaml/.yml/.json/.onnx) -> that workload file,
+     or, ending in ``.onnx``, that ONNX model imported (``workloads.onnx_import``: docs/onnx.md);
   2. a zoo name (``deit_small-w4a4``, shipped in ``workloads/zoo``);
   3. an analytic model (``deit_small``, ``vit_large``, ``vit_base_patch16_224``: ``workloads.vit.PRESETS``);
   4. an existing file without a suffix;
   5. a timm model name, traced by ``workloads.trace`` (needs the ``trace`` extra).
-``resolve_workload(model=NAME)`` reads NAME as a model only (3, then 5). ``recipe`` (a shipped name or a YAML file)
+``resolve_workload(model=NAME)`` reads NAME as a model only (an ``.onnx`` path, 3, then 5). ``recipe`` (a shipped name or a YAML file)
 quantizes the result; ``batch`` sets the images per batch (a file is rescaled); ``img_size`` builds or traces a model
 at another input size (a file keeps its own).
 """
@@ -22,7 +23,7 @@ from workloads.errors import WorkloadError, require_int
 from workloads.io import looks_like_path
 from workloads.model import Workload
 
-WORKLOAD_SUFFIXES = (".yaml", ".yml", ".json")
+WORKLOAD_SUFFIXES = (".yaml", ".yml", ".json", ".onnx")
 TRACE_EXTRA = "pip install 'vitsim[trace]'"
 
 
@@ -54,8 +55,12 @@ def resolve_workload(spec: str | Path | None = None, *, model: str | None = None
     if img_size is not None:
         img_size = require_int("workload", "img_size", img_size, 1)
     if model is not None:
+        if is_onnx(model):
+            return _onnx(model, recipe, batch, img_size)
         return _model(str(model), recipe, batch, img_size, "model")
     kind = spec_kind(spec)
+    if kind == "file" and is_onnx(spec):
+        return _onnx(spec, recipe, batch, img_size)
     if kind == "file":
         return _sized(Workload.load(spec), recipe, batch, img_size)
     if kind == "zoo":
@@ -75,6 +80,18 @@ def spec_kind(spec: str | Path) -> str:
     return "model"
 
 
+def is_onnx(spec: str | Path) -> bool:
+    """Whether a workload or model argument names an ONNX model (an ``.onnx`` suffix)."""
+    return Path(str(spec)).suffix.lower() == ".onnx"
+
+
+def _onnx(spec: str | Path, recipe: str | None, batch: int | None, img_size: int | None) -> Workload:
+    """An ONNX model imported (``workloads.onnx_import``), then as a workload file: recipe, batch."""
+    from workloads.onnx_import import import_onnx
+
+    return _sized(import_onnx(spec, batch), recipe, batch, img_size)
+
+
 def describe_spec(spec: str | Path | None = None, model: str | None = None) -> str:
     """What a workload argument was read as, for the output: ``zoo deit_small-w4a4 (<path>)``, ``file x.yaml``,
     ``analytic model deit_small``, ``timm model NAME (traced)``."""
@@ -84,8 +101,8 @@ def describe_spec(spec: str | Path | None = None, model: str | None = None) -> s
     name = str(model if model is not None else spec)
     if kind == "zoo":
         return f"zoo workload {name} ({zoo_path(name)})"
-    if kind == "file":
-        return f"workload file {Path(name).resolve()}"
+    if kind == "file" or (kind == "model" and is_onnx(name)):
+        return f"{'ONNX model' if is_onnx(name) else 'workload file'} {Path(name).resolve()}"
     return (f"analytic model {SHORT_NAMES.get(name, name)}" if SHORT_NAMES.get(name, name) in PRESETS
             else f"timm model {name} (traced)")
 
@@ -120,6 +137,12 @@ def _model(name: str, recipe: str | None, batch: int | None, img_size: int | Non
 
     if name.split(".")[0] not in timm.list_models():
         raise WorkloadError(what, "", f"unknown {what} {name!r}: not {kinds} or a timm model", known + ", timm models")
+    from workloads.progress import progress
     from workloads.trace import trace
 
+    if recipe is not None:   # a wrong recipe is one line before the trace, not after it
+        from workloads.quantize import load_recipe
+
+        load_recipe(recipe)
+    progress(f"tracing timm model {name} (shapes only, no weights; about 5-60 s)")
     return trace(name, img_size=img_size, batch=batch or 1, recipe=recipe)

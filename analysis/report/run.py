@@ -74,8 +74,8 @@ def totals_section(result) -> str:
         "tops_per_w": f"{t.tops_per_w_on_chip:.3g} TOPS/W without DRAM",
         "area_mm2": f"{t.peak_tops_per_mm2:.3g} peak TOPS/mm2",
     }
-    cards = "".join(card(label, getattr(t, k), field(k).unit, details[k], f"{k}: {tip(field(k))}")
-                    for k, label in CARDS)
+    cards = assumptions_card(result) + "".join(
+        card(label, getattr(t, k), field(k).unit, details[k], f"{k}: {tip(field(k))}") for k, label in CARDS)
     grouped = {n for _, names in GROUPS for n in names}
     groups = list(GROUPS) + [("other", tuple(f.name for f in TOTAL_FIELDS if f.name not in grouped))]
     cols = [("metric", "the total's name (docs/columns.md); hover a name for its meaning"),
@@ -100,6 +100,18 @@ def totals_section(result) -> str:
              f"GEMM layers' time only.")
     return (f'<div class="cards">{cards}</div><p class="note">{esc(split)}</p>'
             f'<div class="grid4">{"".join(tables)}</div>')
+
+
+def assumptions_card(result) -> str:
+    """The first card: the assumptions that move the headline, what each drives in this run and the ``--set``
+    that changes it (``simulator.assumptions``, also the footer of ``vitsim run``)."""
+    from simulator.assumptions import assumptions
+
+    items = "".join(f"<li><b>{esc(a.topic)}</b>: {esc(a.value)} &rarr; {esc(a.effect)} &middot; "
+                    + ", ".join(f"<code>{esc(c.strip())}</code>" for c in a.change.split(", ")) + "</li>"
+                    for a in assumptions(result.hw, result.totals))
+    return ('<div class="card wide"><div class="k">assumptions that move these numbers (change one with '
+            f'<code>--set KEY=VALUE</code> on run, report, roofline, sweep)</div><ul>{items}</ul></div>')
 
 
 def _parts_table(names, colors, values, unit: str, scale: float, unit_scaled: str) -> str:

@@ -17,20 +17,22 @@ _SPEC_KEYS = {"name", "description", "base", "axes", "workloads", "models", "rec
 _CONSTRAINT_RE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
 
 
-def load_spec(path: str | Path) -> SweepSpec:
-    """Read and validate a sweep spec YAML; relative paths inside it are relative to the spec file."""
+def load_spec(path: str | Path, overrides=()) -> SweepSpec:
+    """Read and validate a sweep spec YAML; relative paths inside it are relative to the spec file; ``overrides``
+    (``--set``) change its base hardware (``spec_from_dict``)."""
     from workloads.io import read_structured
 
     path = Path(path)
-    return spec_from_dict(read_structured(path), str(path), base_dir=path.parent)
+    return spec_from_dict(read_structured(path), str(path), base_dir=path.parent, overrides=overrides)
 
 
-def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = None) -> SweepSpec:
+def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = None, overrides=()) -> SweepSpec:
     """Validate a sweep mapping once (every error names ``source`` and the field) -> ``SweepSpec``.
 
     ``base`` is a hardware YAML path or an inline hardware mapping. Every axis value is applied to
     the base alone and validated by ``hardware_from_dict``; every workload is loaded once, and
-    ``metric_names_for`` gives the totals names that constraints and objectives may use.
+    ``metric_names_for`` gives the totals names that constraints and objectives may use. ``overrides``
+    (``(dotted key, value)`` pairs, ``--set``) are set in the base mapping before it is validated.
     """
     from simulator.hardware import hardware_from_dict
     from workloads.io import read_structured
@@ -54,6 +56,9 @@ def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = Non
         base, base_src = raw_base, f"{source}: base"
     else:
         raise InputError(source, "base", "missing or not a hardware YAML path / mapping")
+    from simulator.overrides import apply_sets
+
+    base = apply_sets(base, overrides, base_src)
     try:
         hardware_from_dict(base, base_src)
     except InputError as e:

@@ -4,37 +4,15 @@ from __future__ import annotations
 
 import math
 
+from simulator.overrides import set_path as _set
 from workloads.errors import InputError, require_int
 from workloads.limits import check
 
 
 def set_path(d: dict, path: str, value, source: str = "<sweep>") -> dict:
-    """A copy of mapping ``d`` with ``path`` (``a.b.c``; list items by index, ``a.0.b``) set to ``value``.
-
-    Only the containers along the path are copied; a path through a non-container is an
-    ``InputError`` naming the path.
-    """
-    keys = path.split(".")
-    if not all(keys):
-        raise InputError(source, f"axes.{path}", "empty component in dotted path")
-
-    def put(node, i):
-        key = keys[i]
-        if isinstance(node, dict):
-            new = dict(node)
-            new[key] = value if i == len(keys) - 1 else put(node.get(key, {}), i + 1)
-            return new
-        if isinstance(node, list):
-            if not key.isdigit() or int(key) >= len(node):
-                raise InputError(source, f"axes.{path}", f"{'.'.join(keys[:i])} is a list; {key!r} is not an index",
-                                 f"0 to {len(node) - 1}")
-            new = list(node)
-            new[int(key)] = value if i == len(keys) - 1 else put(node[int(key)], i + 1)
-            return new
-        raise InputError(source, f"axes.{path}", f"{'.'.join(keys[:i])} is a {type(node).__name__}, not a mapping")
-
-    return put(d, 0)
-
+    """A copy of mapping ``d`` with ``path`` (``a.b.c``; list items by index, ``a.0.b``) set to ``value``
+    (``simulator.overrides.set_path``; errors name ``axes.<path>``)."""
+    return _set(d, path, value, source, field_prefix="axes.")
 
 
 def _number_list(source, fld, v, n_min, n_max) -> list:

@@ -8,6 +8,20 @@ from workloads.errors import WorkloadError, require_int
 from workloads.trace.bits import require_torch
 
 
+def check_model_name(name: str):
+    """timm (imported) when ``name`` is one of its models (a pretrained tag such as ``.fb_in1k`` is fine), else a
+    ``WorkloadError`` listing close names."""
+    try:
+        import timm
+    except ImportError:  # pragma: no cover
+        raise WorkloadError("trace", "timm", "timm is not installed", "pip install -e '.[trace]'") from None
+    if name.split(".")[0] not in timm.list_models():
+        close = timm.list_models(f"*{name.split('.')[0]}*")[:10]
+        raise WorkloadError("--model", "model", f"unknown timm model {name!r}",
+                            ", ".join(close) if close else "see `python -m workloads list` or timm.list_models()")
+    return timm
+
+
 def create_model(name: str, img_size: int | None = None, device: str = "meta"):
     """timm model ``name`` with ``pretrained=False`` and fused attention off, in eval mode, on ``device``.
 
@@ -17,14 +31,7 @@ def create_model(name: str, img_size: int | None = None, device: str = "meta"):
     are kept as ``model.vitsim_sdpa_modules`` and every module is then switched to its unfused path, so the tracer
     sees the model's own attention ops."""
     torch = require_torch()
-    try:
-        import timm
-    except ImportError:  # pragma: no cover
-        raise WorkloadError("trace", "timm", "timm is not installed", "pip install -e '.[trace]'") from None
-    if name.split(".")[0] not in timm.list_models():  # "deit_base_patch16_224.fb_in1k": a pretrained tag is fine
-        close = timm.list_models(f"*{name.split('.')[0]}*")[:10]
-        raise WorkloadError("--model", "model", f"unknown timm model {name!r}",
-                            ", ".join(close) if close else "see `python -m workloads list` or timm.list_models()")
+    timm = check_model_name(name)
     torch.set_num_threads(1)
     timm.layers.set_fused_attn(True)      # timm's default: what its benchmark.py runs
     kw = {"pretrained": False}

@@ -12,11 +12,9 @@ from workloads.errors import InputError
 BATCH_ROWS = 65_536
 
 
-def dataset(path: str | Path):
-    """The results as a ``pyarrow.dataset.Dataset`` (an ``InputError`` naming the path when it cannot be read)."""
-    import pyarrow as pa
-    import pyarrow.dataset as ds
-
+def results_path(path: str | Path) -> Path:
+    """``path`` as results to read: a directory holding Parquet parts or a regular Parquet file (not a FIFO or a
+    device), else an ``InputError`` naming it."""
     p = Path(path)
     if not p.exists():
         raise InputError(str(p), "", "no such results file or directory")
@@ -25,7 +23,16 @@ def dataset(path: str | Path):
     if not p.is_dir():
         from workloads.io import check_input_file
 
-        check_input_file(p)  # a regular file: not a FIFO or a device
+        check_input_file(p)
+    return p
+
+
+def dataset(path: str | Path):
+    """The results as a ``pyarrow.dataset.Dataset`` (an ``InputError`` naming the path when it cannot be read)."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    p = results_path(path)
     try:
         if p.is_dir():
             files = sorted(str(f) for f in p.glob("*.parquet") if not f.name.startswith((".", "_")))

@@ -78,15 +78,9 @@ def read_results(path: str | Path, columns=None, kinds: dict | None = None):
     is refused naming the part and the column, instead of failing inside pandas)."""
     import pandas as pd
 
-    p = Path(path)
-    if not p.exists():
-        raise InputError(str(p), "", "no such results file or directory")
-    if p.is_dir() and not any(p.glob("*.parquet")) and not any(p.glob("**/*.parquet")):
-        raise InputError(str(p), "", "holds no finished results yet")
-    if not p.is_dir():
-        from workloads.io import check_input_file
+    from analysis.sweep.read import results_path
 
-        check_input_file(p)  # a regular file: not a FIFO or a device
+    p = results_path(path)
     names = _check_parts(p, columns, kinds or {})
     try:
         return pd.read_parquet(p, columns=names)

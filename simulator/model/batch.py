@@ -3,10 +3,10 @@
 A ``DesignBatch`` holds, per design, an index into ``variants`` (Hardware objects that give the structure:
 PE type and modes, dataflow, temporal tiling, technology, non-linear units, PPU arithmetic and scale bits, DRAM
 type) and the numbers that vary freely (``NUMERIC``: array rows and cols, buffer KiB, DRAM bandwidth and
-latency, clock, vector and PPU lanes). ``evaluate(workload, batch)`` runs, per variant, the compiled GEMM
-kernel over every (design, distinct GEMM) pair in one call and the same leaf formulas as
-``simulator.model.network`` (layer.py, price.py, ``network_totals``) with numpy arrays over designs; only the
-loop around them differs, so every total equals ``simulate_totals`` bit for bit (tests/simulator/test_batch.py).
+latency, clock, vector and PPU lanes). ``evaluate(workload, batch)`` runs, per variant, the one pipeline of
+``simulator.model.pipeline`` (``Network``: counts, schedule, prices, the schema's views) with numpy arrays over
+designs and the compiled GEMM kernel over every (design, distinct GEMM) pair in one call; only the kernel runner
+differs from one design's, so every total equals ``simulate_totals`` bit for bit (tests/simulator/test_batch.py).
 """
 
 from __future__ import annotations

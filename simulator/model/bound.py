@@ -15,7 +15,7 @@ GEMM layer (``gemm_cycles_floor``), per design:
 vector layer: its exact standalone total (``layer.vector_counts``) = max(compute, latency + DRAM bytes / B);
     0 under ``vector.overlap: gemm`` (the hidden share of a vector layer is at most its own total,
     simulator/model/schedule.py);
-network: total_cycles >= sum over layers (the totals add up, ``network.network_totals``).
+network: total_cycles >= sum over layers (the totals add up: the schema's views over the summed ``Counts``).
 Energy (``simulator.model.price``): MAC, vector/PPU op and sparse-decode-free terms exact; SRAM >= the array-side
 bytes (``sramcount.sram_traffic``, exact: linear in the temporal dimension) + the compulsory fills; DRAM >=
 compulsory bytes x pJ/bit; static = leakage x cycles floor / clock.

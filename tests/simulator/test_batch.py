@@ -287,10 +287,10 @@ def test_batch_equals_single_path():
               | {(op, i) for op in ("softmax", "gelu", "layernorm") for i in ("float", "integer", "lut")}
               | {("error", True), ("ran", True), ("small array", True), ("tiny buffer", True), ("batch>1", True),
                  ("group/token", True), ("pipelined ran", True), ("pipelined ran", False)}
-              | {("family", f) for f in ("deit", "levit", "efficientvit")}   # Swin: test_swin_designs (below)
-              | {("sparse run", (pat, unst, dec, conv), True)    # 2:4 weights on every kind of sparse design
-                 for pat, unst, dec, conv in (("['2:4']", False, False, "hardware"), ("[]", True, False, "hardware"),
-                                              ("[]", False, True, "hardware"), ("['2:4']", False, False, "scalesim"))})
+              | {("family", f) for f in ("deit", "levit", "efficientvit")})   # Swin: test_swin_designs (below)
+    # sparse weights on every kind of sparse design: test_sparse_designs (below). Which examples Hypothesis draws
+    # changes with the modules loaded beside this test, derandomized or not (observed: with tests/workloads collected
+    # it drew other examples and no sparse design ran), so that coverage is pinned by a deterministic test
     assert wanted <= seen, sorted(wanted - seen)
 
 
@@ -308,6 +308,30 @@ def test_swin_designs():
         assert r["batch_errors"] == r["single_errors"], name
         assert not all(r["single_errors"]), name          # most designs run
         assert r["n"] == len(hws)
+
+
+def test_sparse_designs():
+    """2:4 weights (DeiT-Tiny W4A4 and W8A8, batch 1 and 2) on every kind of sparse design (SPARSITY: dense, 2:4
+    PEs with and without zero skipping, unstructured skipping, a decompressor, SCALE-Sim's convention) crossed with
+    every network schedule (SCHEDULE) and both vector units, on int4 and int8 geometry: bit-identical totals, the
+    same errors, and every sparse kind runs."""
+    base = [load_hardware("int4"), load_hardware("int8")]
+    hws = [replace(hw, sparsity=SPARSITY[i % len(SPARSITY)],
+                   vector=replace(hw.vector, overlap=SCHEDULE[i % 5][0], pipelined=PIPELINED[i % 3]),
+                   memory=replace(hw.memory, prefetch=SCHEDULE[i % 5][1],
+                                  attention=SCHEDULE[i % 5][2] or hw.memory.attention))
+           for hw in base for i in range(40)]
+    ran: set = set()
+    for recipe, batch in (("w4a4_2of4", 1), ("w8a8_2of4", 2)):
+        w = _workload("model", "deit_tiny", recipe, batch)
+        assert any(layer.w_sparsity != "dense" for layer in w.layers)
+        r = both_paths(w, hws)
+        assert r["mismatches"] == [] and r["nan_on_runnable"] == [], (recipe, r["mismatches"][:8])
+        assert r["batch_errors"] == r["single_errors"], recipe
+        ran |= {(tuple(hw.sparsity.structured), hw.sparsity.unstructured, hw.sparsity.decompress,
+                 hw.sparsity.convention) for hw, e in zip(hws, r["single_errors"]) if not e}
+    assert {(("2:4",), False, False, "hardware"), ((), True, False, "hardware"), ((), False, True, "hardware"),
+            (("2:4",), False, False, "scalesim")} <= ran, sorted(ran)
 
 
 def test_shipped_configs_in_one_batch():

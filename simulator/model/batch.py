@@ -64,21 +64,27 @@ def columns(hws) -> dict:
 def evaluate(workload, designs: DesignBatch) -> tuple[dict, list]:
     """Totals of ``workload`` on every design: ({TOTAL_NAMES: float64 array}, [error message or '' per design]).
     A design whose structure cannot run the workload (no PE mode wide enough) gets NaN totals and the error."""
+    return per_variant(designs, TOTAL_NAMES, lambda hw, nums: evaluate_planned(workload, hw, nums))
+
+
+def per_variant(designs: DesignBatch, names, fn) -> tuple[dict, list]:
+    """``fn(structure, numbers)`` on each variant's designs, into ({name: float64 array}, [error or '' per design]):
+    a variant whose structure raises ``ConfigError`` gets NaN and ``field: problem`` on each of its designs."""
     n = len(designs)
-    out = {name: np.full(n, np.nan) for name in TOTAL_NAMES}
+    out = {name: np.full(n, np.nan) for name in names}
     errors = [""] * n
     for v, hw in enumerate(designs.variants):
         sel = np.flatnonzero(designs.variant == v)
-        if not len(sel):
+        if not len(sel) or hw is None:
             continue
         try:
-            totals = evaluate_planned(workload, hw, {k: c[sel] for k, c in designs.numbers.items()})
+            values = fn(hw, {k: c[sel] for k, c in designs.numbers.items()})
         except ConfigError as e:
             for i in sel:
                 errors[i] = f"{e.field}: {e.problem}"
             continue
-        for name in TOTAL_NAMES:
-            out[name][sel] = totals[name]
+        for name in names:
+            out[name][sel] = values[name]
     return out, errors
 
 

@@ -30,8 +30,8 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.energy import hw_tech, static_pj
-from simulator.hardware import ConfigError
 from simulator.model import kernel as K
+from simulator.model.batch import per_variant
 from simulator.model.design import design_columns
 from simulator.model.foldwalk import fold_timing
 from simulator.model.layer import kernel_params, vector_counts
@@ -270,19 +270,4 @@ def screen(workload, designs) -> tuple[dict, list]:
     """Screening figures of ``workload`` on every design of a ``batch.DesignBatch``: ({SCREEN_METRICS: float64
     array}, [error or '' per design]); a structure that cannot run the workload gets NaN and the error the exact
     evaluator gives (``batch.evaluate``)."""
-    n = len(designs)
-    out = {name: np.full(n, np.nan) for name in SCREEN_METRICS}
-    errors = [""] * n
-    for v, hw in enumerate(designs.variants):
-        sel = np.flatnonzero(designs.variant == v)
-        if not len(sel) or hw is None:
-            continue
-        try:
-            t = screen_variant(workload, hw, {k: c[sel] for k, c in designs.numbers.items()})
-        except ConfigError as e:
-            for i in sel:
-                errors[i] = f"{e.field}: {e.problem}"
-            continue
-        for name in SCREEN_METRICS:
-            out[name][sel] = t[name]
-    return out, errors
+    return per_variant(designs, SCREEN_METRICS, lambda hw, nums: screen_variant(workload, hw, nums))

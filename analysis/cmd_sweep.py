@@ -26,6 +26,12 @@ def add_parser(sub) -> None:
     p.add_argument("--screen", action=argparse.BooleanOptionalAction, default=None,
                    help="two stages: bound every point in closed form, run exactly only the points that can still "
                         "reach the Pareto front (same front as the full sweep); default: the spec's `screen`")
+    p.add_argument("--search", metavar="METHOD", choices=("nsga2",),
+                   help="search the space with a multi-objective optimizer instead of running the grid (nsga2: "
+                        "Optuna's NSGA-II, the screening bound as a filter); default: the spec's `search`")
+    p.add_argument("--trials", type=int, metavar="N", help="with --search: designs asked per workload")
+    p.add_argument("--population", type=int, metavar="N", help="with --search: designs per generation")
+    p.add_argument("--seed", type=int, metavar="N", help="with --search: the optimizer's seed")
     from simulator.overrides import add_set_arg
 
     add_set_arg(p)
@@ -64,9 +70,10 @@ def _sweep(args) -> int:
     from simulator.overrides import parse_sets
 
     spec = load_spec(args.spec, overrides=parse_sets(args.overrides))   # --set changes the spec's base hardware
+    search = _search_args(args, spec)
     s = run_sweep(spec, args.output, scheduler=args.scheduler, resume=args.resume, force=args.force,
                   workers=args.workers, chunk_size=args.chunk_size,
-                  progress=not args.no_progress and sys.stderr.isatty(), screen=args.screen)
+                  progress=not args.no_progress and sys.stderr.isatty(), screen=args.screen, search=search)
     print(f"{spec.name}: {s.points_run:,} points run, {s.points_skipped:,} already stored, "
           f"{s.feasible:,} feasible, {s.errors:,} could not run; {s.seconds:.1f} s "
           f"({s.points_per_s:,.0f} points/s) -> {s.output}")
@@ -76,12 +83,38 @@ def _sweep(args) -> int:
               f"cannot run, {st['constraint_pruned']:,} break a constraint by their bound, {st['dominance_pruned']:,} "
               f"dominated by an exact point; {st['exact']:,} evaluated exactly ({st['seed']:,} seeds + "
               f"{st['rounds']} rounds); the front equals the full sweep's")
+    if s.search:
+        st = s.search
+        print(f"search ({st['method']}): {st['asked']:,} trials over {st['designs_in_space']:,} designs x "
+              f"{len(spec.workloads)} workloads in {st['generations']} generations; {st['screen_pruned']:,} pruned by "
+              f"their bound, {st['exact']:,} evaluated exactly, {st['infeasible']:,} infeasible; front sizes "
+              f"{', '.join(str(n) for n in st['front_sizes'])}")
     if s.first_error:
         print(f"first error: {s.first_error}")
     for line in s.set_aside:
         print(f"set aside (damaged; its points ran again): {line}")
     print(f"next: vitsim pareto {s.output}   or   vitsim report --sweep {s.output} -o results/{spec.name}.html")
     return 0
+
+
+def _search_args(args, spec):
+    """The search to run: the spec's ``search`` block with --search/--trials/--population/--seed over it; None
+    when neither names one."""
+    from dataclasses import replace
+
+    from analysis.sweep.load import parse_search
+
+    given = {k: getattr(args, k) for k in ("trials", "population", "seed") if getattr(args, k) is not None}
+    if args.search is None and spec.search is None:
+        if given:
+            raise InputError(f"--{next(iter(given))}", next(iter(given)), "needs --search (or a spec `search`)",
+                             "--search nsga2")
+        return None
+    base = spec.search if spec.search is not None else parse_search("--search", args.search)
+    if args.search is not None:
+        base = replace(base, method=args.search)
+    raw = {"method": base.method, "trials": base.trials, "population": base.population, "seed": base.seed, **given}
+    return parse_search("--search", raw)
 
 
 def _missing(frame):

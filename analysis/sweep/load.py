@@ -13,7 +13,8 @@ from workloads.limits import check
 
 SAMPLING = ("grid", "random")
 _SPEC_KEYS = {"name", "description", "base", "axes", "workloads", "models", "recipes", "batch", "constraints",
-              "objectives", "sampling", "samples", "seed", "chunk_size", "accuracy", "screen"}
+              "objectives", "sampling", "samples", "seed", "chunk_size", "accuracy", "screen",
+              "search"}
 _CONSTRAINT_RE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
 
 
@@ -77,6 +78,7 @@ def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = Non
     screen = d.get("screen", False)
     if not isinstance(screen, bool):
         raise InputError(source, "screen", f"{screen!r} is not true or false", "true, false")
+    search = parse_search(source, d.get("search"))
 
     digests = []
     for i, w in enumerate(workloads):  # every workload loads here: a bad one is a spec error, not a worker failure
@@ -93,9 +95,12 @@ def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = Non
                      samples, seed, chunk, metrics, tuple(digests), package_version())
     if spec.grid_size > 2 ** 62:  # grid indices are int64 (the ``design`` column)
         raise InputError(source, "axes", f"{spec.grid_size:.3e} designs cannot be indexed", "at most 2^62 designs")
-    check("points", spec.n_points, source, "axes",
-          f"{spec.n_designs:,} designs x {len(workloads)} workloads: fewer axis values, sampling: random with "
-          "fewer samples, or fewer workloads")
+    if search is not None:   # a search runs its trials, not the grid: the points limit applies to those
+        check("points", search.trials * len(workloads), source, "search.trials", "fewer trials")
+    else:
+        check("points", spec.n_points, source, "axes",
+              f"{spec.n_designs:,} designs x {len(workloads)} workloads: fewer axis values, sampling: random with "
+              "fewer samples, or fewer workloads")
     names = spec.metric_names()
     constraints = tuple(_parse_constraint(source, i, c, names) for i, c in enumerate(_as_list(
         source, "constraints", d.get("constraints", []))))
@@ -105,7 +110,30 @@ def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = Non
     objectives = tuple(o.text for o in parse_objectives(objectives, names, source, "objectives"))
     from dataclasses import replace
 
-    return replace(spec, constraints=constraints, objectives=objectives, screen=screen)
+    return replace(spec, constraints=constraints, objectives=objectives, screen=screen, search=search)
+
+
+def parse_search(source: str, raw, field: str = "search"):
+    """A spec's ``search`` block (analysis/sweep/search.py) -> ``Search``, or None when absent; ``raw`` may be a
+    method name alone."""
+    from analysis.sweep.search import METHODS, Search
+
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = {"method": raw}
+    raw = require_mapping(source, field, raw)
+    keys = ("method", "trials", "population", "seed")
+    for key in raw:
+        if key not in keys:
+            raise InputError(source, f"{field}.{key}", "unknown field", ", ".join(keys))
+    method = raw.get("method", "nsga2")
+    if method not in METHODS:
+        raise InputError(source, f"{field}.method", f"unknown value {method!r}", ", ".join(METHODS))
+    trials = _req_int(source, f"{field}.trials", raw.get("trials", Search.trials), 1)
+    population = _req_int(source, f"{field}.population", raw.get("population", Search.population), 2)
+    seed = _req_int(source, f"{field}.seed", raw.get("seed", 0), 0)
+    return Search(method, trials, population, seed)
 
 
 def metric_names_for(fpga: bool = False) -> tuple[str, ...]:

@@ -60,10 +60,13 @@ class Refiner:
         k = len(self.metrics)
         self.fronts = [np.empty((0, k)) for _ in spec.workloads]
         self.evaluated: set[int] = set()
+        self.values: dict | None = None     # point id -> minimized values, kept when a caller sets a dict (search.py)
 
     def absorb(self, wl, ids, vals) -> None:
         """Exact feasible rows (workload labels, point ids, minimized values) into the fronts."""
         self.evaluated.update(int(i) for i in ids)
+        if self.values is not None:
+            self.values.update(zip((int(i) for i in ids), vals))
         for label in set(wl):
             wi = self.label_index[label]
             sel = wl == label

@@ -27,6 +27,7 @@ class SweepSummary:
     first_error: str = ""
     set_aside: tuple[str, ...] = ()  # damaged files moved aside on resume (their points ran again)
     screen: dict | None = None       # stage counts of a two-stage sweep (analysis/sweep/refine.py)
+    search: dict | None = None       # stage counts of an optimizer search (analysis/sweep/search.py)
 
     @property
     def points_per_s(self) -> float:
@@ -114,8 +115,8 @@ def default_chunk_size(n_designs: int, workers: int) -> int:
 
 def run_sweep(spec: SweepSpec, output: str | Path, *, scheduler=None, resume: bool = False, force: bool = False,
               workers: int | None = None, chunk_size: int | None = None, progress: bool = True,
-              flush_rows: int = 50_000, flush_seconds: float = 5.0, on_rows=None, screen: bool | None = None
-              ) -> SweepSummary:
+              flush_rows: int = 50_000, flush_seconds: float = 5.0, on_rows=None, screen: bool | None = None,
+              search=None) -> SweepSummary:
     """Run ``spec``, streaming rows into the results directory ``output``.
 
     ``scheduler``: None for a local process pool of ``workers`` processes (default: all cores;
@@ -125,8 +126,13 @@ def run_sweep(spec: SweepSpec, output: str | Path, *, scheduler=None, resume: bo
     ``screen`` (default: the spec's ``screen``): the two-stage search (analysis/sweep/screen.py): every point is
     bounded, only those that can still reach the Pareto front (or meet the constraints) run exactly; the front
     equals the exhaustive sweep's.
+    ``search`` (default: the spec's ``search``): an ``analysis.sweep.search.Search``: the optimizer asks designs
+    instead of the grid (analysis/sweep/search.py); only the designs it asks (and the screen keeps) run exactly.
     """
     screen = spec.screen if screen is None else screen
+    search = spec.search if search is None else search
+    if search is not None:
+        screen = False
     t0 = time.perf_counter()
     try:
         import pyarrow  # noqa: F401
@@ -146,14 +152,21 @@ def run_sweep(spec: SweepSpec, output: str | Path, *, scheduler=None, resume: bo
         with _Backend.make(scheduler, spec, workers) as backend:
             done = writer.open()  # the backend started: now replace, set damaged parts aside, write the manifest
             total = spec.n_points
-            todo = _count_todo(spec, done) if not screen else total - len(done)
+            todo = _count_todo(spec, done) if not (screen or search) else total - len(done)
             skipped = total - todo
             size = chunk_size or spec.chunk_size or default_chunk_size(spec.n_designs, backend.workers)
             stats = {"run": 0, "errors": 0, "feasible": 0, "first_error": ""}
             last = time.monotonic()
-            stages = None
+            stages = found = None
             try:
-                if screen:
+                if search is not None:
+                    from analysis.sweep.search import run_searched
+
+                    size = chunk_size or spec.chunk_size or max(1, math.ceil(search.population / backend.workers))
+                    found = run_searched(spec, backend, writer, done, size, stats, _tally, progress, search,
+                                         on_rows)
+                    todo = 0
+                elif screen:
                     from analysis.sweep.refine import run_screened
 
                     stages = run_screened(spec, backend, writer, done, size, stats, _tally, progress, on_rows)
@@ -174,7 +187,7 @@ def run_sweep(spec: SweepSpec, output: str | Path, *, scheduler=None, resume: bo
     finally:
         writer.close(failed=failed)  # a failed start removes the directory it created (nothing was stored)
     return SweepSummary(str(output), total, skipped, stats["run"], stats["errors"], stats["feasible"],
-                        time.perf_counter() - t0, stats["first_error"], tuple(writer.set_aside), stages)
+                        time.perf_counter() - t0, stats["first_error"], tuple(writer.set_aside), stages, found)
 
 
 def evaluate(spec: SweepSpec, *, scheduler=None, workers: int | None = None, chunk_size: int | None = None):

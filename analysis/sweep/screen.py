@@ -104,6 +104,22 @@ def bound_feasible(plan: Plan, screen: dict, dec, chosen, wl, n) -> np.ndarray:
     return ok
 
 
+def bound_violation(plan: Plan, screen: dict, dec, chosen, wl, n) -> np.ndarray:
+    """How far each point's bound is past the constraints: sum over constraints of the excess relative to the limit,
+    max(0, v - c) / max(|c|, 1e-12) for an upper limit, max(0, c - v) / ... for a lower one (0 for ``==``/``!=``);
+    inf where the point cannot run. A lower bound on the true excess (the bound is optimistic): it guides the
+    optimizer (search.py) toward feasible designs, it prunes nothing."""
+    out = np.zeros(n)
+    for src, c in plan.constraints:
+        v = _value(src, screen, dec, chosen, wl, n)
+        scale = max(abs(c.bound), 1e-12)
+        if c.op in ("<=", "<"):
+            out += np.maximum(0.0, v - c.bound) / scale
+        elif c.op in (">=", ">"):
+            out += np.maximum(0.0, c.bound - v) / scale
+    return np.where(np.isnan(out), np.inf, out)
+
+
 def dominated(bounds: np.ndarray, front: np.ndarray) -> np.ndarray:
     """Rows of ``bounds`` (n x k, minimized) strictly dominated by some row of ``front`` (m x k, exact values):
     front <= bound everywhere and < somewhere. NaN bounds count as dominated (the point cannot run). A large front
@@ -138,10 +154,12 @@ def _dominated(bounds: np.ndarray, front: np.ndarray) -> np.ndarray:
     return out
 
 
-def screen_block(spec: SweepSpec, index, fronts: list, out_dir: str | None, run: str = "") -> dict:
+def screen_block(spec: SweepSpec, index, fronts: list, out_dir: str | None, run: str = "",
+                 want_all: bool = False) -> dict:
     """Stage 1 on the designs ``index`` (flat grid indices): the survivors as arrays {design, workload, point_id,
     bounds (n x k)} and counts {screened, errors, constraint, dominated}; with ``out_dir`` the screening columns of
-    every point are written there as one Parquet part. ``fronts[w]``: exact front of workload w (m x k)."""
+    every point are written there as one Parquet part. ``fronts[w]``: exact front of workload w (m x k). With
+    ``want_all``, ``every[w]`` holds every point's {bounds, live, violation (``bound_violation``), error}."""
     from analysis.sweep.worker import _decoder
     from simulator.model.bound import screen
 
@@ -155,6 +173,7 @@ def screen_block(spec: SweepSpec, index, fronts: list, out_dir: str | None, run:
     n = len(index)
     keep = {"design": [], "workload": [], "point_id": [], "bounds": []}
     counts = dict.fromkeys(("screened", "errors", "constraint", "dominated"), 0)
+    every: list = []
     cols: dict = {"point_id": [], "design": [], "workload": [], "screen_pruned": []}
     for name in plan.columns:
         cols[name] = []
@@ -168,6 +187,9 @@ def screen_block(spec: SweepSpec, index, fronts: list, out_dir: str | None, run:
         dom[feas] = dominated(b[feas], fronts[wi])
         live = feas & ~dom
         ids = point_ids(tables, picks, ref.label)
+        if want_all:
+            every.append({"bounds": b, "live": live, "violation": bound_violation(plan, sc, dec, chosen, wl, n)
+                          + (~feas & ~err) * 1e-9, "error": err})
         counts["screened"] += n
         counts["errors"] += int(err.sum())
         counts["constraint"] += int((~feas & ~err).sum())
@@ -187,6 +209,8 @@ def screen_block(spec: SweepSpec, index, fronts: list, out_dir: str | None, run:
         _write_part(out_dir, run, int(index[0]) if n else 0, spec, cols)
     res = {k: np.concatenate(v) for k, v in keep.items()}
     res["counts"] = counts
+    if want_all:
+        res["every"] = every
     return res
 
 

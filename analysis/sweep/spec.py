@@ -99,6 +99,7 @@ class SweepSpec:
     workload_digests: tuple[str, ...] = ()  # hash of each loaded workload's content (load.spec_from_dict)
     version: str = ""                       # the vitsim version that validated the spec
     screen: bool = False                    # two-stage search (analysis/sweep/screen.py): not in the fingerprint
+    search: object = None                   # analysis.sweep.search.Search or None: not in the fingerprint
 
     @property
     def free_axes(self) -> tuple[Axis, ...]:

@@ -12,9 +12,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from workloads.errors import InputError  # noqa: E402
-from workloads.fakequant.quantizers import FLOAT_ELEMENTS, block_format_of, block_quantize, fp_round  # noqa: E402
-from workloads.model import Layer  # noqa: E402
+from workloads.errors import InputError
+from workloads.fakequant.quantizers import FLOAT_ELEMENTS, block_format_of, block_quantize, fp_round
+from workloads.model import Layer
 
 
 def _grid(exp_bits: int, man_bits: int, max_normal: float) -> list[float]:

@@ -12,14 +12,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from workloads.errors import InputError  # noqa: E402
-from workloads.resolve import resolve_workload  # noqa: E402
+from workloads.errors import InputError
+from workloads.resolve import resolve_workload
 
 ROOT = Path(__file__).absolute().parents[2]
 
 
 def _quantized_program():
-    import torch.ao.quantization.fx._decomposed  # noqa: F401
+    import torch.ao.quantization.fx._decomposed
 
     qd = torch.ops.quantized_decomposed
 

@@ -85,3 +85,21 @@ def qdq_bits(func, args, kwargs) -> dict:
     gran = ("channel" if "per_channel" in name and "group" not in name else f"group:{int(val['group_size'])}"
             if "group" in name else "token" if "per_token" in name else "tensor")
     return {"bits": max(1, math.ceil(math.log2(hi - lo + 1))), "granularity": gran, "zero_point": nonzero}
+
+
+def qdq_gemm_bits(got: list) -> dict:
+    """A GEMM's bit fields from what dequantized its operands: ``got`` = [(qdq_bits, is a parameter)] in operand
+    order. The parameter operand is the weight, the other the activation (two activations: the first is the input,
+    the second the weight side); both known: an integer layer."""
+    if not got:
+        return {}
+    w = next((i for i, p in got if p), got[1][0] if len(got) > 1 and not got[1][1] else None)
+    a = next((i for i, p in got if not p), None)
+    spec = {}
+    for op, i in (("w", w), ("a", a)):
+        if i is not None:
+            spec.update({f"{op}_bits": i["bits"], f"{op}_granularity": i["granularity"],
+                         f"{op}_zero_point": i["zero_point"]})
+    if w is not None and a is not None:
+        spec["dtype"] = "int"
+    return spec

@@ -21,8 +21,10 @@ from workloads.trace.bits import require_torch
 
 
 def import_export(path: str | Path, batch: int | None = None) -> Workload:
+    import importlib
+
     torch = require_torch()
-    import torch.ao.quantization.fx._decomposed  # noqa: F401  (registers quantized_decomposed ops before loading)
+    importlib.import_module("torch.ao.quantization.fx._decomposed")  # registers quantized_decomposed ops
 
     from workloads.trace.tracer import trace_module
 
@@ -40,7 +42,7 @@ def import_export(path: str | Path, batch: int | None = None) -> Workload:
     log.setLevel(logging.CRITICAL)      # torch logs a traceback before raising: the one line below says it
     try:
         ep = torch.export.load(src)
-    except Exception as e:  # a damaged or foreign file: one line, the loader's reason
+    except Exception as e:  # noqa: BLE001 (a damaged or foreign file: one line, the loader's reason)
         raise WorkloadError(src, "", f"not a torch.export program ({type(e).__name__}: {str(e)[:120]})",
                             allowed) from None
     finally:

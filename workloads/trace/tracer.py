@@ -40,7 +40,7 @@ import warnings
 from workloads import op_context
 from workloads.errors import WorkloadError
 from workloads.model import Workload
-from workloads.trace.bits import QDQ_OPS, layer_bits, module_bits, qdq_bits, require_torch
+from workloads.trace.bits import QDQ_OPS, layer_bits, module_bits, qdq_bits, qdq_gemm_bits, require_torch
 from workloads.trace.naming import events_to_layers
 from workloads.trace.ops import ELEMENTWISE_ATEN, LAYOUT_ATEN, REDUCTION_ATEN, VECTOR_ATEN, Event
 
@@ -156,25 +156,9 @@ def _make_tracer_class():
             return out
 
         def _qdq_spec(self, tins, srcs) -> dict:
-            """Bit fields of a GEMM from the dequantize ops that produced its operands (``_qdq``): the parameter
-            operand is the weight, the other the activation (two activations: first and second operand)."""
-            got = []
-            for t, s in zip(tins[:3], srcs[:3]):
-                hit = self.qinfo.get(id(t))
-                if hit is not None and hit[0]() is t:
-                    got.append((hit[1], s[0] == "param"))
-            if not got:
-                return {}
-            w = next((i for i, p in got if p), got[1][0] if len(got) > 1 and not got[1][1] else None)
-            a = next((i for i, p in got if not p), None)
-            spec = {}
-            for op, i in (("w", w), ("a", a)):
-                if i is not None:
-                    spec.update({f"{op}_bits": i["bits"], f"{op}_granularity": i["granularity"],
-                                 f"{op}_zero_point": i["zero_point"]})
-            if w is not None and a is not None:
-                spec["dtype"] = "int"
-            return spec
+            """Bit fields of a GEMM from the dequantize ops that produced its operands (``bits.qdq_gemm_bits``)."""
+            hits = [(self.qinfo.get(id(t)), t, s) for t, s in zip(tins[:3], srcs[:3])]
+            return qdq_gemm_bits([(h[1], s[0] == "param") for h, t, s in hits if h is not None and h[0]() is t])
 
         def _record(self, evs, tensors):
             for ev in evs:
@@ -219,11 +203,7 @@ def _make_tracer_class():
             bits = layer_bits(spec, a, tins[1] if len(tins) > 1 else None, out)
             if not spec and self.qinfo and (name in ("linear", "addmm", "mm", "matmul", "bmm")
                                              or name.startswith("conv") or name in ("convolution", "_convolution")):
-                q = self._qdq_spec(tins, srcs)
-                bits.update(q)
-                if "dtype" not in q and ("w_bits" in q or "a_bits" in q):
-                    bits["dtype"] = "int" if bits.get("w_bits", 32) < 16 and bits.get("a_bits", 32) < 16 \
-                        else bits["dtype"]
+                bits.update(self._qdq_spec(tins, srcs))
 
             def ev(op, label, m, n, k=0, repeat=1, wop=True, native=True, esrcs=srcs, ebits=bits):
                 return Event(0, path, leaf, op, label, int(m), int(n), int(k), int(repeat), wop, esrcs,

@@ -2,7 +2,7 @@
 ones in ``SKIP`` (each with its reason: they need data, a network service, the SCALE-Sim environment, or minutes).
 
 The placeholders the docs name as the user's own files (``my_model.yaml``, ``my.cfg``, ``my_topo.csv``,
-``model.onnx``) are made first (``FIXTURES``); examples that read a file another example writes (``results/...``)
+``model.onnx``, ``model.pt2``) are made first (``FIXTURES``); examples that read a file another example writes (``results/...``)
 run after it. ``vitsim`` and ``python -m simulator|workloads|analysis`` run in-process (one interpreter: torch and
 Numba load once); ``python FILE`` and ``python -c`` run as subprocesses. Trace and sweep examples need the
 ``trace`` and ``distributed`` extras, as the README's test command installs them.
@@ -126,6 +126,7 @@ def _fixtures(d: Path) -> None:
     (d / "my.cfg").write_text(scalesim_cfg_text("my", 32, 32, 256, 256, 128, "ws", 16))
     write_topology(resolve_workload("deit_tiny-w8a8"), d / "my_topo.csv")
     _qdq_attention(d / "model.onnx")
+    _exported_mlp(d / "model.pt2")
     for name in ("sweeps", "hwconfigs", "examples", "benchmarks"):
         (d / name).symlink_to(ROOT / name)
 
@@ -160,6 +161,22 @@ def _qdq_attention(path: Path) -> None:
     g = helper.make_graph(nodes, "attn", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 16, 32])],
                           [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 16, 32])], inits)
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)]), str(path))
+
+
+def _exported_mlp(path: Path) -> None:
+    """A saved torch.export program: LayerNorm, fc1, GELU, fc2 on [1, 16, 32] (float)."""
+    torch = pytest.importorskip("torch")
+
+    class Mlp(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm, self.fc1, self.act, self.fc2 = (torch.nn.LayerNorm(32), torch.nn.Linear(32, 128),
+                                                       torch.nn.GELU(), torch.nn.Linear(128, 32))
+
+        def forward(self, x):
+            return self.fc2(self.act(self.fc1(self.norm(x))))
+
+    torch.export.save(torch.export.export(Mlp(), (torch.zeros(1, 16, 32),)), path)
 
 
 @pytest.fixture(scope="module")

@@ -69,7 +69,8 @@ def expand(source: str, where: str, values: dict) -> dict:
         if name is None:
             continue
         f = BLOCK_FORMATS[name]
-        out.update({f"{op}_bits": f.bits, f"{op}_granularity": f"group:{f.block}", f"{op}_scale_bits": f.scale_bits})
+        out.update({f"{op}_bits": f.bits, f"{op}_granularity": f"group:{f.block}", f"{op}_scale_bits": f.scale_bits,
+                    f"{op}_block_format": name})
         dtypes.append(f.dtype)
     out["dtype"] = "fp" if "fp" in dtypes else "int"
     return out

@@ -1,7 +1,9 @@
-"""``python -m workloads import MODEL.onnx`` (``vitsim workloads import``): an ONNX model as a workload file.
+"""``python -m workloads import MODEL.onnx|MODEL.pt2`` (``vitsim workloads import``): an ONNX model or a saved
+torch.export program as a workload file.
 
-The graph gives the layers, shapes and conv geometry; QDQ / QOperator / QONNX nodes give bit widths, scale
-granularity and zero points (docs/onnx.md). ``--recipe`` re-quantizes by name glob as for any workload.
+The graph gives the layers, shapes and conv geometry; QDQ / QOperator / QONNX nodes (ONNX) or PT2E
+quantize/dequantize ops (torch.export) give bit widths, scale granularity and zero points (docs/onnx.md).
+``--recipe`` re-quantizes by name glob as for any workload.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ import sys
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("import", help="import an ONNX model (float, QDQ, QOperator or QONNX) as a workload",
+    p = sub.add_parser("import", help="import an ONNX model (float, QDQ, QOperator or QONNX) or a torch.export "
+                                      "program (.pt2) as a workload",
                        description="Read MODEL.onnx (no runtime, no weights needed: shapes come from ONNX shape "
-                                   "inference) into a vitsim workload: GEMMs, convolutions, attention matmuls and "
+                                   "inference; needs the 'onnx' extra) or MODEL.pt2 (a program saved by "
+                                   "torch.export.save, traced on the CPU with its own weights; needs the 'trace' "
+                                   "extra) into a vitsim workload: GEMMs, convolutions, attention matmuls and "
                                    "vector ops, with the bit widths, scale granularity and zero points its "
-                                   "quantization nodes give. Needs the 'onnx' extra. See docs/onnx.md.")
-    p.add_argument("model", metavar="MODEL.onnx", help="ONNX model file")
+                                   "quantization nodes give. See docs/onnx.md.")
+    p.add_argument("model", metavar="MODEL.onnx|MODEL.pt2", help="ONNX model or torch.export program file")
     p.add_argument("--recipe", help="re-quantize by a recipe (a shipped name or a YAML file)")
     p.add_argument("--batch", type=int, help="images per batch (fills a symbolic batch dimension, else rescales)")
     p.add_argument("-o", "--output", metavar="FILE",
@@ -31,8 +36,8 @@ def cmd_import(args) -> int:
 
     if args.output:
         check_output_file(args.output)
-    if not str(args.model).lower().endswith(".onnx"):
-        raise InputError(args.model, "MODEL", "not an .onnx file", "a path ending in .onnx")
+    if not str(args.model).lower().endswith((".onnx", ".pt2")):
+        raise InputError(args.model, "MODEL", "not an .onnx or .pt2 file", "a path ending in .onnx or .pt2")
     w = resolve_workload(model=args.model, recipe=args.recipe, batch=args.batch)
     q = {(x.precision, x.w_granularity if x.is_gemm else "") for x in w.layers if x.is_gemm}
     summary = (f"{len(w.layers)} layers, {w.macs / 1e9:.3f} GMACs, GEMM precisions "

@@ -122,6 +122,10 @@ class Layer:
     # width of the stored scales (block formats' shared scales: 8; workloads/block_formats.py); 0: the hardware's
     w_scale_bits: int = 0
     a_scale_bits: int = 0
+    # the block-scaled format by name (workloads/block_formats.py), "" for none: what the fake quantizer rounds to
+    # (the element's exponent/mantissa split, the kind of shared scale); the cost model reads only the fields above
+    w_block_format: str = ""
+    a_block_format: str = ""
 
     def __post_init__(self):
         normalize_sparsity(self)

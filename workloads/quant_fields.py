@@ -15,7 +15,7 @@ CALIBRATION_METHODS = ("minmax", "percentile", "mse")
 # optional quantization fields: left out of to_dict at these defaults (files written before them are unchanged)
 QUANT_DEFAULTS = {"w_quantizer": "uniform", "a_quantizer": "uniform", "w_zero_point": False, "a_zero_point": None,
                   "scale_pow2": False, "outlier_channels": 0, "outlier_bits": 0, "calibration": "",
-                  "w_scale_bits": 0, "a_scale_bits": 0}
+                  "w_scale_bits": 0, "a_scale_bits": 0, "w_block_format": "", "a_block_format": ""}
 
 
 def check_quant_fields(source: str, where: str, kw: dict) -> None:
@@ -35,6 +35,11 @@ def check_quant_fields(source: str, where: str, kw: dict) -> None:
     for f in ("w_scale_bits", "a_scale_bits"):   # stored scale width; 0: the hardware's ppu.scale_bits
         if f in kw:
             kw[f] = require_int(source, f"{where}.{f}", kw[f], 0, 32)
+    from workloads.block_formats import BLOCK_FORMATS
+
+    for f in ("w_block_format", "a_block_format"):
+        if f in kw:
+            require_choice(source, f"{where}.{f}", kw[f], ("", *BLOCK_FORMATS))
 
 
 def check_quant_combination(source: str, where: str, kw: dict, max_bits: int) -> None:

@@ -86,7 +86,8 @@ class Recipe:
         used = [False] * len(self.rules)
         layers = []
         for layer in workload.layers:
-            values = {"w_scale_bits": 0, "a_scale_bits": 0, **dict(self.default)}   # no format: hardware's width
+            values = {"w_scale_bits": 0, "a_scale_bits": 0, "w_block_format": "", "a_block_format": "",
+                      **dict(self.default)}   # no format: the hardware's scale width
             for i, rule in enumerate(self.rules):
                 if rule.applies(layer):
                     values.update(rule.values)

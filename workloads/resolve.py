@@ -1,13 +1,14 @@
 """THE workload resolver: a workload file, a zoo name, an analytic model (+ recipe) or a timm model -> ``Workload``.
 
 ``resolve_workload(spec)`` reads ``spec`` as, in order:
-  1. a path (a ``Path``, or it contains a path separator or ends in .yaml/.yml/.json/.onnx) -> that workload file,
-     or, ending in ``.onnx``, that ONNX model imported (``workloads.onnx_import``: docs/onnx.md);
+  1. a path (a ``Path``, or it contains a path separator or ends in .yaml/.yml/.json/.onnx/.pt2) -> that workload
+     file, or, ending in ``.onnx``, that ONNX model imported (``workloads.onnx_import``: docs/onnx.md), or, ending in
+     ``.pt2``, that torch.export program imported (``workloads.trace.export``: docs/onnx.md);
   2. a zoo name (``deit_small-w4a4``, shipped in ``workloads/zoo``);
   3. an analytic model (``deit_small``, ``vit_large``, ``vit_base_patch16_224``: ``workloads.vit.PRESETS``);
   4. an existing file without a suffix;
   5. a timm model name, traced by ``workloads.trace`` (needs the ``trace`` extra).
-``resolve_workload(model=NAME)`` reads NAME as a model only (an ``.onnx`` path, 3, then 5). ``recipe`` (a shipped name or a YAML file)
+``resolve_workload(model=NAME)`` reads NAME as a model only (an ``.onnx`` or ``.pt2`` path, 3, then 5). ``recipe`` (a shipped name or a YAML file)
 quantizes the result; ``batch`` sets the images per batch (a file is rescaled); ``img_size`` builds or traces a model
 at another input size (a file keeps its own).
 """
@@ -23,7 +24,8 @@ from workloads.errors import WorkloadError, require_int
 from workloads.io import looks_like_path
 from workloads.model import Workload
 
-WORKLOAD_SUFFIXES = (".yaml", ".yml", ".json", ".onnx")
+WORKLOAD_SUFFIXES = (".yaml", ".yml", ".json", ".onnx", ".pt2")
+MODEL_SUFFIXES = (".onnx", ".pt2")       # model files imported rather than read
 TRACE_EXTRA = "pip install 'vitsim[trace]'"
 
 
@@ -81,12 +83,18 @@ def spec_kind(spec: str | Path) -> str:
 
 
 def is_onnx(spec: str | Path) -> bool:
-    """Whether a workload or model argument names an ONNX model (an ``.onnx`` suffix)."""
-    return Path(str(spec)).suffix.lower() == ".onnx"
+    """Whether a workload or model argument names a model file to import: an ONNX model (``.onnx``) or a
+    torch.export program (``.pt2``)."""
+    return Path(str(spec)).suffix.lower() in MODEL_SUFFIXES
 
 
 def _onnx(spec: str | Path, recipe: str | None, batch: int | None, img_size: int | None) -> Workload:
-    """An ONNX model imported (``workloads.onnx_import``), then as a workload file: recipe, batch."""
+    """A model file imported (ONNX: ``workloads.onnx_import``; torch.export: ``workloads.trace.export``), then as a
+    workload file: recipe, batch."""
+    if Path(str(spec)).suffix.lower() == ".pt2":
+        from workloads.trace.export import import_export
+
+        return _sized(import_export(spec, batch), recipe, batch, img_size)
     from workloads.onnx_import import import_onnx
 
     return _sized(import_onnx(spec, batch), recipe, batch, img_size)
@@ -102,7 +110,8 @@ def describe_spec(spec: str | Path | None = None, model: str | None = None) -> s
     if kind == "zoo":
         return f"zoo workload {name} ({zoo_path(name)})"
     if kind == "file" or (kind == "model" and is_onnx(name)):
-        return f"{'ONNX model' if is_onnx(name) else 'workload file'} {Path(name).resolve()}"
+        kind = {".onnx": "ONNX model", ".pt2": "torch.export program"}.get(Path(name).suffix.lower(), "workload file")
+        return f"{kind} {Path(name).resolve()}"
     return (f"analytic model {SHORT_NAMES.get(name, name)}" if SHORT_NAMES.get(name, name) in PRESETS
             else f"timm model {name} (traced)")
 

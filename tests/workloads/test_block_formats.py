@@ -16,8 +16,8 @@ from workloads.resolve import resolve_workload
 
 def test_expand():
     assert expand("r", "default", {"block_format": "mxfp4", "out_bits": 16}) == {
-        "out_bits": 16, "w_bits": 4, "w_granularity": "group:32", "w_scale_bits": 8, "a_bits": 4,
-        "a_granularity": "group:32", "a_scale_bits": 8, "dtype": "fp"}
+        "out_bits": 16, "w_bits": 4, "w_granularity": "group:32", "w_scale_bits": 8, "w_block_format": "mxfp4",
+        "a_bits": 4, "a_granularity": "group:32", "a_scale_bits": 8, "a_block_format": "mxfp4", "dtype": "fp"}
     e = expand("r", "rules[0]", {"w_block_format": "nvfp4", "a_block_format": "mxint8"})
     assert (e["w_bits"], e["w_granularity"], e["a_bits"], e["a_granularity"], e["dtype"]) == \
         (4, "group:16", 8, "group:32", "fp")               # an integer and a float format: a float layer

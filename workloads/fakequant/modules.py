@@ -14,7 +14,7 @@ from __future__ import annotations
 from workloads import op_context
 from workloads.errors import WorkloadError
 from workloads.fakequant.observers import ActQuantizer
-from workloads.fakequant.quantizers import QuantSpec, quantize_weight
+from workloads.fakequant.quantizers import QuantSpec, block_format_of, quantize_weight
 from workloads.quant_fields import CALIBRATION_METHODS
 
 CALIBRATIONS = CALIBRATION_METHODS
@@ -29,13 +29,23 @@ def act_quantizer(spec: QuantSpec, method: str, percentile: float, channel_dim: 
     """The input-activation quantizer of a layer (its own calibration method, else ``method``)."""
     return ActQuantizer(spec.a_bits, spec.a_granularity, spec.dtype, spec.calibration or method, percentile,
                         channel_dim, spec.a_quantizer, spec.a_zero_point, spec.scale_pow2, spec.outlier_channels,
-                        spec.outlier_bits)
+                        spec.outlier_bits, _block(spec.a_block_format, spec.a_scale_bits, spec.dtype, spec.a_bits,
+                                                  spec.a_granularity))
 
 
 def weight_quantized(w, spec: QuantSpec, method: str):
     """A layer's fake-quantized weight."""
     return quantize_weight(w, spec.w_bits, spec.w_granularity, spec.dtype, spec.w_quantizer, spec.w_zero_point,
-                           spec.scale_pow2, method)
+                           spec.scale_pow2, method, _block(spec.w_block_format, spec.w_scale_bits, spec.dtype,
+                                                           spec.w_bits, spec.w_granularity))
+
+
+def _block(name: str, scale_bits: int, dtype: str, bits: int, granularity: str) -> str:
+    """The block format an operand is quantized in ("" for none): its name, else the one its fields imply (a
+    group granularity with a stored scale width: workloads.fakequant.quantizers.block_format_of)."""
+    if name or not (scale_bits and granularity.startswith("group:")):
+        return name
+    return block_format_of("", dtype, bits, int(granularity[6:]))
 
 
 def _classes() -> dict:

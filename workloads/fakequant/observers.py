@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from workloads.fakequant.quantizers import (
     affine,
+    block_quantize,
     float_round,
     log2_quant,
     mse_ratio,
@@ -37,11 +38,13 @@ class ActQuantizer:
 
     def __init__(self, bits: int, granularity: str, dtype: str = "int", method: str = "minmax",
                  percentile: float = 99.99, channel_dim: int = -1, quantizer: str = "uniform",
-                 zero_point: bool | None = None, use_pow2: bool = False, outliers: int = 0, outlier_bits: int = 0):
+                 zero_point: bool | None = None, use_pow2: bool = False, outliers: int = 0, outlier_bits: int = 0,
+                 block_format: str = ""):
         self.bits, self.granularity, self.dtype = bits, granularity, dtype
         self.method, self.percentile, self.channel_dim = method, percentile, channel_dim
         self.quantizer, self.zero_point, self.use_pow2 = quantizer, zero_point, use_pow2
         self.outliers, self.outlier_bits = outliers, outlier_bits
+        self.block_format = block_format  # a block-scaled format (workloads/block_formats.py): dynamic, per block
         self.calibrating = False
         self.lo = self.hi = None
         self.batches = 0
@@ -50,7 +53,7 @@ class ActQuantizer:
 
     @property
     def static(self) -> bool:
-        return self.dtype == "int" and self.granularity in ("tensor", "channel")
+        return self.dtype == "int" and self.granularity in ("tensor", "channel") and not self.block_format
 
     @property
     def asymmetric(self) -> bool:
@@ -148,7 +151,7 @@ class ActQuantizer:
     def __call__(self, x):
         import torch
 
-        if self.dtype == "fp":
+        if self.dtype == "fp" and not self.block_format:
             return float_round(x, self.bits)
         if self.calibrating and self.static:
             self.observe(x)
@@ -168,11 +171,12 @@ class ActQuantizer:
         xt = x.movedim(self.channel_dim, -1) if self.channel_dim != -1 else x
         if self.granularity == "token":  # dynamic, per row
             out = self._uniform(xt, xt.amin(-1, keepdim=True), xt.amax(-1, keepdim=True))
-        else:  # group:g along the channel axis, dynamic
+        else:  # group:g along the channel axis, dynamic (a block format's blocks likewise)
             g = int(self.granularity[6:])
             c = xt.shape[-1]
             pad = (-c) % g
             xp = torch.nn.functional.pad(xt, (0, pad)).reshape(*xt.shape[:-1], -1, g)
-            out = self._uniform(xp, xp.amin(-1, keepdim=True), xp.amax(-1, keepdim=True))
+            out = block_quantize(xp, self.block_format) if self.block_format else \
+                self._uniform(xp, xp.amin(-1, keepdim=True), xp.amax(-1, keepdim=True))
             out = out.reshape(*xt.shape[:-1], -1)[..., :c]
         return out.movedim(-1, self.channel_dim) if self.channel_dim != -1 else out

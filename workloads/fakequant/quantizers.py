@@ -14,6 +14,16 @@ Closed forms (b bits; every quantizer returns dequantized values, x_hat, in x's 
   binary weights      x_hat = alpha * (+1 if w >= 0 else -1), alpha = mean |w| per output channel (XNOR-Net)
   ternary weights     d = 0.7 * mean |w|, x_hat = alpha * sign(w) * [|w| > d], alpha = mean of |w| over |w| > d,
                       per output channel (TWN)
+  small float        (``fp_round``; sign, E exponent bits with bias 2^(E-1) - 1, M mantissa bits, subnormals, no
+                      inf/NaN codes used: saturating at the largest normal F) e = max(floor(log2 |x|), 1 - bias),
+                      step = 2^(e - M), x_hat = clamp(round(x / step) * step, -F, F)  (round half to even)
+  block-scaled       (``block_quantize``, workloads/block_formats.py; a block = ``block`` consecutive elements along
+                      K) MX (OCP Microscaling v1.0, sec. 6.3): shared scale X = 2^(floor(log2 amax) - emax_elem),
+                      emax_elem = floor(log2 F) (E4M3 8, E5M2 15, E2M3 2, E3M2 4, E2M1 2; MXINT8 0: its element
+                      is an 8-bit two's complement number with an implied scale 2^-6, |v| <= 127/64), X an E8M0
+                      power of two clamped to 2^-127..2^127; x_hat = X * elem(x / X).
+                      NVFP4: a per-tensor FP32 scale t = amax_tensor / (448 * 6) and an E4M3 scale per block
+                      s = e4m3(amax_block / (6 t)); x_hat = s t * e2m1(x / (s t)).
 A range of zero width (all-zero tensor, a dead channel) gives s = 1e-12 and x_hat = 0 there: never NaN.
 1-bit symmetric uniform has no levels and is refused (the layer's fields are checked in ``workloads.model``).
 Weights: ``quantize_weight``; activations: ``workloads.fakequant.observers.ActQuantizer`` (calibration).
@@ -49,6 +59,10 @@ class QuantSpec:
     outlier_channels: int = 0
     outlier_bits: int = 0
     calibration: str = ""
+    w_block_format: str = ""
+    a_block_format: str = ""
+    w_scale_bits: int = 0
+    a_scale_bits: int = 0
 
     @classmethod
     def of(cls, layer) -> QuantSpec:
@@ -70,6 +84,52 @@ def float_round(x, bits: int):
     if bits == 8:
         x = x.clamp(-448.0, 448.0)
     return x.to(fmt).to(x.dtype)
+
+
+# element formats of the block-scaled formats: exponent bits, mantissa bits, largest normal (OCP MX v1.0, Table 2)
+FLOAT_ELEMENTS = {"e4m3": (4, 3, 448.0), "e5m2": (5, 2, 57344.0), "e2m3": (2, 3, 7.5), "e3m2": (3, 2, 28.0),
+                  "e2m1": (2, 1, 6.0)}
+# each block format's element: a FLOAT_ELEMENTS key, or "int8" (MXINT8); with the layer's bits when the name is absent
+BLOCK_ELEMENTS = {"mxint8": "int8", "mxfp8_e4m3": "e4m3", "mxfp8_e5m2": "e5m2", "mxfp6_e2m3": "e2m3",
+                  "mxfp6_e3m2": "e3m2", "mxfp4": "e2m1", "nvfp4": "e2m1"}
+
+
+def fp_round(x, exp_bits: int, man_bits: int, max_normal: float):
+    """Round to the nearest value of a small float format (module docstring, "small float")."""
+    import torch
+
+    bias = 2 ** (exp_bits - 1) - 1
+    e = torch.floor(torch.log2(x.abs().clamp_min(TINY))).clamp_min(1 - bias)
+    step = torch.exp2(e - man_bits)
+    return (torch.round(x / step) * step).clamp(-max_normal, max_normal)
+
+
+def block_quantize(xb, name: str):
+    """Fake-quant of blocks ``xb`` (..., block) in the block format ``name`` (module docstring, "block-scaled");
+    the per-tensor scale of NVFP4 is taken over all of ``xb``."""
+    import torch
+
+    elem = BLOCK_ELEMENTS[name]
+    amax = xb.abs().amax(-1, keepdim=True)
+    if name == "nvfp4":
+        t = (xb.abs().amax() / (448.0 * 6.0)).clamp_min(TINY)
+        s = float_round((amax / (6.0 * t)).clamp(max=448.0), 8).clamp_min(TINY) * t
+        return fp_round(xb / s, *FLOAT_ELEMENTS["e2m1"]) * s
+    emax = 0 if elem == "int8" else int(torch.floor(torch.log2(torch.tensor(FLOAT_ELEMENTS[elem][2]))).item())
+    x = torch.exp2((torch.floor(torch.log2(amax.clamp_min(TINY))) - emax).clamp(-127, 127))
+    y = xb / x
+    q = (y * 64).round().clamp(-128, 127) / 64 if elem == "int8" else fp_round(y, *FLOAT_ELEMENTS[elem])
+    return q * x
+
+
+def block_format_of(name: str, dtype: str, bits: int, block: int) -> str:
+    """The block format a layer names, or the one its fields imply (int 8 -> mxint8; fp 8/6/4 -> mxfp8_e4m3,
+    mxfp6_e2m3, mxfp4, or nvfp4 for 4-bit blocks of 16): for workloads written without the format's name."""
+    if name:
+        return name
+    if dtype == "int":
+        return "mxint8" if bits == 8 else ""
+    return {8: "mxfp8_e4m3", 6: "mxfp6_e2m3", 4: "nvfp4" if block == 16 else "mxfp4"}.get(bits, "")
 
 
 def pow2(scale):
@@ -177,12 +237,16 @@ def _grouped(w2, granularity: str):
 
 
 def quantize_weight(w, bits: int, granularity: str, dtype: str = "int", quantizer: str = "uniform",
-                    zero_point: bool = False, use_pow2: bool = False, method: str = "minmax"):
+                    zero_point: bool = False, use_pow2: bool = False, method: str = "minmax", block_format: str = ""):
     """Fake-quant of a weight (out channels first), one scale per tensor, output channel or group of g input
-    elements of each output channel: symmetric (or with a zero point) uniform, binary or ternary (module
-    docstring). ``method`` ``mse`` searches each scale group's clip ratio; other methods use the full range."""
+    elements of each output channel: symmetric (or with a zero point) uniform, binary or ternary, or a block-scaled
+    format (``block_format``; module docstring). ``method`` ``mse`` searches each scale group's clip ratio; other
+    methods use the full range."""
     import torch
 
+    if block_format:
+        wg, undo = _grouped(w.reshape(w.shape[0], -1), granularity)
+        return undo(block_quantize(wg, block_format)).reshape(w.shape)
     if dtype == "fp":
         return float_round(w, bits)
     w2 = w.reshape(w.shape[0], -1)

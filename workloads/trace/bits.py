@@ -60,3 +60,46 @@ def layer_bits(spec, a, w, out) -> dict:
         bits.update({k: v for k, v in spec.items() if k in ("w_bits", "a_bits", "out_bits", "acc_bits", "dtype",
                                                              "w_granularity", "a_granularity")})
     return bits
+
+
+# pt2e quantize/dequantize ops (``torch.ops.quantized_decomposed``: torch.export programs quantized by
+# ``torch.ao.quantization.quantize_pt2e`` or written by hand): not layers, but they carry the bit widths
+QDQ_OPS = ("quantize_per_tensor", "dequantize_per_tensor", "quantize_per_channel", "dequantize_per_channel",
+           "quantize_per_channel_group", "dequantize_per_channel_group", "quantize_per_token",
+           "dequantize_per_token")
+
+
+def qdq_bits(func, args, kwargs) -> dict:
+    """What a pt2e (de)quantize op says of its tensor: {bits = ceil(log2(quant_max - quant_min + 1)), granularity
+    (per_tensor -> tensor, per_channel -> channel, per_channel_group -> group:<group_size>, per_token -> token),
+    zero_point (any nonzero zero point)}."""
+    import math
+
+    torch = require_torch()
+    names = [a.name for a in func._schema.arguments]
+    val = dict(zip(names, args)) | dict(kwargs)
+    lo, hi = int(val["quant_min"]), int(val["quant_max"])
+    zp = val.get("zero_point", val.get("zero_points", 0))
+    nonzero = bool(torch.as_tensor(zp).ne(0).any()) if zp is not None else False
+    name = func._schema.name.split("::")[-1]
+    gran = ("channel" if "per_channel" in name and "group" not in name else f"group:{int(val['group_size'])}"
+            if "group" in name else "token" if "per_token" in name else "tensor")
+    return {"bits": max(1, math.ceil(math.log2(hi - lo + 1))), "granularity": gran, "zero_point": nonzero}
+
+
+def qdq_gemm_bits(got: list) -> dict:
+    """A GEMM's bit fields from what dequantized its operands: ``got`` = [(qdq_bits, is a parameter)] in operand
+    order. The parameter operand is the weight, the other the activation (two activations: the first is the input,
+    the second the weight side); both known: an integer layer."""
+    if not got:
+        return {}
+    w = next((i for i, p in got if p), got[1][0] if len(got) > 1 and not got[1][1] else None)
+    a = next((i for i, p in got if not p), None)
+    spec = {}
+    for op, i in (("w", w), ("a", a)):
+        if i is not None:
+            spec.update({f"{op}_bits": i["bits"], f"{op}_granularity": i["granularity"],
+                         f"{op}_zero_point": i["zero_point"]})
+    if w is not None and a is not None:
+        spec["dtype"] = "int"
+    return spec

@@ -40,7 +40,7 @@ import warnings
 from workloads import op_context
 from workloads.errors import WorkloadError
 from workloads.model import Workload
-from workloads.trace.bits import layer_bits, module_bits, require_torch
+from workloads.trace.bits import QDQ_OPS, layer_bits, module_bits, qdq_bits, qdq_gemm_bits, require_torch
 from workloads.trace.naming import events_to_layers
 from workloads.trace.ops import ELEMENTWISE_ATEN, LAYOUT_ATEN, REDUCTION_ATEN, VECTOR_ATEN, Event
 
@@ -77,6 +77,7 @@ def _make_tracer_class():
             self.layout: dict[str, int] = {}
             self.unknown: dict[str, int] = {}
             self.src: dict[int, tuple] = {}
+            self.qinfo: dict[int, tuple] = {}    # dequantized tensor -> (weakref, qdq_bits): pt2e programs
             self.on_output = on_output
             for pname, p in list(model.named_parameters()) + list(model.named_buffers()):
                 self._tag(p, ("param", pname))
@@ -118,6 +119,8 @@ def _make_tracer_class():
             tins = [a for a in flat_in if isinstance(a, torch.Tensor)]
             srcs = tuple(self._srcof(t) for t in tins)
             outs = [o for o in tree_flatten(out)[0] if isinstance(o, torch.Tensor)]
+            if name in QDQ_OPS:
+                return self._qdq(func, name, args, kwargs, srcs, outs, out)
             hidden = op_context.hidden()  # bookkeeping (fake-quant arithmetic): not a layer, but keeps provenance
             if hidden or name in LAYOUT_ATEN or not outs:
                 if not hidden:
@@ -136,6 +139,26 @@ def _make_tracer_class():
             for o in outs:
                 self._tag(o, ("ev", evs[-1].index))
             return out
+
+        def _qdq(self, func, name, args, kwargs, srcs, outs, out):
+            """A pt2e (de)quantize op: no layer; its output keeps its input's provenance; a dequantized tensor
+            remembers its bits for the GEMM that reads it, a quantized event output sets that event's out_bits."""
+            import weakref
+
+            s = srcs[0] if srcs else ("in",)
+            info = qdq_bits(func, args, kwargs)
+            for o in outs:
+                self._tag(o, s)
+            if name.startswith("dequantize") and outs:
+                self.qinfo[id(outs[0])] = (weakref.ref(outs[0]), info)
+            elif s[0] == "ev" and s[1] < len(self.events):
+                self.events[s[1]].bits["out_bits"] = info["bits"]
+            return out
+
+        def _qdq_spec(self, tins, srcs) -> dict:
+            """Bit fields of a GEMM from the dequantize ops that produced its operands (``bits.qdq_gemm_bits``)."""
+            hits = [(self.qinfo.get(id(t)), t, s) for t, s in zip(tins[:3], srcs[:3])]
+            return qdq_gemm_bits([(h[1], s[0] == "param") for h, t, s in hits if h is not None and h[0]() is t])
 
         def _record(self, evs, tensors):
             for ev in evs:
@@ -178,6 +201,9 @@ def _make_tracer_class():
             spec = op_context.declared_bits() or (module_bits(module) if module is not None else None)
             a = tins[0] if tins else out
             bits = layer_bits(spec, a, tins[1] if len(tins) > 1 else None, out)
+            if not spec and self.qinfo and (name in ("linear", "addmm", "mm", "matmul", "bmm")
+                                             or name.startswith("conv") or name in ("convolution", "_convolution")):
+                bits.update(self._qdq_spec(tins, srcs))
 
             def ev(op, label, m, n, k=0, repeat=1, wop=True, native=True, esrcs=srcs, ebits=bits):
                 return Event(0, path, leaf, op, label, int(m), int(n), int(k), int(repeat), wop, esrcs,

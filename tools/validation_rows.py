@@ -21,7 +21,7 @@ Extractors (``extract`` field), from the run's totals (docs/columns.md) unless s
     power_on_chip_w   (energy_uj - energy_dram_uj) / latency_us  (W)
     area_mm2          area_mm2;  area_pe_mm2: area_pe_mm2
     dram_mb           (dram_read_bytes + dram_write_bytes) / 1e6
-    fpga_dsp          fpga_dsp (FPGA designs)
+    fpga_dsp          fpga_dsp;  fpga_power_w: fpga_power_w (FPGA designs)
     layers_ms:REGEX   sum of total_cycles over the layers whose name matches REGEX (re.search), / freq_mhz / 1e3
 """
 
@@ -51,6 +51,7 @@ _TOTALS = {
     "area_pe_mm2": lambda t: t.area_pe_mm2,
     "dram_mb": lambda t: (t.dram_read_bytes + t.dram_write_bytes) / 1e6,
     "fpga_dsp": lambda t: t.fpga_dsp,
+    "fpga_power_w": lambda t: t.fpga_power_w,
 }
 EXTRACTORS = tuple(_TOTALS) + ("layers_ms:REGEX",)
 FIELDS = ("id", "design", "quantity", "unit", "published", "source", "config", "workload", "batch", "overrides",
@@ -119,4 +120,4 @@ def band_for(q: float) -> list[float]:
     """The band a row gets from its first run: [0.75, 1.25] when it meets the target, else +-10 % around q."""
     if meets(q):
         return [1 - TARGET, 1 + TARGET]
-    return [round(q * (1 - MISS_BAND), 4), round(q * (1 + MISS_BAND), 4)]
+    return [float(f"{q * (1 - MISS_BAND):.5g}"), float(f"{q * (1 + MISS_BAND):.5g}")]

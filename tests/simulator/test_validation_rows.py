@@ -69,3 +69,21 @@ def test_validation_row_was_committed_before_its_run_and_never_changed(row):
         then = _git("show", f"{commit}:{path}")
         assert then.returncode == 0, f"{path} not in {commit}"
         assert then.stdout == (ROOT / path).read_text(), f"{path} changed since {commit}"
+
+
+def test_calibration_rows_agree_with_the_reference_copies():
+    """The NVDLA rows' published frame rates are docs/reference/nvdla_primer/resnet50.csv's, the TPU v1 application
+    rows' TOPS docs/reference/tpu_v1_isca2017/apps.csv's (one source, copied into the rows: they must not drift)."""
+    import csv
+
+    rows = {r["id"]: r for r in ROWS["calibration"]}
+    with (ROOT / "docs" / "reference" / "nvdla_primer" / "resnet50.csv").open() as f:
+        nvdla = list(csv.DictReader(f))
+    assert len(nvdla) == 7
+    for r in nvdla:
+        assert rows[f"nvdla_{r['macs']}-fps"]["published"] == float(r["int8_resnet50_fps"])
+    with (ROOT / "docs" / "reference" / "tpu_v1_isca2017" / "apps.csv").open() as f:
+        apps = list(csv.DictReader(f))
+    assert len(apps) == 4
+    for a in apps:
+        assert rows[f"tpu_v1-{a['name'].lower()}"]["published"] == float(a["tops"])

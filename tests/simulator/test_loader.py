@@ -19,7 +19,8 @@ SHIPPED = ["fp16", "int4", "int4_sparse", "int8", "mixed", "tpu_v1", "vit_hsiung
 
 
 # hwconfigs/published/: published accelerators (docs/validation-designs.md)
-PUBLISHED = ["eyeriss_v1", "me_vit"] + [f"nvdla_{m}" for m in (32, 64, 128, 256, 512, 1024, 2048)]
+PUBLISHED = (["chaidnn_zu9", "eyeriss_v1", "me_vit", "pipecnn_de1soc", "tensil_pynqz1", "tensil_ultra96", "tensil_zcu104",
+              "tensil_zcu104_uram"] + [f"nvdla_{m}" for m in (32, 64, 128, 256, 512, 1024, 2048)])
 
 
 def test_hwconfigs_lists_and_finds_the_shipped_files():

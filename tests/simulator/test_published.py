@@ -67,3 +67,29 @@ def test_tpu_v1_fc_applications_follow_table_1():
     w, d = tpu_v1_apps.app_workload(apps["LSTM1"])
     assert d == 959 and sum(x.op == "gemm" for x in w.layers) == 37 and sum(x.op == "elementwise" for x in w.layers) == 19
     assert all(p.read_text() == text for p, text in tpu_v1_apps.zoo_files().items())
+
+
+def test_validation_design_workloads_follow_their_architectures():
+    """tools/published_workloads.py. AlexNet with FC: the conv MACs 665,784,864 + fc6 9216 x 4096 = 37,748,736 +
+    fc7 4096 x 4096 = 16,777,216 + fc8 4096 x 1000 = 4,096,000 -> 724,406,816. ResNet-20 v2 (CIFAR, Keras
+    resnet_v2): stem 32*32*16*27 = 442,368; stage 1 (32 x 32 = 1024 pixels) block 0: 1024*(16*16 + 16*144 + 64*16 +
+    64*16) = 4,718,592, block 1: 1024*(16*64 + 16*144 + 64*16) = 4,456,448; stage 2 (256 pixels) block 0:
+    256*(64*64 + 64*576 + 128*64 + 128*64) = 14,680,064, block 1: 256*(64*128 + 64*576 + 128*64) = 13,631,488;
+    stage 3 (64 pixels) block 0: 64*(128*128 + 128*1152 + 256*128 + 256*128) = 14,680,064, block 1: 13,631,488;
+    fc 256*10 = 2,560; total 66,243,072 MACs. Weights: 432 + 4,608 + 4,352 + 57,344 + 53,248 + 229,376 + 212,992 +
+    2,560 = 564,912 (Tensil's compiler: 568,474 "true consts" with the biases). The zoo files are what the tool
+    writes."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+    import published_workloads
+
+    assert load_workload("alexnet-w8a8").macs == 665_784_864 + 37_748_736 + 16_777_216 + 4_096_000 == 724_406_816
+    assert load_workload("alexnet_conv-w6a6").macs == load_workload("alexnet_conv-w8a8").macs == 665_784_864
+    w = load_workload("resnet20v2_cifar-w16a16")
+    assert w.macs == 442_368 + 4_718_592 + 4_456_448 + 14_680_064 + 13_631_488 + 14_680_064 + 13_631_488 + 2_560
+    assert w.macs == 66_243_072
+    assert sum(x.n * x.k * x.repeat for x in w.layers if x.op in ("conv", "gemm")) == 564_912
+    assert {(x.w_bits, x.a_bits, x.acc_bits) for x in w.layers} == {(16, 16, 16)}
+    assert all(p.read_text() == text for p, text in published_workloads.zoo_files().items())

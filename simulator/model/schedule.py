@@ -1,6 +1,7 @@
 """Network-level schedule: the vector unit working beside the array, and weights fetched across layers.
 
-Two hardware options let neighbouring layers share time (defaults: neither; every layer alone, as SCALE-Sim).
+Two hardware options let neighbouring layers share time; each is ``auto`` by default, i.e. on where the buffers
+allow it (docs/memory.md "Overlap from the design"); ``none`` / ``layer``: every layer alone, as SCALE-Sim.
 
 ``vector.overlap: gemm`` -- the vector unit is an engine of its own that works on a neighbouring GEMM's stream
 tile by tile. Groups (``groups``), from the layer order:
@@ -18,13 +19,17 @@ tile by tile. Groups (``groups``), from the layer order:
   D: the group's DRAM cycles (a group never beats its DRAM time). Exposed: one tile's worth of the shorter stage
   (the fill or drain), or more when the vector stage is the longer. The hidden cycles are shared among the
   group's vector layers in proportion to their total_cycles, and each one's total_cycles drops by its share
-  (``overlap_hidden_cycles``; the one composition: simulator/model/layer.py ``compose_stalls``).
+  (``overlap_hidden_cycles``; the one composition: simulator/model/layer.py ``compose_stalls``). Under
+  ``vector.overlap: auto`` a group overlaps only where a tile of its intermediate fits the ofmap buffer's free
+  slots (``vector_buffered``): tile = max over its vector layers of max(input, output bytes) / n <=
+  ofmap_bytes * (depth - 1) / depth, else hidden = 0 (``gemm``: the vector unit has its own tile buffer).
 
 ``memory.prefetch: network`` -- a GEMM with weights (``weight_operand``) may have its first weights fetched
-before it starts, into the free half of the double-buffered weight buffer, during the DRAM-idle cycles of its
+before it starts, into the free slots of the weight buffer (``slot_bytes``: half when double-buffered; auto: only
+when it has 2 or more slots, ``Hardware.prefetches_weights``), during the DRAM-idle cycles of its
 window (``windows``): the units (an overlap group, or a layer alone) from the one holding the previous GEMM with
 weights (its compute-bound stretch included) up to its own unit, excluded:
-      prefetched_bytes = min(weight_buffer_bytes / 2, dram_filter_read_bytes, sum over the window of
+      prefetched_bytes = min(weight_slot_bytes, dram_filter_read_bytes, sum over the window of
                              (total_cycles - dram_cycles) * DRAM bytes per cycle)
 (window totals after the overlap above, taken without prefetch: a unit's idle DRAM time only grows when its own
 GEMM was prefetched, so no idle cycle is counted that is not there, and each unit lends to one window). Those bytes leave the

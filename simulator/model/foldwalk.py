@@ -3,7 +3,7 @@ simulator/model/kernel.py). Plain Python, compiled together with kernel.py by si
 
 from __future__ import annotations
 
-from simulator.model.kernel_defs import ARR_PIPELINED, ARR_SERIAL, INPUT, OS, OUTPUT, PSUM
+from simulator.model.kernel_defs import ARR_PIPELINED, ARR_SERIAL, DEFAULT_DEPTH, INPUT, OS, OUTPUT, PSUM
 
 
 def fold_timing(df, arr, rows, t_steps, lines):
@@ -82,6 +82,18 @@ def _issue(ch, release, nbytes, bpc):
         return ch, release
     end = max(ch, release) + nbytes / bpc
     return end, end
+
+
+def depth_of(stated, buf_bits, tile_bits):
+    """Slots of a buffer for the walk: ``stated`` (> 0) as stated; else DEFAULT_DEPTH when that many tiles of
+    ``tile_bits`` fit its ``buf_bits``, else as many as fit, at least 1 (a tile that does not fit beside the current
+    one waits for it: its DRAM time adds to compute)."""
+    if stated > 0:
+        return stated
+    if tile_bits <= 0.0:
+        return DEFAULT_DEPTH
+    fit = int(buf_bits // tile_bits)
+    return max(1, min(DEFAULT_DEPTH, fit))
 
 
 def _slot_free(d, g, s1, s2, s3, s4, lines):

@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 
 from simulator.model.convtile import conv_inputs
-from simulator.model.foldwalk import fold_timing, walk
+from simulator.model.foldwalk import depth_of, fold_timing, walk
 from simulator.model.kernel_defs import *
 from simulator.model.kernel_defs import (
     _ADDED,
@@ -55,7 +55,6 @@ from simulator.model.kernel_defs import (
     CHUNKS,
     CLOSED_FORM_BITS,
     COL_FOLDS,
-    DEFAULT_DEPTH,
     COMPUTE,
     DRAIN,
     DRAM_FILTER,
@@ -180,18 +179,6 @@ def _order(o_kind, i_kind, z_kind, o_bits, i_bits, z_bits, o_buf, i_buf, z_buf, 
     p_whole = o_total * w_o <= o_buf
     z_whole = z_total * z_bits <= z_buf
     return rf_full, rf_last, q_resident, p_whole, z_whole, r_o + r_i + r_z + wr
-
-
-def depth_of(stated, buf_bits, tile_bits):
-    """Slots of a buffer for the walk: ``stated`` (> 0) as stated; else DEFAULT_DEPTH when that many tiles of
-    ``tile_bits`` fit its ``buf_bits``, else as many as fit, at least 1 (a tile that does not fit beside the current
-    one waits for it: its DRAM time adds to compute)."""
-    if stated > 0:
-        return stated
-    if tile_bits <= 0.0:
-        return DEFAULT_DEPTH
-    fit = int(buf_bits // tile_bits)
-    return max(1, min(DEFAULT_DEPTH, fit))
 
 
 def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip, arr,

@@ -90,7 +90,7 @@ def gemm_traffic(dataflow: str, m: int, n: int, k: int, rows: int, cols: int, p:
     ``onchip``: kernel.ON_* bits of operands the memory plan keeps on chip (no DRAM traffic); ``array_timing``:
     kernel.ARR_* (fold by fold, pipelined, broadcast); ``conv``: kernel.P_CV_* (``layer.conv_geometry``), zeros
     for a plain GEMM; ``depths``: (ifmap, weight, ofmap) buffer slots (kernel.P_DEPTH_*; default: all double-
-    buffered whatever the tile size, 0 derives one from the tiles: ``kernel.depth_of``)."""
+    buffered whatever the tile size, 0 derives one from the tiles: ``foldwalk.depth_of``)."""
     ib, wb, ob = buffers_bytes
     prm = [DATAFLOW_CODES[dataflow], m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc_bits, ib, wb, ob,
            bytes_per_cycle, latency_cycles, repeat, 1.0 if temporal_tiling else 0.0, onchip, array_timing, *conv,

@@ -17,7 +17,7 @@ from simulator.hardware import hardware_from_dict
 from simulator.hardware.config import DEFAULT_DEPTH, DramConfig
 from simulator.model import kernel as K
 from simulator.model.design import achieved_bytes_per_cycle, design_of
-from simulator.model.foldwalk import walk
+from simulator.model.foldwalk import depth_of, walk
 from simulator.model.kernel_defs import INPUT, OUTPUT
 from simulator.model.schedule import intermediate_tile_bytes, slot_bytes, vector_buffered
 from workloads import load_workload
@@ -65,11 +65,11 @@ def test_deeper_buffer_runs_further_ahead():
 
 def test_depth_derived_from_the_tiles_that_fit():
     """Not stated: 2 where two tiles fit the buffer, else as many as fit, at least 1; stated: as stated."""
-    assert K.depth_of(0, 100.0, 40.0) == 2
-    assert K.depth_of(0, 100.0, 60.0) == 1
-    assert K.depth_of(0, 100.0, 200.0) == 1
-    assert K.depth_of(3, 100.0, 200.0) == 3
-    assert K.depth_of(0, 100.0, 0.0) == 2
+    assert depth_of(0, 100.0, 40.0) == 2
+    assert depth_of(0, 100.0, 60.0) == 1
+    assert depth_of(0, 100.0, 200.0) == 1
+    assert depth_of(3, 100.0, 200.0) == 3
+    assert depth_of(0, 100.0, 0.0) == 2
     assert DEFAULT_DEPTH == K.DEFAULT_DEPTH == 2
 
 

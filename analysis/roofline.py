@@ -35,7 +35,7 @@ Per layer (units: ops, bytes, seconds):
   intensity = ops / DRAM bytes; attainable = ops / time = min(peak, intensity * bandwidth) on one level.
   crossover_batch = the smallest batch at which the layer is compute-bound (None: never up to MAX_BATCH).
 Totals: latency_s_bound = sum of layer times (layers run one after another); on an accelerator whose engines overlap
-across layers (``vector.overlap: gemm`` or ``memory.prefetch: network``, docs/memory.md "Network schedule") it is
+across layers (``vector.overlap`` gemm or auto, or weights prefetched across layers, docs/memory.md "Network schedule") it is
 the busiest engine's time instead, max(sum over array layers (gemm, matmul, conv) of max(compute, SRAM time), sum
 over the other layers of their compute time, sum of DRAM times): each engine still does all its work, but no longer
 one layer after another (``options.latency_bound`` says which); throughput_fps_bound =

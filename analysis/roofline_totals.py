@@ -19,7 +19,7 @@ def engines_overlap(device) -> bool:
     """True on an accelerator whose vector unit works beside the array or whose weights are prefetched across layers
     (the network latency bound is then the busiest engine's, module docstring)."""
     hw = device.hardware if device.kind == "accelerator" else None
-    return hw is not None and (hw.vector.overlap != "none" or hw.memory.prefetch != "layer")
+    return hw is not None and (hw.vector.overlap != "none" or hw.prefetches_weights)
 
 
 def engine_latency(layers: list) -> float:

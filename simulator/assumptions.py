@@ -6,7 +6,8 @@ Listed (all from the hardware config, with the share of the run they drive):
   beside the array (``vector.overlap``);
 - technology table, node and voltage (``tech.node_nm``, ``tech.voltage_v``): every pJ and mm^2;
 - leakage density (``tech.leakage_mw_per_mm2``, else the table's; share: energy_static_uj / energy_uj);
-- DRAM type and bandwidth (``dram.type``, ``dram.bandwidth_gbps``, used at its full rate; share of the cycles spent
+- DRAM type and bandwidth (``dram.type``, ``dram.bandwidth_gbps``, used at its full rate unless ``dram.outstanding``
+  bounds it, simulator/model/design.py ``achieved_bytes_per_cycle``; share of the cycles spent
   waiting for DRAM: (stall_memory_cycles + dram_floor_stall_cycles) / total_cycles; pJ/bit of the type);
 - clock (``freq_mhz``): latency_us = total_cycles / freq_mhz.
 """
@@ -41,7 +42,8 @@ def assumptions(hw, totals) -> list[Assumption]:
     out = [Assumption(
         "vector unit", (f"pipelined (a fixed-function pipeline per op), {v.lanes} lanes" if v.pipelined else
                         f"not pipelined (one primitive op per lane per cycle), {v.lanes} lanes")
-        + ("; runs beside the array" if str(v.overlap) == "gemm" else "; runs after the array"),
+        + {"gemm": "; runs beside the array", "none": "; runs after the array",
+           "auto": "; runs beside the array where the ofmap buffer holds a tile of its input"}[str(v.overlap)],
         f"{_pct(t['vector_cycles'], cycles)} of the cycles",
         f"--set vector.pipelined={'false' if v.pipelined else 'true'}"
         + ("" if str(v.overlap) == "gemm" else ", --set vector.overlap=gemm"))]
@@ -56,7 +58,12 @@ def assumptions(hw, totals) -> list[Assumption]:
     from simulator.scalesim_cfg import CALC_BYTES_PER_CYCLE
 
     unlimited = hw.dram_bytes_per_cycle >= CALC_BYTES_PER_CYCLE
-    bw = "unlimited bandwidth (SCALE-Sim CALC)" if unlimited else f"{hw.dram.bandwidth_gbps:g} GB/s at its full rate"
+    from simulator.model.design import design_of
+
+    achieved = design_of(hw).bytes_per_cycle * hw.freq_mhz / 1e3
+    bw = ("unlimited bandwidth (SCALE-Sim CALC)" if unlimited else f"{hw.dram.bandwidth_gbps:g} GB/s at its full rate"
+          if hw.dram.outstanding is None else f"{achieved:g} of {hw.dram.bandwidth_gbps:g} GB/s "
+          f"({hw.dram.dma_engines} x {hw.dram.outstanding} requests of {hw.dram.burst_bytes} B in flight)")
     wait = t["stall_memory_cycles"] + t["dram_floor_stall_cycles"]
     out.append(Assumption("DRAM", f"{hw.dram.type}, {bw}, {dram_pj_per_bit(hw, tech):g} pJ/bit",
                           f"{_pct(wait, cycles)} of the cycles waiting for it",

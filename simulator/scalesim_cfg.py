@@ -20,6 +20,8 @@ OfmapSramSzkB, Dataflow, Bandwidth, ...), ``[run_presets]`` (InterfaceBandwidth 
   time, so nothing stalls either) and ``Bandwidth`` is not read.
 - DRAM latency 0 cycles (SCALE-Sim's USER mode has none); vector unit: ``ArrayWidth`` lanes at
   one cycle per element (SCALE-Sim has none; topology workloads have no vector ops).
+- every buffer double-buffered whatever its tile size (``buffers.double_buffered``: all three), each layer
+  alone: ``vector.overlap: none``, ``memory.prefetch: layer``.
 """
 
 from __future__ import annotations
@@ -153,11 +155,14 @@ def hardware_dict_from_scalesim(c: dict) -> dict:
         "array": {"rows": c["rows"], "cols": c["cols"], "dataflow": c["dataflow"], "temporal_tiling": "off"},
         "pe": {"type": "fixed", "acc_bits": ACC_BITS,
                "precisions": [{"dtype": "int", "w_bits": 8, "a_bits": 8, "macs_per_cycle": 1}]},
-        "buffers": {"ifmap_kib": c["ifmap_kb"], "weight_kib": c["filter_kb"], "ofmap_kib": c["ofmap_kb"]},
+        # SCALE-Sim double-buffers every SRAM whatever the tile size: depth 2 stated (no fit check)
+        "buffers": {"ifmap_kib": c["ifmap_kb"], "weight_kib": c["filter_kb"], "ofmap_kib": c["ofmap_kb"],
+                    "double_buffered": ["ifmap", "weight", "ofmap"]},
         "dram": {"bandwidth_gbps": bytes_per_cycle * FREQ_MHZ / 1e3, "latency_cycles": 0},
-        "vector": {"lanes": c["cols"], "cycles_per_element": {}},
+        "vector": {"lanes": c["cols"], "cycles_per_element": {}, "overlap": "none"},
         # SCALE-Sim reads every layer's operands from DRAM and writes every output back: no on-chip activations
-        "memory": {"activations": "dram", "conv": "im2col"},   # and im2col convolutions
+        # and im2col convolutions; each layer alone (no weights fetched across layers)
+        "memory": {"activations": "dram", "conv": "im2col", "prefetch": "layer"},
         **({"sparsity": {"convention": "scalesim"}} if c.get("sparsity") else {}),
     }
 

@@ -29,7 +29,9 @@ DERIVED = {"name": "the file's name without its suffix", "ppu.lanes": "vector.la
            "pe.precisions[].dtype": "pe.type: fp for a float PE, else int",
            "pe.precisions[].macs_per_cycle": "pe.type and the bits (fixed: 1; scalable: the widest mode's width "
                                              "/ this one's; bit-serial: 1 / serial bits)",
-           "source": "the file's path", "img_size": "", "label": ""}
+           "source": "the file's path", "img_size": "", "label": "",
+           **{f"buffers.{b}_depth": "the mapping's tiles, per GEMM: 2 where two fit the buffer, else 1 "
+                                    "(buffers.double_buffered: listed 2, others 1)" for b in ("ifmap", "weight", "ofmap")}}
 CFG_MIN = """[general]
 run_name = minimal
 [architecture_presets]

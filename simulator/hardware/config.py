@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from simulator.hardware.buffering import BUFFER_NAMES, DEFAULT_DEPTH, BufferConfig, DramConfig  # noqa: F401
 from workloads.enums import StrChoice, plain
 from workloads.errors import InputError
 
@@ -45,20 +46,25 @@ class AttentionMode(StrChoice):
 
 
 class VectorOverlap(StrChoice):
-    """Whether the vector unit runs beside the array (gemm: it works on the neighbouring GEMM's output or input
-    stream tile by tile, simulator/model/schedule.py) or only between GEMMs (none: their cycles add up)."""
+    """Whether the vector unit runs beside the array: gemm (it has a buffer for a tile of the intermediate and
+    works on the neighbouring GEMM's output or input stream tile by tile, simulator/model/schedule.py), none (it
+    waits for the whole GEMM: their cycles add up), or auto (the default: tile by tile when the ofmap buffer holds
+    a tile of the intermediate beside the GEMM's own working slot, ``schedule.vector_buffered``)."""
 
     NONE = "none"
     GEMM = "gemm"
+    AUTO = "auto"
 
 
 class Prefetch(StrChoice):
     """How far ahead weights are fetched: within the layer only (layer: its initial fill counts against its own
-    DRAM time) or across layers (network: a GEMM's first weights stream in during the preceding layers' idle
-    DRAM cycles, simulator/model/schedule.py)."""
+    DRAM time), across layers (network: a GEMM's first weights stream into the weight buffer's free slots during
+    the preceding layers' idle DRAM cycles, simulator/model/schedule.py), or auto (the default: across layers when
+    the weight buffer has a free slot, i.e. its depth is 2 or more)."""
 
     LAYER = "layer"
     NETWORK = "network"
+    AUTO = "auto"
 
 
 class ConvInput(StrChoice):
@@ -200,36 +206,16 @@ def bitserial_macs_per_cycle(serial_operand: str, w_bits: int, a_bits: int) -> f
 
 
 @dataclass(frozen=True)
-class BufferConfig:
-    ifmap_kib: float
-    weight_kib: float
-    ofmap_kib: float
-
-    @property
-    def bytes(self) -> tuple[int, int, int]:
-        """(ifmap, weight, ofmap) capacities in bytes."""
-        return int(self.ifmap_kib * 1024), int(self.weight_kib * 1024), int(self.ofmap_kib * 1024)
-
-
-@dataclass(frozen=True)
-class DramConfig:
-    bandwidth_gbps: float
-    latency_cycles: int
-    type: str
-    energy_pj_per_bit: float | None = None
-
-
-@dataclass(frozen=True)
 class VectorConfig:
     """Vector unit: ``lanes`` elements per cycle at cost 1. Costs per element come from the op counts in
     simulator/vector.py; ``pipelined``: a fixed-function pipeline per op in each lane, one element per lane per cycle
     in each pass over the data (``simulator.vector.passes``); ``cycles_per_element`` overrides either per op;
-    ``overlap`` (none | gemm): whether it runs beside the array on the neighbouring GEMM's tiles
+    ``overlap`` (none | gemm | auto, ``VectorOverlap``): whether it runs beside the array on the neighbouring GEMM's tiles
     (simulator/model/schedule.py)."""
 
     lanes: int
     cycles_per_element: tuple[tuple[str, float], ...] = ()
-    overlap: VectorOverlap = VectorOverlap.NONE
+    overlap: VectorOverlap = VectorOverlap.AUTO
     pipelined: bool = False
 
     def __post_init__(self):
@@ -284,12 +270,13 @@ class MemoryConfig:
     """Network-level memory planning (simulator/model/residency.py, docs/memory.md): ``activations`` on_chip keeps
     a layer's output in the activation (ifmap) buffer for its consumers when it fits with everything else live
     there; dram writes every output to DRAM and reads it back (SCALE-Sim .cfg files load with dram). ``prefetch``
-    layer (default) or network: weights fetched across layer boundaries (simulator/model/schedule.py). ``conv``
+    layer, network (weights fetched across layer boundaries, simulator/model/schedule.py) or auto (default: network
+    when the weight buffer's depth is 2 or more, ``Prefetch``). ``conv``
     tiles (default) or im2col: how a conv with geometry reads its input (``ConvInput``)."""
 
     activations: Activations = Activations.ON_CHIP
     attention: AttentionMode = AttentionMode.UNFUSED
-    prefetch: Prefetch = Prefetch.LAYER
+    prefetch: Prefetch = Prefetch.AUTO
     conv: ConvInput = ConvInput.TILES
 
     def __post_init__(self):
@@ -344,8 +331,16 @@ class Hardware:
     fpga: object = None            # simulator.fpga.devices.FpgaConfig, or None: not an FPGA design
 
     @property
+    def prefetches_weights(self) -> bool:
+        """Weights fetched across layers (``memory.prefetch`` network, or auto with a weight buffer of 2 or more
+        slots)."""
+        p = self.memory.prefetch
+        return p == Prefetch.NETWORK or (p == Prefetch.AUTO and self.buffers.slots("weight") >= 2)
+
+    @property
     def dram_bytes_per_cycle(self) -> float:
-        """DRAM bytes per array cycle = bandwidth_gbps * 1e9 / (freq_mhz * 1e6)."""
+        """Rated DRAM bytes per array cycle = bandwidth_gbps * 1e9 / (freq_mhz * 1e6) (what the model achieves,
+        bounded by outstanding requests: simulator/model/design.py ``achieved_bytes_per_cycle``)."""
         return self.dram.bandwidth_gbps * 1e3 / self.freq_mhz
 
     def peak_tops(self) -> dict[str, float]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from simulator.hardware.bounds import check_bounds
 from simulator.hardware.config import (
     ACTIVATION_POLICIES,
+    BUFFER_NAMES,
     ARRAY_TYPES,
     ATTENTION_MODES,
     CONV_INPUTS,
@@ -148,13 +149,13 @@ def _ppu(src: str, d: dict, default_lanes: int) -> PPUConfig:
 
 def _memory(src: str, d: dict) -> MemoryConfig:
     """The optional ``memory`` section: ``activations`` on_chip (default) or dram; ``attention`` unfused (default)
-    or fused; ``prefetch`` layer (default) or network; ``conv`` tiles (default) or im2col."""
+    or fused; ``prefetch`` auto (default), layer or network; ``conv`` tiles (default) or im2col."""
     m = _section(src, d, "memory", required=False)
     _known(src, "memory", m, {"activations", "attention", "prefetch", "conv"})
     return MemoryConfig(_wrap(require_choice, src, "memory.activations", m.get("activations", "on_chip"),
                               ACTIVATION_POLICIES),
                         _wrap(require_choice, src, "memory.attention", m.get("attention", "unfused"), ATTENTION_MODES),
-                        _wrap(require_choice, src, "memory.prefetch", m.get("prefetch", "layer"), PREFETCH_MODES),
+                        _wrap(require_choice, src, "memory.prefetch", m.get("prefetch", "auto"), PREFETCH_MODES),
                         _wrap(require_choice, src, "memory.conv", m.get("conv", "tiles"), CONV_INPUTS))
 
 
@@ -224,17 +225,23 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     pe = _pe(src, _section(src, d, "pe"))
 
     b = _section(src, d, "buffers")
-    _known(src, "buffers", b, {"ifmap_kib", "weight_kib", "ofmap_kib"})
+    _known(src, "buffers", b, {"ifmap_kib", "weight_kib", "ofmap_kib", "ifmap_depth", "weight_depth",
+                               "ofmap_depth", "double_buffered"})
     buffers = BufferConfig(*(_wrap(require_number, src, f"buffers.{k}", b.get(k))
-                             for k in ("ifmap_kib", "weight_kib", "ofmap_kib")))
+                             for k in ("ifmap_kib", "weight_kib", "ofmap_kib")), *_depths(src, b))
 
     r = _section(src, d, "dram")
-    _known(src, "dram", r, {"bandwidth_gbps", "latency_cycles", "type", "energy_pj_per_bit"})
+    _known(src, "dram", r, {"bandwidth_gbps", "latency_cycles", "type", "energy_pj_per_bit", "dma_engines",
+                            "outstanding", "burst_bytes"})
     epb = r.get("energy_pj_per_bit")
+    outstanding = r.get("outstanding")
     dram = DramConfig(_wrap(require_number, src, "dram.bandwidth_gbps", r.get("bandwidth_gbps")),
                       _wrap(require_int, src, "dram.latency_cycles", r.get("latency_cycles", 0), 0),
                       _wrap(require_choice, src, "dram.type", r.get("type", "lpddr4"), DRAM_TYPES),
-                      None if epb is None else _wrap(require_number, src, "dram.energy_pj_per_bit", epb))
+                      None if epb is None else _wrap(require_number, src, "dram.energy_pj_per_bit", epb),
+                      _wrap(require_int, src, "dram.dma_engines", r.get("dma_engines", 1), 1),
+                      None if outstanding is None else _wrap(require_int, src, "dram.outstanding", outstanding, 1),
+                      _wrap(require_int, src, "dram.burst_bytes", r.get("burst_bytes", 64), 1))
 
     v = _section(src, d, "vector")
     _known(src, "vector", v, {"lanes", "cycles_per_element", "overlap", "pipelined"})
@@ -250,7 +257,7 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     if not isinstance(pipelined, bool):
         raise ConfigError(src, "vector.pipelined", f"{pipelined!r} is not true or false", "true, false")
     vector = VectorConfig(lanes, tuple(costs),
-                          _wrap(require_choice, src, "vector.overlap", v.get("overlap", "none"), VECTOR_OVERLAPS),
+                          _wrap(require_choice, src, "vector.overlap", v.get("overlap", "auto"), VECTOR_OVERLAPS),
                           pipelined)
 
     t = d.get("tech", {"table": "horowitz45"})
@@ -267,6 +274,33 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     return Hardware(str(name), freq, array, pe, buffers, dram, vector, tech, dw, str(d.get("description", "")), src,
                     _ppu(src, d, array.cols), _nonlinear(src, d), memory=_memory(src, d), sparsity=_sparsity(src, d),
                     fpga=_fpga(src, d, pe))
+
+
+MAX_DEPTH = 4   # slots a buffer may be split into (the fold walk keeps this many fold starts)
+
+
+def _depths(src: str, b: dict) -> tuple:
+    """(ifmap, weight, ofmap) depths of the ``buffers`` section: ``*_depth`` (1 to MAX_DEPTH), or the
+    ``double_buffered`` list (listed: 2, others: 1); None where neither states it (derived from the tiles)."""
+    listed = b.get("double_buffered")
+    if listed is not None:
+        if not isinstance(listed, list) or any(x not in BUFFER_NAMES for x in listed):
+            raise ConfigError(src, "buffers.double_buffered", f"{listed!r} is not a list of buffer names",
+                              ", ".join(BUFFER_NAMES))
+        both = [f"{x}_depth" for x in BUFFER_NAMES if f"{x}_depth" in b]
+        if both:
+            raise ConfigError(src, f"buffers.{both[0]}", "stated beside buffers.double_buffered",
+                              "one of the two: double_buffered or the *_depth fields")
+        return tuple(2 if x in listed else 1 for x in BUFFER_NAMES)
+    out = []
+    for x in BUFFER_NAMES:
+        v = b.get(f"{x}_depth")
+        if v is not None:
+            v = _wrap(require_int, src, f"buffers.{x}_depth", v, 1)
+            if v > MAX_DEPTH:
+                raise ConfigError(src, f"buffers.{x}_depth", f"{v} slots is unsupported", f"1 to {MAX_DEPTH}")
+        out.append(v)
+    return tuple(out)
 
 
 def _fpga(src: str, d: dict, pe: PEConfig):

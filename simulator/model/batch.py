@@ -19,7 +19,7 @@ from simulator.energy import hw_tech
 from simulator.hardware import ConfigError
 from simulator.model import kernel as K
 from simulator.model.design import INT_NUMERIC, NUMERIC, NUMERIC_PATHS, design_columns, structure
-from simulator.model.network import plan
+from simulator.model.network import plan, schedule_flags
 from simulator.model.pipeline import Network, prepare
 from simulator.schema import TOTAL_NAMES
 
@@ -91,7 +91,8 @@ def per_variant(designs: DesignBatch, names, fn) -> tuple[dict, list]:
 def evaluate_planned(workload, hw, nums: dict) -> dict:
     """``evaluate_variant`` per group of designs with the same memory plan (simulator/model/residency.py): under
     ``memory.activations: on_chip`` the plan depends on each design's ifmap buffer (its activation capacity), under
-    ``memory.attention: fused`` on its ofmap buffer (the key tile, simulator/model/attention.py)."""
+    ``memory.attention: fused`` on its ofmap buffer (the key tile, simulator/model/attention.py; with the network
+    schedule on, the key tile also sets a fused chain's pipeline tiles: designs group by it too)."""
     on_chip, fused = hw.memory.activations == "on_chip", hw.memory.attention == "fused"
     if not on_chip and not fused:
         return evaluate_variant(workload, hw, nums)
@@ -102,11 +103,12 @@ def evaluate_planned(workload, hw, nums: dict) -> dict:
     pairs, inv = np.unique(np.stack([caps, obufs], axis=1), axis=0, return_inverse=True)
     inv = inv.reshape(-1)
     ps = hw.nonlinear.post_softmax_bits
+    scheduled = schedule_flags(hw) is not None
     groups: dict = {}
     for j, (cap, ob) in enumerate(pairs):
         cap, fusion = (int(cap) if on_chip else None), ((int(ob), hw.pe.acc_bits) if fused else None)
         unique, _, order = plan(prepare(workload, fusion), ps, cap, fusion)
-        key = (tuple((u[0], u[2]) for u in unique), tuple(order))
+        key = (tuple((u[0], u[2]) for u in unique), tuple(order), fusion if scheduled else None)
         groups.setdefault(key, (cap, fusion, []))[2].append(j)
     out: dict = {}
     for cap, fusion, members in groups.values():

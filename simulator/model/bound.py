@@ -11,9 +11,9 @@ GEMM layer (``gemm_cycles_floor``), per design:
     total_cycles >= max(compute, ppu_cycles, DRAM floor)   (``layer.compose_stalls``: total = scalesim_total +
         max(0, dram - prefetched - scalesim_total), scalesim_total >= compute and >= ppu; stalls >= 0)
     DRAM floor = compulsory bytes / bytes per cycle (``gemm_dram_floor_bytes``), the filter left out under
-        ``memory.prefetch: network`` (prefetched bytes <= the filter's);
+        cross-layer prefetch (``Hardware.prefetches_weights``; prefetched bytes <= the filter's);
 vector layer: its exact standalone total (``layer.vector_counts``) = max(compute, latency + DRAM bytes / B);
-    0 under ``vector.overlap: gemm`` (the hidden share of a vector layer is at most its own total,
+    0 unless ``vector.overlap: none`` (the hidden share of a vector layer is at most its own total,
     simulator/model/schedule.py);
 network: total_cycles >= sum over layers (the totals add up: the schema's views over the summed ``Counts``).
 Energy (``simulator.model.price``): MAC, vector/PPU op and sparse-decode-free terms exact; SRAM >= the array-side
@@ -196,7 +196,7 @@ def _screen_planned(workload, hw, d, prices, area, capacity, fusion) -> dict:
     prims = tech.primitives()
     n = len(d.rows)
     unique, counts, _ = plan(prepare(workload, fusion), hw.nonlinear.post_softmax_bits, capacity, fusion)
-    overlap, prefetch = hw.vector.overlap == "gemm", hw.memory.prefetch == "network"
+    overlap, prefetch = hw.vector.overlap != "none", hw.prefetches_weights
     ei, ew, eo = prices.sram_pj_per_bit
     cycles = np.zeros(n)
     energy = np.zeros(n)
@@ -207,7 +207,8 @@ def _screen_planned(workload, hw, d, prices, area, capacity, fusion) -> dict:
     for (layer, attn, where), count in zip(unique, counts):
         if layer.is_gemm:
             s = setup(layer, hw, tech, attn)
-            prm = kernel_params(layer, s, hw.array.dataflow, hw.array.temporal_tiling, d, where, hw.array.timing_code)
+            prm = kernel_params(layer, s, hw.array.dataflow, hw.array.temporal_tiling, d, where, hw.array.timing_code,
+                                hw.buffers.depths)
             varying = [c for c in (prm[K.P_K], prm[K.P_ABITS], prm[K.P_WBITS]) if isinstance(c, np.ndarray)
                        and c.ndim]
             if key is None:

@@ -57,6 +57,8 @@ from simulator.model.kernel_defs import (
     P_CV_S,
     P_CV_W,
     P_CV_WO,
+    P_DEPTH_I,
+    P_DEPTH_W,
     P_IFMAP_B,
     P_K,
     P_LAT,
@@ -142,11 +144,15 @@ def conv_plan(h, w, c, kh, kw, s, p, ho, wo, images, n, k, a_bits, w_bits, ib_bi
 def conv_inputs(prm, onchip, out):
     """A conv with geometry (``prm[P_CV_H]`` > 0; else only the CONV_* outputs, zeroed): the array side (``out``, run with input and filters on chip) keeps its cycles, SRAM
     counts and output-side traffic; the input and filters come from DRAM as ``convtile.conv_plan`` says (0 bits
-    for an operand the memory plan keeps on chip), in tiles double-buffered behind the array:
+    for an operand the memory plan keeps on chip), in tiles behind the array (tiles sized to half their buffer:
+    double-buffered, unless ``buffers.ifmap_depth`` / ``weight_depth`` states 1):
       first = the first input tile and the filters of the first column fold, fetched before the array starts:
       prefetch += latency + first / B (the initial fill, not a stall: as the fold walk's S_0);
-      busy = (input + filters - first + ofmap reads + writes) / B, the channel's time for the rest;
-      stall += max(0, busy - (compute + output-side stall)), split between ifmap and filter by bytes.
+      rest = input + filters - first [B]; serial = min(rest, bytes of the single-buffered operands) [B]
+      (their next tile waits for the current one: their DRAM time adds to compute);
+      busy = (rest - serial + ofmap reads + writes) / B, the channel's time beside the array;
+      stall += serial / B + max(0, busy - (compute + output-side stall)), split between ifmap and filter by
+      bytes.
     Input and filter bits per copy (group), times ``repeat``; the first copy's fill only."""
     if prm[P_CV_H] <= 0.0:   # no geometry: the im2col GEMM as the kernel ran it
         out[CONV_TILE_ROWS] = 0.0
@@ -167,8 +173,15 @@ def conv_inputs(prm, onchip, out):
     lead = 0.0
     if first > 0.0:
         lead = prm[P_LAT] + first / 8 / bpc
-    busy = (di + dfl - first / 8 + out[DRAM_OFMAP] + out[DRAM_WRITE]) / bpc
-    extra = max(0.0, busy - (out[COMPUTE] + out[STALL]))
+    single = (di if int(prm[P_DEPTH_I]) == 1 else 0.0) + (dfl if int(prm[P_DEPTH_W]) == 1 else 0.0)
+    if single > 0.0:
+        rest = di + dfl - first / 8
+        serial = min(rest, single)
+        busy = (rest - serial + out[DRAM_OFMAP] + out[DRAM_WRITE]) / bpc
+        extra = serial / bpc + max(0.0, busy - (out[COMPUTE] + out[STALL]))
+    else:
+        busy = (di + dfl - first / 8 + out[DRAM_OFMAP] + out[DRAM_WRITE]) / bpc
+        extra = max(0.0, busy - (out[COMPUTE] + out[STALL]))
     if di + dfl > 0.0:
         out[STALL_IFMAP] += extra * di / (di + dfl)
         out[STALL_FILTER] += extra * dfl / (di + dfl)

@@ -3,7 +3,7 @@
   structure  the ``Hardware`` with every number zeroed (``structure``): PE type and modes, dataflow, temporal
              tiling, array timing, memory policies, non-linear units, PPU arithmetic, technology, DRAM type: what
              changes the plan, the setups and the fold walk; designs that share it form one variant of a batch
-  numbers    ``Design``: R, C, buffer bytes, DRAM bytes per cycle (= bandwidth_gbps * 1e3 / freq_mhz) and
+  numbers    ``Design``: R, C, buffer bytes, DRAM bytes per cycle (``achieved_bytes_per_cycle``) and
              latency, clock, vector and PPU lanes (Python numbers for one design, numpy arrays over a batch)
   prices     ``Prices``: pJ per bit of each buffer (its size's SRAM energy), of DRAM, pJ per primitive op,
              leakage mW (leakage density x area); the only inputs of ``simulator.model.price.price`` besides
@@ -45,7 +45,7 @@ class Design:
     ifmap_bytes: object          # buffer capacities in bytes
     weight_bytes: object
     ofmap_bytes: object
-    bytes_per_cycle: object      # DRAM bytes per array cycle = bandwidth_gbps * 1e3 / freq_mhz
+    bytes_per_cycle: object      # achieved DRAM bytes per array cycle (``achieved_bytes_per_cycle``)
     latency_cycles: object
     freq_mhz: object
     vector_lanes: object
@@ -72,10 +72,33 @@ def structure(hw):
                    vector=replace(hw.vector, lanes=0), ppu=replace(hw.ppu, lanes=0))
 
 
+def achieved_bytes_per_cycle(dram, bandwidth_gbps, freq_mhz, latency_cycles):
+    """DRAM bytes per array cycle the design achieves (numbers, or arrays over designs):
+        rated = bandwidth_gbps * 1e3 / freq_mhz                                   [B/cycle]
+        in_flight = dma_engines * outstanding * burst_bytes                       [B]
+        achieved = min(rated, in_flight / latency_cycles)                         [B/cycle]
+    (Little's law: no more than ``in_flight`` bytes are on their way during one latency). ``dram``: the
+    ``DramConfig`` (its engines, outstanding requests and burst size); no bound when ``outstanding`` is None or the
+    latency is 0. Example: 25.6 GB/s at 1 GHz = 25.6 B/cycle rated; 1 engine x 16 requests x 64 B over 100 cycles
+    = 10.24 B/cycle achieved."""
+    rated = bandwidth_gbps * 1e3 / freq_mhz
+    if dram.outstanding is None:
+        return rated
+    in_flight = float(dram.dma_engines * dram.outstanding * dram.burst_bytes)
+    if type(latency_cycles).__module__ == "numpy":
+        import numpy as np
+
+        lat = np.asarray(latency_cycles, dtype=np.float64)
+        cap = np.divide(in_flight, lat, out=np.full(lat.shape, np.inf), where=lat > 0)
+        return np.minimum(rated, cap)
+    return rated if latency_cycles <= 0 else min(rated, in_flight / latency_cycles)
+
+
 def design_of(hw) -> Design:
     """The numbers of one Hardware."""
     ib, wb, ob = hw.buffers.bytes
-    return Design(hw.array.rows, hw.array.cols, ib, wb, ob, hw.dram_bytes_per_cycle, hw.dram.latency_cycles,
+    bpc = achieved_bytes_per_cycle(hw.dram, hw.dram.bandwidth_gbps, hw.freq_mhz, hw.dram.latency_cycles)
+    return Design(hw.array.rows, hw.array.cols, ib, wb, ob, bpc, hw.dram.latency_cycles,
                   hw.freq_mhz, hw.vector.lanes, hw.ppu.lanes)
 
 
@@ -95,7 +118,8 @@ def design_columns(hw, nums: dict) -> tuple[Design, Prices, dict]:
     kib = (nums["ifmap_kib"], nums["weight_kib"], nums["ofmap_kib"])
     area = area_breakdown(tech, hw, nums["rows"], nums["cols"], kib, nums["vector_lanes"], nums["ppu_lanes"])
     d = Design(nums["rows"], nums["cols"], *((x * 1024).astype(np.int64) for x in kib),
-               nums["bandwidth_gbps"] * 1e3 / nums["freq_mhz"], nums["latency_cycles"], nums["freq_mhz"],
+               achieved_bytes_per_cycle(hw.dram, nums["bandwidth_gbps"], nums["freq_mhz"], nums["latency_cycles"]),
+               nums["latency_cycles"], nums["freq_mhz"],
                nums["vector_lanes"], nums["ppu_lanes"])
     prices = Prices(tuple(_per_value(tech.sram_pj_per_bit, x) for x in kib), dram_pj_per_bit(hw, tech),
                     tech.primitives(), leak_density(hw, tech) * area["area_mm2"])

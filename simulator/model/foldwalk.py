@@ -3,7 +3,7 @@ simulator/model/kernel.py). Plain Python, compiled together with kernel.py by si
 
 from __future__ import annotations
 
-from simulator.model.kernel_defs import ARR_PIPELINED, ARR_SERIAL, INPUT, OS, OUTPUT, PSUM
+from simulator.model.kernel_defs import ARR_PIPELINED, ARR_SERIAL, DEFAULT_DEPTH, INPUT, OS, OUTPUT, PSUM
 
 
 def fold_timing(df, arr, rows, t_steps, lines):
@@ -84,11 +84,39 @@ def _issue(ch, release, nbytes, bpc):
     return end, end
 
 
+def depth_of(stated, buf_bits, tile_bits):
+    """Slots of a buffer for the walk: ``stated`` (> 0) as stated; else DEFAULT_DEPTH when that many tiles of
+    ``tile_bits`` fit its ``buf_bits``, else as many as fit, at least 1 (a tile that does not fit beside the current
+    one waits for it: its DRAM time adds to compute)."""
+    if stated > 0:
+        return stated
+    if tile_bits <= 0.0:
+        return DEFAULT_DEPTH
+    fit = int(buf_bits // tile_bits)
+    return max(1, min(DEFAULT_DEPTH, fit))
+
+
+def _slot_free(d, g, s1, s2, s3, s4, lines):
+    """When a depth-``d`` buffer has a slot for fold g's tile: the end of fold g - d (s1..s4: starts of folds
+    g-1..g-4), 0.0 before fold d (the first d tiles have their slots from the start)."""
+    if g < d:
+        return 0.0
+    if d == 1:
+        return s1 + lines
+    if d == 2:
+        return s2 + lines
+    if d == 3:
+        return s3 + lines
+    return s4 + lines
+
+
 def walk(n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc,
-         rf_full, rf_last, q_resident, row_outer, pre_p, pre_q, pre_z, lines, bpc, lat, repeat):
+         rf_full, rf_last, q_resident, row_outer, pre_p, pre_q, pre_z, lines, bpc, lat, repeat, dp, dq, dz, dw):
     """Traffic of one copy and the timed walk over every fold of ``repeat`` copies (simulator/model/kernel.py
     docstring): (read P, read Q, read Z, write, psum read, psum write bits of one copy; stall, its parts on P,
-    Q, Z and the write queue; prefetch; drain cycles). ``pre_*``: bits of inputs preloaded with fold 0."""
+    Q, Z and the write queue; prefetch; drain cycles). ``pre_*``: bits of inputs preloaded with fold 0;
+    ``dp, dq, dz``: depths (slots, 1..4) of the buffers holding P, Q and Z, ``dw``: of the one the outputs leave
+    from (1: fold f waits for fold f-1's write-back)."""
     # traffic of one copy (exact integer sums in float64), then the timed walk
     read_p = 0.0
     read_q = 0.0
@@ -107,7 +135,10 @@ def walk(n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_
             write += w
             psum_r += pr
             psum_w += pw
+    deep = dp > 2 or dq > 2 or dz > 2
     ch = 0.0
+    s_prev4 = 0.0
+    s_prev3 = 0.0
     s_prev2 = 0.0
     s_prev = 0.0
     s_cur = 0.0
@@ -122,6 +153,8 @@ def walk(n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_
     last0 = 0.0
     state0 = 0.0
     state1 = 0.0
+    state2 = 0.0
+    state3 = 0.0
     g = 0
     c = 0
     while c < repeat:
@@ -147,14 +180,38 @@ def walk(n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_
                 cp = rp + pp
                 cq = rq + pq
                 wbytes = 0.0
-                release = 0.0
-                if g >= 2:
-                    release = s_prev2 + lines          # fold g-2 has ended: its halves are free
-                    wbytes = w_m2 / 8.0
-                    ch, _ = _issue(ch, release, wbytes, bpc)
+                wdone = 0.0
+                if dw == 1:
+                    if g >= 1:                                 # the one output slot empties before fold g
+                        wbytes = w_m1 / 8.0
+                        ch, wdone = _issue(ch, s_prev + lines, wbytes, bpc)
+                        w_m1 = 0.0
+                elif g >= 2:
+                    wbytes = w_m2 / 8.0                        # fold g-2 has ended: its outputs leave
+                    ch, _ = _issue(ch, s_prev2 + lines, wbytes, bpc)
+                rel_p = _slot_free(dp, g, s_prev, s_prev2, s_prev3, s_prev4, lines)
+                rel_q = _slot_free(dq, g, s_prev, s_prev2, s_prev3, s_prev4, lines)
+                rel_z = _slot_free(dz, g, s_prev, s_prev2, s_prev3, s_prev4, lines)
                 rbytes = (cp + cq + rz) / 8.0
-                ch, done = _issue(ch, release, rbytes, bpc)
-                arrive = done + lat if rbytes > 0.0 else release
+                # the DMA serves fold g's reads in the order their slots free (equal times: one request)
+                arrive = wdone
+                lo = -1.0
+                for _k in range(3):
+                    r = 1e308
+                    if rel_p > lo and rel_p < r:
+                        r = rel_p
+                    if rel_q > lo and rel_q < r:
+                        r = rel_q
+                    if rel_z > lo and rel_z < r:
+                        r = rel_z
+                    if r == 1e308:
+                        break
+                    nb = ((cp if rel_p == r else 0.0) + (cq if rel_q == r else 0.0) + (rz if rel_z == r else 0.0)) / 8.0
+                    if nb > 0.0:
+                        ch, done = _issue(ch, r, nb, bpc)
+                        if done + lat > arrive:
+                            arrive = done + lat
+                    lo = r
                 if g == 0:
                     s_cur = arrive
                     prefetch = arrive
@@ -169,6 +226,8 @@ def walk(n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_
                         a2 += stall * cq / 8.0 / tot
                         a3 += stall * rz / 8.0 / tot
                         a4 += stall * wbytes / tot
+                s_prev4 = s_prev3
+                s_prev3 = s_prev2
                 s_prev2 = s_prev
                 s_prev = s_cur
                 w_m2 = w_m1
@@ -178,6 +237,8 @@ def walk(n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_
         # steady state: same stalls and channel/fold state as after the previous copy -> every further
         # copy repeats this one exactly (the timing is shift-invariant)
         steady = c >= 3 and a0 == last0 and ch - s_prev == state0 and s_prev - s_prev2 == state1
+        if deep:
+            steady = steady and s_prev2 - s_prev3 == state2 and s_prev3 - s_prev4 == state3
         n_same = (repeat - c + 1) if steady else 1
         st += n_same * a0
         sp += n_same * a1
@@ -189,6 +250,8 @@ def walk(n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_
         last0 = a0
         state0 = ch - s_prev
         state1 = s_prev - s_prev2
+        state2 = s_prev2 - s_prev3
+        state3 = s_prev3 - s_prev4
     if g >= 2:
         ch, _ = _issue(ch, s_prev2 + lines, w_m2 / 8.0, bpc)
     ch, _ = _issue(ch, s_prev + lines, w_m1 / 8.0, bpc)

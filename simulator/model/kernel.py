@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 
 from simulator.model.convtile import conv_inputs
-from simulator.model.foldwalk import fold_timing, walk
+from simulator.model.foldwalk import depth_of, fold_timing, walk
 from simulator.model.kernel_defs import *
 from simulator.model.kernel_defs import (
     _ADDED,
@@ -76,6 +76,7 @@ from simulator.model.kernel_defs import (
     ON_OFMAP,
     OS,
     OUTER,
+    OFMAP,
     OUTPUT,
     P_ABITS,
     P_ACC,
@@ -83,6 +84,9 @@ from simulator.model.kernel_defs import (
     P_BPC,
     P_COLS,
     P_CV_H,
+    P_DEPTH_I,
+    P_DEPTH_O,
+    P_DEPTH_W,
     P_DF,
     P_IFMAP_B,
     P_K,
@@ -178,9 +182,10 @@ def _order(o_kind, i_kind, z_kind, o_bits, i_bits, z_bits, o_buf, i_buf, z_buf, 
 
 
 def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip, arr,
-              out):
+              out, d_i, d_w, d_o):
     """One GEMM without temporal tiling into ``out`` (module docstring). ``onchip``: ON_* bits of operands kept on chip
-    by the memory plan (DRAM width 0, SRAM unchanged); ``arr``: ARR_* (``foldwalk.fold_timing``)."""
+    by the memory plan (DRAM width 0, SRAM unchanged); ``arr``: ARR_* (``foldwalk.fold_timing``); ``d_i, d_w, d_o``:
+    stated depths of the ifmap, weight and ofmap buffers (0: ``depth_of`` derives them from the fold's tiles)."""
     row_dim, col_dim, t, row_block, lines = mapping(df, m, n, k, rows, cols, p)
     span, pitch = fold_timing(df, arr, rows, lines - (rows + cols - 2 if df == OS else 2 * rows + cols - 2), lines)
     nr = -(-row_dim // row_block)
@@ -220,9 +225,18 @@ def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb,
         pre_q = float((q_full * (n_i - 1) + q_last) * t) * q_bits
     if z_kind == INPUT and z_whole:
         pre_z = float((p_full * (n_o - 1) + p_last) * (q_full * (n_i - 1) + q_last)) * z_bits
+    # slots of the buffer holding each operand, from its tile of one fold at its on-chip width
+    stated = (d_i, d_w, d_o)
+    native = (a_bits, w_bits, out_bits)
+    wp = acc if p_kind == PSUM else native[pop]
+    wq = acc if q_kind == PSUM else native[qop]
+    dp = depth_of(stated[pop], bufs[pop], float(p_full * t) * wp)
+    dq = depth_of(stated[qop], bufs[qop], float(q_full * t) * wq)
+    dz = depth_of(stated[zop], bufs[zop], float(p_full * q_full) * native[zop])
+    dw = dz if zop == OFMAP else (dp if pop == OFMAP else dq)
     read_p, read_q, read_z, write, psum_r, psum_w, st, sp, sq, sz, sw, prefetch, drain = walk(
         n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc, rf_full,
-        rf_last, q_resident, row_outer, pre_p, pre_q, pre_z, pitch, bpc, lat, repeat)
+        rf_last, q_resident, row_outer, pre_p, pre_q, pre_z, pitch, bpc, lat, repeat, dp, dq, dz, dw)
     sram_traffic(df, row_dim, col_dim, t, nr, nc, a_bits, w_bits, out_bits, acc, repeat, out)
     reads = (0.0, 0.0, 0.0)
     stalls = (0.0, 0.0, 0.0)
@@ -307,8 +321,11 @@ def gemm_tiled(prm, onchip, out, full, part):
     lat = int(prm[P_LAT])
     repeat = int(prm[P_REPEAT])
     arr = int(prm[P_ARRAY])
+    d_i = int(prm[P_DEPTH_I])
+    d_w = int(prm[P_DEPTH_W])
+    d_o = int(prm[P_DEPTH_O])
     gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip, arr,
-              out)
+              out, d_i, d_w, d_o)
     if prm[P_TTILE] == 0.0 or out[DRAM_PSUM_WRITE] <= 0.0 or df == OS:
         return
     t = m if df == WS else n
@@ -329,10 +346,10 @@ def gemm_tiled(prm, onchip, out, full, part):
         size = rem if (rem and c == chunks - 1) else t_chunk
         if df == WS:
             gemm_core(df, size, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat,
-                      onchip, arr, part)
+                      onchip, arr, part, d_i, d_w, d_o)
         else:
             gemm_core(df, m, size, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat,
-                      onchip, arr, part)
+                      onchip, arr, part, d_i, d_w, d_o)
         if c == 0:
             for j in range(N_OUT):
                 full[j] = part[j]
@@ -369,6 +386,6 @@ def gemm_batch(params, out, full, part):
 # the functions compiled there
 JIT_MODULES = ("simulator.model.kernel", "simulator.model.foldwalk", "simulator.model.convtile",
                "simulator.model.sramcount")
-JIT_ORDER = ("_tile", "_fold_bits", "_issue", "walk", "packed_k", "mapping", "fold_timing", "_order", "sram_traffic", "gemm_core",
+JIT_ORDER = ("_tile", "_fold_bits", "_issue", "_slot_free", "walk", "depth_of", "packed_k", "mapping", "fold_timing", "_order", "sram_traffic", "gemm_core",
              "window_rows", "tiles_rows", "input_bits", "conv_plan", "conv_inputs", "gemm_tiled", "gemm",
              "gemm_batch")

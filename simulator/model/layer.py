@@ -95,18 +95,19 @@ def vector_setup(layer, hw) -> VectorSetup:
 
 
 def kernel_params(layer, setup: GemmSetup, dataflow: str, temporal_tiling: str, d: Design,
-                  placement: Placement = DRAM, array_timing: int = 0) -> list:
+                  placement: Placement = DRAM, array_timing: int = 0, depths: tuple = (0, 0, 0)) -> list:
     """The kernel's parameter vector (kernel.P_*) of a GEMM layer on one design; ``placement`` (the memory plan,
     simulator/model/residency.py): the operands kept on chip and what kept tensors take of the ifmap buffer;
     ``array_timing``: kernel.ARR_* (``ArrayConfig.timing_code``); sparse weights: (K, bits) of
     ``simulator.model.sparsity.kernel_k``; under ``memory.conv: tiles`` (``setup.conv_tiles``) a conv with
-    geometry reads its input as raw rows (``conv_geometry``)."""
+    geometry reads its input as raw rows (``conv_geometry``); ``depths``: the stated (ifmap, weight, ofmap) buffer
+    depths, 0 where not stated (``BufferConfig.depths``, kernel.P_DEPTH_*)."""
     k, w_bits, a_bits = SP.kernel_k(layer, setup.sparse, d.cols, dataflow)
     return [DATAFLOW_CODE[dataflow], layer.m, layer.n + setup.quant["zp_array_cols"], k, d.rows, d.cols, setup.p, a_bits,
             w_bits, layer.out_bits, setup.acc_bits, d.ifmap_bytes - placement.other_bytes, d.weight_bytes,
             d.ofmap_bytes, d.bytes_per_cycle, d.latency_cycles, layer.repeat,
             1.0 if temporal_tiling == "auto" else 0.0, placement.onchip_bits, array_timing,
-            *conv_geometry(layer, setup.conv_tiles)]
+            *conv_geometry(layer, setup.conv_tiles), *depths]
 
 
 def conv_geometry(layer, conv_tiles: bool) -> tuple:

@@ -82,7 +82,7 @@ def _plan(workload, ps_bits, capacity, fusion) -> tuple[list, list, list]:
 def schedule_flags(hw) -> tuple | None:
     """(vector overlap, network prefetch) when the hardware asks for either (simulator/model/schedule.py), else
     None."""
-    flags = (hw.vector.overlap == "gemm", hw.memory.prefetch == "network")
+    flags = (hw.vector.overlap != "none", hw.prefetches_weights)
     return flags if any(flags) else None
 
 
@@ -131,11 +131,16 @@ def _split(unique, order, flags, fusion) -> tuple[list, list, list, Schedule]:
             Schedule(unique, base_of, rep, affected, list(order), grp, of, win))
 
 
-def scheduled_rows(sched: Schedule, base_rows: list, d, evaluate) -> list:
+def scheduled_rows(sched: Schedule, base_rows: list, d, evaluate, hw) -> list:
     """The ``Counts`` of ``schedule_plan``'s distinct layers from ``plan``'s standalone ``base_rows``: each one
-    the schedule touches re-counted by ``evaluate(base index, hidden cycles, prefetched weight bytes)``."""
+    the schedule touches re-counted by ``evaluate(base index, hidden cycles, prefetched weight bytes)``. The free
+    slots of ``hw``'s buffers (``schedule.slot_bytes``): the weight buffer's take prefetched weights, the ofmap
+    buffer's a tile of a vector layer's intermediate (unless ``vector.overlap: gemm`` gives the vector unit its
+    own)."""
+    vector_slot = None if hw.vector.overlap == "gemm" else S.slot_bytes(d.ofmap_bytes, hw.buffers.slots("ofmap"))
     hidden, pref = S.adjust(lambda q: base_rows[sched.base_order[q]], sched.groups, sched.group_of,
-                            sched.windows, d.weight_bytes, d.bytes_per_cycle)
+                            sched.windows, S.slot_bytes(d.weight_bytes, hw.buffers.slots("weight")),
+                            d.bytes_per_cycle, vector_slot)
     return [evaluate(b, hidden.get(q, 0.0), pref.get(q, 0.0)) if hit else base_rows[b]
             for b, q, hit in zip(sched.base_of, sched.rep, sched.affected)]
 

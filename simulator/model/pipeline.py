@@ -59,7 +59,7 @@ class Network:
         setups = [setup(layer, hw, tech, attn) for layer, attn, _ in base]
         gemms = [i for i, (layer, _, _) in enumerate(base) if layer.is_gemm]
         params = {i: kernel_params(base[i][0], setups[i], hw.array.dataflow, hw.array.temporal_tiling, d,
-                                   base[i][2], hw.array.timing_code) for i in gemms}
+                                   base[i][2], hw.array.timing_code, hw.buffers.depths) for i in gemms}
         kout = dict(zip(gemms, kernel([params[i] for i in gemms]) if gemms else []))
 
         def count(i, hidden=0.0, prefetched=0.0):
@@ -71,7 +71,7 @@ class Network:
         counts = [count(i) for i in range(len(base))]
         of = range(len(base))
         if sched is not None:   # the network schedule (simulator/model/schedule.py)
-            counts = scheduled_rows(sched, counts, d, count)
+            counts = scheduled_rows(sched, counts, d, count, hw)
             of = sched.base_of
         self.base = unique
         self.gemm = [layer.is_gemm for layer, _, _ in unique]

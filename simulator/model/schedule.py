@@ -1,6 +1,7 @@
 """Network-level schedule: the vector unit working beside the array, and weights fetched across layers.
 
-Two hardware options let neighbouring layers share time (defaults: neither; every layer alone, as SCALE-Sim).
+Two hardware options let neighbouring layers share time; each is ``auto`` by default, i.e. on where the buffers
+allow it (docs/memory.md "Overlap from the design"); ``none`` / ``layer``: every layer alone, as SCALE-Sim.
 
 ``vector.overlap: gemm`` -- the vector unit is an engine of its own that works on a neighbouring GEMM's stream
 tile by tile. Groups (``groups``), from the layer order:
@@ -18,13 +19,17 @@ tile by tile. Groups (``groups``), from the layer order:
   D: the group's DRAM cycles (a group never beats its DRAM time). Exposed: one tile's worth of the shorter stage
   (the fill or drain), or more when the vector stage is the longer. The hidden cycles are shared among the
   group's vector layers in proportion to their total_cycles, and each one's total_cycles drops by its share
-  (``overlap_hidden_cycles``; the one composition: simulator/model/layer.py ``compose_stalls``).
+  (``overlap_hidden_cycles``; the one composition: simulator/model/layer.py ``compose_stalls``). Under
+  ``vector.overlap: auto`` a group overlaps only where a tile of its intermediate fits the ofmap buffer's free
+  slots (``vector_buffered``): tile = max over its vector layers of max(input, output bytes) / n <=
+  ofmap_bytes * (depth - 1) / depth, else hidden = 0 (``gemm``: the vector unit has its own tile buffer).
 
 ``memory.prefetch: network`` -- a GEMM with weights (``weight_operand``) may have its first weights fetched
-before it starts, into the free half of the double-buffered weight buffer, during the DRAM-idle cycles of its
+before it starts, into the free slots of the weight buffer (``slot_bytes``: half when double-buffered; auto: only
+when it has 2 or more slots, ``Hardware.prefetches_weights``), during the DRAM-idle cycles of its
 window (``windows``): the units (an overlap group, or a layer alone) from the one holding the previous GEMM with
 weights (its compute-bound stretch included) up to its own unit, excluded:
-      prefetched_bytes = min(weight_buffer_bytes / 2, dram_filter_read_bytes, sum over the window of
+      prefetched_bytes = min(weight_slot_bytes, dram_filter_read_bytes, sum over the window of
                              (total_cycles - dram_cycles) * DRAM bytes per cycle)
 (window totals after the overlap above, taken without prefetch: a unit's idle DRAM time only grows when its own
 GEMM was prefetched, so no idle cycle is counted that is not there, and each unit lends to one window). Those bytes leave the
@@ -137,19 +142,51 @@ def floored_total(scalesim_total, dram_cycles, prefetched_cycles):
     return scalesim_total + dram_floor(scalesim_total, dram_cycles, prefetched_cycles)
 
 
-def adjust(row, grp: list, of: list, win: dict, weight_bytes, bytes_per_cycle) -> tuple[dict, dict]:
+def slot_bytes(buffer_bytes, depth):
+    """Bytes of a depth-``depth`` buffer free beside the slot in use: buffer_bytes * (depth - 1) / depth."""
+    return buffer_bytes * (depth - 1) / depth
+
+
+def intermediate_tile_bytes(rows: list, tiles) -> object:
+    """Bytes of one tile of a group's intermediate: the largest tensor a vector layer of the group reads or writes
+    (its bytes staged through the ofmap buffer, ``layer.vector_counts``) over the group's n tiles."""
+    most = 0.0
+    for c in rows:
+        most = arith.maximum(most, arith.maximum(c.bytes("ifmap", "obuf", "wr"), c.bytes("ofmap", "obuf", "wr")))
+    return most / tiles
+
+
+def vector_buffered(tile_bytes, slot) -> object:
+    """1.0 where a tile of the intermediate fits the free slot(s) of the ofmap buffer (the array writes tile i + 1
+    while the vector unit works on tile i), else 0.0; ``slot`` None: the vector unit has its own tile buffer
+    (``vector.overlap: gemm``), always 1."""
+    if slot is None:
+        return 1.0
+    np = arith._np(tile_bytes, slot)
+    return (np.asarray(tile_bytes <= slot, dtype=np.float64) if np else (1.0 if tile_bytes <= slot else 0.0))
+
+
+def adjust(row, grp: list, of: list, win: dict, weight_slot, bytes_per_cycle, vector_slot=None) -> tuple[dict, dict]:
     """({position: hidden cycles}, {position: prefetched weight bytes}) from ``row(position)``, the standalone
-    counts of a position (numbers, or arrays over designs). Module docstring for the formulas."""
+    counts of a position (numbers, or arrays over designs). ``weight_slot``: bytes of the weight buffer free for a
+    prefetch (``slot_bytes``); ``vector_slot``: bytes of the ofmap buffer free for a tile of a group's
+    intermediate, None when the vector unit has its own (``vector_buffered``). Module docstring for the formulas."""
     def tiles(g):
         return g[2] if g[2] is not None else row(g[0][0]).output_tiles
 
-    def hidden_of(g, totals, dram):
+    gates = [vector_buffered(intermediate_tile_bytes([row(q) for q in g[1]], tiles(g)), vector_slot)
+             if vector_slot is not None else None for g in grp]
+
+    def hidden_of(j, totals, dram):
+        g = grp[j]
         a = sum((totals(q) for q in g[0]), 0.0)
         v = sum((row(q).total for q in g[1]), 0.0)
         d = sum((dram(q) for q in (*g[0], *g[1])), 0.0)
-        return group_hidden(a, v, d, tiles(g)), v
+        h = group_hidden(a, v, d, tiles(g))
+        gate = gates[j]
+        return (h if gate is None else h * gate), v
 
-    h0 = [hidden_of(g, lambda q: row(q).total, lambda q: row(q).dram) for g in grp]
+    h0 = [hidden_of(j, lambda q: row(q).total, lambda q: row(q).dram) for j in range(len(grp))]
 
     def share(q, hs):
         h, v = hs[of[q]]
@@ -159,13 +196,13 @@ def adjust(row, grp: list, of: list, win: dict, weight_bytes, bytes_per_cycle) -
     pref: dict = {}
     for g, window in win.items():
         slack = sum((row(q).total - hidden.get(q, 0.0) - row(q).dram for q in window), 0.0)
-        pref[g] = arith.minimum(arith.minimum(weight_bytes / 2, row(g).bytes("filter", "dram", "rd")),
+        pref[g] = arith.minimum(arith.minimum(weight_slot, row(g).bytes("filter", "dram", "rd")),
                                 arith.max0(slack) * bytes_per_cycle)   # max0: rounding only (each unit >= 0)
     if pref and grp:   # a GEMM shortened by prefetch hides no more than before, nor more than its new total allows
         pc = {g: p / bytes_per_cycle for g, p in pref.items()}
-        h1 = [hidden_of(g, lambda q: floored_total(row(q).scalesim_total, row(q).dram,
+        h1 = [hidden_of(j, lambda q: floored_total(row(q).scalesim_total, row(q).dram,
                                                    pc.get(q, 0.0)),
-                        lambda q: row(q).dram - pc.get(q, 0.0)) for g in grp]
+                        lambda q: row(q).dram - pc.get(q, 0.0)) for j in range(len(grp))]
         h1 = [(arith.minimum(a[0], b[0]), b[1]) for a, b in zip(h0, h1)]
         hidden = {q: share(q, h1) for q in hidden}
     return hidden, pref

@@ -53,7 +53,7 @@ def test_network_prefetch_matches_the_cycle_stepped_reference():
     for _ in range(300):
         layers, rows = _rows(rng, rng.randint(1, 12))
         weight_bytes = rng.choice((2, 64, 200, 2000))
-        hidden, pref = adjust(lambda q: rows[q][0], [], [-1] * len(layers), windows(layers), weight_bytes, 1.0)
+        hidden, pref = adjust(lambda q: rows[q][0], [], [-1] * len(layers), windows(layers), weight_bytes / 2, 1.0)
         total = 0.0
         grew = False
         for q, (c, spec) in enumerate(rows):

@@ -153,7 +153,7 @@ def test_memory_stall_split_by_bytes_of_the_waited_transfers():
     (64-88), due at 58: stall 30, split by the 40 B waited for: P 12, Q 6, write 12. Sums: 44 = 21.333 + 10.667
     + 0 + 12."""
     out = walk(3, 1, 4, 4, 4, 4, 4, INPUT, INPUT, OUTPUT, 8, 4, 8, 32, False, False, False, True, 0.0, 0.0, 0.0,
-               10, 1.0, 0, 1)
+               10, 1.0, 0, 1, 2, 2, 2, 2)
     stall, sp, sq, sz, sw, prefetch = out[6], out[7], out[8], out[9], out[10], out[11]
     assert prefetch == 24.0 and stall == 44.0
     assert sp == pytest.approx(14 * 16 / 24 + 12, rel=1e-12)

@@ -28,7 +28,8 @@ def test_identical_layers_simulated_once(monkeypatch):
     gelu, fc2, head) out of 160 when every layer is read from DRAM; with activations kept on chip (int8.yaml's
     default) a layer also differs by where its operands are: the last residual add (its output, read by the final
     norm, stays) and the final norm (input and output on chip) are their own, and the two layernorms of a block
-    share one placement: 16."""
+    share one placement: 16. Each layer alone (vector.overlap none, memory.prefetch layer: the network schedule
+    splits layers by their neighbours, simulator/model/network.py ``schedule_plan``)."""
     from simulator.model import pipeline
 
     calls = []
@@ -37,7 +38,8 @@ def test_identical_layers_simulated_once(monkeypatch):
         monkeypatch.setattr(pipeline, name, lambda *a, real=real, **k: calls.append(1) or real(*a, **k))
     w = load_workload("deit_small-w8a8")
     hw = load_hardware(HWCONFIGS / "int8.yaml")
-    rows = engine.simulate_rows(w, replace(hw, memory=MemoryConfig("dram")))
+    hw = replace(hw, vector=replace(hw.vector, overlap="none"), memory=replace(hw.memory, prefetch="layer"))
+    rows = engine.simulate_rows(w, replace(hw, memory=MemoryConfig("dram", prefetch="layer")))
     assert len(rows) == 160 and len(calls) == 13
     assert [r["name"] for r in rows] == [layer.name for layer in w.layers]
     calls.clear()

@@ -62,8 +62,11 @@ def test_repeat_scales_bytes_and_folds():
 
 
 def test_no_bandwidth_limit_no_stall():
-    """Bandwidth 1e12 B/cycle, no latency: prefetch ~0 and nothing stalls."""
-    v = _run_python([K.OS, 12, 8, 16, 4, 4, 1, 8, 8, 8, 32, 64, 64, 64, 1e12, 0, 3, 0, 0, 0])
+    """Bandwidth 1e12 B/cycle, no latency, buffers stated double-buffered (64 B each: two of a fold's 32 B tiles
+    would not fit a derived depth): prefetch ~0 and nothing stalls."""
+    prm = [K.OS, 12, 8, 16, 4, 4, 1, 8, 8, 8, 32, 64, 64, 64, 1e12, 0, 3, 0, 0, 0] + [0.0] * (K.N_PARAMS - 20)
+    prm[K.P_DEPTH_I] = prm[K.P_DEPTH_W] = prm[K.P_DEPTH_O] = 2
+    v = _run_python(prm)
     assert v[K.STALL] == 0 and v[K.PREFETCH] == pytest.approx(0, abs=1e-9)
 
 

@@ -29,6 +29,9 @@ def _first_shipped(name: str) -> dict:
     if name == "int4_sparse":
         d["vector"] = {"lanes": d["vector"]["lanes"]}
         d.pop("memory", None)
+    # the cases were worked with each layer alone, the default then: written out (the default is now auto)
+    d["vector"].setdefault("overlap", "none")
+    d.setdefault("memory", {}).setdefault("prefetch", "layer")
     return d
 
 
@@ -143,10 +146,15 @@ def test_fused_attention_overlaps_per_key_tile():
     assert plain["blocks.0.attn.softmax"]["total_cycles"] == sm0
 
 
-def test_defaults_change_nothing():
-    """vector.overlap: none and memory.prefetch: layer written out give the same rows as leaving them out, nothing
-    hidden or prefetched; to_dict writes the options out and reads back equal."""
-    plain, explicit = hardware_from_dict(_first_shipped("int4_sparse")), _hw(overlap="none", prefetch="layer")
+def test_switches_off_change_nothing():
+    """vector.overlap: none and memory.prefetch: layer: nothing hidden or prefetched; left out, both are auto (derived
+    from the buffers: simulator/model/schedule.py, tests/simulator/test_overlap.py); to_dict writes the options out
+    and reads back equal."""
+    d = _first_shipped("int4_sparse")
+    del d["vector"]["overlap"], d["memory"]["prefetch"]
+    auto, explicit = hardware_from_dict(d), _hw(overlap="none", prefetch="layer")
+    assert auto.to_dict()["vector"]["overlap"] == "auto" and auto.to_dict()["memory"]["prefetch"] == "auto"
+    plain = hardware_from_dict(_first_shipped("int4_sparse"))
     assert plain == explicit and plain.to_dict()["vector"]["overlap"] == "none"
     assert plain.to_dict()["memory"]["prefetch"] == "layer"
     on = _hw(overlap="gemm", prefetch="network")
@@ -254,7 +262,7 @@ def test_random_designs_keep_the_bounds():
         d["dram"]["bandwidth_gbps"] = rng.choice((0.5, 4.0, 25.6, 100.0))
         d["vector"]["lanes"] = rng.choice((4, 16, 64, 256))
         att = rng.choice(("unfused", "fused"))
-        d["memory"] = {"attention": att}
+        d["memory"] = {"attention": att, "prefetch": "layer"}
         plain = hardware_from_dict(copy.deepcopy(d), "plain.yaml")
         d["vector"]["overlap"] = "gemm"
         d["memory"]["prefetch"] = "network"

@@ -26,21 +26,19 @@ def chip_title(result) -> str:
 
 def engines_text(result, width) -> str:
     """The per-engine table (simulator/schema.py ENGINE_FIELDS; cycles in each engine's clock) and how to read it."""
-    from simulator.cli import cycles_cell, text_table
-    from simulator.schema import ENGINE_FIELDS
+    import textwrap
+
+    from simulator.schema_engines import ENGINE_FIELDS
+    from workloads.cli_common import terminal_width, text_table
 
     unit = {f.name: f.unit for f in ENGINE_FIELDS}
-    rows = [[cycles_cell(float(round(getattr(e, c)))) if unit[c] == "cycles" else getattr(e, c)
+    rows = [[int(round(getattr(e, c))) if unit[c] == "cycles" else getattr(e, c)
              for c, _ in ENGINE_COLUMNS] for e in result.engines]
     heads = [h for _, h in ENGINE_COLUMNS]
     t = result.totals
     text = text_table("engines: busy, wait and idle in cycles of each engine's clock", heads, rows, width)
-    import textwrap
-
-    from simulator.cli import terminal_width
-
     wrap = terminal_width() if width is None else min(width, 120)
-    text += textwrap.fill(f"schedule: latency {t.latency_us:,.1f} us ({cycles_cell(t.total_cycles)} cycles of the first engine), "
+    text += textwrap.fill(f"schedule: latency {t.latency_us:,.1f} us ({t.total_cycles:,.1f} cycles of the first engine), "
              f"{t.throughput_fps:,.1f} images/s; busy + wait_dram + wait_dependency + idle = latency on every "
              f"engine; totals' compute/stall/gemm/vector cycles sum the engines' busy cycles. docs/engines.md",
                           wrap, subsequent_indent="  ") + "\n"

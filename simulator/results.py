@@ -18,7 +18,8 @@ from functools import cached_property
 from operator import itemgetter
 from pathlib import Path
 
-from simulator.schema import ENGINE_FIELDS, FPGA_TOTAL_FIELDS, FPGA_TOTAL_NAMES, LAYER_FIELDS, TOTAL_FIELDS, TOTAL_MAPPINGS
+from simulator.schema import FPGA_TOTAL_FIELDS, FPGA_TOTAL_NAMES, LAYER_FIELDS, TOTAL_FIELDS, TOTAL_MAPPINGS
+from simulator.schema_engines import ENGINE_FIELDS
 
 
 def _getitem(self, key):

@@ -35,9 +35,7 @@ LAYER_FIELDS: tuple[Field, ...] = (
     F("out_bits", "bits", int, "output width"),
     F("precision", "", str, "the layer's precision label, e.g. w4a8, fp16, a8"),
     F("pe_precision", "", str, "PE mode the layer ran in (vector: 'vector')"),
-    F("engine", "", int, "index of the engine that ran the layer (the hardware's engines list; 0 on a one-engine "
-                         "design; docs/engines.md)",
-      view='C.engine'),
+    F("engine", "", int, "engine that ran it: index in the hardware's engines list (0: one engine)", view='C.engine'),
     F("promoted", "", bool, "no exact PE mode: ran in the nearest wider one"),
     F("macs", "MACs", int, "multiply-accumulates = m * n * k * repeat (0 for vector ops)"),
     # time: counts of cycles, then how they compose
@@ -374,34 +372,7 @@ FPGA_TOTAL_FIELDS: tuple[Field, ...] = (
     F("fpga_images_per_s_per_w", "images/s/W", float, "throughput_fps / fpga_power_w"),
 )
 
-# per-engine totals of a chip of several engines (hardware ``engines:``; simulator/multi.py, docs/engines.md): the
-# "engines" section of the JSON, the CLI's per-engine table. Times come from the chip's schedule
-# (simulator/model/chipsched.py), in the engine's own clock; busy + wait_dram + wait_dependency + idle = makespan.
-ENGINE_FIELDS: tuple[Field, ...] = (
-    F("name", "", str, "engine name"),
-    F("engine", "", int, "index in the hardware's engines list"),
-    F("freq_mhz", "MHz", float, "the engine's clock"),
-    F("layers", "layers", int, "layers assigned to it (per image)"),
-    F("busy_cycles", "cycles", float, "sum of its tasks' cycles alone on the chip (Counts total of each)"),
-    F("wait_dram_cycles", "cycles", float, "time running but slowed by its share of the DRAM: integral of "
-                                           "(1 - granted / wanted bandwidth)"),
-    F("wait_dependency_cycles", "cycles", float, "time held back by a producer on another engine, or with work "
-                                                 "left that cannot start yet"),
-    F("idle_cycles", "cycles", float, "makespan - busy - wait_dram - wait_dependency: nothing to run"),
-    F("busy_share", "", float, "busy_cycles / makespan cycles"),
-    F("utilization", "", float, "executed MACs / (makespan cycles x R x C x p of its fastest PE mode); 0 for a "
-                                "vector-only engine"),
-    F("macs", "MACs", float, "MACs of its layers (all images)"),
-    F("energy_uj", "uJ", float, "energy of its layers and of the cross-engine activations it read through DRAM"),
-    F("area_mm2", "mm2", float, "its PEs, buffers, vector unit and PPU (no PEs for a vector-only engine)"),
-    F("dram_bytes", "B", float, "DRAM bytes its tasks moved (cross-engine activations through DRAM included)"),
-    F("achieved_dram_gbps", "GB/s", float, "dram_bytes / makespan"),
-    F("transfer_dram_bytes", "B", float, "bytes of activations from other engines moved through DRAM (written "
-                                         "once and read once)"),
-)
-
 LAYER_NAMES = tuple(f.name for f in LAYER_FIELDS)
-ENGINE_NAMES = tuple(f.name for f in ENGINE_FIELDS)
 FPGA_TOTAL_NAMES = tuple(f.name for f in FPGA_TOTAL_FIELDS)
 TOTAL_NAMES = tuple(f.name for f in TOTAL_FIELDS)
 

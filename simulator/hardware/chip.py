@@ -181,12 +181,11 @@ def _assign(src: str, a, names: list[str]):
     return tuple(rules)
 
 
-def chip_from_dict(d: dict, src: str) -> Chip:
+def chip_from_dict(d: dict, src: str, hardware_from_dict) -> Chip:
     """Validate the ``engines:`` form of a hardware mapping (module docstring), then build ``Chip``: each engine's
-    mapping (top-level sections it omits, plus the shared DRAM) goes through ``hardware_from_dict``."""
+    mapping (top-level sections it omits, plus the shared DRAM) goes through ``hardware_from_dict`` (validate.py,
+    passed in by it)."""
     from pathlib import Path
-
-    from simulator.hardware.validate import hardware_from_dict
 
     engines = d["engines"]
     if not isinstance(engines, list) or not engines:

@@ -211,7 +211,7 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
         from simulator.hardware.chip import CHIP_TOP, chip_from_dict
 
         _known(src, "", d, _TOP | CHIP_TOP)
-        return chip_from_dict(d, src)
+        return chip_from_dict(d, src, hardware_from_dict)
     _known(src, "", d, _TOP)
     check_bounds(d, src)
     name = _wrap(require_str, src, "name", d.get("name", Path(src).stem))

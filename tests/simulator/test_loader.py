@@ -15,7 +15,8 @@ from simulator.hardware import ArrayConfig, ConfigError, Dataflow, PEConfig, PET
 from simulator.loader import hardware_path, load_hardware
 from simulator.scalesim_cfg import scalesim_cfg_text
 
-SHIPPED = ["fp16", "int4", "int4_sparse", "int8", "mixed", "tpu_v1", "vit_hsiung28", "zcu102_int8"]
+SHIPPED = ["fp16", "hybrid_gemm_dw", "int4", "int4_sparse", "int8", "mixed", "multi_int4_mlp_int8_attn", "quad_core",
+           "tpu_v1", "vit_hsiung28", "zcu102_int8"]
 
 
 # hwconfigs/published/: published accelerators (docs/validation-designs.md)

@@ -14,8 +14,8 @@ rows of it) on one engine, with
 Engines run one task at a time; an idle engine starts, among its startable tasks, the one listed first
 (tasks are listed in priority order: image, then layer).
 
-DRAM is processor-shared (a fluid model): a running task wants bandwidth d = dram_bytes / work_s (B/s) to run at
-full speed; the DRAM's bandwidth W (B/s) is split by max-min fairness (water-filling: a task wanting less than an
+DRAM is processor-shared (a fluid model): a running task wants bandwidth d = min(dram_bytes / work_s, W) (B/s)
+to run at full speed; the DRAM's bandwidth W (B/s) is split by max-min fairness (water-filling: a task wanting less than an
 equal share gets what it wants, the rest is split among the others), and a task granted a < d runs at speed
 a / d (so k tasks that each want all of W each get W / k and take k times as long). A pipelined consumer that has
 caught up with its producer runs at the producer's pace and wants only the bandwidth of that pace (shares and
@@ -104,7 +104,9 @@ def schedule(tasks: list[Task], n_engines: int, dram_bytes_per_s: float) -> Sche
     nbytes = [0.0] * n_engines
     for t in tasks:
         nbytes[t.engine] += t.dram_bytes
-    demand = [t.dram_bytes / t.work_s if t.work_s > 0 else 0.0 for t in tasks]
+    # bandwidth wanted at full speed, at most the DRAM's (a task alone always runs at full speed: its work_s
+    # already counts its DRAM time, weights prefetched in earlier layers' idle DRAM cycles included)
+    demand = [min(t.dram_bytes / t.work_s, dram_bytes_per_s) if t.work_s > 0 else 0.0 for t in tasks]
     left = n
     now = 0.0
 

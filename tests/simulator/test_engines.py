@@ -273,3 +273,22 @@ def test_bad_input_is_one_line_exit_2(tmp_path, what, workload, change, field, p
     assert len(lines) == 1 and "Traceback" not in r.stderr
     assert str(path) in lines[0] and field in lines[0] and problem in lines[0]
     assert r.stdout == ""
+
+
+def test_report_draws_the_engines_side_by_side():
+    """The chip's report page has the timeline: one lane per engine and one bar (with its hover title) per
+    scheduled task, inside the plot's width; and the per-engine table."""
+    from analysis.report.run import run_report
+    from analysis.report.timeline import LEFT, WIDTH, timeline_svg
+    from workloads.resolve import resolve_workload
+
+    hw = load_hardware("multi_int4_mlp_int8_attn")
+    wl = resolve_workload("deit_tiny-w4a8")
+    r = simulate(wl, hw)
+    svg = timeline_svg(r)
+    assert svg.count("<title>") == len(r.timeline) == len(r.names)
+    assert svg.count("<rect") == len(r.timeline) + len(hw.engines)
+    xs = [float(m) for m in re.findall(r'<rect x="([0-9.]+)"', svg)]
+    assert min(xs) >= LEFT and max(xs) <= WIDTH
+    html = run_report(r, wl)
+    assert "engine timeline" in html and 'id="engines"' in html and ">attn<" in html and ">mlp<" in html

@@ -91,13 +91,15 @@ def _plan(workload, chip, single):
             if assign is not None:
                 for j, i in enumerate(idx):
                     where[i] = (e, j)
-        return unit, copies, assign, subs, nets, where
+        tagged = [[replace(c, engine=e) for c in net.counts] if net else [] for e, net in enumerate(nets)]
+        return unit, copies, assign, subs, nets, where, _tasks(chip, unit, copies, assign, nets, where), tagged
 
     return per_object(_PLANS, (workload, chip), (), compute, 256)
 
 
 def _tasks(chip, unit, copies, assign, nets, where):
-    """The task list (priority order) and, per task, (engine, layer index, image); transfer bytes per engine."""
+    """The task list (priority order); per task (engine, layer index, image); transfer bytes per engine; per task
+    its chain (the image: on one engine a chain's later tasks cannot start before its earlier ones)."""
     n_e = len(chip.engines)
     layers = unit.layers
     f = [e.hw.freq_mhz * 1e6 for e in chip.engines]
@@ -121,7 +123,7 @@ def _tasks(chip, unit, copies, assign, nets, where):
                 tasks.append(Task(e, c.total / f[e], dram(c), tuple((p, 0) for p in prev)))
                 meta.append((e, i, 0))
             prev = cur
-        return tasks, meta, xfer
+        return tasks, meta, xfer, None
     for b in range(copies):
         prev = -1
         for i in range(len(layers)):
@@ -143,7 +145,7 @@ def _tasks(chip, unit, copies, assign, nets, where):
             prev = len(tasks)
             tasks.append(Task(e, work, nbytes, dep))
             meta.append((e, i, b))
-    return tasks, meta, xfer
+    return tasks, meta, xfer, [b for _, _, b in meta]
 
 
 def _dram_indices():
@@ -170,9 +172,8 @@ def _transfer_energy(nbytes, hw, costs):
 def simulate_chip(workload, chip, single) -> SimResult:
     """``workload`` on ``chip`` (module docstring). ``single``: the one-design helpers of simulator/engine.py
     (prepared, network, rows, costs), passed in so that this module does not import it."""
-    unit, copies, assign, subs, nets, where = _plan(workload, chip, single)
-    tasks, meta, xfer = _tasks(chip, unit, copies, assign, nets, where)
-    sch = schedule(tasks, len(chip.engines), chip.dram_bytes_per_s)
+    unit, copies, assign, subs, nets, where, (tasks, meta, xfer, groups), tagged = _plan(workload, chip, single)
+    sch = schedule(tasks, len(chip.engines), chip.dram_bytes_per_s, groups)
     f0 = chip.freq_mhz * 1e6
     pairs, energies, engines = [], [], []
     area_sum: dict = {}
@@ -199,13 +200,13 @@ def simulate_chip(workload, chip, single) -> SimResult:
         macs = executed = e_energy = 0.0
         if net is not None:
             n_rep = copies if chip.split != "batch" else sum(1 for b in range(copies) if b % len(chip.engines) == e)
-            e_pairs = [(replace(c, engine=e), n * n_rep) for c, n in zip(net.counts, net.occurrences)]
+            e_pairs = [(c, n * n_rep) for c, n in zip(tagged[e], net.occurrences)]
             e_energies = [(en, n * n_rep) for en, n in zip(net.energies, net.occurrences)]
             pairs += e_pairs
             energies += e_energies
             e_energy = energy_sum(e_energies).total
-            summed = weighted_sum(e_pairs)
-            macs, executed = summed.macs, summed.executed_macs
+            macs = sum(c.macs * n for c, n in e_pairs)
+            executed = sum(c.executed_macs * n for c, n in e_pairs)
             for c, n in e_pairs:
                 mac_slots_pe += c.mac_slots * n * hw.array.rows * hw.array.cols
             for (layer, _, _), s, c, n, g in zip(net.base, net.setups, net.counts, net.occurrences, net.gemm):
@@ -213,8 +214,9 @@ def simulate_chip(workload, chip, single) -> SimResult:
                     acc = eff.setdefault(s.pe_precision, [0.0, 0.0])
                     acc[0] += layer.macs * n * n_rep
                     acc[1] += c.total * n * n_rep / (hw.freq_mhz * 1e6)
-            rows = single.rows(net, hw)
-            layer_rows[e] = [dict(rows[i], engine=e) for i in net.order]
+            if chip.split == "none" or e == 0:   # the rows shown: each layer's engine (split: the first core's)
+                rows = single.rows(net, hw)
+                layer_rows[e] = ([dict(r, engine=e) for r in rows], net.order)   # distinct rows, each layer's
         if xfer[e]:
             tc, te = _transfer_energy(xfer[e], hw, costs)
             pairs.append((tc, 1))
@@ -245,16 +247,19 @@ def simulate_chip(workload, chip, single) -> SimResult:
     effective = {k: 2 * m / s / 1e12 for k, (m, s) in eff.items() if s}
     totals = Totals(**{k: float(v) for k, v in t.items()}, peak_tops_by_precision=peak_by,
                     effective_tops_by_precision=effective)
-    rows, names = [], []
-    for i, layer in enumerate(unit.layers):
+    distinct, offset, order = [], {}, []    # every engine's distinct rows once; each layer's index into them
+    for e, (rows, _) in layer_rows.items():
+        offset[e] = len(distinct)
+        distinct += rows
+    for i in range(len(unit.layers)):
         e, j = (0, i) if where[i] is None else where[i]
-        rows.append(layer_rows[e][j])
-        names.append(layer.name)
+        order.append(offset[e] + layer_rows[e][1][j])
+    names = [layer.name for layer in unit.layers]
     timeline = tuple((e, sch.start_s[k] * 1e6, sch.end_s[k] * 1e6, unit.layers[i].name, b)
                      for k, (e, i, b) in enumerate(meta))
-    macs = sum(la.macs for la in workload.layers)
+    macs = workload.macs
     info = {"model": workload.model, "recipe": workload.recipe, "batch": workload.batch,
             "img_size": workload.img_size, "layers": len(unit.layers), "macs": macs, "source": workload.source,
             "rows_per": "image" if copies > 1 else "batch" if chip.split != "rows" else "engine"}
-    return SimResult(chip, info, tuple(rows), tuple(range(len(rows))), tuple(names), totals,
+    return SimResult(chip, info, tuple(distinct), tuple(order), tuple(names), totals,
                      engines=tuple(engines), timeline=timeline)

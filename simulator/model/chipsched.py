@@ -59,6 +59,8 @@ class Schedule:
 def water_fill(demands: list[float], capacity: float) -> list[float]:
     """Max-min fair shares of ``capacity`` for ``demands`` (same units): each gets min(demand, level), the level
     chosen so the shares use all the capacity (or every demand is met)."""
+    if sum(demands) <= capacity:      # every demand met
+        return list(demands)
     n = len(demands)
     out = [0.0] * n
     left = capacity
@@ -87,15 +89,31 @@ def _rates(tasks, act, sdram, state, x):
     return rate, gate, track
 
 
-def schedule(tasks: list[Task], n_engines: int, dram_bytes_per_s: float) -> Schedule:
+def _heads(queue, chains):
+    """The tasks of an engine's queue that may start: the first of each chain (without chains: the first)."""
+    if chains is None:
+        return queue[:1]
+    seen, out = set(), []
+    for i in queue:
+        if chains[i] not in seen:
+            seen.add(chains[i])
+            out.append(i)
+    return out
+
+
+def schedule(tasks: list[Task], n_engines: int, dram_bytes_per_s: float, chains=None) -> Schedule:
     """Run ``tasks`` (priority order) on ``n_engines`` engines sharing DRAM of ``dram_bytes_per_s`` (module
-    docstring): event by event, speeds constant between events."""
+    docstring): event by event, speeds constant between events. ``chains`` (optional, per task): an engine runs
+    the tasks of one chain (an image) in list order and may start the first waiting task of any chain (images
+    pipelined); without chains it runs its tasks strictly in list order."""
     n = len(tasks)
     x = [0.0] * n                     # fraction done
     state = [0] * n                   # 0 waiting, 1 running, 2 done
     start = [0.0] * n
     end = [0.0] * n
-    queues = [[i for i, t in enumerate(tasks) if t.engine == e] for e in range(n_engines)]
+    queues = [[] for _ in range(n_engines)]
+    for i, t in enumerate(tasks):
+        queues[t.engine].append(i)
     running = [-1] * n_engines
     busy = [0.0] * n_engines
     wdram = [0.0] * n_engines
@@ -121,7 +139,7 @@ def schedule(tasks: list[Task], n_engines: int, dram_bytes_per_s: float) -> Sche
     while left:
         for e in range(n_engines):    # idle engines start their first startable task
             if running[e] < 0:
-                for i in queues[e]:
+                for i in _heads(queues[e], chains):
                     if startable(i):
                         running[e] = i
                         queues[e].remove(i)
@@ -139,10 +157,11 @@ def schedule(tasks: list[Task], n_engines: int, dram_bytes_per_s: float) -> Sche
                 left -= 1
             continue
         act = [i for i in running if i >= 0]
+        gated = any(tiles > 0 for i in act for _, tiles in tasks[i].deps)
         if not act:
             raise ValueError("the schedule cannot go on: a task waits for one that never runs (a dependency cycle)")
         cap = dict.fromkeys(act, 1.0)  # speed a task can use (< 1: a consumer keeping pace with its producer)
-        for _ in range(8):             # shares, then pace, then shares again without what a paced task leaves
+        for _ in range(8 if gated else 1):             # shares, then pace, then shares again without what a paced task leaves
             dem = [demand[i] * cap[i] for i in act]
             shares = water_fill(dem, dram_bytes_per_s) if dram_bytes_per_s > 0 else dem
             sdram = {i: (min(1.0, a / demand[i]) if demand[i] > 0 else 1.0) for i, a in zip(act, shares)}
@@ -162,7 +181,7 @@ def schedule(tasks: list[Task], n_engines: int, dram_bytes_per_s: float) -> Sche
                     dt = min(dt, room / (rate[i] - rp))
         for e in range(n_engines):    # a waiting task whose producer reaches its first tile
             if running[e] < 0:
-                for i in queues[e]:
+                for i in _heads(queues[e], chains):
                     for p, tiles in tasks[i].deps:
                         if tiles > 0 and state[p] == 1 and p in rate and rate[p] > 0:
                             need = 1.0 / tiles - x[p]

@@ -95,12 +95,10 @@ class Chip:
 
         engines = []
         for e in self.engines:
-            d = e.hw.to_dict()
-            d.pop("dram", None)
-            d["name"] = e.name
+            full = e.hw.to_dict()
+            d = {"name": e.name, **{k: full[k] for k in ENGINE_SECTIONS if k in full}}
             if not e.gemm:
                 d["array"] = "none"
-                d.pop("pe", None)
             engines.append(d)
         sh = asdict(self.shared)
         assign = self.assign if isinstance(self.assign, str) else [

@@ -292,3 +292,31 @@ def test_report_draws_the_engines_side_by_side():
     assert min(xs) >= LEFT and max(xs) <= WIDTH
     html = run_report(r, wl)
     assert "engine timeline" in html and 'id="engines"' in html and ">attn<" in html and ">mlp<" in html
+
+
+@pytest.mark.parametrize("name", CHIPS)
+def test_a_chip_written_out_loads_back_the_same(name):
+    """``Chip.to_dict`` (the hardware.yaml of ``--out``) validates and builds the same chip."""
+    hw = load_hardware(name)
+    again = hardware_from_dict(yaml.safe_load(yaml.safe_dump(hw.to_dict())), "written")
+    assert again == hw
+
+
+def test_a_vector_only_engine_runs_the_vector_layers_and_has_no_pe_area():
+    """int8 beside a vector-only unit (``array: none``) taking softmax and GELU by rule: those layers run there, no
+    GEMM does; its area is the one-engine area minus the PEs; the chip written out loads back the same."""
+    base = _yaml("int8")
+    d = _chip(base, [{"name": "gemm"}, {"name": "vec", "array": "none", "vector": {"lanes": 128}}],
+              assign=[{"op": "softmax", "engine": "vec"}, {"op": "gelu", "engine": "vec"}])
+    d.update(array=base["array"], pe=base["pe"], buffers=base["buffers"], freq_mhz=1000)
+    chip = hardware_from_dict(d, "vec-chip")
+    from simulator.energy import hw_costs
+    from workloads.resolve import resolve_workload
+
+    r = simulate(resolve_workload("deit_tiny-w8a8"), chip)
+    on_vec = {row.op for row in r.layer_results if row.engine == 1}
+    assert on_vec == {"softmax", "gelu"}
+    area = hw_costs(chip.engines[1].hw).area
+    assert r.engines[1].area_mm2 == pytest.approx(area["area_mm2"] - area["area_pe_mm2"], rel=1e-12)
+    assert r.engines[1].utilization == 0.0 and r.engines[1].macs == 0.0
+    assert hardware_from_dict(yaml.safe_load(yaml.safe_dump(chip.to_dict())), "written") == chip

@@ -320,3 +320,17 @@ def test_a_vector_only_engine_runs_the_vector_layers_and_has_no_pe_area():
     assert r.engines[1].area_mm2 == pytest.approx(area["area_mm2"] - area["area_pe_mm2"], rel=1e-12)
     assert r.engines[1].utilization == 0.0 and r.engines[1].macs == 0.0
     assert hardware_from_dict(yaml.safe_load(yaml.safe_dump(chip.to_dict())), "written") == chip
+
+
+def test_a_sweep_over_a_chip_is_refused_in_one_line(tmp_path):
+    """Sweeps use the batch evaluator (one-engine designs): a chip as base is bad input, exit 2, one line."""
+    spec = tmp_path / "s.yaml"
+    spec.write_text(yaml.safe_dump({"name": "s", "base": str(ROOT / "hwconfigs" / "quad_core.yaml"),
+                                    "axes": {"array.rows": [16, 32]}, "models": ["deit_tiny"],
+                                    "recipes": ["w8a8"]}))
+    r = subprocess.run([sys.executable, "-m", "analysis", "sweep", str(spec), "-o", str(tmp_path / "o.parquet")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "base (engines)" in lines[0] and "a chip of several engines" in lines[0]
+    assert not (tmp_path / "o.parquet").exists()

@@ -334,3 +334,27 @@ def test_a_sweep_over_a_chip_is_refused_in_one_line(tmp_path):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "base (engines)" in lines[0] and "a chip of several engines" in lines[0]
     assert not (tmp_path / "o.parquet").exists()
+
+
+def test_activations_crossing_engines_through_dram_are_counted_and_priced():
+    """hybrid_gemm_dw with shared.transfer: dram on EfficientViT-B0: every layer whose predecessor ran on the other
+    engine reads that predecessor's output (elements x out_bits / 8 bytes) once more and it was written once:
+    transfer_dram_bytes per engine = 2 x those bytes (summed by hand from the per-layer rows); the chip's DRAM
+    energy grows by 8 x the bytes x the DRAM's pJ/bit over the global-buffer route (which moves them on chip)."""
+    from simulator.energy import hw_costs
+    from workloads.resolve import resolve_workload
+
+    wl = resolve_workload("efficientvit_b0-w8a8")
+    via_gb = simulate(wl, load_hardware("hybrid_gemm_dw"))
+    via_dram = simulate(wl, load_hardware("hybrid_gemm_dw", (("shared.transfer", "dram"),)))
+    rows = via_dram.layer_results
+    expect = [0.0, 0.0]
+    for prev, row in zip(rows, rows[1:]):
+        if prev.engine != row.engine:
+            expect[row.engine] += 2 * prev.m * prev.n * prev.repeat * prev.out_bits / 8
+    assert [e.transfer_dram_bytes for e in via_dram.engines] == pytest.approx(expect, rel=1e-12)
+    assert [e.transfer_dram_bytes for e in via_gb.engines] == [0.0, 0.0]
+    pj = hw_costs(load_hardware("hybrid_gemm_dw").engines[0].hw).dram_pj_per_bit
+    extra = (via_dram.totals.energy_dram_uj - via_gb.totals.energy_dram_uj) * 1e6
+    assert extra == pytest.approx(8 * sum(expect) * pj, rel=1e-9)
+    assert via_dram.totals.latency_us >= via_gb.totals.latency_us

@@ -32,7 +32,7 @@ def engines_text(result, width) -> str:
     from workloads.cli_common import terminal_width, text_table
 
     unit = {f.name: f.unit for f in ENGINE_FIELDS}
-    rows = [[int(round(getattr(e, c))) if unit[c] == "cycles" else getattr(e, c)
+    rows = [[round(getattr(e, c)) if unit[c] == "cycles" else getattr(e, c)
              for c, _ in ENGINE_COLUMNS] for e in result.engines]
     heads = [h for _, h in ENGINE_COLUMNS]
     t = result.totals

@@ -172,7 +172,7 @@ def _transfer_energy(nbytes, hw, costs):
 def simulate_chip(workload, chip, single) -> SimResult:
     """``workload`` on ``chip`` (module docstring). ``single``: the one-design helpers of simulator/engine.py
     (prepared, network, rows, costs), passed in so that this module does not import it."""
-    unit, copies, assign, subs, nets, where, (tasks, meta, xfer, groups), tagged = _plan(workload, chip, single)
+    unit, copies, _, subs, nets, where, (tasks, meta, xfer, groups), tagged = _plan(workload, chip, single)
     sch = schedule(tasks, len(chip.engines), chip.dram_bytes_per_s, groups)
     f0 = chip.freq_mhz * 1e6
     pairs, energies, engines = [], [], []

@@ -27,7 +27,10 @@ def timeline_svg(result) -> str:
     span = max((end for _, _, end, _, _ in result.timeline), default=0.0) or 1.0
     plot_w = WIDTH - LEFT - 20
     height = 30 + LANE_H * len(names) + 30
-    x = lambda t: LEFT + plot_w * t / span   # noqa: E731
+
+    def x(t):
+        return LEFT + plot_w * t / span
+
     parts = [f'<svg viewBox="0 0 {WIDTH} {height}" width="100%" role="img" aria-label="engine timeline" '
              f'style="{FONT};font-size:12px">']
     for i, n in enumerate(names):

@@ -38,7 +38,8 @@ def engines_text(result, width) -> str:
     t = result.totals
     text = text_table("engines: busy, wait and idle in cycles of each engine's clock", heads, rows, width)
     wrap = terminal_width() if width is None else min(width, 120)
-    text += textwrap.fill(f"schedule: latency {t.latency_us:,.1f} us ({t.total_cycles:,.1f} cycles of the first engine), "
+    text += textwrap.fill(f"schedule: latency {t.latency_us:,.1f} us ({t.total_cycles:,.1f} cycles of the first "
+                          f"engine), "
              f"{t.throughput_fps:,.1f} images/s; busy + wait_dram + wait_dependency + idle = latency on every "
              f"engine; totals' compute/stall/gemm/vector cycles sum the engines' busy cycles. docs/engines.md",
                           wrap, subsequent_indent="  ") + "\n"

@@ -12,12 +12,12 @@ rows of it) on one engine, with
               rates this is exactly the tile-by-tile pipeline: finish = max(P + C/n, P/n + C) for producer time
               P and consumer time C (tests/reference/engines_reference.py steps it cycle by cycle).
 Engines run one task at a time; an idle engine starts, among its startable tasks, the one listed first
-(tasks are listed in priority order: image, then layer).
+(tasks are listed in priority order: image, then layer; ``chains`` say which tasks form one image's chain).
 
 DRAM is processor-shared (a fluid model): a running task wants bandwidth d = min(dram_bytes / work_s, W) (B/s)
-to run at full speed; the DRAM's bandwidth W (B/s) is split by max-min fairness (water-filling: a task wanting less than an
-equal share gets what it wants, the rest is split among the others), and a task granted a < d runs at speed
-a / d (so k tasks that each want all of W each get W / k and take k times as long). A pipelined consumer that has
+to run at full speed; the DRAM's bandwidth W (B/s) is split by max-min fairness (water-filling: a task wanting
+less than an equal share gets what it wants, the rest is split among the others), and a task granted a < d runs
+at speed a / d (so k tasks that each want all of W each get W / k and take k times as long). A pipelined consumer that has
 caught up with its producer runs at the producer's pace and wants only the bandwidth of that pace (shares and
 paces are iterated to a fixed point, at most 8 rounds per event).
 
@@ -161,7 +161,7 @@ def schedule(tasks: list[Task], n_engines: int, dram_bytes_per_s: float, chains=
         if not act:
             raise ValueError("the schedule cannot go on: a task waits for one that never runs (a dependency cycle)")
         cap = dict.fromkeys(act, 1.0)  # speed a task can use (< 1: a consumer keeping pace with its producer)
-        for _ in range(8 if gated else 1):             # shares, then pace, then shares again without what a paced task leaves
+        for _ in range(8 if gated else 1):   # shares, then pace, then shares without what a paced task leaves
             dem = [demand[i] * cap[i] for i in act]
             shares = water_fill(dem, dram_bytes_per_s) if dram_bytes_per_s > 0 else dem
             sdram = {i: (min(1.0, a / demand[i]) if demand[i] > 0 else 1.0) for i, a in zip(act, shares)}

@@ -17,9 +17,9 @@ Engines run one task at a time; an idle engine starts, among its startable tasks
 DRAM is processor-shared (a fluid model): a running task wants bandwidth d = min(dram_bytes / work_s, W) (B/s)
 to run at full speed; the DRAM's bandwidth W (B/s) is split by max-min fairness (water-filling: a task wanting
 less than an equal share gets what it wants, the rest is split among the others), and a task granted a < d runs
-at speed a / d (so k tasks that each want all of W each get W / k and take k times as long). A pipelined consumer that has
-caught up with its producer runs at the producer's pace and wants only the bandwidth of that pace (shares and
-paces are iterated to a fixed point, at most 8 rounds per event).
+at speed a / d (so k tasks that each want all of W each get W / k and take k times as long). A pipelined
+consumer that has caught up with its producer runs at the producer's pace and wants only the bandwidth of that
+pace (shares and paces are iterated to a fixed point, at most 8 rounds per event).
 
 Accounting per engine over the makespan T (seconds; every second falls in exactly one bucket):
   busy       sum of its tasks' work_s (= the integral of its speed)

@@ -359,3 +359,13 @@ def test_activations_crossing_engines_through_dram_are_counted_and_priced():
     extra = (via_dram.totals.energy_dram_uj - via_gb.totals.energy_dram_uj) * 1e6
     assert extra == pytest.approx(8 * sum(expect) * pj, rel=1e-9)
     assert via_dram.totals.latency_us >= via_gb.totals.latency_us
+
+
+@pytest.mark.parametrize("args", [["hybrid_gemm_dw", "--compare", "int8"], ["int8", "--compare", "hw:quad_core"]])
+def test_report_compare_with_a_chip_is_refused_in_one_line(tmp_path, args):
+    out = tmp_path / "r.html"
+    r = subprocess.run([sys.executable, "-m", "analysis", "report", *args, "--model", "deit_tiny", "--recipe",
+                        "w8a8", "-o", str(out)], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert r.returncode == 2, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "chip of several engines" in r.stderr
+    assert not out.exists()

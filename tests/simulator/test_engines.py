@@ -361,7 +361,7 @@ def test_activations_crossing_engines_through_dram_are_counted_and_priced():
     assert via_dram.totals.latency_us >= via_gb.totals.latency_us
 
 
-@pytest.mark.parametrize("args", [["hybrid_gemm_dw", "--compare", "int8"], ["int8", "--compare", "hw:quad_core"]])
+@pytest.mark.parametrize("args", [["quad_core", "--compare", "int8"], ["int8", "--compare", "hw:quad_core"]])
 def test_report_compare_with_a_chip_is_refused_in_one_line(tmp_path, args):
     out = tmp_path / "r.html"
     r = subprocess.run([sys.executable, "-m", "analysis", "report", *args, "--model", "deit_tiny", "--recipe",

@@ -92,7 +92,9 @@ def _plan(workload, chip, single):
                 for j, i in enumerate(idx):
                     where[i] = (e, j)
         tagged = [[replace(c, engine=e) for c in net.counts] if net else [] for e, net in enumerate(nets)]
-        return unit, copies, assign, subs, nets, where, _tasks(chip, unit, copies, assign, nets, where), tagged
+        costs = [single.costs(eng.hw) for eng in chip.engines]
+        return (unit, copies, assign, subs, nets, where, _tasks(chip, unit, copies, assign, nets, where), tagged,
+                costs)
 
     return per_object(_PLANS, (workload, chip), (), compute, 256)
 
@@ -172,7 +174,7 @@ def _transfer_energy(nbytes, hw, costs):
 def simulate_chip(workload, chip, single) -> SimResult:
     """``workload`` on ``chip`` (module docstring). ``single``: the one-design helpers of simulator/engine.py
     (prepared, network, rows, costs), passed in so that this module does not import it."""
-    unit, copies, _, subs, nets, where, (tasks, meta, xfer, groups), tagged = _plan(workload, chip, single)
+    unit, copies, _, subs, nets, where, (tasks, meta, xfer, groups), tagged, all_costs = _plan(workload, chip, single)
     sch = schedule(tasks, len(chip.engines), chip.dram_bytes_per_s, groups)
     f0 = chip.freq_mhz * 1e6
     pairs, energies, engines = [], [], []
@@ -183,7 +185,7 @@ def simulate_chip(workload, chip, single) -> SimResult:
     layer_rows = {}
     for e, (eng, net) in enumerate(zip(chip.engines, nets)):
         hw = eng.hw
-        costs = single.costs(hw)
+        costs = all_costs[e]
         area = dict(costs.area)
         if not eng.gemm:   # a vector-only engine: no array
             area["area_mm2"] -= area["area_pe_mm2"]
@@ -240,7 +242,7 @@ def simulate_chip(workload, chip, single) -> SimResult:
     span_ref = sch.makespan_s * f0
     n = replace(summed, total=span_ref)
     d = replace(design_of(chip.engines[0].hw), rows=1, cols=slots)
-    prices = replace(prices_of(single.costs(chip.engines[0].hw)), leakage_mw=leak)
+    prices = replace(prices_of(all_costs[0]), leakage_mw=leak)
     t = total_view()(((n, 1),), energy_sum(energies), d, prices, area_sum, workload.batch, 1.0, peak)
     t["gemm_utilization"] = summed.executed_macs / mac_slots_pe if mac_slots_pe else 0.0
     t["vector_cycles"] = summed.total - summed.gemm_total   # engine-busy cycles, not the makespan

@@ -125,6 +125,8 @@ def schedule(tasks: list[Task], n_engines: int, dram_bytes_per_s: float, chains=
     # bandwidth wanted at full speed, at most the DRAM's (a task alone always runs at full speed: its work_s
     # already counts its DRAM time, weights prefetched in earlier layers' idle DRAM cycles included)
     demand = [min(t.dram_bytes / t.work_s, dram_bytes_per_s) if t.work_s > 0 else 0.0 for t in tasks]
+    work = [t.work_s for t in tasks]
+    piped = [any(tiles > 0 for _, tiles in t.deps) for t in tasks]   # pipelined behind a producer
     left = n
     now = 0.0
 
@@ -157,11 +159,17 @@ def schedule(tasks: list[Task], n_engines: int, dram_bytes_per_s: float, chains=
                 left -= 1
             continue
         act = [i for i in running if i >= 0]
-        gated = any(tiles > 0 for i in act for _, tiles in tasks[i].deps)
+        gated = any(piped[i] for i in act)
         if not act:
             raise ValueError("the schedule cannot go on: a task waits for one that never runs (a dependency cycle)")
+        if not gated:                  # no pipelined consumer running: the shares alone set the speeds
+            dem = [demand[i] for i in act]
+            shares = water_fill(dem, dram_bytes_per_s) if dram_bytes_per_s > 0 else dem
+            sdram = {i: (min(1.0, a / d) if d > 0 else 1.0) for i, a, d in zip(act, shares, dem)}
+            rate = {i: sdram[i] / work[i] for i in act}
+            gate = track = {}
         cap = dict.fromkeys(act, 1.0)  # speed a task can use (< 1: a consumer keeping pace with its producer)
-        for _ in range(8 if gated else 1):   # shares, then pace, then shares without what a paced task leaves
+        for _ in range(8 if gated else 0):   # shares, then pace, then shares without what a paced task leaves
             dem = [demand[i] * cap[i] for i in act]
             shares = water_fill(dem, dram_bytes_per_s) if dram_bytes_per_s > 0 else dem
             sdram = {i: (min(1.0, a / demand[i]) if demand[i] > 0 else 1.0) for i, a in zip(act, shares)}

@@ -191,6 +191,9 @@ def chip_from_dict(d: dict, src: str, hardware_from_dict) -> Chip:
     name = _wrap(require_str, src, "name", d.get("name", Path(src).stem))
     if "dram" not in d:
         raise _err(src, "dram", "missing section (the engines share it)")
+    if "fpga" in d:
+        raise _err(src, "fpga", "set together with engines (FPGA resources are modelled for one-engine designs)",
+                   "engines or fpga, not both")
     common = {k: v for k, v in d.items() if k in ENGINE_SECTIONS}
     allowed = set(ENGINE_SECTIONS) | {"name"}
     built, names = [], []

@@ -253,6 +253,7 @@ BAD = [
     ("a bad number in an engine", None,
      lambda d: d["engines"][0].update(array={"rows": float("nan"), "cols": 8, "dataflow": "ws"}),
      "engines[0].array.rows", ""),
+    ("an fpga section on a chip", None, lambda d: d.update(fpga={"device": "zcu102"}), "fpga", "engines"),
     ("an unknown engine field", None, lambda d: d["engines"][0].update(colour=1), "engines[0].colour", "unknown"),
 ]
 

@@ -140,7 +140,7 @@ def schedule(tasks: list[Task], n_engines: int, dram_bytes_per_s: float, chains=
 
     while left:
         for e in range(n_engines):    # idle engines start their first startable task
-            if running[e] < 0:
+            if running[e] < 0 and queues[e]:
                 for i in _heads(queues[e], chains):
                     if startable(i):
                         running[e] = i
@@ -168,7 +168,7 @@ def schedule(tasks: list[Task], n_engines: int, dram_bytes_per_s: float, chains=
             sdram = {i: (min(1.0, a / d) if d > 0 else 1.0) for i, a, d in zip(act, shares, dem)}
             rate = {i: sdram[i] / work[i] for i in act}
             gate = track = {}
-        cap = dict.fromkeys(act, 1.0)  # speed a task can use (< 1: a consumer keeping pace with its producer)
+        cap = dict.fromkeys(act, 1.0) if gated else None   # speed a task can use (< 1: pacing its producer)
         for _ in range(8 if gated else 0):   # shares, then pace, then shares without what a paced task leaves
             dem = [demand[i] * cap[i] for i in act]
             shares = water_fill(dem, dram_bytes_per_s) if dram_bytes_per_s > 0 else dem
@@ -188,8 +188,10 @@ def schedule(tasks: list[Task], n_engines: int, dram_bytes_per_s: float, chains=
                 if room > EPS and rate[i] > rp:
                     dt = min(dt, room / (rate[i] - rp))
         for e in range(n_engines):    # a waiting task whose producer reaches its first tile
-            if running[e] < 0:
+            if running[e] < 0 and queues[e]:
                 for i in _heads(queues[e], chains):
+                    if not piped[i]:
+                        continue
                     for p, tiles in tasks[i].deps:
                         if tiles > 0 and state[p] == 1 and p in rate and rate[p] > 0:
                             need = 1.0 / tiles - x[p]

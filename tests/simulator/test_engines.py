@@ -370,3 +370,26 @@ def test_report_compare_with_a_chip_is_refused_in_one_line(tmp_path, args):
     assert r.returncode == 2, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "chip of several engines" in r.stderr
     assert not out.exists()
+
+
+def test_images_pipeline_across_engines_at_batch_above_one():
+    """multi_int4_mlp_int8_attn on DeiT-Tiny W4A8: at batch 3 the attention engine starts image 1 while the MLP
+    engine works on image 0, so three images take less than three times one image (and at least the busiest
+    engine's work); the per-layer rows are one image's and the totals count three."""
+    from workloads.resolve import resolve_workload
+
+    hw = load_hardware("multi_int4_mlp_int8_attn")
+    one = simulate(resolve_workload("deit_tiny-w4a8"), hw)
+    three = simulate(resolve_workload("deit_tiny-w4a8", batch=3), hw)
+    assert three.totals.latency_us < 3 * one.totals.latency_us * (1 - 1e-3)
+    assert three.totals.total_cycles >= max(e.busy_cycles for e in three.engines) * (1 - 1e-12)
+    assert [r.to_dict() for r in three.layer_results] == [r.to_dict() for r in one.layer_results]
+    assert three.totals.macs == pytest.approx(3 * one.totals.macs, rel=1e-12)
+    assert three.totals.energy_uj > 2.9 * one.totals.energy_uj
+    starts = {}
+    for e, start, _, name, image in three.timeline:
+        starts[(e, image, name)] = start
+    first_mlp_of_0 = min(t for (e, b, _), t in starts.items() if e == 1 and b == 0)
+    last_attn_of_0 = max(t for (e, b, _), t in starts.items() if e == 0 and b == 0)
+    first_attn_of_1 = min(t for (e, b, _), t in starts.items() if e == 0 and b == 1)
+    assert first_attn_of_1 < last_attn_of_0 and first_mlp_of_0 < last_attn_of_0

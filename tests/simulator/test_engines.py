@@ -393,3 +393,10 @@ def test_images_pipeline_across_engines_at_batch_above_one():
     last_attn_of_0 = max(t for (e, b, _), t in starts.items() if e == 0 and b == 0)
     first_attn_of_1 = min(t for (e, b, _), t in starts.items() if e == 0 and b == 1)
     assert first_attn_of_1 < last_attn_of_0 and first_mlp_of_0 < last_attn_of_0
+
+
+def test_roofline_of_a_chip_is_refused_in_one_line():
+    r = subprocess.run([sys.executable, "-m", "analysis", "roofline", "--device", "quad_core", "--workload",
+                        "deit_tiny-w8a8"], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert r.returncode == 2, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "engines: a chip of several engines" in r.stderr

@@ -151,9 +151,8 @@ def test_cli_json_and_bad_input(capsys, tmp_path):
 
 # ------------------------------------------------------------------------------------ agreement with simulate()
 def _zoo_cases():
-    from workloads.registry import zoo_names
-
     from simulator import load_hardware
+    from workloads.registry import zoo_names
 
     hw_dir = Path(__file__).resolve().parents[2] / "hwconfigs"
     one_engine = [p for p in sorted(hw_dir.glob("*.yaml")) if not hasattr(load_hardware(p), "engines")]  # not chips

@@ -88,7 +88,7 @@ def compare_kind(other: str) -> tuple[str, str]:
         from workloads.io import read_structured
 
         data = read_structured(path)
-        return ("hw" if isinstance(data, dict) and "array" in data else "recipe"), other
+        return ("hw" if isinstance(data, dict) and ("array" in data or "engines" in data) else "recipe"), other
     hw_names = set(hwconfigs.names())     # hwconfigs/*.yaml and hwconfigs/published/*.yaml
     is_hw, is_recipe = other in hw_names, other in recipe_names()
     if not (is_hw or is_recipe) and _is_gpu(other):

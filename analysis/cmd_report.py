@@ -88,7 +88,7 @@ def compare_kind(other: str) -> tuple[str, str]:
         from workloads.io import read_structured
 
         data = read_structured(path)
-        return ("hw" if isinstance(data, dict) and "array" in data else "recipe"), other
+        return ("hw" if isinstance(data, dict) and ("array" in data or "engines" in data) else "recipe"), other
     hw_names = set(hwconfigs.names())     # hwconfigs/*.yaml and hwconfigs/published/*.yaml
     is_hw, is_recipe = other in hw_names, other in recipe_names()
     if not (is_hw or is_recipe) and _is_gpu(other):
@@ -152,6 +152,9 @@ def cmd_report(args) -> int:
             raise InputError("--objectives", "objectives", "only with --sweep")
         ra, wa = _run(args, args.hardware)
         name = f"{Path(args.hardware).stem}-{wa.model}-{wa.recipe}"
+        if args.compare and ra.engines:   # a chip of several engines has its own page (docs/engines.md)
+            raise InputError("--compare", "compare", f"{args.hardware} is a chip of several engines; --compare takes "
+                             "one-engine designs", "vitsim report CHIP (its timeline and per-engine table)")
         if args.compare:
             from analysis.report.compare import compare_report
 
@@ -160,6 +163,9 @@ def cmd_report(args) -> int:
                 html = _gpu_report(args, ra, wa, other)
             else:
                 rb, wb = _run(args, other, args.recipe) if kind == "hw" else _run(args, args.hardware, other)
+                if rb.engines:
+                    raise InputError("--compare", "compare", f"{other} is a chip of several engines; --compare takes "
+                                     "one-engine designs", "vitsim report CHIP (its timeline and per-engine table)")
                 html = compare_report(ra, wa, rb, wb)
             name += f"-vs-{Path(other).stem}"
         else:

@@ -172,8 +172,17 @@ def render_table(result, columns: list[str] = TABLE_COLUMNS, width: int | None =
 
     cols = result.columns()
     hwd, w = result.hardware, result.workload
-    title = (f"{w['model']} ({w['recipe']}, batch {w['batch']}) on {hwd['name']}: "
-             f"{hwd['array']['rows']}x{hwd['array']['cols']} {hwd['array']['dataflow']} @ {hwd['freq_mhz']:g} MHz")
+    chip = result.hw if result.engines else None
+    hw = chip.engines[0].hw if chip else result.hw    # the first engine's units and assumptions
+    if chip:
+        from simulator.cli_engines import chip_title
+
+        title = chip_title(result)
+        columns = columns if "engine" in columns else [columns[0], "engine", *columns[1:]]
+    else:
+        title = (f"{w['model']} ({w['recipe']}, batch {w['batch']}) on {hwd['name']}: "
+                 f"{hwd['array']['rows']}x{hwd['array']['cols']} {hwd['array']['dataflow']} @ "
+                 f"{hwd['freq_mhz']:g} MHz")
     cycle_cols = {c for c in columns if field(c).unit == "cycles"}
     rows = [[cycles_cell(v) if c in cycle_cols else v for c, v in zip(columns, r)]
             for r in zip(*(cols[c] for c in columns))]
@@ -182,6 +191,10 @@ def render_table(result, columns: list[str] = TABLE_COLUMNS, width: int | None =
     text += text_table("totals", ["metric", "value", "unit"],
                        [[f.name, cycles_cell(t[f.name]) if f.unit == "cycles" else t[f.name], f.unit]
                         for f in TOTAL_FIELDS if f.name in TOTAL_KEYS], width)
+    if chip:   # the per-engine table and the schedule's notes (simulator/cli_engines.py)
+        from simulator.cli_engines import engines_text
+
+        text += engines_text(result, width)
     if result.hw.fpga is not None:   # FPGA designs: the fit, then the FPGA totals (simulator/fpga/totals.py)
         from simulator.fpga.totals import fit_lines
         from simulator.schema import FPGA_TOTAL_FIELDS
@@ -189,7 +202,7 @@ def render_table(result, columns: list[str] = TABLE_COLUMNS, width: int | None =
         text += "\n".join(fit_lines(result.hw)) + "\n"
         text += text_table("FPGA totals", ["metric", "value", "unit"],
                            [[f.name, t[f.name], f.unit] for f in FPGA_TOTAL_FIELDS], width)
-    notes = [f"time: GEMM layers {_share(t.gemm_cycles, t.total_cycles)}, vector unit "
+    notes = [] if chip else [f"time: GEMM layers {_share(t.gemm_cycles, t.total_cycles)}, vector unit "
              f"{_share(t.vector_cycles, t.total_cycles)} of total_cycles (stalls included: "
              f"{_share(t.stall_cycles, t.total_cycles)}). utilization = macs / (total_cycles x R x C x p), p of the "
              f"fastest PE mode used; gemm_utilization counts GEMM time only."]
@@ -198,7 +211,7 @@ def render_table(result, columns: list[str] = TABLE_COLUMNS, width: int | None =
     if n:
         notes.append(f"note: {n} layers run at a wider precision than their bits (no exact PE mode): "
                      f"{', '.join(promoted)}")
-    if unlimited_dram(result.hw):
+    if unlimited_dram(hw):
         notes.append("DRAM: unlimited bandwidth (a SCALE-Sim config with InterfaceBandwidth: CALC: vitsim moves "
                      "bytes in no time, so nothing waits for DRAM; SCALE-Sim's CALC sizes each layer's bandwidth "
                      "so that it never stalls either). Set InterfaceBandwidth: USER for a real interface.")
@@ -213,7 +226,7 @@ def render_table(result, columns: list[str] = TABLE_COLUMNS, width: int | None =
 
     text += "assumptions that move these numbers (docs/formats.md: --set):\n"
     text += "".join(textwrap.fill(a, wrap, initial_indent="  ", subsequent_indent="    ") + "\n"
-                    for a in assumptions_text(result.hw, t))
+                    for a in assumptions_text(hw, t))
     text += "every column with its unit: --columns all, --format csv|json, docs/columns.md\n"
     return text
 

@@ -127,8 +127,22 @@ def _totals(net: Network, batch, hw) -> Totals:
                   effective_tops_by_precision=effective, **fpga)
 
 
+class _Single:
+    """The one-design helpers a chip of several engines evaluates each engine with (simulator/multi.py)."""
+
+    prepared = staticmethod(_prepared)
+    network = staticmethod(_network)
+    rows = staticmethod(_rows)
+    costs = staticmethod(hw_costs)
+
+
 def simulate(workload, hw) -> SimResult:
-    """Simulate every layer of ``workload`` on ``hw`` (identical layers once): a typed ``SimResult``."""
+    """Simulate every layer of ``workload`` on ``hw`` (identical layers once): a typed ``SimResult``. A chip of
+    several engines (``simulator.hardware.chip.Chip``) is scheduled by simulator/multi.py."""
+    if hasattr(hw, "engines"):
+        from simulator.multi import simulate_chip
+
+        return simulate_chip(workload, hw, _Single)
     workload = _prepared(workload, hw)
     net = _network(workload, hw)
     rows = _rows(net, hw)
@@ -142,6 +156,8 @@ def simulate(workload, hw) -> SimResult:
 
 def simulate_totals(workload, hw) -> Totals:
     """Network totals only (no per-layer table)."""
+    if hasattr(hw, "engines"):
+        return simulate(workload, hw).totals
     return _totals(_network(_prepared(workload, hw), hw), workload.batch, hw)
 
 

@@ -2,7 +2,7 @@
 
 A ``SimResult`` keeps the distinct layers' results once and each layer's index into them; the per-layer
 table (``layer_results``, ``layers`` as a pandas DataFrame, ``columns()`` as plain lists) is expanded from
-them on demand. JSON is ``{"hardware", "workload", "layers", "totals"}``; CSV has one row per layer with
+them on demand. JSON is ``{"hardware", "workload", "layers", "totals"}`` (and ``"engines"`` on a chip of several engines); CSV has one row per layer with
 every column of ``schema.LAYER_FIELDS`` in that order.
 """
 
@@ -19,6 +19,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from simulator.schema import FPGA_TOTAL_FIELDS, FPGA_TOTAL_NAMES, LAYER_FIELDS, TOTAL_FIELDS, TOTAL_MAPPINGS
+from simulator.schema_engines import ENGINE_FIELDS
 
 
 def _getitem(self, key):
@@ -36,6 +37,12 @@ def _to_dict(self) -> dict:
 LayerResult = make_dataclass(
     "LayerResult", [(f.name, f.type) for f in LAYER_FIELDS], frozen=True, slots=True,
     namespace={"__doc__": "One layer's result: the fields of simulator.schema.LAYER_FIELDS (units there).",
+               "__getitem__": _getitem, "to_dict": _to_dict, "__module__": __name__})
+
+
+EngineResult = make_dataclass(
+    "EngineResult", [(f.name, f.type) for f in ENGINE_FIELDS], frozen=True, slots=True,
+    namespace={"__doc__": "One engine's totals on a chip of several engines: simulator.schema.ENGINE_FIELDS.",
                "__getitem__": _getitem, "to_dict": _to_dict, "__module__": __name__})
 
 
@@ -92,6 +99,8 @@ class SimResult:
     order: tuple                 # each layer's index into ``distinct``
     names: tuple                 # each layer's name
     totals: Totals
+    engines: tuple = ()          # EngineResult per engine of a chip of several engines (empty: one engine)
+    timeline: tuple = ()         # (engine, start_us, end_us, layer name, image) per scheduled task (several engines)
 
     @cached_property
     def hardware(self) -> dict:
@@ -135,8 +144,11 @@ class SimResult:
         """One JSON-ready object: hardware, workload, layers (records), totals."""
         cols = self.columns()
         layers = [dict(zip(cols, row)) for row in zip(*cols.values())]
-        return {"hardware": self.hardware, "workload": self.workload, "layers": layers,
-                "totals": self.totals.to_dict()}
+        out = {"hardware": self.hardware, "workload": self.workload, "layers": layers,
+               "totals": self.totals.to_dict()}
+        if self.engines:
+            out["engines"] = [e.to_dict() for e in self.engines]
+        return out
 
     def to_json(self) -> str:
         """Strict JSON (no NaN or Infinity: a non-finite number is an internal error)."""

@@ -35,6 +35,7 @@ LAYER_FIELDS: tuple[Field, ...] = (
     F("out_bits", "bits", int, "output width"),
     F("precision", "", str, "the layer's precision label, e.g. w4a8, fp16, a8"),
     F("pe_precision", "", str, "PE mode the layer ran in (vector: 'vector')"),
+    F("engine", "", int, "engine that ran it: index in the hardware's engines list (0: one engine)", view='C.engine'),
     F("promoted", "", bool, "no exact PE mode: ran in the nearest wider one"),
     F("macs", "MACs", int, "multiply-accumulates = m * n * k * repeat (0 for vector ops)"),
     # time: counts of cycles, then how they compose

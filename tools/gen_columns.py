@@ -14,6 +14,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "columns.md"
 
 def render() -> str:
     from simulator.schema import FPGA_TOTAL_FIELDS, LAYER_FIELDS, TOTAL_FIELDS, TOTAL_LETS, TOTAL_MAPPINGS
+    from simulator.schema_engines import ENGINE_FIELDS
 
     def table(fields, views: bool = True) -> list[str]:
         if not views:
@@ -56,6 +57,12 @@ def render() -> str:
               "with an `fpga` section (a sweep whose base has one); absent for every other design, whose outputs are "
               "unchanged.", ""]
     lines += table(FPGA_TOTAL_FIELDS, views=False)
+    lines += ["", "## Engines (chips of several engines only; docs/engines.md)", "",
+              "`result.json` `engines` and `simulate(...).engines` (`EngineResult`, from `simulator/schema_engines.py`)"
+              " for a hardware config with `engines:`; absent for every other design. On such a chip the totals' "
+              "`total_cycles` is the schedule's makespan in the first engine's clock; `compute_cycles`, "
+              "`stall_cycles`, `gemm_cycles` and `vector_cycles` sum the engines' busy cycles.", ""]
+    lines += table(ENGINE_FIELDS, views=False)
     lines += ["", "Sweeps add `<x>_frac = <x>_cycles / total_cycles` for every `*_cycles` total but `total_cycles`, "
               "the axis columns, `point_id`, `design`, `workload`, `feasible` and `error` (docs/sweeps.md).", ""]
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""Regenerate the figures that docs/energy.md and docs/roofline.md quote, from the code that prints them.
+"""Regenerate the figures that docs/energy.md, docs/roofline.md and docs/engines.md quote, from the code that
+prints them.
 
     python tools/gen_doc_figures.py            # rewrite every generated block
     python tools/gen_doc_figures.py --check    # exit 1 if a block is stale (tests/test_docs.py runs this)
@@ -167,8 +168,31 @@ def gpu_deit_b() -> list[str]:
                    "memory_bound_time_fraction", "attainable TOPS"], rows))
 
 
+# ------------------------------------------------------------------------------------------ docs/engines.md
+CHIPS = (("multi_int4_mlp_int8_attn", ()), ("hybrid_gemm_dw", ()), ("quad_core", ()))
+
+
+def engines() -> list[str]:
+    """The shipped chips' per-engine tables as ``python -m simulator run hwconfigs/<chip>.yaml`` prints them."""
+    from simulator import load_hardware, simulate
+    from simulator.cli_engines import chip_title, engines_text
+    from workloads import load_workload
+
+    out = []
+    for name, sets in CHIPS:
+        hw = load_hardware(name, sets)
+        r = simulate(load_workload(hw.default_workload), hw)
+        t = r.totals
+        out += [f"`python -m simulator run hwconfigs/{name}.yaml` (its default workload, {hw.default_workload}):", "",
+                "```", chip_title(r), *engines_text(r, 120).rstrip("\n").split("\n"),
+                f"totals: energy {t.energy_uj:,.1f} uJ, utilization {t.utilization:.4f}, area {t.area_mm2:.2f} mm2, "
+                f"{t.promoted_layers:.0f} promoted layers", "```", ""]
+    return out[:-1]
+
+
 BLOCKS = {"energy.md": {"arrays": arrays, "dominant": dominant, "knobs": knobs},
-          "roofline.md": {"gpu-deit-b": gpu_deit_b}}
+          "roofline.md": {"gpu-deit-b": gpu_deit_b},
+          "engines.md": {"engines": engines}}
 
 
 def regenerate(text: str, blocks: dict) -> str:

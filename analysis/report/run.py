@@ -256,6 +256,10 @@ def fpga_sections(result) -> list[tuple[str, str, str]]:
 
 def run_report(result, workload) -> str:
     """One self-contained HTML page for ``simulate(workload, hw)``'s ``result``."""
+    if result.engines:   # a chip of several engines: its own page (analysis/report/timeline.py)
+        from analysis.report.timeline import chip_report
+
+        return chip_report(result)
     title, sub = describe(result)
     return page(title, sub, run_sections(result, workload) + fpga_sections(result),
                 f"Totals: {esc(si(result.totals.total_cycles))} cycles. ")

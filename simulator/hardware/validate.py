@@ -202,11 +202,17 @@ def _nonlinear(src: str, d: dict) -> NonlinearConfig:
 
 
 def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
-    """Validate every field of a hardware mapping, then build ``Hardware``."""
+    """Validate every field of a hardware mapping, then build ``Hardware`` (a mapping with ``engines:``: a
+    ``simulator.hardware.chip.Chip`` of several engines)."""
     from simulator.tech.table import DRAM_TYPES, tech_names
 
     if not isinstance(d, dict):
         raise ConfigError(src, "top level", f"expected a mapping, got {type(d).__name__}")
+    if "engines" in d:   # several engines on one chip (simulator/hardware/chip.py, docs/engines.md)
+        from simulator.hardware.chip import CHIP_TOP, chip_from_dict
+
+        _known(src, "", d, _TOP | CHIP_TOP)
+        return chip_from_dict(d, src, hardware_from_dict)
     _known(src, "", d, _TOP)
     check_bounds(d, src)
     name = _wrap(require_str, src, "name", d.get("name", Path(src).stem))

@@ -47,6 +47,11 @@ class DesignBatch:
         index: dict = {}
         variant = []
         for hw in hws:
+            if hasattr(hw, "engines"):   # a chip of several engines: simulator/multi.py, one design at a time
+                from simulator.hardware.config import ConfigError
+
+                raise ConfigError(hw.source, "engines", "a chip of several engines; the batch evaluator runs "
+                                  "one-engine designs", "simulator.simulate (python -m simulator run)")
             variant.append(index.setdefault(structure(hw), len(index)))
         variants = [None] * len(index)
         for hw, v in zip(hws, variant):

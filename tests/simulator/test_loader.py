@@ -15,7 +15,8 @@ from simulator.hardware import ArrayConfig, ConfigError, Dataflow, PEConfig, PET
 from simulator.loader import hardware_path, load_hardware
 from simulator.scalesim_cfg import scalesim_cfg_text
 
-SHIPPED = ["fp16", "int4", "int4_sparse", "int8", "mixed", "tpu_v1", "vit_hsiung28", "zcu102_int8"]
+SHIPPED = ["fp16", "hybrid_gemm_dw", "int4", "int4_sparse", "int8", "mixed", "multi_int4_mlp_int8_attn", "quad_core",
+           "tpu_v1", "vit_hsiung28", "zcu102_int8"]
 
 
 # hwconfigs/published/: published accelerators (docs/validation-designs.md)
@@ -92,8 +93,9 @@ def test_dataclasses_coerce_plain_strings_and_refuse_unknown_ones():
 @pytest.mark.parametrize("name", SHIPPED)
 def test_writers_get_plain_strings(name):
     d = load_hardware(name).to_dict()
-    for section, key in (("array", "dataflow"), ("array", "temporal_tiling"), ("pe", "type")):
-        assert type(d[section][key]) is str
+    for part in d.get("engines", [d]):   # a chip of several engines: each engine's sections (docs/engines.md)
+        for section, key in (("array", "dataflow"), ("array", "temporal_tiling"), ("pe", "type")):
+            assert type(part[section][key]) is str
     assert yaml.safe_load(yaml.safe_dump(d)) == json.loads(json.dumps(d))
 
 

@@ -149,8 +149,10 @@ def hardware_dict_from_scalesim(c: dict) -> dict:
         "description": (f"SCALE-Sim config: {c['rows']}x{c['cols']} {c['dataflow']}, SRAM {c['ifmap_kb']:g}/"
                         f"{c['filter_kb']:g}/{c['ofmap_kb']:g} KB, {dram}"),
         "freq_mhz": FREQ_MHZ,
-        # SCALE-Sim runs the whole temporal dimension in every fold: no temporal tiling
-        "array": {"rows": c["rows"], "cols": c["cols"], "dataflow": c["dataflow"], "temporal_tiling": "off"},
+        # SCALE-Sim runs the whole temporal dimension in every fold (no temporal tiling) and a grouped conv one
+        # group at a time
+        "array": {"rows": c["rows"], "cols": c["cols"], "dataflow": c["dataflow"], "temporal_tiling": "off",
+                  "grouped": "serial"},
         "pe": {"type": "fixed", "acc_bits": ACC_BITS,
                "precisions": [{"dtype": "int", "w_bits": 8, "a_bits": 8, "macs_per_cycle": 1}]},
         "buffers": {"ifmap_kib": c["ifmap_kb"], "weight_kib": c["filter_kb"], "ofmap_kib": c["ofmap_kb"]},

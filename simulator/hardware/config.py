@@ -85,6 +85,15 @@ class FoldOrder(StrChoice):
     PIPELINED = "pipelined"
 
 
+class GroupedConv(StrChoice):
+    """How a grouped (or depthwise) convolution maps onto the array: one group at a time (serial: SCALE-Sim's
+    convention, .cfg files), or several groups per fold as a block-diagonal GEMM (packed: simulator/model/
+    grouped.py)."""
+
+    SERIAL = "serial"
+    PACKED = "packed"
+
+
 class PEType(StrChoice):
     """Processing element: fixed precision, precision-scalable (Bit Fusion), bit-serial, floating point, or
     XNOR-popcount (binary and ternary weights)."""
@@ -101,6 +110,7 @@ ACTIVATION_POLICIES = Activations.values()
 ARRAY_TYPES = ArrayType.values()
 ATTENTION_MODES = AttentionMode.values()
 FOLD_ORDERS = FoldOrder.values()
+GROUPED_CONVS = GroupedConv.values()
 VECTOR_OVERLAPS = VectorOverlap.values()
 PREFETCH_MODES = Prefetch.values()
 CONV_INPUTS = ConvInput.values()
@@ -119,7 +129,8 @@ class ConfigError(InputError):
 class ArrayConfig:
     """R x C PEs and the dataflow. ``temporal_tiling``: ``auto`` lets the controller split a ws/is layer's
     temporal dimension when that keeps partial sums on chip (simulator/engine.py); ``off`` is SCALE-Sim's
-    behaviour (one pass over the whole temporal dimension per fold)."""
+    behaviour (one pass over the whole temporal dimension per fold). ``grouped``: how grouped and depthwise convs
+    map (``GroupedConv``)."""
 
     rows: int
     cols: int
@@ -127,12 +138,14 @@ class ArrayConfig:
     temporal_tiling: TemporalTiling = TemporalTiling.AUTO
     type: ArrayType = ArrayType.SYSTOLIC
     folds: FoldOrder = FoldOrder.SERIAL
+    grouped: GroupedConv = GroupedConv.PACKED
 
     def __post_init__(self):
         object.__setattr__(self, "dataflow", Dataflow(self.dataflow))
         object.__setattr__(self, "temporal_tiling", TemporalTiling(self.temporal_tiling))
         object.__setattr__(self, "type", ArrayType(self.type))
         object.__setattr__(self, "folds", FoldOrder(self.folds))
+        object.__setattr__(self, "grouped", GroupedConv(self.grouped))
 
     @property
     def timing_code(self) -> int:

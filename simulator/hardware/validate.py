@@ -17,6 +17,7 @@ from simulator.hardware.config import (
     DTYPES,
     FOLD_ORDERS,
     FP_EXACT_INT_BITS,
+    GROUPED_CONVS,
     PE_TYPES,
     PREFETCH_MODES,
     TEMPORAL_TILINGS,
@@ -213,14 +214,15 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     freq = _wrap(require_number, src, "freq_mhz", d.get("freq_mhz"))
 
     a = _section(src, d, "array")
-    _known(src, "array", a, {"rows", "cols", "dataflow", "temporal_tiling", "type", "folds"})
+    _known(src, "array", a, {"rows", "cols", "dataflow", "temporal_tiling", "type", "folds", "grouped"})
     array = ArrayConfig(_wrap(require_int, src, "array.rows", a.get("rows")),
                         _wrap(require_int, src, "array.cols", a.get("cols")),
                         Dataflow(_wrap(require_choice, src, "array.dataflow", a.get("dataflow"), DATAFLOWS)),
                         TemporalTiling(_wrap(require_choice, src, "array.temporal_tiling",
                                              a.get("temporal_tiling", "auto"), TEMPORAL_TILINGS)),
                         _wrap(require_choice, src, "array.type", a.get("type", "systolic"), ARRAY_TYPES),
-                        _wrap(require_choice, src, "array.folds", a.get("folds", "serial"), FOLD_ORDERS))
+                        _wrap(require_choice, src, "array.folds", a.get("folds", "serial"), FOLD_ORDERS),
+                        _wrap(require_choice, src, "array.grouped", a.get("grouped", "packed"), GROUPED_CONVS))
     pe = _pe(src, _section(src, d, "pe"))
 
     b = _section(src, d, "buffers")

@@ -57,6 +57,7 @@ from simulator.model.kernel_defs import (
     P_CV_S,
     P_CV_W,
     P_CV_WO,
+    P_GPACK,
     P_IFMAP_B,
     P_K,
     P_LAT,
@@ -69,6 +70,12 @@ from simulator.model.kernel_defs import (
     STALL_FILTER,
     STALL_IFMAP,
 )
+
+
+def filter_bits(prm):
+    """Filter bits per element the kernel moves: w_bits, or w_bits / G for a packed grouped conv (its block-
+    diagonal filter holds G^2 K_g N_g elements of which G K_g N_g are real: simulator/model/grouped.py)."""
+    return float(int(prm[P_WBITS])) / max(1.0, prm[P_GPACK])
 
 
 def window_rows(lo, hi, s, kk, p, size):
@@ -155,7 +162,7 @@ def conv_inputs(prm, onchip, out):
         out[CONV_FILTERS_OUTER] = 0.0
         return
     a_bits = prm[P_ABITS] if (onchip & ON_IFMAP) == 0 else 0.0
-    w_bits = prm[P_WBITS] if (onchip & ON_FILTER) == 0 else 0.0
+    w_bits = filter_bits(prm) if (onchip & ON_FILTER) == 0 else 0.0
     th, tiles, n_fg, f_outer, in_bits, f_bits, first = conv_plan(
         int(prm[P_CV_H]), int(prm[P_CV_W]), int(prm[P_CV_C]), int(prm[P_CV_KH]), int(prm[P_CV_KW]),
         int(prm[P_CV_S]), int(prm[P_CV_P]), int(prm[P_CV_HO]), int(prm[P_CV_WO]), int(prm[P_CV_IMAGES]),

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 
-from simulator.model.convtile import conv_inputs
+from simulator.model.convtile import conv_inputs, filter_bits
 from simulator.model.foldwalk import fold_timing, walk
 from simulator.model.kernel_defs import *
 from simulator.model.kernel_defs import (
@@ -64,8 +64,10 @@ from simulator.model.kernel_defs import (
     DRAM_PSUM_WRITE,
     DRAM_WRITE,
     FILTER,
+    FILTER_READS,
     FOLDS,
     IFMAP,
+    IFMAP_READS,
     INNER,
     INPUT,
     LINES,
@@ -74,6 +76,7 @@ from simulator.model.kernel_defs import (
     ON_FILTER,
     ON_IFMAP,
     ON_OFMAP,
+    OFMAP_WRITES,
     OS,
     OUTER,
     OUTPUT,
@@ -84,6 +87,8 @@ from simulator.model.kernel_defs import (
     P_COLS,
     P_CV_H,
     P_DF,
+    P_GPACK,
+    P_GROUPS,
     P_IFMAP_B,
     P_K,
     P_LAT,
@@ -105,6 +110,10 @@ from simulator.model.kernel_defs import (
     ROLES,
     ROW_FOLDS,
     ROW_OUTER,
+    SRAM_FILTER_READ,
+    SRAM_IFMAP_READ,
+    SRAM_OFMAP_READ,
+    SRAM_OFMAP_WRITE,
     STALL,
     STALL_FILTER,
     STALL_IFMAP,
@@ -191,8 +200,8 @@ def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb,
     # operand kinds, bits and buffers of X, Y, Z
     bufs = (ib * 8.0, wb * 8.0, ob * 8.0)
     xop, yop, zop = ROLES[df]
-    bits = (0 if onchip & ON_IFMAP else a_bits, 0 if onchip & ON_FILTER else w_bits,
-            0 if onchip & ON_OFMAP else out_bits)
+    bits = (0.0 if onchip & ON_IFMAP else a_bits, 0.0 if onchip & ON_FILTER else w_bits,
+            0.0 if onchip & ON_OFMAP else out_bits)
     x_kind = INPUT
     y_kind = INPUT if df == OS else PSUM
     z_kind = OUTPUT if df == OS else INPUT
@@ -280,10 +289,25 @@ def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb,
 def gemm(prm, out, full, part):
     """One GEMM from its parameter vector ``prm`` (P_* constants) into ``out``, with temporal tiling when
     ``prm[P_TTILE]`` is set and it helps (module docstring); a conv with geometry (``prm[P_CV_H]`` > 0) reads its
-    input and filters as ``conv_inputs`` says. ``full`` and ``part`` are scratch vectors of N_OUT."""
+    input and filters as ``conv_inputs`` says; a packed grouped conv (``prm[P_GROUPS]`` > 0) is scaled to the
+    groups its copies hold (``packed_groups``). ``full`` and ``part`` are scratch vectors of N_OUT."""
     onchip = int(prm[P_ONCHIP])
     gemm_tiled(prm, (onchip | ON_IFMAP | ON_FILTER) if prm[P_CV_H] > 0.0 else onchip, out, full, part)
     conv_inputs(prm, onchip, out)
+    if prm[P_GROUPS] > 0.0:
+        packed_groups(prm, out)
+
+
+def packed_groups(prm, out):
+    """A packed grouped conv (simulator/model/grouped.py): the P_REPEAT copies of G groups hold g = P_GROUPS groups;
+    traffic, SRAM counts and closed-form bits x frac = g / (copies G); filter element reads / G (the zero blocks
+    are never read; their bits already are, ``filter_bits``); mapping efficiency x frac / G."""
+    g_pack = max(1.0, prm[P_GPACK])
+    frac = prm[P_GROUPS] / (prm[P_REPEAT] * g_pack)
+    for j in _PACKED_SCALED:
+        out[j] *= frac
+    out[FILTER_READS] /= g_pack
+    out[MAP_EFF] *= frac / g_pack
 
 
 def gemm_tiled(prm, onchip, out, full, part):
@@ -296,9 +320,9 @@ def gemm_tiled(prm, onchip, out, full, part):
     rows = int(prm[P_ROWS])
     cols = int(prm[P_COLS])
     p = prm[P_MACS]
-    a_bits = int(prm[P_ABITS])
-    w_bits = int(prm[P_WBITS])
-    out_bits = int(prm[P_OBITS])
+    a_bits = float(int(prm[P_ABITS]))
+    w_bits = filter_bits(prm)
+    out_bits = float(int(prm[P_OBITS]))
     acc = int(prm[P_ACC])
     ib = int(prm[P_IFMAP_B])
     wb = int(prm[P_WEIGHT_B])
@@ -357,6 +381,11 @@ def gemm_tiled(prm, onchip, out, full, part):
     out[CHUNK_FILL] = fill
 
 
+_PACKED_SCALED = (DRAM_IFMAP, DRAM_FILTER, DRAM_OFMAP, DRAM_WRITE, DRAM_PSUM_READ, DRAM_PSUM_WRITE, IFMAP_READS,
+                  FILTER_READS, OFMAP_WRITES, SRAM_IFMAP_READ, SRAM_FILTER_READ, SRAM_OFMAP_WRITE, SRAM_OFMAP_READ,
+                  CLOSED_FORM_BITS)
+
+
 def gemm_batch(params, out, full, part):
     """``gemm`` for every row of ``params`` (n x N_PARAMS) into ``out`` (n x N_OUT); ``full``, ``part``: scratch
     vectors of N_OUT."""
@@ -370,5 +399,6 @@ def gemm_batch(params, out, full, part):
 JIT_MODULES = ("simulator.model.kernel", "simulator.model.foldwalk", "simulator.model.convtile",
                "simulator.model.sramcount")
 JIT_ORDER = ("_tile", "_fold_bits", "_issue", "walk", "packed_k", "mapping", "fold_timing", "_order", "sram_traffic", "gemm_core",
-             "window_rows", "tiles_rows", "input_bits", "conv_plan", "conv_inputs", "gemm_tiled", "gemm",
+             "window_rows", "tiles_rows", "input_bits", "conv_plan", "filter_bits", "conv_inputs", "gemm_tiled",
+             "packed_groups", "gemm",
              "gemm_batch")

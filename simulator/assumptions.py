@@ -6,9 +6,11 @@ Listed (all from the hardware config, with the share of the run they drive):
   beside the array (``vector.overlap``);
 - technology table, node and voltage (``tech.node_nm``, ``tech.voltage_v``): every pJ and mm^2;
 - leakage density (``tech.leakage_mw_per_mm2``, else the table's; share: energy_static_uj / energy_uj);
-- DRAM type and bandwidth (``dram.type``, ``dram.bandwidth_gbps``, used at its full rate; share of the cycles spent
+- DRAM type and bandwidth (``dram.type``, ``dram.bandwidth_gbps`` x the achievable fraction ``dram.efficiency`` or
+  the type's sourced default, simulator/tech/dram.py, or its full rate when the type has none; share of the cycles spent
   waiting for DRAM: (stall_memory_cycles + dram_floor_stall_cycles) / total_cycles; pJ/bit of the type);
-- clock (``freq_mhz``): latency_us = total_cycles / freq_mhz.
+- clock (``freq_mhz``): latency_us = total_cycles / freq_mhz (+ host_us);
+- host overhead when the config has a ``host`` section (share: host_us / latency_us).
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ def _pct(part: float, whole: float) -> str:
 
 def assumptions(hw, totals) -> list[Assumption]:
     """The assumptions of the module docstring for design ``hw`` and a run's ``totals`` (a mapping with
-    total_cycles, vector_cycles, stall_memory_cycles, dram_floor_stall_cycles, energy_uj, energy_static_uj)."""
+    total_cycles, vector_cycles, stall_memory_cycles, dram_floor_stall_cycles, energy_uj, energy_static_uj, host_us,
+    latency_us)."""
     from simulator.energy import dram_pj_per_bit, hw_costs, leak_density
 
     t = totals
@@ -56,13 +59,37 @@ def assumptions(hw, totals) -> list[Assumption]:
     from simulator.scalesim_cfg import CALC_BYTES_PER_CYCLE
 
     unlimited = hw.dram_bytes_per_cycle >= CALC_BYTES_PER_CYCLE
-    bw = "unlimited bandwidth (SCALE-Sim CALC)" if unlimited else f"{hw.dram.bandwidth_gbps:g} GB/s at its full rate"
+    bw = "unlimited bandwidth (SCALE-Sim CALC)" if unlimited else _dram_rate(hw)
     wait = t["stall_memory_cycles"] + t["dram_floor_stall_cycles"]
     out.append(Assumption("DRAM", f"{hw.dram.type}, {bw}, {dram_pj_per_bit(hw, tech):g} pJ/bit",
                           f"{_pct(wait, cycles)} of the cycles waiting for it",
-                          "--set dram.bandwidth_gbps=<GB/s>, --set dram.type=<type>"))
-    out.append(Assumption("clock", f"{hw.freq_mhz:g} MHz", "latency = cycles / clock", "--set freq_mhz=<MHz>"))
+                          "--set dram.bandwidth_gbps=<GB/s>, --set dram.type=<type>, --set dram.efficiency=<0..1>"))
+    out.append(Assumption("clock", f"{hw.freq_mhz:g} MHz", "latency = cycles / clock"
+                          + (" + host overhead" if t["host_us"] else ""), "--set freq_mhz=<MHz>"))
+    h = hw.host
+    if t["host_us"] or h.power_w is not None:
+        out.append(Assumption("host", f"{h.overhead_us_per_image:g} us per image + {h.overhead_us_per_batch:g} us per "
+                              "run" + ("" if h.power_w is None else f" at {h.power_w:g} W"),
+                              f"{_pct(t['host_us'], t['latency_us'])} of the latency",
+                              "--set host.overhead_us_per_image=<us>, --set host.overhead_us_per_batch=<us>"))
     return out
+
+
+def _dram_rate(hw) -> str:
+    """The DRAM rate a run assumed: rated GB/s x the achievable fraction and where the fraction comes from
+    (simulator/tech/dram.py), or 'at its full rate' with the reason."""
+    from simulator.tech.dram import default_efficiency
+
+    eff, rated = hw.dram.efficiency_used, hw.dram.bandwidth_gbps
+    if hw.dram.efficiency is not None:
+        why = "set in the config"
+    elif default_efficiency(hw.dram.type) is not None:
+        why = f"measured {hw.dram.type} streaming, simulator/tech/dram.py"
+    else:
+        return f"{rated:g} GB/s at its full rate (no sourced achievable fraction for {hw.dram.type})"
+    if eff == 1.0:
+        return f"{rated:g} GB/s at its full rate ({why})"
+    return f"{rated:g} GB/s x {eff:g} achievable ({why}) = {rated * eff:.3g} GB/s"
 
 
 def assumptions_text(hw, totals) -> list[str]:

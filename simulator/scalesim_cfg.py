@@ -156,7 +156,8 @@ def hardware_dict_from_scalesim(c: dict) -> dict:
         "pe": {"type": "fixed", "acc_bits": ACC_BITS,
                "precisions": [{"dtype": "int", "w_bits": 8, "a_bits": 8, "macs_per_cycle": 1}]},
         "buffers": {"ifmap_kib": c["ifmap_kb"], "weight_kib": c["filter_kb"], "ofmap_kib": c["ofmap_kb"]},
-        "dram": {"bandwidth_gbps": bytes_per_cycle * FREQ_MHZ / 1e3, "latency_cycles": 0},
+        # SCALE-Sim's interface delivers its bandwidth in full
+        "dram": {"bandwidth_gbps": bytes_per_cycle * FREQ_MHZ / 1e3, "latency_cycles": 0, "efficiency": 1.0},
         "vector": {"lanes": c["cols"], "cycles_per_element": {}},
         # SCALE-Sim reads every layer's operands from DRAM and writes every output back: no on-chip activations
         "memory": {"activations": "dram", "conv": "im2col"},   # and im2col convolutions

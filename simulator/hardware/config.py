@@ -226,10 +226,26 @@ class BufferConfig:
 
 @dataclass(frozen=True)
 class DramConfig:
+    """Off-chip DRAM: rated bandwidth, latency, type (prices its pJ/bit), and ``efficiency``: the achievable
+    fraction of the rated bandwidth (refresh, bank conflicts, read/write turnaround); None: the type's sourced
+    default (simulator/tech/dram.py), 1.0 for a type without one."""
+
     bandwidth_gbps: float
     latency_cycles: int
     type: str
     energy_pj_per_bit: float | None = None
+    efficiency: float | None = None
+
+    @property
+    def efficiency_used(self) -> float:
+        """The fraction of the rated bandwidth the model serves: ``efficiency``, else the type's sourced default,
+        else 1.0."""
+        from simulator.tech.dram import default_efficiency
+
+        if self.efficiency is not None:
+            return self.efficiency
+        d = default_efficiency(self.type)
+        return 1.0 if d is None else d
 
 
 @dataclass(frozen=True)
@@ -338,6 +354,18 @@ class SparsityConfig:
 
 
 @dataclass(frozen=True)
+class HostConfig:
+    """Optional host overhead around the accelerator, for end-to-end figures: ``overhead_us_per_image`` (pre/post-
+    processing, transfers per image) and ``overhead_us_per_batch`` (launch, synchronisation per run), added to the
+    network latency (simulator/schema.py ``host_us``); ``power_w`` (None: the host's energy is not counted)
+    prices that time. Defaults: no host overhead."""
+
+    overhead_us_per_image: float = 0.0
+    overhead_us_per_batch: float = 0.0
+    power_w: float | None = None
+
+
+@dataclass(frozen=True)
 class Hardware:
     name: str
     freq_mhz: float
@@ -355,11 +383,15 @@ class Hardware:
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     sparsity: SparsityConfig = field(default_factory=SparsityConfig)
     fpga: object = None            # simulator.fpga.devices.FpgaConfig, or None: not an FPGA design
+    host: HostConfig = field(default_factory=HostConfig)
 
     @property
     def dram_bytes_per_cycle(self) -> float:
-        """DRAM bytes per array cycle = bandwidth_gbps * 1e9 / (freq_mhz * 1e6)."""
-        return self.dram.bandwidth_gbps * 1e3 / self.freq_mhz
+        """DRAM bytes served per array cycle = bandwidth_gbps * 1e9 / (freq_mhz * 1e6) * the achievable fraction
+        (``simulator.tech.dram.bytes_per_cycle``)."""
+        from simulator.tech.dram import bytes_per_cycle
+
+        return bytes_per_cycle(self.dram.bandwidth_gbps, self.freq_mhz, self.dram.efficiency_used)
 
     def peak_tops(self) -> dict[str, float]:
         """Peak TOPS per PE mode: 2 * R * C * p * freq_mhz * 1e6 / 1e12."""
@@ -381,4 +413,6 @@ class Hardware:
             del d["sparsity"]          # dense designs: the mapping (and sweep hashes) as before sparsity existed
         else:
             d["sparsity"]["structured"] = list(self.sparsity.structured)
+        if self.host == HostConfig():
+            del d["host"]              # no host overhead: the mapping as before the host section existed
         return plain(d)

@@ -28,6 +28,7 @@ from simulator.hardware.config import (
     Dataflow,
     DramConfig,
     Hardware,
+    HostConfig,
     MemoryConfig,
     NonlinearConfig,
     PEConfig,
@@ -44,7 +45,7 @@ from workloads.errors import InputError, require_choice, require_int, require_ma
 from workloads.model import VECTOR_OPS
 
 _TOP = {"name", "description", "freq_mhz", "default_workload", "array", "pe", "buffers", "dram", "vector", "tech",
-        "ppu", "nonlinear", "memory", "sparsity", "fpga"}
+        "ppu", "nonlinear", "memory", "sparsity", "fpga", "host"}
 FLOAT_FORMATS = ("fp16", "bf16")
 SERIAL_OPERANDS = ("a", "w", "both")
 SCALE_BITS = (8, 16, 32)
@@ -231,12 +232,13 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
                              for k in ("ifmap_kib", "weight_kib", "ofmap_kib")))
 
     r = _section(src, d, "dram")
-    _known(src, "dram", r, {"bandwidth_gbps", "latency_cycles", "type", "energy_pj_per_bit"})
-    epb = r.get("energy_pj_per_bit")
+    _known(src, "dram", r, {"bandwidth_gbps", "latency_cycles", "type", "energy_pj_per_bit", "efficiency"})
+    epb, eff = r.get("energy_pj_per_bit"), r.get("efficiency")
     dram = DramConfig(_wrap(require_number, src, "dram.bandwidth_gbps", r.get("bandwidth_gbps")),
                       _wrap(require_int, src, "dram.latency_cycles", r.get("latency_cycles", 0), 0),
                       _wrap(require_choice, src, "dram.type", r.get("type", "lpddr4"), DRAM_TYPES),
-                      None if epb is None else _wrap(require_number, src, "dram.energy_pj_per_bit", epb))
+                      None if epb is None else _wrap(require_number, src, "dram.energy_pj_per_bit", epb),
+                      None if eff is None else _wrap(require_number, src, "dram.efficiency", eff, 0.0, True, 1.0))
 
     v = _section(src, d, "vector")
     _known(src, "vector", v, {"lanes", "cycles_per_element", "overlap", "pipelined"})
@@ -268,7 +270,18 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
         raise ConfigError(src, "default_workload", "expected a zoo name or a workload path")
     return Hardware(str(name), freq, array, pe, buffers, dram, vector, tech, dw, str(d.get("description", "")), src,
                     _ppu(src, d, array.cols), _nonlinear(src, d), memory=_memory(src, d), sparsity=_sparsity(src, d),
-                    fpga=_fpga(src, d, pe))
+                    fpga=_fpga(src, d, pe), host=_host(src, d))
+
+
+def _host(src: str, d: dict) -> HostConfig:
+    """The optional ``host`` section: overhead_us_per_image, overhead_us_per_batch (>= 0, default 0), power_w
+    (> 0, optional)."""
+    h = _section(src, d, "host", required=False)
+    _known(src, "host", h, {"overhead_us_per_image", "overhead_us_per_batch", "power_w"})
+    per = {k: _wrap(require_number, src, f"host.{k}", h.get(k, 0.0), 0.0, False)
+           for k in ("overhead_us_per_image", "overhead_us_per_batch")}
+    pw = h.get("power_w")
+    return HostConfig(**per, power_w=None if pw is None else _wrap(require_number, src, "host.power_w", pw))
 
 
 def _fpga(src: str, d: dict, pe: PEConfig):

@@ -3,7 +3,8 @@
   structure  the ``Hardware`` with every number zeroed (``structure``): PE type and modes, dataflow, temporal
              tiling, array timing, memory policies, non-linear units, PPU arithmetic, technology, DRAM type: what
              changes the plan, the setups and the fold walk; designs that share it form one variant of a batch
-  numbers    ``Design``: R, C, buffer bytes, DRAM bytes per cycle (= bandwidth_gbps * 1e3 / freq_mhz) and
+  numbers    ``Design``: R, C, buffer bytes, DRAM bytes per cycle (= bandwidth_gbps * 1e3 / freq_mhz * the DRAM's
+             achievable fraction, ``simulator.tech.dram.bytes_per_cycle``; the fraction is structure) and
              latency, clock, vector and PPU lanes (Python numbers for one design, numpy arrays over a batch)
   prices     ``Prices``: pJ per bit of each buffer (its size's SRAM energy), of DRAM, pJ per primitive op,
              leakage mW (leakage density x area); the only inputs of ``simulator.model.price.price`` besides
@@ -45,11 +46,13 @@ class Design:
     ifmap_bytes: object          # buffer capacities in bytes
     weight_bytes: object
     ofmap_bytes: object
-    bytes_per_cycle: object      # DRAM bytes per array cycle = bandwidth_gbps * 1e3 / freq_mhz
+    bytes_per_cycle: object      # DRAM bytes per array cycle = bandwidth_gbps * 1e3 / freq_mhz * efficiency
     latency_cycles: object
     freq_mhz: object
     vector_lanes: object
     ppu_lanes: object
+    host_us_per_image: float = 0.0   # host overhead (``hardware.HostConfig``): per image, per run
+    host_us_per_batch: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Prices:
     dram_pj_per_bit: object
     primitives_pj: dict          # pJ per primitive op (counts.PRIMITIVES)
     leakage_mw: object
+    host_w: float = 0.0          # the host's power while its overhead runs (0: not counted)
 
 
 def structure(hw):
@@ -76,12 +80,23 @@ def design_of(hw) -> Design:
     """The numbers of one Hardware."""
     ib, wb, ob = hw.buffers.bytes
     return Design(hw.array.rows, hw.array.cols, ib, wb, ob, hw.dram_bytes_per_cycle, hw.dram.latency_cycles,
-                  hw.freq_mhz, hw.vector.lanes, hw.ppu.lanes)
+                  hw.freq_mhz, hw.vector.lanes, hw.ppu.lanes, *host_numbers(hw))
 
 
-def prices_of(costs) -> Prices:
-    """The prices of one Hardware from its ``simulator.energy.hw_costs``."""
-    return Prices(costs.sram_pj_per_bit, costs.dram_pj_per_bit, costs.primitives, costs.leakage_mw)
+def host_numbers(hw) -> tuple:
+    """(host_us_per_image, host_us_per_batch) of a Hardware (``HostConfig``)."""
+    return hw.host.overhead_us_per_image, hw.host.overhead_us_per_batch
+
+
+def host_w(hw) -> float:
+    """The host's power while its overhead runs, 0.0 when not given (its energy then is not counted)."""
+    return 0.0 if hw.host.power_w is None else hw.host.power_w
+
+
+def prices_of(costs, hw=None) -> Prices:
+    """The prices of one Hardware from its ``simulator.energy.hw_costs`` (and the host's power from ``hw``)."""
+    return Prices(costs.sram_pj_per_bit, costs.dram_pj_per_bit, costs.primitives, costs.leakage_mw,
+                  0.0 if hw is None else host_w(hw))
 
 
 def design_columns(hw, nums: dict) -> tuple[Design, Prices, dict]:
@@ -90,15 +105,17 @@ def design_columns(hw, nums: dict) -> tuple[Design, Prices, dict]:
 
     from simulator.area import area_breakdown
     from simulator.energy import dram_pj_per_bit, hw_tech, leak_density
+    from simulator.tech.dram import bytes_per_cycle
 
     tech = hw_tech(hw)
     kib = (nums["ifmap_kib"], nums["weight_kib"], nums["ofmap_kib"])
     area = area_breakdown(tech, hw, nums["rows"], nums["cols"], kib, nums["vector_lanes"], nums["ppu_lanes"])
     d = Design(nums["rows"], nums["cols"], *((x * 1024).astype(np.int64) for x in kib),
-               nums["bandwidth_gbps"] * 1e3 / nums["freq_mhz"], nums["latency_cycles"], nums["freq_mhz"],
-               nums["vector_lanes"], nums["ppu_lanes"])
+               bytes_per_cycle(nums["bandwidth_gbps"], nums["freq_mhz"], hw.dram.efficiency_used),
+               nums["latency_cycles"], nums["freq_mhz"],
+               nums["vector_lanes"], nums["ppu_lanes"], *host_numbers(hw))
     prices = Prices(tuple(_per_value(tech.sram_pj_per_bit, x) for x in kib), dram_pj_per_bit(hw, tech),
-                    tech.primitives(), leak_density(hw, tech) * area["area_mm2"])
+                    tech.primitives(), leak_density(hw, tech) * area["area_mm2"], host_w(hw))
     return d, prices, area
 
 

@@ -265,7 +265,7 @@ TOTAL_FIELDS: tuple[Field, ...] = (
       view='N.total - N.gemm_total'),
     F("host_us", "us", float, "host overhead of the run: host.overhead_us_per_image * batch + "
                               "host.overhead_us_per_batch (0 without a host section)",
-      view='host_s * 1e6'),
+      view='host_time_us'),
     F("latency_us", "us", float, "total_cycles / freq_mhz + host_us",
       view='latency_s * 1e6'),
     F("throughput_fps", "images/s", float, "batch / latency",
@@ -349,9 +349,9 @@ TOTAL_FIELDS: tuple[Field, ...] = (
 )
 # temporaries of the totals' views (simulator/model/views.py ``total_view``), in order
 TOTAL_LETS: tuple[tuple[str, str], ...] = (
-    ("host_s", "(D.host_us_per_image * batch + D.host_us_per_batch) * 1e-6"),
-    ("latency_s", "N.total / (D.freq_mhz * 1e6) + host_s"),
-    ("host_pj", "P.host_w * host_s * 1e12"),
+    ("host_time_us", "D.host_us_per_image * batch + D.host_us_per_batch"),
+    ("latency_s", "N.total / (D.freq_mhz * 1e6) + host_time_us * 1e-6"),
+    ("host_pj", "P.host_w * host_time_us * 1e6"),
     ("energy_pj", "E.total + host_pj"),
     ("tops", "2 * N.macs / latency_s / 1e12"),
 )

@@ -37,6 +37,7 @@ def assumptions(hw, totals) -> list[Assumption]:
     total_cycles, vector_cycles, stall_memory_cycles, dram_floor_stall_cycles, energy_uj, energy_static_uj, host_us,
     latency_us)."""
     from simulator.energy import dram_pj_per_bit, hw_costs, leak_density
+    from simulator.tech.dram import efficiency_note
 
     t = totals
     cycles = t["total_cycles"]
@@ -59,7 +60,7 @@ def assumptions(hw, totals) -> list[Assumption]:
     from simulator.scalesim_cfg import CALC_BYTES_PER_CYCLE
 
     unlimited = hw.dram_bytes_per_cycle >= CALC_BYTES_PER_CYCLE
-    bw = "unlimited bandwidth (SCALE-Sim CALC)" if unlimited else _dram_rate(hw)
+    bw = "unlimited bandwidth (SCALE-Sim CALC)" if unlimited else efficiency_note(hw.dram)
     wait = t["stall_memory_cycles"] + t["dram_floor_stall_cycles"]
     out.append(Assumption("DRAM", f"{hw.dram.type}, {bw}, {dram_pj_per_bit(hw, tech):g} pJ/bit",
                           f"{_pct(wait, cycles)} of the cycles waiting for it",
@@ -73,23 +74,6 @@ def assumptions(hw, totals) -> list[Assumption]:
                               f"{_pct(t['host_us'], t['latency_us'])} of the latency",
                               "--set host.overhead_us_per_image=<us>, --set host.overhead_us_per_batch=<us>"))
     return out
-
-
-def _dram_rate(hw) -> str:
-    """The DRAM rate a run assumed: rated GB/s x the achievable fraction and where the fraction comes from
-    (simulator/tech/dram.py), or 'at its full rate' with the reason."""
-    from simulator.tech.dram import default_efficiency
-
-    eff, rated = hw.dram.efficiency_used, hw.dram.bandwidth_gbps
-    if hw.dram.efficiency is not None:
-        why = "set in the config"
-    elif default_efficiency(hw.dram.type) is not None:
-        why = f"measured {hw.dram.type} streaming, simulator/tech/dram.py"
-    else:
-        return f"{rated:g} GB/s at its full rate (no sourced achievable fraction for {hw.dram.type})"
-    if eff == 1.0:
-        return f"{rated:g} GB/s at its full rate ({why})"
-    return f"{rated:g} GB/s x {eff:g} achievable ({why}) = {rated * eff:.3g} GB/s"
 
 
 def assumptions_text(hw, totals) -> list[str]:

@@ -31,6 +31,7 @@ tests/reference/conv_loopnest.py checks every th and both orders.
 
 from __future__ import annotations
 
+from simulator.model.grouped_kernel import filter_bits
 from simulator.model.kernel_defs import (
     CLOSED_FORM_BITS,
     COMPUTE,
@@ -57,25 +58,17 @@ from simulator.model.kernel_defs import (
     P_CV_S,
     P_CV_W,
     P_CV_WO,
-    P_GPACK,
     P_IFMAP_B,
     P_K,
     P_LAT,
     P_N,
     P_REPEAT,
-    P_WBITS,
     P_WEIGHT_B,
     PREFETCH,
     STALL,
     STALL_FILTER,
     STALL_IFMAP,
 )
-
-
-def filter_bits(prm):
-    """Filter bits per element the kernel moves: w_bits, or w_bits / G for a packed grouped conv (its block-
-    diagonal filter holds G^2 K_g N_g elements of which G K_g N_g are real: simulator/model/grouped.py)."""
-    return float(int(prm[P_WBITS])) / max(1.0, prm[P_GPACK])
 
 
 def window_rows(lo, hi, s, kk, p, size):

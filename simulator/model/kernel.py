@@ -46,8 +46,9 @@ from __future__ import annotations
 
 import math
 
-from simulator.model.convtile import conv_inputs, filter_bits
+from simulator.model.convtile import conv_inputs
 from simulator.model.foldwalk import fold_timing, walk
+from simulator.model.grouped_kernel import filter_bits, packed_groups
 from simulator.model.kernel_defs import *
 from simulator.model.kernel_defs import (
     _ADDED,
@@ -64,10 +65,8 @@ from simulator.model.kernel_defs import (
     DRAM_PSUM_WRITE,
     DRAM_WRITE,
     FILTER,
-    FILTER_READS,
     FOLDS,
     IFMAP,
-    IFMAP_READS,
     INNER,
     INPUT,
     LINES,
@@ -76,7 +75,6 @@ from simulator.model.kernel_defs import (
     ON_FILTER,
     ON_IFMAP,
     ON_OFMAP,
-    OFMAP_WRITES,
     OS,
     OUTER,
     OUTPUT,
@@ -87,7 +85,6 @@ from simulator.model.kernel_defs import (
     P_COLS,
     P_CV_H,
     P_DF,
-    P_GPACK,
     P_GROUPS,
     P_IFMAP_B,
     P_K,
@@ -101,7 +98,6 @@ from simulator.model.kernel_defs import (
     P_REPEAT,
     P_ROWS,
     P_TTILE,
-    P_WBITS,
     P_WEIGHT_B,
     PREFETCH,
     PSUM,
@@ -110,10 +106,6 @@ from simulator.model.kernel_defs import (
     ROLES,
     ROW_FOLDS,
     ROW_OUTER,
-    SRAM_FILTER_READ,
-    SRAM_IFMAP_READ,
-    SRAM_OFMAP_READ,
-    SRAM_OFMAP_WRITE,
     STALL,
     STALL_FILTER,
     STALL_IFMAP,
@@ -298,18 +290,6 @@ def gemm(prm, out, full, part):
         packed_groups(prm, out)
 
 
-def packed_groups(prm, out):
-    """A packed grouped conv (simulator/model/grouped.py): the P_REPEAT copies of G groups hold g = P_GROUPS groups;
-    traffic, SRAM counts and closed-form bits x frac = g / (copies G); filter element reads / G (the zero blocks
-    are never read; their bits already are, ``filter_bits``); mapping efficiency x frac / G."""
-    g_pack = max(1.0, prm[P_GPACK])
-    frac = prm[P_GROUPS] / (prm[P_REPEAT] * g_pack)
-    for j in _PACKED_SCALED:
-        out[j] *= frac
-    out[FILTER_READS] /= g_pack
-    out[MAP_EFF] *= frac / g_pack
-
-
 def gemm_tiled(prm, onchip, out, full, part):
     """``gemm`` of the im2col GEMM with the ON_* bits ``onchip`` (the memory plan's, and a conv's input and
     filters, which ``conv_inputs`` reads)."""
@@ -381,11 +361,6 @@ def gemm_tiled(prm, onchip, out, full, part):
     out[CHUNK_FILL] = fill
 
 
-_PACKED_SCALED = (DRAM_IFMAP, DRAM_FILTER, DRAM_OFMAP, DRAM_WRITE, DRAM_PSUM_READ, DRAM_PSUM_WRITE, IFMAP_READS,
-                  FILTER_READS, OFMAP_WRITES, SRAM_IFMAP_READ, SRAM_FILTER_READ, SRAM_OFMAP_WRITE, SRAM_OFMAP_READ,
-                  CLOSED_FORM_BITS)
-
-
 def gemm_batch(params, out, full, part):
     """``gemm`` for every row of ``params`` (n x N_PARAMS) into ``out`` (n x N_OUT); ``full``, ``part``: scratch
     vectors of N_OUT."""
@@ -397,7 +372,7 @@ def gemm_batch(params, out, full, part):
 # compiled together by simulator.model.jit: the modules whose sources run in one namespace (callers first), and
 # the functions compiled there
 JIT_MODULES = ("simulator.model.kernel", "simulator.model.foldwalk", "simulator.model.convtile",
-               "simulator.model.sramcount")
+               "simulator.model.grouped_kernel", "simulator.model.sramcount")
 JIT_ORDER = ("_tile", "_fold_bits", "_issue", "walk", "packed_k", "mapping", "fold_timing", "_order", "sram_traffic", "gemm_core",
              "window_rows", "tiles_rows", "input_bits", "conv_plan", "filter_bits", "conv_inputs", "gemm_tiled",
              "packed_groups", "gemm",

@@ -45,6 +45,30 @@ def efficiency_source(dram_type: str) -> str:
     return "" if row is None else row[1]
 
 
+def efficiency_used(dram) -> float:
+    """The fraction of a ``DramConfig``'s rated bandwidth the model serves: ``efficiency``, else the type's sourced
+    default, else 1.0."""
+    if dram.efficiency is not None:
+        return dram.efficiency
+    d = default_efficiency(dram.type)
+    return 1.0 if d is None else d
+
+
+def efficiency_note(dram) -> str:
+    """'25.6 GB/s x 0.685 achievable (<where the fraction comes from>)': the rate a run assumed, for the roofline's
+    DRAM level and the assumptions footer."""
+    eff, rated = efficiency_used(dram), dram.bandwidth_gbps
+    if dram.efficiency is not None:
+        why = "set in the config"
+    elif default_efficiency(dram.type) is not None:
+        why = f"measured {dram.type} streaming, {efficiency_source(dram.type).split(':')[0]}; simulator/tech/dram.py"
+    else:
+        return f"{rated:g} GB/s at its full rate (no sourced achievable fraction for {dram.type})"
+    if eff == 1.0:
+        return f"{rated:g} GB/s at its full rate ({why})"
+    return f"{rated:g} GB/s x {eff:g} achievable ({why}) = {rated * eff:.3g} GB/s"
+
+
 def bytes_per_cycle(bandwidth_gbps, freq_mhz, efficiency):
     """DRAM bytes served per array cycle = bandwidth_gbps * 1e3 / freq_mhz * efficiency (numbers or numpy arrays)."""
     return bandwidth_gbps * 1e3 / freq_mhz * efficiency

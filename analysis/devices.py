@@ -229,8 +229,8 @@ def device_from_hardware(hw) -> Device:
         MemoryLevel("sram", edge * f, float(sum(hw.buffers.bytes)),
                     f"{hw.source}: buffers; bandwidth = array edge feed {edge:g} B/cycle"),
     )
-    return Device(hw.name, "accelerator", tuple(peaks), memory, source=hw.source, hardware=hw,
-                  notes=(f"{hw.array.dataflow} dataflow; sram bytes use the array's tile reuse",))
+    return Device(hw.name, "accelerator", tuple(peaks), memory, source=hw.source, hardware=hw, notes=(
+        f"{hw.array.dataflow} dataflow; sram bytes use the array's tile reuse", f"dram {hw.dram.rate_note}"))
 
 
 def sram_edge_bytes_per_cycle(hw) -> float:

@@ -8,7 +8,7 @@ simulator's count for the op, implementation, dtype and bits: ``simulator.vector
 override),
     peak_ops_per_s(layer) = OPS_PER_ELEMENT[op] * lanes / cycles_per_element(layer) * freq_mhz * 1e6
 (so ops / peak = elements * cycles_per_element / lanes cycles, the vector unit's stall-free time),
-levels ``dram`` (bandwidth_gbps * 1e9 bytes/s) and ``sram`` (capacity = the three buffers; bandwidth = the
+levels ``dram`` (``Hardware.dram_bytes_per_cycle`` x clock: achievable) and ``sram`` (3 buffers; bandwidth = the
 array's edge ports at full rate: operands in, freq * max over modes of macs_per_cycle * (rows * left_bits + cols *
 top_bits) / 8 with (left, top) = (a, w) for os and ws, (w, a) for is; plus results out, freq * cols * acc_bits / 8;
 plus, for ws and is, whose reduction spans row folds, the partial sums read back, freq * cols * acc_bits / 8).
@@ -230,12 +230,12 @@ def device_from_hardware(hw) -> Device:
                           f"{hw.source}: {n_ops} ops x {hw.vector.lanes} lanes / {cpe:g} cycles (int8 input)"))
     edge = sram_edge_bytes_per_cycle(hw)
     memory = (
-        MemoryLevel("dram", hw.dram.bandwidth_gbps * 1e9, None, f"{hw.source}: dram.bandwidth_gbps"),
+        MemoryLevel("dram", hw.dram_bytes_per_cycle * f, None, f"{hw.source}: {hw.dram.rate_note}"),
         MemoryLevel("sram", edge * f, float(sum(hw.buffers.bytes)),
                     f"{hw.source}: buffers; bandwidth = array edge feed {edge:g} B/cycle"),
     )
-    return Device(hw.name, "accelerator", tuple(peaks), memory, source=hw.source, hardware=hw,
-                  notes=(f"{hw.array.dataflow} dataflow; sram bytes use the array's tile reuse",))
+    return Device(hw.name, "accelerator", tuple(peaks), memory, source=hw.source, hardware=hw, notes=(
+        f"{hw.array.dataflow} dataflow; sram bytes use the array's tile reuse", f"dram {hw.dram.rate_note}"))
 
 
 def sram_edge_bytes_per_cycle(hw) -> float:

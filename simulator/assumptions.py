@@ -6,10 +6,12 @@ Listed (all from the hardware config, with the share of the run they drive):
   beside the array (``vector.overlap``);
 - technology table, node and voltage (``tech.node_nm``, ``tech.voltage_v``): every pJ and mm^2;
 - leakage density (``tech.leakage_mw_per_mm2``, else the table's; share: energy_static_uj / energy_uj);
-- DRAM type and bandwidth (``dram.type``, ``dram.bandwidth_gbps``, used at its full rate unless ``dram.outstanding``
-  bounds it, simulator/model/design.py ``achieved_bytes_per_cycle``; share of the cycles spent
-  waiting for DRAM: (stall_memory_cycles + dram_floor_stall_cycles) / total_cycles; pJ/bit of the type);
-- clock (``freq_mhz``): latency_us = total_cycles / freq_mhz.
+- DRAM type and bandwidth (``dram.type``, ``dram.bandwidth_gbps`` x the achievable fraction ``dram.efficiency`` or
+  the type's sourced default, simulator/tech/dram.py, or its full rate when the type has none; bounded further when
+  ``dram.outstanding`` limits the requests in flight, simulator/model/design.py ``achieved_bytes_per_cycle``; share of
+  the cycles spent waiting for DRAM: (stall_memory_cycles + dram_floor_stall_cycles) / total_cycles; pJ/bit of the type);
+- clock (``freq_mhz``): latency_us = total_cycles / freq_mhz (+ host_us);
+- host overhead when the config has a ``host`` section (share: host_us / latency_us).
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ def _pct(part: float, whole: float) -> str:
 
 def assumptions(hw, totals) -> list[Assumption]:
     """The assumptions of the module docstring for design ``hw`` and a run's ``totals`` (a mapping with
-    total_cycles, vector_cycles, stall_memory_cycles, dram_floor_stall_cycles, energy_uj, energy_static_uj)."""
+    total_cycles, vector_cycles, stall_memory_cycles, dram_floor_stall_cycles, energy_uj, energy_static_uj, host_us,
+    latency_us)."""
     from simulator.energy import dram_pj_per_bit, hw_costs, leak_density
+    from simulator.tech.dram import efficiency_note
 
     t = totals
     cycles = t["total_cycles"]
@@ -60,15 +64,23 @@ def assumptions(hw, totals) -> list[Assumption]:
     unlimited = hw.dram_bytes_per_cycle >= CALC_BYTES_PER_CYCLE
     from simulator.model.design import design_of
 
-    achieved = design_of(hw).bytes_per_cycle * hw.freq_mhz / 1e3
-    bw = ("unlimited bandwidth (SCALE-Sim CALC)" if unlimited else f"{hw.dram.bandwidth_gbps:g} GB/s at its full rate"
-          if hw.dram.outstanding is None else f"{achieved:g} of {hw.dram.bandwidth_gbps:g} GB/s "
-          f"({hw.dram.dma_engines} x {hw.dram.outstanding} requests of {hw.dram.burst_bytes} B in flight)")
+    bw = "unlimited bandwidth (SCALE-Sim CALC)" if unlimited else efficiency_note(hw.dram)
+    if not unlimited and hw.dram.outstanding is not None:
+        achieved = design_of(hw).bytes_per_cycle * hw.freq_mhz / 1e3
+        bw += (f", {achieved:.3g} GB/s achieved ({hw.dram.dma_engines} x {hw.dram.outstanding} requests of "
+               f"{hw.dram.burst_bytes} B in flight)")
     wait = t["stall_memory_cycles"] + t["dram_floor_stall_cycles"]
     out.append(Assumption("DRAM", f"{hw.dram.type}, {bw}, {dram_pj_per_bit(hw, tech):g} pJ/bit",
                           f"{_pct(wait, cycles)} of the cycles waiting for it",
-                          "--set dram.bandwidth_gbps=<GB/s>, --set dram.type=<type>"))
-    out.append(Assumption("clock", f"{hw.freq_mhz:g} MHz", "latency = cycles / clock", "--set freq_mhz=<MHz>"))
+                          "--set dram.bandwidth_gbps=<GB/s>, --set dram.type=<type>, --set dram.efficiency=<0..1>"))
+    out.append(Assumption("clock", f"{hw.freq_mhz:g} MHz", "latency = cycles / clock"
+                          + (" + host overhead" if t["host_us"] else ""), "--set freq_mhz=<MHz>"))
+    h = hw.host
+    if t["host_us"] or h.power_w is not None:
+        out.append(Assumption("host", f"{h.overhead_us_per_image:g} us per image + {h.overhead_us_per_batch:g} us per "
+                              "run" + ("" if h.power_w is None else f" at {h.power_w:g} W"),
+                              f"{_pct(t['host_us'], t['latency_us'])} of the latency",
+                              "--set host.overhead_us_per_image=<us>, --set host.overhead_us_per_batch=<us>"))
     return out
 
 

@@ -27,6 +27,7 @@ TOTAL_KEYS = ["total_cycles", "gemm_cycles", "vector_cycles", "compute_cycles", 
               "energy_sram_uj", "energy_dram_uj", "energy_vector_uj", "energy_static_uj", "power_w", "peak_tops",
               "effective_tops", "tops_per_w", "tops_per_w_on_chip", "images_per_s_per_w", "area_mm2",
               "promoted_layers"]
+HOST_KEYS = ("host_us", "energy_host_uj")    # shown when the config has a host section
 
 
 def build_parser(prog: str = "python -m simulator") -> argparse.ArgumentParser:
@@ -168,6 +169,7 @@ def table_columns(spec: str | None) -> list[str]:
 
 def render_table(result, columns: list[str] = TABLE_COLUMNS, width: int | None = None) -> str:
     """Per-layer table and totals (with units) as plain text fitting ``width`` (default: the terminal)."""
+    from simulator.hardware import HostConfig
     from simulator.schema import TOTAL_FIELDS, field
 
     cols = result.columns()
@@ -190,7 +192,8 @@ def render_table(result, columns: list[str] = TABLE_COLUMNS, width: int | None =
     t = result.totals
     text += text_table("totals", ["metric", "value", "unit"],
                        [[f.name, cycles_cell(t[f.name]) if f.unit == "cycles" else t[f.name], f.unit]
-                        for f in TOTAL_FIELDS if f.name in TOTAL_KEYS], width)
+                        for f in TOTAL_FIELDS if f.name in TOTAL_KEYS
+                        or (f.name in HOST_KEYS and not chip and result.hw.host != HostConfig())], width)
     if chip:   # the per-engine table and the schedule's notes (simulator/cli_engines.py)
         from simulator.cli_engines import engines_text
 

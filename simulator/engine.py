@@ -45,7 +45,7 @@ def _network(workload, hw) -> Network:
     def compute() -> Network:
         check_work(workload, hw)   # refuses a fold walk above limits.folds before it starts (simulator/work.py)
         costs = hw_costs(hw)
-        return Network(workload, hw, costs.tech, design_of(hw), prices_of(costs), scalar_kernel,
+        return Network(workload, hw, costs.tech, design_of(hw), prices_of(costs, hw), scalar_kernel,
                        activation_capacity(hw), attention_fusion(hw))
 
     return _memo(workload, ("network", hw), compute)
@@ -109,7 +109,7 @@ _VECTOR = _Vector()
 
 def _totals(net: Network, batch, hw) -> Totals:
     costs = hw_costs(hw)
-    t = net.totals(hw, design_of(hw), prices_of(costs), costs.area, batch)
+    t = net.totals(hw, design_of(hw), prices_of(costs, hw), costs.area, batch)
     f_hz = hw.freq_mhz * 1e6
     by_prec: dict[str, list[float]] = {}
     for (layer, _, _), s, c, n in zip(net.base, net.setups, net.counts, net.occurrences):
@@ -167,7 +167,7 @@ def simulate_layer(layer, hw) -> dict:
     from workloads.model import Workload
 
     costs = hw_costs(hw)
-    net = Network(Workload(model="layer", layers=(layer,)), hw, costs.tech, design_of(hw), prices_of(costs),
+    net = Network(Workload(model="layer", layers=(layer,)), hw, costs.tech, design_of(hw), prices_of(costs, hw),
                   scalar_kernel)
     return _rows(net, hw)[0]
 

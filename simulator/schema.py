@@ -267,7 +267,10 @@ TOTAL_FIELDS: tuple[Field, ...] = (
       view='N.gemm_total'),
     F("vector_cycles", "cycles", float, "total_cycles of the vector-unit layers = total - gemm",
       view='N.total - N.gemm_total'),
-    F("latency_us", "us", float, "total_cycles / freq_mhz",
+    F("host_us", "us", float, "host overhead of the run: host.overhead_us_per_image * batch + "
+                              "host.overhead_us_per_batch (0 without a host section)",
+      view='host_time_us'),
+    F("latency_us", "us", float, "total_cycles / freq_mhz + host_us",
       view='latency_s * 1e6'),
     F("throughput_fps", "images/s", float, "batch / latency",
       view='batch / latency_s'),
@@ -292,10 +295,10 @@ TOTAL_FIELDS: tuple[Field, ...] = (
       view='N.dram_wr'),
     F("dram_scale_read_bytes", "B", float, "sum of layer scale reads",
       view='N.dram_scale_rd'),
-    F("energy_uj", "uJ", float, "sum of layer energy",
-      view='E.total / 1e6'),
+    F("energy_uj", "uJ", float, "sum of layer energy + energy_host_uj",
+      view='energy_pj / 1e6'),
     F("energy_per_image_uj", "uJ", float, "energy_uj / batch",
-      view='E.total / 1e6 / batch'),
+      view='energy_pj / 1e6 / batch'),
     F("energy_mac_uj", "uJ", float, "MAC energy",
       view='E.mac / 1e6'),
     F("energy_sram_uj", "uJ", float, "SRAM energy",
@@ -308,8 +311,10 @@ TOTAL_FIELDS: tuple[Field, ...] = (
       view='E.static / 1e6'),
     F("energy_ppu_uj", "uJ", float, "PPU energy",
       view='E.ppu / 1e6'),
+    F("energy_host_uj", "uJ", float, "host.power_w * host_us (0 unless host.power_w is given)",
+      view='host_pj / 1e6'),
     F("power_w", "W", float, "energy / latency",
-      view='E.total * 1e-12 / latency_s'),
+      view='energy_pj * 1e-12 / latency_s'),
     F("leakage_w", "W", float, "leakage_mw_per_mm2 * area_mm2 / 1e3",
       view='P.leakage_mw / 1e3'),
     F("effective_tops", "TOPS", float, "2 * macs / latency / 1e12",
@@ -319,7 +324,7 @@ TOTAL_FIELDS: tuple[Field, ...] = (
     F("tops_per_w_on_chip", "TOPS/W", float, "2 * macs / energy without DRAM (ops/pJ)",
       view='div0(2 * N.macs, E.total - E.dram)'),
     F("images_per_s_per_w", "images/s/W", float, "batch / energy in J",
-      view='div0(batch, E.total * 1e-12)'),
+      view='div0(batch, energy_pj * 1e-12)'),
     F("peak_tops", "TOPS", float, "largest of 2 * R * C * p * freq over PE modes",
       view='peak_tops'),
     F("area_mm2", "mm2", float, "pe + sram + vector + ppu area",
@@ -348,7 +353,10 @@ TOTAL_FIELDS: tuple[Field, ...] = (
 )
 # temporaries of the totals' views (simulator/model/views.py ``total_view``), in order
 TOTAL_LETS: tuple[tuple[str, str], ...] = (
-    ("latency_s", "N.total / (D.freq_mhz * 1e6)"),
+    ("host_time_us", "D.host_us_per_image * batch + D.host_us_per_batch"),
+    ("latency_s", "N.total / (D.freq_mhz * 1e6) + host_time_us * 1e-6"),
+    ("host_pj", "P.host_w * host_time_us * 1e6"),
+    ("energy_pj", "E.total + host_pj"),
     ("tops", "2 * N.macs / latency_s / 1e12"),
 )
 # totals that are mappings (not sweep metrics): precision label -> TOPS

@@ -26,6 +26,8 @@ HW_MIN = {"freq_mhz": 1000, "array": {"rows": 8, "cols": 8, "dataflow": "os"},
           "dram": {"bandwidth_gbps": 25.6}, "vector": {"lanes": 16}}
 # what a default follows when it is not a constant (checked: the value must change with the minimal document)
 DERIVED = {"name": "the file's name without its suffix", "ppu.lanes": "vector.lanes",
+           "dram.efficiency": "dram.type: its sourced achievable fraction (simulator/tech/dram.py), 1.0 for a type "
+                              "without one",
            "pe.precisions[].dtype": "pe.type: fp for a float PE, else int",
            "pe.precisions[].macs_per_cycle": "pe.type and the bits (fixed: 1; scalable: the widest mode's width "
                                              "/ this one's; bit-serial: 1 / serial bits)",
@@ -103,7 +105,10 @@ def hardware_rows():
     a = hardware_from_dict(HW_MIN, "minimal.yaml").to_dict()
     other = {**HW_MIN, "vector": {"lanes": 32}}
     b = hardware_from_dict(other, "other.yaml").to_dict()
-    return defaults(HW_MIN, a, b)
+    # the optional host section is left out of a design's mapping when it is all defaults: its defaults are the
+    # loader's HostConfig()
+    host = hardware_from_dict({**HW_MIN, "host": {}}, "minimal.yaml").host
+    return defaults(HW_MIN, a, b) + [(f"host.{k}", shown(v)) for k, v in vars(host).items()]
 
 
 def workload_rows():
@@ -177,10 +182,12 @@ def scalesim_rows():
     calc = flat(hardware_dict_from_scalesim(parse_scalesim_cfg(CFG_MIN.format(mode="CALC"), "calc.cfg")))
     keep = ("freq_mhz", "array.temporal_tiling", "pe.type", "pe.acc_bits", "pe.precisions[].w_bits",
             "pe.precisions[].a_bits", "pe.precisions[].macs_per_cycle", "dram.latency_cycles", "dram.bandwidth_gbps",
-            "vector.lanes", "memory.activations")
+            "vector.lanes", "memory.activations", "array.grouped", "dram.efficiency")
     why = {"dram.bandwidth_gbps": "the three interfaces' words per cycle summed, 1 word = 1 byte, at 1000 MHz",
            "vector.lanes": "`ArrayWidth`", "pe.acc_bits": "SCALE-Sim keeps partial sums as one-byte words",
-           "freq_mhz": "SCALE-Sim has no clock: GB/s = bytes per cycle"}
+           "freq_mhz": "SCALE-Sim has no clock: GB/s = bytes per cycle",
+           "array.grouped": "a grouped conv runs one group at a time",
+           "dram.efficiency": "SCALE-Sim's interface delivers its bandwidth in full"}
     rows = [(p, shown(user[p]) + (f" (`InterfaceBandwidth: CALC`: {shown(calc[p])})" if calc.get(p) != user[p]
                                   else "") + (f"; {why[p]}" if p in why else "")) for p in keep if p in user]
     return rows

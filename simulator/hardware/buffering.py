@@ -45,9 +45,11 @@ class BufferConfig:
 
 @dataclass(frozen=True)
 class DramConfig:
-    """DRAM: rated bandwidth, latency (array cycles), type (prices energy). ``dma_engines`` x ``outstanding``
-    requests of ``burst_bytes`` each in flight bound the achieved bandwidth by latency x bandwidth (Little's law):
-    achieved bytes/cycle = min(rated, dma_engines * outstanding * burst_bytes / latency_cycles)
+    """DRAM: rated bandwidth, latency (array cycles), type (prices energy). ``efficiency``: the achievable fraction
+    of the rated bandwidth (refresh, bank conflicts, read/write turnaround); None: the type's sourced default
+    (simulator/tech/dram.py), 1.0 for a type without one. ``dma_engines`` x ``outstanding`` requests of
+    ``burst_bytes`` each in flight bound the achieved bandwidth by latency x bandwidth (Little's law):
+    achieved bytes/cycle = min(rated x efficiency, dma_engines * outstanding * burst_bytes / latency_cycles)
     (simulator/model/design.py ``achieved_bytes_per_cycle``); ``outstanding`` None: no such limit."""
 
     bandwidth_gbps: float
@@ -57,3 +59,18 @@ class DramConfig:
     dma_engines: int = 1
     outstanding: int | None = None
     burst_bytes: int = 64
+    efficiency: float | None = None
+
+    @property
+    def efficiency_used(self) -> float:
+        """The fraction of the rated bandwidth the model serves (``simulator.tech.dram.efficiency_used``)."""
+        from simulator.tech.dram import efficiency_used
+
+        return efficiency_used(self)
+
+    @property
+    def rate_note(self) -> str:
+        """The rate a run assumed and where its fraction comes from (``simulator.tech.dram.efficiency_note``)."""
+        from simulator.tech.dram import efficiency_note
+
+        return efficiency_note(self)

@@ -82,7 +82,9 @@ class Chip:
 
     @property
     def dram_bytes_per_s(self) -> float:
-        return self.dram.bandwidth_gbps * 1e9
+        """The shared DRAM's rate W = bandwidth_gbps x 1e9 x its achievable fraction (B/s; simulator/tech/dram.py,
+        the rate every engine's own counts assume)."""
+        return self.dram.bandwidth_gbps * 1e9 * self.dram.efficiency_used
 
     def engine_index(self, name: str) -> int:
         return [e.name for e in self.engines].index(name)

@@ -1,4 +1,5 @@
-"""Hardware configuration types: frozen dataclasses, the enums of closed sets, ``ConfigError``. No I/O.
+"""Hardware configuration types: frozen dataclasses, ``ConfigError``, and (re-exported from
+simulator/hardware/enums.py) the enums of closed sets. No I/O.
 
 Units are in the names: ``freq_mhz``, ``*_kib`` (1 KiB = 1024 bytes), ``bandwidth_gbps`` (GB/s, 1e9 bytes per
 second), ``*_cycles``. Enum fields hold members (str enums: ``Dataflow.OS == "os"``); ``Hardware.to_dict`` gives
@@ -10,111 +11,34 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from simulator.hardware.buffering import BUFFER_NAMES, DEFAULT_DEPTH, BufferConfig, DramConfig  # noqa: F401
-from workloads.enums import StrChoice, plain
+from simulator.hardware.enums import (  # noqa: F401 - re-exported: the config's closed sets
+    ACTIVATION_POLICIES,
+    ARRAY_TYPES,
+    ATTENTION_MODES,
+    CONV_INPUTS,
+    DATAFLOWS,
+    DTYPES,
+    FOLD_ORDERS,
+    FP_EXACT_INT_BITS,
+    GROUPED_CONVS,
+    PE_TYPES,
+    PREFETCH_MODES,
+    TEMPORAL_TILINGS,
+    VECTOR_OVERLAPS,
+    Activations,
+    ArrayType,
+    AttentionMode,
+    ConvInput,
+    Dataflow,
+    FoldOrder,
+    GroupedConv,
+    PEType,
+    Prefetch,
+    TemporalTiling,
+    VectorOverlap,
+)
+from workloads.enums import plain
 from workloads.errors import InputError
-
-
-class Dataflow(StrChoice):
-    """What stays in the PEs: outputs (os), weights (ws) or inputs (is)."""
-
-    OS = "os"
-    WS = "ws"
-    IS = "is"
-
-
-class TemporalTiling(StrChoice):
-    """Split a ws/is layer's temporal dimension to keep partial sums on chip (auto), or never (off)."""
-
-    AUTO = "auto"
-    OFF = "off"
-
-
-class Activations(StrChoice):
-    """Where a layer's output goes when the next layers read it: kept on chip when it fits (on_chip), or always
-    written to DRAM and read back (dram: SCALE-Sim's convention, every layer from DRAM)."""
-
-    ON_CHIP = "on_chip"
-    DRAM = "dram"
-
-
-class AttentionMode(StrChoice):
-    """Attention as three layers (unfused: the scores go through memory like any activation) or one operation tiled
-    over the keys (fused, FlashAttention-style: simulator/model/attention.py)."""
-
-    UNFUSED = "unfused"
-    FUSED = "fused"
-
-
-class VectorOverlap(StrChoice):
-    """Whether the vector unit runs beside the array: gemm (it has a buffer for a tile of the intermediate and
-    works on the neighbouring GEMM's output or input stream tile by tile, simulator/model/schedule.py), none (it
-    waits for the whole GEMM: their cycles add up), or auto (the default: tile by tile when the ofmap buffer holds
-    a tile of the intermediate beside the GEMM's own working slot, ``schedule.vector_buffered``)."""
-
-    NONE = "none"
-    GEMM = "gemm"
-    AUTO = "auto"
-
-
-class Prefetch(StrChoice):
-    """How far ahead weights are fetched: within the layer only (layer: its initial fill counts against its own
-    DRAM time), across layers (network: a GEMM's first weights stream into the weight buffer's free slots during
-    the preceding layers' idle DRAM cycles, simulator/model/schedule.py), or auto (the default: across layers when
-    the weight buffer has a free slot, i.e. its depth is 2 or more)."""
-
-    LAYER = "layer"
-    NETWORK = "network"
-    AUTO = "auto"
-
-
-class ConvInput(StrChoice):
-    """How a conv layer with geometry reads its input: tiles of raw input rows with their halo (simulator/model/
-    convtile.py), or im2col (every window's pixels as the GEMM's ifmap rows: SCALE-Sim's convention, .cfg files)."""
-
-    TILES = "tiles"
-    IM2COL = "im2col"
-
-
-class ArrayType(StrChoice):
-    """MAC array organisation: systolic (operands skewed through neighbour registers) or broadcast (operands
-    broadcast to a row/column, adder trees reduce; no skew). simulator/model/foldwalk.py ``fold_timing``."""
-
-    SYSTOLIC = "systolic"
-    BROADCAST = "broadcast"
-
-
-class FoldOrder(StrChoice):
-    """How a systolic array runs consecutive folds: serial (each with its own fill and drain, SCALE-Sim's
-    convention) or pipelined (the next fold enters as the previous drains)."""
-
-    SERIAL = "serial"
-    PIPELINED = "pipelined"
-
-
-class PEType(StrChoice):
-    """Processing element: fixed precision, precision-scalable (Bit Fusion), bit-serial, floating point, or
-    XNOR-popcount (binary and ternary weights)."""
-
-    FIXED = "fixed"
-    SCALABLE = "scalable"
-    BITSERIAL = "bitserial"
-    FLOAT = "float"
-    XNOR = "xnor"
-
-
-DATAFLOWS = Dataflow.values()
-ACTIVATION_POLICIES = Activations.values()
-ARRAY_TYPES = ArrayType.values()
-ATTENTION_MODES = AttentionMode.values()
-FOLD_ORDERS = FoldOrder.values()
-VECTOR_OVERLAPS = VectorOverlap.values()
-PREFETCH_MODES = Prefetch.values()
-CONV_INPUTS = ConvInput.values()
-TEMPORAL_TILINGS = TemporalTiling.values()
-PE_TYPES = PEType.values()
-DTYPES = ("int", "fp")
-# A float format of these bits holds integers of up to this many bits exactly (mantissa + 1).
-FP_EXACT_INT_BITS = {16: 11, 32: 24}
 
 
 class ConfigError(InputError):
@@ -125,7 +49,8 @@ class ConfigError(InputError):
 class ArrayConfig:
     """R x C PEs and the dataflow. ``temporal_tiling``: ``auto`` lets the controller split a ws/is layer's
     temporal dimension when that keeps partial sums on chip (simulator/engine.py); ``off`` is SCALE-Sim's
-    behaviour (one pass over the whole temporal dimension per fold)."""
+    behaviour (one pass over the whole temporal dimension per fold). ``grouped``: how grouped and depthwise convs
+    map (``GroupedConv``)."""
 
     rows: int
     cols: int
@@ -133,12 +58,14 @@ class ArrayConfig:
     temporal_tiling: TemporalTiling = TemporalTiling.AUTO
     type: ArrayType = ArrayType.SYSTOLIC
     folds: FoldOrder = FoldOrder.SERIAL
+    grouped: GroupedConv = GroupedConv.PACKED
 
     def __post_init__(self):
         object.__setattr__(self, "dataflow", Dataflow(self.dataflow))
         object.__setattr__(self, "temporal_tiling", TemporalTiling(self.temporal_tiling))
         object.__setattr__(self, "type", ArrayType(self.type))
         object.__setattr__(self, "folds", FoldOrder(self.folds))
+        object.__setattr__(self, "grouped", GroupedConv(self.grouped))
 
     @property
     def timing_code(self) -> int:
@@ -312,6 +239,18 @@ class SparsityConfig:
 
 
 @dataclass(frozen=True)
+class HostConfig:
+    """Optional host overhead around the accelerator, for end-to-end figures: ``overhead_us_per_image`` (pre/post-
+    processing, transfers per image) and ``overhead_us_per_batch`` (launch, synchronisation per run), added to the
+    network latency (simulator/schema.py ``host_us``); ``power_w`` (None: the host's energy is not counted)
+    prices that time. Defaults: no host overhead."""
+
+    overhead_us_per_image: float = 0.0
+    overhead_us_per_batch: float = 0.0
+    power_w: float | None = None
+
+
+@dataclass(frozen=True)
 class Hardware:
     name: str
     freq_mhz: float
@@ -329,6 +268,7 @@ class Hardware:
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     sparsity: SparsityConfig = field(default_factory=SparsityConfig)
     fpga: object = None            # simulator.fpga.devices.FpgaConfig, or None: not an FPGA design
+    host: HostConfig = field(default_factory=HostConfig)
 
     @property
     def prefetches_weights(self) -> bool:
@@ -339,9 +279,12 @@ class Hardware:
 
     @property
     def dram_bytes_per_cycle(self) -> float:
-        """Rated DRAM bytes per array cycle = bandwidth_gbps * 1e9 / (freq_mhz * 1e6) (what the model achieves,
-        bounded by outstanding requests: simulator/model/design.py ``achieved_bytes_per_cycle``)."""
-        return self.dram.bandwidth_gbps * 1e3 / self.freq_mhz
+        """DRAM bytes served per array cycle = bandwidth_gbps * 1e9 / (freq_mhz * 1e6) * the achievable fraction
+        (``simulator.tech.dram.bytes_per_cycle``); what the model achieves is this rate bounded by the outstanding
+        requests (simulator/model/design.py ``achieved_bytes_per_cycle``)."""
+        from simulator.tech.dram import bytes_per_cycle
+
+        return bytes_per_cycle(self.dram.bandwidth_gbps, self.freq_mhz, self.dram.efficiency_used)
 
     def peak_tops(self) -> dict[str, float]:
         """Peak TOPS per PE mode: 2 * R * C * p * freq_mhz * 1e6 / 1e12."""
@@ -363,4 +306,6 @@ class Hardware:
             del d["sparsity"]          # dense designs: the mapping (and sweep hashes) as before sparsity existed
         else:
             d["sparsity"]["structured"] = list(self.sparsity.structured)
+        if self.host == HostConfig():
+            del d["host"]              # no host overhead: the mapping as before the host section existed
         return plain(d)

@@ -18,6 +18,7 @@ from simulator.hardware.config import (
     DTYPES,
     FOLD_ORDERS,
     FP_EXACT_INT_BITS,
+    GROUPED_CONVS,
     PE_TYPES,
     PREFETCH_MODES,
     TEMPORAL_TILINGS,
@@ -28,6 +29,7 @@ from simulator.hardware.config import (
     Dataflow,
     DramConfig,
     Hardware,
+    HostConfig,
     MemoryConfig,
     NonlinearConfig,
     PEConfig,
@@ -44,7 +46,7 @@ from workloads.errors import InputError, require_choice, require_int, require_ma
 from workloads.model import VECTOR_OPS
 
 _TOP = {"name", "description", "freq_mhz", "default_workload", "array", "pe", "buffers", "dram", "vector", "tech",
-        "ppu", "nonlinear", "memory", "sparsity", "fpga"}
+        "ppu", "nonlinear", "memory", "sparsity", "fpga", "host"}
 FLOAT_FORMATS = ("fp16", "bf16")
 SERIAL_OPERANDS = ("a", "w", "both")
 SCALE_BITS = (8, 16, 32)
@@ -220,14 +222,15 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
     freq = _wrap(require_number, src, "freq_mhz", d.get("freq_mhz"))
 
     a = _section(src, d, "array")
-    _known(src, "array", a, {"rows", "cols", "dataflow", "temporal_tiling", "type", "folds"})
+    _known(src, "array", a, {"rows", "cols", "dataflow", "temporal_tiling", "type", "folds", "grouped"})
     array = ArrayConfig(_wrap(require_int, src, "array.rows", a.get("rows")),
                         _wrap(require_int, src, "array.cols", a.get("cols")),
                         Dataflow(_wrap(require_choice, src, "array.dataflow", a.get("dataflow"), DATAFLOWS)),
                         TemporalTiling(_wrap(require_choice, src, "array.temporal_tiling",
                                              a.get("temporal_tiling", "auto"), TEMPORAL_TILINGS)),
                         _wrap(require_choice, src, "array.type", a.get("type", "systolic"), ARRAY_TYPES),
-                        _wrap(require_choice, src, "array.folds", a.get("folds", "serial"), FOLD_ORDERS))
+                        _wrap(require_choice, src, "array.folds", a.get("folds", "serial"), FOLD_ORDERS),
+                        _wrap(require_choice, src, "array.grouped", a.get("grouped", "packed"), GROUPED_CONVS))
     pe = _pe(src, _section(src, d, "pe"))
 
     b = _section(src, d, "buffers")
@@ -238,8 +241,8 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
 
     r = _section(src, d, "dram")
     _known(src, "dram", r, {"bandwidth_gbps", "latency_cycles", "type", "energy_pj_per_bit", "dma_engines",
-                            "outstanding", "burst_bytes"})
-    epb = r.get("energy_pj_per_bit")
+                            "outstanding", "burst_bytes", "efficiency"})
+    epb, eff = r.get("energy_pj_per_bit"), r.get("efficiency")
     outstanding = r.get("outstanding")
     dram = DramConfig(_wrap(require_number, src, "dram.bandwidth_gbps", r.get("bandwidth_gbps")),
                       _wrap(require_int, src, "dram.latency_cycles", r.get("latency_cycles", 0), 0),
@@ -247,7 +250,8 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
                       None if epb is None else _wrap(require_number, src, "dram.energy_pj_per_bit", epb),
                       _wrap(require_int, src, "dram.dma_engines", r.get("dma_engines", 1), 1),
                       None if outstanding is None else _wrap(require_int, src, "dram.outstanding", outstanding, 1),
-                      _wrap(require_int, src, "dram.burst_bytes", r.get("burst_bytes", 64), 1))
+                      _wrap(require_int, src, "dram.burst_bytes", r.get("burst_bytes", 64), 1),
+                      None if eff is None else _wrap(require_number, src, "dram.efficiency", eff, 0.0, True, 1.0))
 
     v = _section(src, d, "vector")
     _known(src, "vector", v, {"lanes", "cycles_per_element", "overlap", "pipelined"})
@@ -279,7 +283,18 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
         raise ConfigError(src, "default_workload", "expected a zoo name or a workload path")
     return Hardware(str(name), freq, array, pe, buffers, dram, vector, tech, dw, str(d.get("description", "")), src,
                     _ppu(src, d, array.cols), _nonlinear(src, d), memory=_memory(src, d), sparsity=_sparsity(src, d),
-                    fpga=_fpga(src, d, pe))
+                    fpga=_fpga(src, d, pe), host=_host(src, d))
+
+
+def _host(src: str, d: dict) -> HostConfig:
+    """The optional ``host`` section: overhead_us_per_image, overhead_us_per_batch (>= 0, default 0), power_w
+    (> 0, optional)."""
+    h = _section(src, d, "host", required=False)
+    _known(src, "host", h, {"overhead_us_per_image", "overhead_us_per_batch", "power_w"})
+    per = {k: _wrap(require_number, src, f"host.{k}", h.get(k, 0.0), 0.0, False)
+           for k in ("overhead_us_per_image", "overhead_us_per_batch")}
+    pw = h.get("power_w")
+    return HostConfig(**per, power_w=None if pw is None else _wrap(require_number, src, "host.power_w", pw))
 
 
 MAX_DEPTH = 4   # slots a buffer may be split into (the fold walk keeps this many fold starts)

@@ -3,7 +3,8 @@
   kernel.py   GEMM mapping (folds, lines, compute cycles), loop order, DRAM/SRAM traffic, the fold walk's
               memory stalls, temporal chunks: plain Python, compiled by jit.py where it pays (with
               foldwalk.py, sramcount.py: array-side SRAM counts, convtile.py: a conv's input tiles, halo,
-              filter groups and loop order)
+              filter groups and loop order, grouped_kernel.py: a packed grouped conv's filter bits and scaling)
+  grouped.py  grouped and depthwise convs packed onto the array: groups per fold (``packing``)
   counts.py   ``Counts``: a layer's cycles by cause, accesses (operand x level x direction), ops, MACs; adds and
               scales (``weighted_sum``)
   layer.py    one layer's Counts: PPU and vector cycles, bytes per buffer and operand, primitive ops, and
@@ -18,5 +19,6 @@
   traffic.py  compulsory DRAM bytes and the array's SRAM traffic, shared with the roofline
   memo.py     values cached per live object (plans, setups, compulsory bytes)
 Leaf formulas elsewhere: simulator/quant.py (scales, PPU), simulator/vector.py (vector-op costs),
-simulator/energy.py (technology table, MAC energy), simulator/area.py (area).
+simulator/energy.py (technology table, MAC energy), simulator/area.py (area), simulator/tech/dram.py (DRAM bytes
+per cycle: the achievable fraction of the rated bandwidth).
 """

@@ -34,6 +34,7 @@ from simulator.model import kernel as K
 from simulator.model.batch import per_variant
 from simulator.model.design import design_columns
 from simulator.model.foldwalk import fold_timing
+from simulator.model.grouped import packing
 from simulator.model.layer import kernel_params, vector_counts
 from simulator.model.network import peak_tops, plan
 from simulator.model.pipeline import prepare, setup
@@ -54,11 +55,18 @@ SCREEN_METRICS = {
 }
 
 
-def gemm_array_floor(df, m, n, k, p, repeat, arr, ttile, acc_bits, rows, cols, ofmap_bytes, a_bits, w_bits,
+def gemm_array_floor(df, m, n, k, p, repeat, arr, ttile, acc_bits, groups, rows, cols, ofmap_bytes, a_bits, w_bits,
                      out_bits) -> tuple:
     """(compute cycles floor, SRAM ifmap read, filter read, ofmap write, ofmap read bytes) of one GEMM on one
-    design (scalars; module docstring). SRAM bytes are exact (``sramcount.sram_traffic``)."""
+    design (scalars; module docstring). SRAM bytes are exact (``sramcount.sram_traffic``). ``groups`` > 0: a
+    packed grouped conv of that many groups (simulator/model/grouped.py: the packed GEMM on this design, its
+    filter bits / G, its SRAM bytes x g / (copies G), as ``kernel.packed_groups``)."""
     rows, cols = int(rows), int(cols)
+    frac = 1.0
+    if groups:
+        g_pack, repeat = packing(df, groups, n, k, rows, cols, p)
+        n, k, w_bits = g_pack * n, g_pack * k, float(int(w_bits)) / g_pack
+        frac = groups / (repeat * g_pack)
 
     def compute(t_m, t_n):
         row_dim, col_dim, _, block, lines = K.mapping(df, t_m, t_n, k, rows, cols, p)
@@ -78,8 +86,8 @@ def gemm_array_floor(df, m, n, k, p, repeat, arr, ttile, acc_bits, rows, cols, o
     out = [0.0] * K.N_OUT
     sram_traffic(df, row_dim, col_dim, t, -(-row_dim // block), -(-col_dim // cols), a_bits, w_bits, out_bits,
                  acc_bits, repeat, out)
-    return (float(whole), out[K.SRAM_IFMAP_READ], out[K.SRAM_FILTER_READ], out[K.SRAM_OFMAP_WRITE],
-            out[K.SRAM_OFMAP_READ])
+    return (float(whole), out[K.SRAM_IFMAP_READ] * frac, out[K.SRAM_FILTER_READ] * frac,
+            out[K.SRAM_OFMAP_WRITE] * frac, out[K.SRAM_OFMAP_READ] * frac)
 
 
 _MEMO: dict = {}     # per process: GEMM parameters -> {design code: gemm_array_floor output}
@@ -151,7 +159,7 @@ def gemm_dram_floor_bytes(layer, setup, placement, params) -> dict:
     r = layer.repeat
     ifmap, filt = comp["ifmap"], comp["filter"]
     if setup.sparse.mode != "dense":
-        kk, wb, ab = params[K.P_K], params[K.P_WBITS], params[K.P_ABITS]
+        kk, wb, ab = params[K.P_K] / params[K.P_GPACK], params[K.P_WBITS], params[K.P_ABITS]   # K per group
         ifmap = np.minimum(ifmap, layer.m * kk * ab / 8 * r) if ifmap else ifmap
         filt = np.minimum(filt, kk * layer.n * wb / 8 * r) if filt else filt
     return {"ifmap": ifmap, "filter": filt * setup.sparse.dram_filter_scale, "dense_filter": filt,
@@ -209,15 +217,19 @@ def _screen_planned(workload, hw, d, prices, area, capacity, fusion) -> dict:
             s = setup(layer, hw, tech, attn)
             prm = kernel_params(layer, s, hw.array.dataflow, hw.array.temporal_tiling, d, where, hw.array.timing_code,
                                 hw.buffers.depths)
-            varying = [c for c in (prm[K.P_K], prm[K.P_ABITS], prm[K.P_WBITS]) if isinstance(c, np.ndarray)
+            # a packed grouped conv: its groups' own N and K (gemm_array_floor packs them per design)
+            groups = prm[K.P_GROUPS]
+            kk = prm[K.P_K] / prm[K.P_GPACK] if groups else prm[K.P_K]
+            n_cols = layer.n + s.quant["zp_array_cols"]
+            varying = [c for c in (kk, prm[K.P_ABITS], prm[K.P_WBITS]) if isinstance(c, np.ndarray)
                        and c.ndim]
             if key is None:
                 key = design_code(d.rows, d.cols, d.ofmap_bytes)
-            fixed = (int(prm[K.P_DF]), layer.m, int(prm[K.P_N]), *([] if varying else [prm[K.P_K]]), s.p,
-                     layer.repeat, hw.array.timing_code, hw.array.temporal_tiling == "auto", s.acc_bits)
+            fixed = (int(prm[K.P_DF]), layer.m, n_cols, *([] if varying else [kk]), s.p,
+                     layer.repeat, hw.array.timing_code, hw.array.temporal_tiling == "auto", s.acc_bits, groups)
             if varying:   # sparse skipping: K and the bits follow the columns (rare); codes are not values: no memo
                 code = design_code(key[2], *(np.unique(v, return_inverse=True)[1].reshape(-1) for v in varying))
-                arr = _per_code(gemm_array_floor, fixed[:3], code, [prm[K.P_K], *fixed[3:], d.rows, d.cols,
+                arr = _per_code(gemm_array_floor, fixed[:3], code, [kk, *fixed[3:], d.rows, d.cols,
                                                                     d.ofmap_bytes, prm[K.P_ABITS], prm[K.P_WBITS],
                                                                     layer.out_bits], memo=False)
             else:

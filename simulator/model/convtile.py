@@ -31,6 +31,7 @@ tests/reference/conv_loopnest.py checks every th and both orders.
 
 from __future__ import annotations
 
+from simulator.model.grouped_kernel import filter_bits
 from simulator.model.kernel_defs import (
     CLOSED_FORM_BITS,
     COMPUTE,
@@ -64,7 +65,6 @@ from simulator.model.kernel_defs import (
     P_LAT,
     P_N,
     P_REPEAT,
-    P_WBITS,
     P_WEIGHT_B,
     PREFETCH,
     STALL,
@@ -161,7 +161,7 @@ def conv_inputs(prm, onchip, out):
         out[CONV_FILTERS_OUTER] = 0.0
         return
     a_bits = prm[P_ABITS] if (onchip & ON_IFMAP) == 0 else 0.0
-    w_bits = prm[P_WBITS] if (onchip & ON_FILTER) == 0 else 0.0
+    w_bits = filter_bits(prm) if (onchip & ON_FILTER) == 0 else 0.0
     th, tiles, n_fg, f_outer, in_bits, f_bits, first = conv_plan(
         int(prm[P_CV_H]), int(prm[P_CV_W]), int(prm[P_CV_C]), int(prm[P_CV_KH]), int(prm[P_CV_KW]),
         int(prm[P_CV_S]), int(prm[P_CV_P]), int(prm[P_CV_HO]), int(prm[P_CV_WO]), int(prm[P_CV_IMAGES]),

@@ -3,7 +3,9 @@
   structure  the ``Hardware`` with every number zeroed (``structure``): PE type and modes, dataflow, temporal
              tiling, array timing, memory policies, non-linear units, PPU arithmetic, technology, DRAM type: what
              changes the plan, the setups and the fold walk; designs that share it form one variant of a batch
-  numbers    ``Design``: R, C, buffer bytes, DRAM bytes per cycle (``achieved_bytes_per_cycle``) and
+  numbers    ``Design``: R, C, buffer bytes, DRAM bytes per cycle (``achieved_bytes_per_cycle``: the rated rate x the
+             DRAM's achievable fraction, ``simulator.tech.dram.bytes_per_cycle``, bounded by the DMA's outstanding
+             requests; the fraction is structure) and
              latency, clock, vector and PPU lanes (Python numbers for one design, numpy arrays over a batch)
   prices     ``Prices``: pJ per bit of each buffer (its size's SRAM energy), of DRAM, pJ per primitive op,
              leakage mW (leakage density x area); the only inputs of ``simulator.model.price.price`` besides
@@ -50,6 +52,8 @@ class Design:
     freq_mhz: object
     vector_lanes: object
     ppu_lanes: object
+    host_us_per_image: float = 0.0   # host overhead (``hardware.HostConfig``): per image, per run
+    host_us_per_batch: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class Prices:
     dram_pj_per_bit: object
     primitives_pj: dict          # pJ per primitive op (counts.PRIMITIVES)
     leakage_mw: object
+    host_w: float = 0.0          # the host's power while its overhead runs (0: not counted)
 
 
 def structure(hw):
@@ -74,14 +79,18 @@ def structure(hw):
 
 def achieved_bytes_per_cycle(dram, bandwidth_gbps, freq_mhz, latency_cycles):
     """DRAM bytes per array cycle the design achieves (numbers, or arrays over designs):
-        rated = bandwidth_gbps * 1e3 / freq_mhz                                   [B/cycle]
+        rated = bandwidth_gbps * 1e3 / freq_mhz * efficiency                      [B/cycle]
         in_flight = dma_engines * outstanding * burst_bytes                       [B]
         achieved = min(rated, in_flight / latency_cycles)                         [B/cycle]
-    (Little's law: no more than ``in_flight`` bytes are on their way during one latency). ``dram``: the
-    ``DramConfig`` (its engines, outstanding requests and burst size); no bound when ``outstanding`` is None or the
-    latency is 0. Example: 25.6 GB/s at 1 GHz = 25.6 B/cycle rated; 1 engine x 16 requests x 64 B over 100 cycles
-    = 10.24 B/cycle achieved."""
-    rated = bandwidth_gbps * 1e3 / freq_mhz
+    ``efficiency``: the DRAM's achievable fraction (``DramConfig.efficiency_used``, simulator/tech/dram.py
+    ``bytes_per_cycle``); then Little's law: no more than ``in_flight`` bytes are on their way during one latency.
+    ``dram``: the ``DramConfig`` (its fraction, engines, outstanding requests and burst size); no DMA bound when
+    ``outstanding`` is None or the latency is 0. Example: 25.6 GB/s at 1 GHz, efficiency 1.0 = 25.6 B/cycle rated;
+    1 engine x 16 requests x 64 B over 100 cycles = 10.24 B/cycle achieved (LPDDR4's sourced 0.685: 17.536 rated,
+    still 10.24 achieved)."""
+    from simulator.tech.dram import bytes_per_cycle
+
+    rated = bytes_per_cycle(bandwidth_gbps, freq_mhz, dram.efficiency_used)
     if dram.outstanding is None:
         return rated
     in_flight = float(dram.dma_engines * dram.outstanding * dram.burst_bytes)
@@ -99,12 +108,23 @@ def design_of(hw) -> Design:
     ib, wb, ob = hw.buffers.bytes
     bpc = achieved_bytes_per_cycle(hw.dram, hw.dram.bandwidth_gbps, hw.freq_mhz, hw.dram.latency_cycles)
     return Design(hw.array.rows, hw.array.cols, ib, wb, ob, bpc, hw.dram.latency_cycles,
-                  hw.freq_mhz, hw.vector.lanes, hw.ppu.lanes)
+                  hw.freq_mhz, hw.vector.lanes, hw.ppu.lanes, *host_numbers(hw))
 
 
-def prices_of(costs) -> Prices:
-    """The prices of one Hardware from its ``simulator.energy.hw_costs``."""
-    return Prices(costs.sram_pj_per_bit, costs.dram_pj_per_bit, costs.primitives, costs.leakage_mw)
+def host_numbers(hw) -> tuple:
+    """(host_us_per_image, host_us_per_batch) of a Hardware (``HostConfig``)."""
+    return hw.host.overhead_us_per_image, hw.host.overhead_us_per_batch
+
+
+def host_w(hw) -> float:
+    """The host's power while its overhead runs, 0.0 when not given (its energy then is not counted)."""
+    return 0.0 if hw.host.power_w is None else hw.host.power_w
+
+
+def prices_of(costs, hw=None) -> Prices:
+    """The prices of one Hardware from its ``simulator.energy.hw_costs`` (and the host's power from ``hw``)."""
+    return Prices(costs.sram_pj_per_bit, costs.dram_pj_per_bit, costs.primitives, costs.leakage_mw,
+                  0.0 if hw is None else host_w(hw))
 
 
 def design_columns(hw, nums: dict) -> tuple[Design, Prices, dict]:
@@ -120,9 +140,9 @@ def design_columns(hw, nums: dict) -> tuple[Design, Prices, dict]:
     d = Design(nums["rows"], nums["cols"], *((x * 1024).astype(np.int64) for x in kib),
                achieved_bytes_per_cycle(hw.dram, nums["bandwidth_gbps"], nums["freq_mhz"], nums["latency_cycles"]),
                nums["latency_cycles"], nums["freq_mhz"],
-               nums["vector_lanes"], nums["ppu_lanes"])
+               nums["vector_lanes"], nums["ppu_lanes"], *host_numbers(hw))
     prices = Prices(tuple(_per_value(tech.sram_pj_per_bit, x) for x in kib), dram_pj_per_bit(hw, tech),
-                    tech.primitives(), leak_density(hw, tech) * area["area_mm2"])
+                    tech.primitives(), leak_density(hw, tech) * area["area_mm2"], host_w(hw))
     return d, prices, area
 
 

@@ -12,8 +12,9 @@ activation costs to move.
               time_e = its cycles on engine e (the single-engine pipeline over the layers e can run) / f_e
               (ties: the engine listed first)
   move_s      an activation of B bytes from one engine to another: link B / (link_gbps 1e9); global buffer
-              B / (bandwidth_gbps 1e9) when B <= size_kib 1024 (else through DRAM); DRAM 2 B / (bandwidth_gbps
-              1e9) (written by the producer, read by the consumer)
+              B / (bandwidth_gbps 1e9) when B <= size_kib 1024 (else through DRAM); DRAM 2 B / W, W = bandwidth_gbps
+              1e9 x the DRAM's achievable fraction (``Chip.dram_bytes_per_s``; written by the producer, read by the
+              consumer)
 Errors (bad input, one line): a layer no engine can run, an engine no layer can run, a rule that matches no layer.
 """
 
@@ -86,7 +87,7 @@ def move_s(chip, nbytes: float) -> float:
         return nbytes / (sh.link_gbps * 1e9)
     if sh.transfer == "global_buffer" and nbytes <= sh.global_buffer.size_kib * 1024:
         return nbytes / (sh.global_buffer.bandwidth_gbps * 1e9)
-    return 2 * nbytes / (chip.dram.bandwidth_gbps * 1e9)
+    return 2 * nbytes / chip.dram_bytes_per_s
 
 
 def via_dram(chip, nbytes: float) -> bool:

@@ -48,6 +48,7 @@ import math
 
 from simulator.model.convtile import conv_inputs
 from simulator.model.foldwalk import depth_of, fold_timing, walk
+from simulator.model.grouped_kernel import filter_bits, packed_groups
 from simulator.model.kernel_defs import *
 from simulator.model.kernel_defs import (
     _ADDED,
@@ -88,6 +89,7 @@ from simulator.model.kernel_defs import (
     P_DEPTH_O,
     P_DEPTH_W,
     P_DF,
+    P_GROUPS,
     P_IFMAP_B,
     P_K,
     P_LAT,
@@ -100,7 +102,6 @@ from simulator.model.kernel_defs import (
     P_REPEAT,
     P_ROWS,
     P_TTILE,
-    P_WBITS,
     P_WEIGHT_B,
     PREFETCH,
     PSUM,
@@ -196,8 +197,8 @@ def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb,
     # operand kinds, bits and buffers of X, Y, Z
     bufs = (ib * 8.0, wb * 8.0, ob * 8.0)
     xop, yop, zop = ROLES[df]
-    bits = (0 if onchip & ON_IFMAP else a_bits, 0 if onchip & ON_FILTER else w_bits,
-            0 if onchip & ON_OFMAP else out_bits)
+    bits = (0.0 if onchip & ON_IFMAP else a_bits, 0.0 if onchip & ON_FILTER else w_bits,
+            0.0 if onchip & ON_OFMAP else out_bits)
     x_kind = INPUT
     y_kind = INPUT if df == OS else PSUM
     z_kind = OUTPUT if df == OS else INPUT
@@ -294,10 +295,13 @@ def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb,
 def gemm(prm, out, full, part):
     """One GEMM from its parameter vector ``prm`` (P_* constants) into ``out``, with temporal tiling when
     ``prm[P_TTILE]`` is set and it helps (module docstring); a conv with geometry (``prm[P_CV_H]`` > 0) reads its
-    input and filters as ``conv_inputs`` says. ``full`` and ``part`` are scratch vectors of N_OUT."""
+    input and filters as ``conv_inputs`` says; a packed grouped conv (``prm[P_GROUPS]`` > 0) is scaled to the
+    groups its copies hold (``packed_groups``). ``full`` and ``part`` are scratch vectors of N_OUT."""
     onchip = int(prm[P_ONCHIP])
     gemm_tiled(prm, (onchip | ON_IFMAP | ON_FILTER) if prm[P_CV_H] > 0.0 else onchip, out, full, part)
     conv_inputs(prm, onchip, out)
+    if prm[P_GROUPS] > 0.0:
+        packed_groups(prm, out)
 
 
 def gemm_tiled(prm, onchip, out, full, part):
@@ -310,9 +314,9 @@ def gemm_tiled(prm, onchip, out, full, part):
     rows = int(prm[P_ROWS])
     cols = int(prm[P_COLS])
     p = prm[P_MACS]
-    a_bits = int(prm[P_ABITS])
-    w_bits = int(prm[P_WBITS])
-    out_bits = int(prm[P_OBITS])
+    a_bits = float(int(prm[P_ABITS]))
+    w_bits = filter_bits(prm)
+    out_bits = float(int(prm[P_OBITS]))
     acc = int(prm[P_ACC])
     ib = int(prm[P_IFMAP_B])
     wb = int(prm[P_WEIGHT_B])
@@ -385,7 +389,8 @@ def gemm_batch(params, out, full, part):
 # compiled together by simulator.model.jit: the modules whose sources run in one namespace (callers first), and
 # the functions compiled there
 JIT_MODULES = ("simulator.model.kernel", "simulator.model.foldwalk", "simulator.model.convtile",
-               "simulator.model.sramcount")
+               "simulator.model.grouped_kernel", "simulator.model.sramcount")
 JIT_ORDER = ("_tile", "_fold_bits", "_issue", "_slot_free", "walk", "depth_of", "packed_k", "mapping", "fold_timing", "_order", "sram_traffic", "gemm_core",
-             "window_rows", "tiles_rows", "input_bits", "conv_plan", "conv_inputs", "gemm_tiled", "gemm",
+             "window_rows", "tiles_rows", "input_bits", "conv_plan", "filter_bits", "conv_inputs", "gemm_tiled",
+             "packed_groups", "gemm",
              "gemm_batch")

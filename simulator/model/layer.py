@@ -22,6 +22,7 @@ from simulator.model import kernel as K
 from simulator.model import sparsity as SP
 from simulator.model.counts import PRIMITIVES, Counts, access, zero_accesses
 from simulator.model.design import Design
+from simulator.model.grouped import packing
 from simulator.model.residency import DRAM, Placement, onchip_moves, vector_dram_bytes
 from simulator.model.traffic import compulsory_dram_bytes
 from simulator.quant import ABSMAX_OPS, FLOAT_OUTPUT_OPS, PPU_OPS, ZERO_POINT_OPS, layer_quant, ppu_cycles
@@ -47,6 +48,7 @@ class GemmSetup:
     ops: tuple                   # PPU primitive ops of the layer, by primitive (counts.PRIMITIVES order)
     sparse: SP.SparsePlan        # what the PEs skip, what is stored compressed (simulator/model/sparsity.py)
     conv_tiles: bool = False     # memory.conv: tiles (a conv with geometry reads raw input rows: convtile.py)
+    grouped_packed: bool = False  # array.grouped: packed (a grouped conv's groups share a fold: grouped.py)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def gemm_setup(layer, hw, tech, attn_input: bool = False) -> GemmSetup:
         for prim, n in per.items():
             ops[prim] += float(count * n)
     return GemmSetup(mode.label, promoted, p, acc, str(hw.pe.type), mac_pj, q, tuple(ops.values()),
-                     SP.plan(layer, hw, tech, mode.a_bits), hw.memory.conv == "tiles")
+                     SP.plan(layer, hw, tech, mode.a_bits), hw.memory.conv == "tiles", hw.array.grouped == "packed")
 
 
 def vector_setup(layer, hw) -> VectorSetup:
@@ -101,23 +103,38 @@ def kernel_params(layer, setup: GemmSetup, dataflow: str, temporal_tiling: str, 
     ``array_timing``: kernel.ARR_* (``ArrayConfig.timing_code``); sparse weights: (K, bits) of
     ``simulator.model.sparsity.kernel_k``; under ``memory.conv: tiles`` (``setup.conv_tiles``) a conv with
     geometry reads its input as raw rows (``conv_geometry``); ``depths``: the stated (ifmap, weight, ofmap) buffer
-    depths, 0 where not stated (``BufferConfig.depths``, kernel.P_DEPTH_*)."""
+    depths, 0 where not stated (``BufferConfig.depths``, kernel.P_DEPTH_*); under ``array.grouped: packed`` a
+    grouped conv runs as ``copies`` packed GEMMs of G groups each, M x G N x G K (``grouped.packing``; P_GPACK = G,
+    P_GROUPS = g)."""
     k, w_bits, a_bits = SP.kernel_k(layer, setup.sparse, d.cols, dataflow)
-    return [DATAFLOW_CODE[dataflow], layer.m, layer.n + setup.quant["zp_array_cols"], k, d.rows, d.cols, setup.p, a_bits,
+    n = layer.n + setup.quant["zp_array_cols"]
+    repeat, g_pack, groups = layer.repeat, 1, 0
+    df = DATAFLOW_CODE[dataflow]
+    if packs(layer, setup):
+        groups = layer.repeat
+        g_pack, repeat = packing(df, groups, n, k, d.rows, d.cols, setup.p)
+        n, k = g_pack * n, g_pack * k
+    return [df, layer.m, n, k, d.rows, d.cols, setup.p, a_bits,
             w_bits, layer.out_bits, setup.acc_bits, d.ifmap_bytes - placement.other_bytes, d.weight_bytes,
-            d.ofmap_bytes, d.bytes_per_cycle, d.latency_cycles, layer.repeat,
+            d.ofmap_bytes, d.bytes_per_cycle, d.latency_cycles, repeat,
             1.0 if temporal_tiling == "auto" else 0.0, placement.onchip_bits, array_timing,
-            *conv_geometry(layer, setup.conv_tiles), *depths]
+            *conv_geometry(layer, setup.conv_tiles, g_pack), *depths, g_pack, groups]
 
 
-def conv_geometry(layer, conv_tiles: bool) -> tuple:
-    """kernel.P_CV_* of a layer: H, W, channels per group, Fh, Fw, stride, padding, Ho, Wo, images of a conv with
-    geometry when ``conv_tiles``, else zeros (the im2col GEMM)."""
+def packs(layer, setup: GemmSetup) -> bool:
+    """Whether a layer runs as packed grouped GEMMs: a conv of more than one group (its ``repeat`` copies are its
+    groups) under ``array.grouped: packed``."""
+    return setup.grouped_packed and layer.op == "conv" and layer.conv_groups > 1 and layer.repeat > 1
+
+
+def conv_geometry(layer, conv_tiles: bool, g_pack=1) -> tuple:
+    """kernel.P_CV_* of a layer: H, W, channels per copy (per group, times G groups of a packed copy), Fh, Fw,
+    stride, padding, Ho, Wo, images of a conv with geometry when ``conv_tiles``, else zeros (the im2col GEMM)."""
     if not (conv_tiles and layer.op == "conv" and has_geometry(layer)):
         return (0,) * 10
     ho, wo = out_hw(layer)
-    return (layer.conv_in_h, layer.conv_in_w, layer.conv_in_channels // layer.conv_groups, layer.conv_kernel_h,
-            layer.conv_kernel_w, layer.conv_stride, layer.conv_padding, ho, wo, images(layer))
+    return (layer.conv_in_h, layer.conv_in_w, layer.conv_in_channels // layer.conv_groups * g_pack,
+            layer.conv_kernel_h, layer.conv_kernel_w, layer.conv_stride, layer.conv_padding, ho, wo, images(layer))
 
 
 def dram_floor(scalesim_total, dram_cycles, prefetched_cycles=0.0):

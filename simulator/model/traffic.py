@@ -85,16 +85,18 @@ def array_sram_bytes(dataflow: str, m: int, n: int, k: int, repeat: int, rows: i
 def gemm_traffic(dataflow: str, m: int, n: int, k: int, rows: int, cols: int, p: float, a_bits: int, w_bits: int,
                  out_bits: int, acc_bits: int, buffers_bytes, bytes_per_cycle: float, latency_cycles: int,
                  repeat: int = 1, temporal_tiling: bool = False, onchip: int = 0, array_timing: int = 0,
-                 conv: tuple = (0,) * 10, depths: tuple = (2, 2, 2)) -> dict:
+                 conv: tuple = (0,) * 10, depths: tuple = (2, 2, 2), packed: tuple = (1, 0)) -> dict:
     """The kernel's modelled traffic, stalls and loop order of one GEMM, by name (bytes, cycles, elements);
     ``onchip``: kernel.ON_* bits of operands the memory plan keeps on chip (no DRAM traffic); ``array_timing``:
     kernel.ARR_* (fold by fold, pipelined, broadcast); ``conv``: kernel.P_CV_* (``layer.conv_geometry``), zeros
     for a plain GEMM; ``depths``: (ifmap, weight, ofmap) buffer slots (kernel.P_DEPTH_*; default: all double-
-    buffered whatever the tile size, 0 derives one from the tiles: ``foldwalk.depth_of``)."""
+    buffered whatever the tile size, 0 derives one from the tiles: ``foldwalk.depth_of``); ``packed``: (G, g) of a
+    packed grouped conv (kernel.P_GPACK, P_GROUPS; simulator/model/grouped.py: m, n, k, repeat are then the packed
+    GEMM's), (1, 0) otherwise."""
     ib, wb, ob = buffers_bytes
     prm = [DATAFLOW_CODES[dataflow], m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc_bits, ib, wb, ob,
            bytes_per_cycle, latency_cycles, repeat, 1.0 if temporal_tiling else 0.0, onchip, array_timing, *conv,
-           *depths]
+           *depths, *packed]
     o, full, part = [0.0] * K.N_OUT, [0.0] * K.N_OUT, [0.0] * K.N_OUT
     K.gemm([float(x) for x in prm], o, full, part)
     stalls = {"ifmap": o[K.STALL_IFMAP], "filter": o[K.STALL_FILTER], "ofmap": o[K.STALL_OFMAP],

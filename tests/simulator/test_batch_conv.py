@@ -4,7 +4,8 @@ Strategies of tests/simulator/test_batch.py (hardware structures and geometries)
 with random geometry (input 3..40 pixels, 1..32 channels, filters 1..7, stride 1..3, padding 0..2, groups 1, a
 divisor of the channels, or depthwise), 4/8/16-bit, batch 1..3, and the shipped AlexNet CONV1-5 (Eyeriss' workload,
 at 8 bits);
-each design reads conv inputs as tiles or as im2col (``memory.conv``). EXAMPLES x DESIGNS pairs are compared on every
+each design reads conv inputs as tiles or as im2col (``memory.conv``) and maps grouped convs packed or serial
+(``array.grouped``). EXAMPLES x DESIGNS pairs are compared on every
 total by its IEEE bits (``test_batch.both_paths``); the coverage check asserts both conv modes, depthwise and
 grouped layers, and several tile sizes ran.
 """
@@ -58,7 +59,8 @@ def cases(draw):
         hw = draw(st.sampled_from(hws))
         rows, cols, kib, gbps, latency, mhz = draw(st.sampled_from(geos))
         designs.append(replace(
-            hw, freq_mhz=mhz, array=replace(hw.array, rows=rows, cols=cols),
+            hw, freq_mhz=mhz, array=replace(hw.array, rows=rows, cols=cols,
+                                            grouped=draw(st.sampled_from(("packed", "packed", "serial")))),
             buffers=replace(hw.buffers, ifmap_kib=kib[0], weight_kib=kib[1], ofmap_kib=kib[2]),
             dram=replace(hw.dram, bandwidth_gbps=gbps, latency_cycles=latency),
             vector=replace(hw.vector, lanes=draw(st.integers(1, 512))),
@@ -79,14 +81,16 @@ def test_batch_equals_single_path_on_convs():
         assert r["nan_on_runnable"] == [], label
         assert r["batch_errors"] == r["single_errors"], label
         for hw, err in zip(hws, r["single_errors"]):
-            seen.update({("conv", str(hw.memory.conv), not err), ("workload", label.split("-")[0], not err)})
+            seen.update({("conv", str(hw.memory.conv), not err), ("workload", label.split("-")[0], not err),
+                         ("grouped", str(hw.array.grouped), not err)})
         for layer in workload.layers:
             seen.update({("groups", "depthwise" if layer.conv_groups == layer.conv_in_channels > 1 else
                           "grouped" if layer.conv_groups > 1 else "dense")})
 
     check()
     wanted = {("conv", "tiles", True), ("conv", "im2col", True), ("workload", "alexnet", True),
-              ("workload", "convs", True), ("groups", "depthwise"), ("groups", "grouped"), ("groups", "dense")}
+              ("workload", "convs", True), ("groups", "depthwise"), ("groups", "grouped"), ("groups", "dense"),
+              ("grouped", "packed", True), ("grouped", "serial", True)}
     assert wanted <= seen, sorted(wanted - seen)
 
 

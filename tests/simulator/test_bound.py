@@ -85,10 +85,10 @@ def test_gemm_floor_hand_computed():
     312, lines = K + R + C - 2 = 414, compute = 312 * 414 - 1 = 129,167; array-side SRAM: ifmap reads = M*K * col
     folds = 196*384*24 at 8 bits = 1,806,336 B; filter reads = N*K * row folds = 384*384*13 = 1,916,928 B; ofmap
     writes M*N = 75,264 B, no partial sums read."""
-    out = gemm_array_floor(K.OS, 196, 384, 384, 1.0, 1, 0, False, 32, 16, 16, 65536, 8, 8, 8)
+    out = gemm_array_floor(K.OS, 196, 384, 384, 1.0, 1, 0, False, 32, 0, 16, 16, 65536, 8, 8, 8)
     assert out == (129_167.0, 1_806_336.0, 1_916_928.0, 75_264.0, 0.0)
     # ws with temporal tiling possible (T' = 65536*8/2 // (16*32) = 512 >= M = 196: no chunks): the unchunked compute
-    ws = gemm_array_floor(K.WS, 196, 384, 384, 1.0, 1, 0, True, 32, 16, 16, 65536, 8, 8, 8)
+    ws = gemm_array_floor(K.WS, 196, 384, 384, 1.0, 1, 0, True, 32, 0, 16, 16, 65536, 8, 8, 8)
     assert ws[0] == 24 * 24 * (196 + 2 * 16 + 16 - 2) - 1     # folds ceil(384/16)^2, lines M + 2R + C - 2
 
 

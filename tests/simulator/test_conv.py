@@ -175,7 +175,9 @@ def test_compiled_equals_plain_python_and_compulsory_bound(g, ib, df, bpc, lat):
     assume(ho >= 1 and wo >= 1)
     layer, cv = _conv(h, w, c, kh, kw, s, p, images, n)
     code = {"os": K.OS, "ws": K.WS, "is": K.IS}[df]
-    prm = [code, layer.m, layer.n, layer.k, 4, 4, 1.0, 8, 8, 8, 32, ib, ib, ib, bpc, lat, 1, 1.0, 0, 0, *cv, 0, 0, 0]
+    # P_DEPTH_* = 0: depths derived from the tiles; P_GPACK, P_GROUPS = 1, 0: not a packed grouped conv
+    prm = [code, layer.m, layer.n, layer.k, 4, 4, 1.0, 8, 8, 8, 32, ib, ib, ib, bpc, lat, 1, 1.0, 0, 0, *cv, 0, 0, 0,
+           1, 0]
     out = np.zeros((1, K.N_OUT))
     compiled().gemm_batch(np.array([prm], dtype=float), out, np.zeros(K.N_OUT), np.zeros(K.N_OUT))
     py, full, part = [0.0] * K.N_OUT, [0.0] * K.N_OUT, [0.0] * K.N_OUT

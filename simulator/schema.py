@@ -105,13 +105,11 @@ LAYER_FIELDS: tuple[Field, ...] = (
     F("dram_floor_stall_cycles", "cycles", float, "max(0, dram_cycles - (compute + the other stalls)): the layer "
                                                   "never beats its DRAM time",
       view='C.dram_floor'),
-    F("overlap_hidden_cycles", "cycles", float, "vector cycles run beside a GEMM (vector.overlap gemm, or auto "
-                                                "with a free ofmap slot for a tile of the intermediate; "
-                                                "simulator/model/schedule.py); 0 otherwise",
+    F("overlap_hidden_cycles", "cycles", float, "vector cycles run beside a GEMM (vector.overlap gemm, or auto with "
+                                                "an ofmap slot free for a tile of its input: schedule.py); else 0",
       view='C.hidden'),
-    F("prefetched_weight_bytes", "B", float, "weight bytes fetched during earlier layers' idle DRAM cycles (memory."
-                                             "prefetch network, or auto with a free weight-buffer slot); they "
-                                             "leave the DRAM floor; 0 otherwise",
+    F("prefetched_weight_bytes", "B", float, "weights fetched in earlier layers' idle DRAM cycles (memory.prefetch "
+                                             "network, or auto with a free weight slot): not in the DRAM floor",
       view='C.prefetched_weight_bytes'),
     F("output_tiles", "", float, "output tiles the GEMM completes in order: folds (os), folds / row folds (ws, is); "
                                  "0 for vector ops",
@@ -122,8 +120,8 @@ LAYER_FIELDS: tuple[Field, ...] = (
       view='C.drain'),
     F("scalesim_total_cycles", "cycles", float, "SCALE-Sim's total: compute + memory, chunk and PPU stalls",
       view='C.scalesim_total'),
-    F("dram_cycles", "cycles", float, "(dram_read_bytes + dram_write_bytes) / achieved DRAM bytes per cycle "
-                                      "(rated, or the outstanding-request bound when lower)",
+    F("dram_cycles", "cycles", float, "(dram_read_bytes + dram_write_bytes) / achieved DRAM bytes per cycle (rated "
+                                      "x achievable fraction, or the outstanding-request bound when lower)",
       view='C.dram'),
     F("ppu_cycles", "cycles", int, "post-processing unit: repeat * ceil(element ops per copy / ppu lanes)",
       view='C.ppu'),

@@ -114,6 +114,7 @@ from simulator.model.kernel_defs import (
     ZOP,
 )
 from simulator.model.sramcount import sram_traffic
+from simulator.model.tchunk import candidates, os_candidates
 
 
 def packed_k(k, p):
@@ -309,52 +310,82 @@ def gemm_tiled(prm, onchip, out, full, part):
     arr = int(prm[P_ARRAY])
     gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip, arr,
               out)
-    if prm[P_TTILE] == 0.0 or out[DRAM_PSUM_WRITE] <= 0.0 or df == OS:
+    if prm[P_TTILE] == 0.0:
         return
-    t = m if df == WS else n
-    t_chunk = int(ob * 8 / 2 // (cols * acc))
-    if t_chunk < 1 or t_chunk >= t:
-        return
+    row_block = mapping(df, m, n, k, rows, cols, p)[3]
+    xa = 0 if onchip & ON_IFMAP else a_bits
+    xw = 0 if onchip & ON_FILTER else w_bits
+    if df == OS:
+        sizes = os_candidates(m, n, k, rows, cols, xa, xw, ib * 8.0, wb * 8.0)
+    else:
+        sizes = candidates(df == WS, m, n, k, cols, row_block, xa, xw, acc, ib * 8.0, wb * 8.0, ob * 8.0)
+    for i in range(1, 5):
+        size = sizes[i]
+        if size < 1:
+            continue
+        split_m = df == WS or (df == OS and i <= 2)
+        chunked(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip,
+                arr, split_m, m if split_m else n, size, full, part)
+        if _cheaper(full, out):
+            for j in range(N_OUT):
+                out[j] = full[j]
+
+
+def _moved(o):
+    """DRAM bytes a kernel output moves (reads and writes)."""
+    return o[DRAM_IFMAP] + o[DRAM_FILTER] + o[DRAM_OFMAP] + o[DRAM_WRITE]
+
+
+def _cheaper(a, b):
+    """Kernel output ``a`` costs less than ``b``: fewer DRAM bytes, or as many and fewer cycles (compute + memory
+    stall + chunk fills) (simulator/model/tchunk.py)."""
+    ma = _moved(a)
+    mb = _moved(b)
+    if ma != mb:
+        return ma < mb
+    return a[COMPUTE] + a[STALL] + a[CHUNK_FILL] < b[COMPUTE] + b[STALL] + b[CHUNK_FILL]
+
+
+def chunked(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip, arr,
+            split_m, t, t_chunk, full, part):
+    """The GEMM split along M (``split_m``) or N, of ``t`` elements, into chunks of ``t_chunk`` (the last one the
+    rest), run back to back, into ``full`` (module docstring); ``part``: scratch. Chunks of one size give one
+    result: each size is walked once and added once per chunk, in chunk order."""
     n_full = t // t_chunk
     rem = t % t_chunk
     chunks = n_full + (1 if rem else 0)
-    for j in range(N_OUT):
-        full[j] = 0.0
-    # chunks in order: the first n_full are full-size; partial results accumulate in ``full`` (reused name)
     compute = 0.0
     fill = 0.0
     prev_drain = 0.0
     prev_compute = 0.0
-    for c in range(chunks):
-        size = rem if (rem and c == chunks - 1) else t_chunk
-        if df == WS:
+    for last in range(2):
+        size = rem if last else t_chunk
+        count = (1 if rem else 0) if last else n_full
+        if count == 0:
+            continue
+        if split_m:
             gemm_core(df, size, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat,
                       onchip, arr, part)
         else:
             gemm_core(df, m, size, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat,
                       onchip, arr, part)
-        if c == 0:
-            for j in range(N_OUT):
-                full[j] = part[j]
-        else:
-            for j in _ADDED:
-                full[j] += part[j]
-            exposed = prev_drain + part[PREFETCH] - (prev_compute + 1)
-            fill += max(0.0, exposed)
-        compute += part[COMPUTE] + 1
-        prev_drain = part[DRAIN]
-        prev_compute = part[COMPUTE]
+        for c in range(count):
+            if last == 0 and c == 0:
+                for j in range(N_OUT):
+                    full[j] = part[j]
+            else:
+                for j in _ADDED:
+                    full[j] += part[j]
+                exposed = prev_drain + part[PREFETCH] - (prev_compute + 1)
+                fill += max(0.0, exposed)
+            compute += part[COMPUTE] + 1
+            prev_drain = part[DRAIN]
+            prev_compute = part[COMPUTE]
     full[DRAIN] = prev_drain
-    moved_new = full[DRAM_IFMAP] + full[DRAM_FILTER] + full[DRAM_OFMAP] + full[DRAM_WRITE]
-    moved_old = out[DRAM_IFMAP] + out[DRAM_FILTER] + out[DRAM_OFMAP] + out[DRAM_WRITE]
-    if moved_new >= moved_old:
-        return
-    for j in range(N_OUT):
-        out[j] = full[j]
-    out[COMPUTE] = compute - 1
-    out[FOLDS] = full[ROW_FOLDS] * full[COL_FOLDS] * repeat * chunks
-    out[CHUNKS] = chunks
-    out[CHUNK_FILL] = fill
+    full[COMPUTE] = compute - 1
+    full[FOLDS] = full[ROW_FOLDS] * full[COL_FOLDS] * repeat * chunks
+    full[CHUNKS] = chunks
+    full[CHUNK_FILL] = fill
 
 
 def gemm_batch(params, out, full, part):
@@ -368,7 +399,8 @@ def gemm_batch(params, out, full, part):
 # compiled together by simulator.model.jit: the modules whose sources run in one namespace (callers first), and
 # the functions compiled there
 JIT_MODULES = ("simulator.model.kernel", "simulator.model.foldwalk", "simulator.model.convtile",
-               "simulator.model.sramcount")
+               "simulator.model.sramcount", "simulator.model.tchunk")
 JIT_ORDER = ("_tile", "_fold_bits", "_issue", "walk", "packed_k", "mapping", "fold_timing", "_order", "sram_traffic", "gemm_core",
-             "window_rows", "tiles_rows", "input_bits", "conv_plan", "conv_inputs", "gemm_tiled", "gemm",
+             "window_rows", "tiles_rows", "input_bits", "conv_plan", "conv_inputs", "_clip", "candidates", "os_candidates",
+             "_moved", "_cheaper", "chunked", "gemm_tiled", "gemm",
              "gemm_batch")

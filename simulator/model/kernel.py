@@ -22,7 +22,8 @@ that fits its whole buffer is fetched once (with fold 0: the initial fill); othe
 tile stays across the inner loop when it fits half its buffer (else ``refetch``), and the inner operand is
 re-read on every outer iteration unless all of it fits. Partial sums that do not stay spill at acc_bits
 (written after every reduction fold but the last, read back before every one but the first). Of the two
-loop orders the one with fewer closed-form DRAM bits runs (ties: row folds outer).
+loop orders the one with fewer closed-form DRAM bits runs; on equal bits the one whose fold walk stalls less
+(ties again: row folds outer).
 Timing: one DRAM channel of B bytes/cycle and latency L, first come first served in the order
 R_0, R_1, W_0, R_2, W_1, ... (R_f fold f's reads, W_f its writes, issued when fold f ends);
 fold f starts at max(S_{f-1} + lines, arrival of R_f); prefetch = S_0; stall_f = S_f - S_{f-1} - lines,
@@ -201,29 +202,40 @@ def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb,
                nr, row_block, r_last, nc, cols, c_last, t, acc, True)
     b = _order(y_kind, x_kind, z_kind, bits[yop], bits[xop], bits[zop], bufs[yop], bufs[xop], bufs[zop],
                nc, cols, c_last, nr, row_block, r_last, t, acc, False)
-    row_outer = a[5] <= b[5]
-    if row_outer:
-        rf_full, rf_last, q_resident, p_whole, z_whole, cf_bits = a
-        p_kind, q_kind, pop, qop = x_kind, y_kind, xop, yop
-        n_o, p_full, p_last, n_i, q_full, q_last = nr, row_block, r_last, nc, cols, c_last
-    else:
-        rf_full, rf_last, q_resident, p_whole, z_whole, cf_bits = b
-        p_kind, q_kind, pop, qop = y_kind, x_kind, yop, xop
-        n_o, p_full, p_last, n_i, q_full, q_last = nc, cols, c_last, nr, row_block, r_last
-    p_bits, q_bits, z_bits = bits[pop], bits[qop], bits[zop]
-    # inputs preloaded with fold 0 of the first copy (they fit their whole buffer): their copy totals
-    pre_p = 0.0
-    pre_q = 0.0
-    pre_z = 0.0
-    if p_kind == INPUT and p_whole:
-        pre_p = float((p_full * (n_o - 1) + p_last) * t) * p_bits
-    if q_kind == INPUT and q_resident:
-        pre_q = float((q_full * (n_i - 1) + q_last) * t) * q_bits
-    if z_kind == INPUT and z_whole:
-        pre_z = float((p_full * (n_o - 1) + p_last) * (q_full * (n_i - 1) + q_last)) * z_bits
-    read_p, read_q, read_z, write, psum_r, psum_w, st, sp, sq, sz, sw, prefetch, drain = walk(
-        n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc, rf_full,
-        rf_last, q_resident, row_outer, pre_p, pre_q, pre_z, pitch, bpc, lat, repeat)
+    # the order with fewer closed-form DRAM bits runs; on a tie both are walked and the one with the smaller
+    # memory stall runs (ties again: row folds outer)
+    tries = 2 if a[5] == b[5] else 1
+    best = -1.0
+    for attempt in range(tries):
+        ro = a[5] < b[5] or (a[5] == b[5] and attempt == 0)
+        if ro:
+            c_rf_full, c_rf_last, c_q_resident, c_p_whole, c_z_whole, c_cf_bits = a
+            c_p_kind, c_q_kind, c_pop, c_qop = x_kind, y_kind, xop, yop
+            c_n_o, c_p_full, c_p_last, c_n_i, c_q_full, c_q_last = nr, row_block, r_last, nc, cols, c_last
+        else:
+            c_rf_full, c_rf_last, c_q_resident, c_p_whole, c_z_whole, c_cf_bits = b
+            c_p_kind, c_q_kind, c_pop, c_qop = y_kind, x_kind, yop, xop
+            c_n_o, c_p_full, c_p_last, c_n_i, c_q_full, c_q_last = nc, cols, c_last, nr, row_block, r_last
+        c_p_bits, c_q_bits, c_z_bits = bits[c_pop], bits[c_qop], bits[zop]
+        # inputs preloaded with fold 0 of the first copy (they fit their whole buffer): their copy totals
+        pre_p = 0.0
+        pre_q = 0.0
+        pre_z = 0.0
+        if c_p_kind == INPUT and c_p_whole:
+            pre_p = float((c_p_full * (c_n_o - 1) + c_p_last) * t) * c_p_bits
+        if c_q_kind == INPUT and c_q_resident:
+            pre_q = float((c_q_full * (c_n_i - 1) + c_q_last) * t) * c_q_bits
+        if z_kind == INPUT and c_z_whole:
+            pre_z = float((c_p_full * (c_n_o - 1) + c_p_last) * (c_q_full * (c_n_i - 1) + c_q_last)) * c_z_bits
+        res = walk(c_n_o, c_n_i, c_p_full, c_p_last, c_q_full, c_q_last, t, c_p_kind, c_q_kind, z_kind, c_p_bits,
+                   c_q_bits, c_z_bits, acc, c_rf_full, c_rf_last, c_q_resident, ro, pre_p, pre_q, pre_z, pitch, bpc,
+                   lat, repeat)
+        if attempt == 0 or res[6] < best:
+            best = res[6]
+            row_outer = ro
+            rf_full, rf_last, q_resident, cf_bits = c_rf_full, c_rf_last, c_q_resident, c_cf_bits
+            pop, qop = c_pop, c_qop
+            read_p, read_q, read_z, write, psum_r, psum_w, st, sp, sq, sz, sw, prefetch, drain = res
     sram_traffic(df, row_dim, col_dim, t, nr, nc, a_bits, w_bits, out_bits, acc, repeat, out)
     reads = (0.0, 0.0, 0.0)
     stalls = (0.0, 0.0, 0.0)

@@ -22,7 +22,8 @@ class Dataflow(StrChoice):
 
 
 class TemporalTiling(StrChoice):
-    """Split a ws/is layer's temporal dimension to keep partial sums on chip (auto), or never (off)."""
+    """Split a layer's streamed dimension (ws/is: the temporal one; os: M or N) where that moves fewer DRAM bytes
+    (auto: docs/memory.md "Splitting the streamed dimension, chosen by cost"), or never (off)."""
 
     AUTO = "auto"
     OFF = "off"
@@ -117,9 +118,9 @@ class ConfigError(InputError):
 
 @dataclass(frozen=True)
 class ArrayConfig:
-    """R x C PEs and the dataflow. ``temporal_tiling``: ``auto`` lets the controller split a ws/is layer's
-    temporal dimension when that keeps partial sums on chip (simulator/engine.py); ``off`` is SCALE-Sim's
-    behaviour (one pass over the whole temporal dimension per fold)."""
+    """R x C PEs and the dataflow. ``temporal_tiling``: ``auto`` lets the controller split a layer's streamed
+    dimension at the candidate size that moves the fewest DRAM bytes (simulator/model/tchunk.py); ``off`` is
+    SCALE-Sim's behaviour (one pass over the whole temporal dimension per fold)."""
 
     rows: int
     cols: int

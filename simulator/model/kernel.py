@@ -36,11 +36,13 @@ Convolutions with geometry (P_CV_H > 0, ``memory.conv: tiles``): the array runs 
 input-row tiles and filter groups, ``convtile.conv_plan``'s loop order and tile size, timed by
 ``convtile.conv_inputs``.
 
-Temporal tiling (``gemm``, ttile = 1): a ws/is GEMM whose partial sums spill is split along its temporal
-dimension into chunks whose partial sums fit half the ofmap buffer, T' = floor(ofmap_bits / 2 / (C *
-acc_bits)), when that moves fewer DRAM bytes; chunks run back to back: compute = sum(compute_i + 1) - 1,
-traffic and memory stalls add up, and each later chunk's initial fill not hidden behind the previous
-chunk's compute is a separate stall cause (``CHUNK_FILL``).
+Splitting the streamed dimension (``gemm_tiled``, ttile = 1, ``array.temporal_tiling: auto``): a ws/is GEMM may run
+as ceil(T / T') sub-GEMMs along its temporal dimension T (M for ws, N for is), an os GEMM along M or N; T' is
+the candidate of ``simulator.model.tchunk`` (buffer-natural sizes) that moves the fewest DRAM bytes, then takes
+the fewest cycles (``_cheaper``; no split is the first candidate). Chunks run back to back (``chunked``):
+compute = sum(compute_i + 1) - 1, traffic and memory stalls add up, and each later chunk's initial fill not
+hidden behind the previous chunk's compute is a separate stall cause (``CHUNK_FILL``). docs/memory.md
+"Splitting the streamed dimension, chosen by cost".
 """
 
 from __future__ import annotations

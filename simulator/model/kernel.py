@@ -333,11 +333,22 @@ def gemm_tiled(prm, onchip, out, full, part):
         sizes = os_candidates(m, n, k, rows, cols, xa, xw, ib * 8.0, wb * 8.0)
     else:
         sizes = candidates(df == WS, m, n, k, cols, row_block, xa, xw, acc, ib * 8.0, wb * 8.0, ob * 8.0)
+    # a split re-reads its unsplit operand (ws: the filter; is: the ifmap; os: the other one) once per chunk, so
+    # it moves at least the compulsory bytes + (chunks - 1) x that operand: a candidate whose floor exceeds the
+    # best bytes so far cannot win and is not walked (exact pruning)
+    f_bytes = repeat * (float(k) * n * xw) / 8
+    i_bytes = repeat * (float(m) * k * xa) / 8
+    ob_bits = 0 if onchip & ON_OFMAP else out_bits
+    floor0 = i_bytes + f_bytes + repeat * (float(m) * n * ob_bits) / 8
     for i in range(1, 5):
         size = sizes[i]
         if size < 1:
             continue
         split_m = df == WS or (df == OS and i <= 2)
+        dim = m if split_m else n
+        again = f_bytes if split_m else i_bytes
+        if floor0 + ((dim + size - 1) // size - 1) * again > _moved(out):
+            continue
         chunked(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip,
                 arr, split_m, m if split_m else n, size, full, part)
         if _cheaper(full, out):

@@ -19,6 +19,9 @@ candidate in this order (``candidates``):
 A size below 1 or at least T gives no candidate (the latter is the no-split one); repeated sizes are tried once; an
 operand the memory plan keeps on chip (0 DRAM bits) gives no candidate. Every candidate is a size some buffer
 makes natural: a bigger buffer keeps the candidates of the others and can only move its own to a larger chunk.
+Pruning (exact): a split re-reads its unsplit operand (ws: the filter; is and os by N: the ifmap; os by M: the
+filter) once per chunk, so it moves at least compulsory + (chunks - 1) x that operand's bytes; a candidate whose
+floor exceeds the fewest bytes found so far is not walked (``kernel.gemm_tiled``).
 """
 
 from __future__ import annotations

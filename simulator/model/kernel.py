@@ -351,7 +351,9 @@ def gemm_tiled(prm, onchip, out, full, part):
             continue
         chunked(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip,
                 arr, split_m, m if split_m else n, size, full, part)
-        if _cheaper(full, out):
+        # against no split a split must move fewer bytes: its later chunks' fills are modelled as hidden behind
+        # the chunk before, optimistic when a chunk's operand fills its whole buffer, so cycles alone never split
+        if (_moved(full) < _moved(out)) if out[CHUNKS] == 1.0 else _cheaper(full, out):
             for j in range(N_OUT):
                 out[j] = full[j]
 

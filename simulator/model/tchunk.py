@@ -4,8 +4,10 @@ Plain Python compiled with the GEMM kernel (``kernel.JIT_MODULES``). A ws GEMM s
 T = M (tokens x images) through every fold, an is GEMM T = N; splitting T into chunks of T' runs ceil(T / T')
 sub-GEMMs back to back (``kernel.gemm_tiled``). Which T' runs is a minimum over candidates of the ONE traffic
 model (the kernel itself): the candidate moving the fewest DRAM bytes (ifmap + filter + ofmap reads + writes)
-runs; among equal bytes the fewest cycles (compute + memory stall + chunk fills); among equal both the earlier
-candidate in this order (``candidates``):
+runs; among splits of equal bytes the fewest cycles (compute + memory stall + chunk fills); among equal both the
+earlier candidate in this order (``candidates``). A split runs only when it moves fewer bytes than no split: its
+later chunks' initial fills are modelled as hidden behind the chunk before, optimistic when a chunk's operand fills
+its whole buffer, so cycles alone never split a layer:
   T                                       no split (SCALE-Sim's convention: the only one under ``off``);
   floor(O / 2 / (C x acc_bits))           a chunk's partial sums of one column fold fit half the ofmap buffer O
                                           (bits), so they stay while the other half drains;

@@ -8,7 +8,8 @@ walked. Per GEMM layer on R x C PEs with p MACs per PE per cycle (the PE mode it
 min(repeat, 4): the walk stops once a copy repeats the one before (steady state, usually after 3 copies: the
 same estimate ``simulator.model.network.run_kernel`` uses to pick the compiled kernel); chunks = ceil(T / T')
 when temporal tiling may split a ws/is layer's temporal dimension T (M for ws, N for is) into chunks of
-T' = floor(ofmap_bytes * 8 / 2 / (C * acc_bits)) (each chunk walks its folds again), else 0. Vector layers
+T' = floor(ofmap_bytes * 8 / 2 / (C * acc_bits)), else 0: an estimate (the kernel tries up to four chunk sizes,
+simulator/model/tchunk.py, and walks at most two sub-GEMMs for each). Vector layers
 are closed-form (no walk). Rows, cols and ofmap bytes may be numpy arrays (many designs at once).
 """
 

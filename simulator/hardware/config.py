@@ -47,10 +47,10 @@ class ConfigError(InputError):
 
 @dataclass(frozen=True)
 class ArrayConfig:
-    """R x C PEs and the dataflow. ``temporal_tiling``: ``auto`` lets the controller split a ws/is layer's
-    temporal dimension when that keeps partial sums on chip (simulator/engine.py); ``off`` is SCALE-Sim's
-    behaviour (one pass over the whole temporal dimension per fold). ``grouped``: how grouped and depthwise convs
-    map (``GroupedConv``)."""
+    """R x C PEs and the dataflow. ``temporal_tiling``: ``auto`` lets the controller split a layer's streamed
+    dimension at the candidate size that moves the fewest DRAM bytes (simulator/model/tchunk.py); ``off`` is
+    SCALE-Sim's behaviour (one pass over the whole temporal dimension per fold). ``grouped``: how grouped and
+    depthwise convs map (``GroupedConv``)."""
 
     rows: int
     cols: int

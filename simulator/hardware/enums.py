@@ -15,7 +15,8 @@ class Dataflow(StrChoice):
 
 
 class TemporalTiling(StrChoice):
-    """Split a ws/is layer's temporal dimension to keep partial sums on chip (auto), or never (off)."""
+    """Split a layer's streamed dimension (ws/is: the temporal one; os: M or N) where that moves fewer DRAM bytes
+    (auto: docs/memory.md "Splitting the streamed dimension, chosen by cost"), or never (off)."""
 
     AUTO = "auto"
     OFF = "off"

@@ -7,7 +7,9 @@ walk, the stalls and the network schedule left out; each left-out term can only 
 GEMM layer (``gemm_cycles_floor``), per design:
     compute = repeat * folds * P + (L - P) - 1 (``kernel.mapping``, ``foldwalk.fold_timing``, exact), or, when
         temporal tiling may split it (ws/is, ``array.temporal_tiling: auto``, 1 <= T' < T), the smaller of that and
-        the chunked sum (sum over chunks of compute_i + 1) - 1: exact either way, so the smaller is a floor;
+        the chunked sum at the partial-sum size (sum over chunks of compute_i + 1) - 1: a floor whatever chunk size
+        the kernel chooses (``simulator.model.tchunk``), since a chunked sum is never below the whole layer's
+        compute (each chunk adds its own fill and drain; sums of ceilings and of max(T_c, R) are >= the whole's);
     total_cycles >= max(compute, ppu_cycles, DRAM floor)   (``layer.compose_stalls``: total = scalesim_total +
         max(0, dram - prefetched - scalesim_total), scalesim_total >= compute and >= ppu; stalls >= 0)
     DRAM floor = compulsory bytes / bytes per cycle (``gemm_dram_floor_bytes``), the filter left out under

@@ -22,7 +22,8 @@ that fits its whole buffer is fetched once (with fold 0: the initial fill); othe
 tile stays across the inner loop when it fits half its buffer (else ``refetch``), and the inner operand is
 re-read on every outer iteration unless all of it fits. Partial sums that do not stay spill at acc_bits
 (written after every reduction fold but the last, read back before every one but the first). Of the two
-loop orders the one with fewer closed-form DRAM bits runs (ties: row folds outer).
+loop orders the one with fewer closed-form DRAM bits runs; on equal bits the one whose fold walk stalls less
+(ties again: row folds outer).
 Timing: one DRAM channel of B bytes/cycle and latency L, first come first served in the order
 R_0, R_1, W_0, R_2, W_1, ... (R_f fold f's reads, W_f its writes, issued when fold f ends);
 fold f starts at max(S_{f-1} + lines, arrival of R_f); prefetch = S_0; stall_f = S_f - S_{f-1} - lines,
@@ -35,11 +36,13 @@ Convolutions with geometry (P_CV_H > 0, ``memory.conv: tiles``): the array runs 
 input-row tiles and filter groups, ``convtile.conv_plan``'s loop order and tile size, timed by
 ``convtile.conv_inputs``.
 
-Temporal tiling (``gemm``, ttile = 1): a ws/is GEMM whose partial sums spill is split along its temporal
-dimension into chunks whose partial sums fit half the ofmap buffer, T' = floor(ofmap_bits / 2 / (C *
-acc_bits)), when that moves fewer DRAM bytes; chunks run back to back: compute = sum(compute_i + 1) - 1,
-traffic and memory stalls add up, and each later chunk's initial fill not hidden behind the previous
-chunk's compute is a separate stall cause (``CHUNK_FILL``).
+Splitting the streamed dimension (``gemm_tiled``, ttile = 1, ``array.temporal_tiling: auto``): a ws/is GEMM may run
+as ceil(T / T') sub-GEMMs along its temporal dimension T (M for ws, N for is), an os GEMM along M or N; T' is
+the candidate of ``simulator.model.tchunk`` (buffer-natural sizes) that moves the fewest DRAM bytes, then takes
+the fewest cycles (``_cheaper``; no split is the first candidate). Chunks run back to back (``chunked``):
+compute = sum(compute_i + 1) - 1, traffic and memory stalls add up, and each later chunk's initial fill not
+hidden behind the previous chunk's compute is a separate stall cause (``CHUNK_FILL``). docs/memory.md
+"Splitting the streamed dimension, chosen by cost".
 """
 
 from __future__ import annotations
@@ -118,7 +121,9 @@ from simulator.model.kernel_defs import (
     WS,
     ZOP,
 )
+from simulator.model.looporder import _order
 from simulator.model.sramcount import sram_traffic
+from simulator.model.tchunk import _cheaper, _moved, candidates, os_candidates
 
 
 def packed_k(k, p):
@@ -135,51 +140,6 @@ def mapping(df, m, n, k, rows, cols, p):
     if df == WS:
         return k, n, m, k_block, math.ceil(m * t_scale) + 2 * rows + cols - 2
     return k, m, n, k_block, math.ceil(n * t_scale) + 2 * rows + cols - 2
-
-
-def _order(o_kind, i_kind, z_kind, o_bits, i_bits, z_bits, o_buf, i_buf, z_buf, n_o, p_full, p_last, n_i,
-           q_full, q_last, t, acc, reduction_outer):
-    """Residency and closed-form DRAM bits of one loop order (outer P over n_o blocks, inner Q over n_i).
-
-    Returns (refetch of a full P tile, refetch of the last P tile, q_resident, p_whole, z_whole, bits)."""
-    w_o = acc if o_kind == PSUM else o_bits
-    w_i = acc if i_kind == PSUM else i_bits
-    p_sum = p_full * (n_o - 1) + p_last
-    q_sum = q_full * (n_i - 1) + q_last
-    o_total = p_sum * t
-    i_total = q_sum * t
-    spills = o_total * w_o > o_buf
-    rf_full = (p_full * t * w_o > o_buf / 2) and spills
-    rf_last = (p_last * t * w_o > o_buf / 2) and spills
-    q_resident = i_total * w_i <= i_buf
-    n_red = n_o if reduction_outer else n_i
-    r_o = 0.0
-    r_i = 0.0
-    r_z = 0.0
-    wr = 0.0
-    psum = 0.0
-    refetched = (n_o - 1) * p_full * t * (1 if rf_full else 0) + p_last * t * (1 if rf_last else 0)
-    if o_kind == INPUT:
-        r_o = float((n_o - 1) * p_full * t * (n_i if rf_full else 1) + p_last * t * (n_i if rf_last else 1)) * o_bits
-    if i_kind == INPUT:
-        r_i = float(i_total) * i_bits * (1 if q_resident else n_o)
-    z_total = p_sum * q_sum
-    if z_kind == INPUT:
-        r_z = float(z_total) * z_bits
-    else:
-        wr += float(z_total) * z_bits
-    if o_kind == PSUM:
-        wr += float(o_total) * o_bits
-        psum = float(refetched) * acc * (n_red - 1)
-        r_o += psum
-    if i_kind == PSUM:
-        wr += float(i_total) * i_bits
-        psum = 0.0 if q_resident else float(i_total) * acc * (n_red - 1)
-        r_i += psum
-    wr += psum
-    p_whole = o_total * w_o <= o_buf
-    z_whole = z_total * z_bits <= z_buf
-    return rf_full, rf_last, q_resident, p_whole, z_whole, r_o + r_i + r_z + wr
 
 
 def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip, arr,
@@ -206,38 +166,49 @@ def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb,
                nr, row_block, r_last, nc, cols, c_last, t, acc, True)
     b = _order(y_kind, x_kind, z_kind, bits[yop], bits[xop], bits[zop], bufs[yop], bufs[xop], bufs[zop],
                nc, cols, c_last, nr, row_block, r_last, t, acc, False)
-    row_outer = a[5] <= b[5]
-    if row_outer:
-        rf_full, rf_last, q_resident, p_whole, z_whole, cf_bits = a
-        p_kind, q_kind, pop, qop = x_kind, y_kind, xop, yop
-        n_o, p_full, p_last, n_i, q_full, q_last = nr, row_block, r_last, nc, cols, c_last
-    else:
-        rf_full, rf_last, q_resident, p_whole, z_whole, cf_bits = b
-        p_kind, q_kind, pop, qop = y_kind, x_kind, yop, xop
-        n_o, p_full, p_last, n_i, q_full, q_last = nc, cols, c_last, nr, row_block, r_last
-    p_bits, q_bits, z_bits = bits[pop], bits[qop], bits[zop]
-    # inputs preloaded with fold 0 of the first copy (they fit their whole buffer): their copy totals
-    pre_p = 0.0
-    pre_q = 0.0
-    pre_z = 0.0
-    if p_kind == INPUT and p_whole:
-        pre_p = float((p_full * (n_o - 1) + p_last) * t) * p_bits
-    if q_kind == INPUT and q_resident:
-        pre_q = float((q_full * (n_i - 1) + q_last) * t) * q_bits
-    if z_kind == INPUT and z_whole:
-        pre_z = float((p_full * (n_o - 1) + p_last) * (q_full * (n_i - 1) + q_last)) * z_bits
-    # slots of the buffer holding each operand, from its tile of one fold at its on-chip width
+    # the order with fewer closed-form DRAM bits runs; on a tie both are walked and the one with the smaller
+    # memory stall runs (ties again: row folds outer)
     stated = (d_i, d_w, d_o)
     native = (a_bits, w_bits, out_bits)
-    wp = acc if p_kind == PSUM else native[pop]
-    wq = acc if q_kind == PSUM else native[qop]
-    dp = depth_of(stated[pop], bufs[pop], float(p_full * t) * wp)
-    dq = depth_of(stated[qop], bufs[qop], float(q_full * t) * wq)
-    dz = depth_of(stated[zop], bufs[zop], float(p_full * q_full) * native[zop])
-    dw = dz if zop == OFMAP else (dp if pop == OFMAP else dq)
-    read_p, read_q, read_z, write, psum_r, psum_w, st, sp, sq, sz, sw, prefetch, drain = walk(
-        n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_bits, q_bits, z_bits, acc, rf_full,
-        rf_last, q_resident, row_outer, pre_p, pre_q, pre_z, pitch, bpc, lat, repeat, dp, dq, dz, dw)
+    tries = 2 if a[5] == b[5] else 1
+    best = -1.0
+    for attempt in range(tries):
+        ro = a[5] < b[5] or (a[5] == b[5] and attempt == 0)
+        if ro:
+            c_rf_full, c_rf_last, c_q_resident, c_p_whole, c_z_whole, c_cf_bits = a
+            c_p_kind, c_q_kind, c_pop, c_qop = x_kind, y_kind, xop, yop
+            c_n_o, c_p_full, c_p_last, c_n_i, c_q_full, c_q_last = nr, row_block, r_last, nc, cols, c_last
+        else:
+            c_rf_full, c_rf_last, c_q_resident, c_p_whole, c_z_whole, c_cf_bits = b
+            c_p_kind, c_q_kind, c_pop, c_qop = y_kind, x_kind, yop, xop
+            c_n_o, c_p_full, c_p_last, c_n_i, c_q_full, c_q_last = nc, cols, c_last, nr, row_block, r_last
+        c_p_bits, c_q_bits, c_z_bits = bits[c_pop], bits[c_qop], bits[zop]
+        # inputs preloaded with fold 0 of the first copy (they fit their whole buffer): their copy totals
+        pre_p = 0.0
+        pre_q = 0.0
+        pre_z = 0.0
+        if c_p_kind == INPUT and c_p_whole:
+            pre_p = float((c_p_full * (c_n_o - 1) + c_p_last) * t) * c_p_bits
+        if c_q_kind == INPUT and c_q_resident:
+            pre_q = float((c_q_full * (c_n_i - 1) + c_q_last) * t) * c_q_bits
+        if z_kind == INPUT and c_z_whole:
+            pre_z = float((c_p_full * (c_n_o - 1) + c_p_last) * (c_q_full * (c_n_i - 1) + c_q_last)) * c_z_bits
+        # slots of the buffer holding each operand, from its tile of one fold at its on-chip width
+        wp = acc if c_p_kind == PSUM else native[c_pop]
+        wq = acc if c_q_kind == PSUM else native[c_qop]
+        dp = depth_of(stated[c_pop], bufs[c_pop], float(c_p_full * t) * wp)
+        dq = depth_of(stated[c_qop], bufs[c_qop], float(c_q_full * t) * wq)
+        dz = depth_of(stated[zop], bufs[zop], float(c_p_full * c_q_full) * native[zop])
+        dw = dz if zop == OFMAP else (dp if c_pop == OFMAP else dq)
+        res = walk(c_n_o, c_n_i, c_p_full, c_p_last, c_q_full, c_q_last, t, c_p_kind, c_q_kind, z_kind, c_p_bits,
+                   c_q_bits, c_z_bits, acc, c_rf_full, c_rf_last, c_q_resident, ro, pre_p, pre_q, pre_z, pitch, bpc,
+                   lat, repeat, dp, dq, dz, dw)
+        if attempt == 0 or res[6] < best:
+            best = res[6]
+            row_outer = ro
+            rf_full, rf_last, q_resident, cf_bits = c_rf_full, c_rf_last, c_q_resident, c_cf_bits
+            pop, qop = c_pop, c_qop
+            read_p, read_q, read_z, write, psum_r, psum_w, st, sp, sq, sz, sw, prefetch, drain = res
     sram_traffic(df, row_dim, col_dim, t, nr, nc, a_bits, w_bits, out_bits, acc, repeat, out)
     reads = (0.0, 0.0, 0.0)
     stalls = (0.0, 0.0, 0.0)
@@ -330,52 +301,80 @@ def gemm_tiled(prm, onchip, out, full, part):
     d_o = int(prm[P_DEPTH_O])
     gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip, arr,
               out, d_i, d_w, d_o)
-    if prm[P_TTILE] == 0.0 or out[DRAM_PSUM_WRITE] <= 0.0 or df == OS:
+    if prm[P_TTILE] == 0.0:
         return
-    t = m if df == WS else n
-    t_chunk = int(ob * 8 / 2 // (cols * acc))
-    if t_chunk < 1 or t_chunk >= t:
-        return
+    row_block = mapping(df, m, n, k, rows, cols, p)[3]
+    xa = 0 if onchip & ON_IFMAP else a_bits
+    xw = 0 if onchip & ON_FILTER else w_bits
+    if df == OS:
+        sizes = os_candidates(m, n, k, rows, cols, xa, xw, ib * 8.0, wb * 8.0)
+    else:
+        sizes = candidates(df == WS, m, n, k, cols, row_block, xa, xw, acc, ib * 8.0, wb * 8.0, ob * 8.0)
+    # a split re-reads its unsplit operand (ws: the filter; is: the ifmap; os: the other one) once per chunk, so
+    # it moves at least the compulsory bytes + (chunks - 1) x that operand: a candidate whose floor exceeds the
+    # best bytes so far cannot win and is not walked (exact pruning)
+    f_bytes = repeat * (float(k) * n * xw) / 8
+    i_bytes = repeat * (float(m) * k * xa) / 8
+    ob_bits = 0 if onchip & ON_OFMAP else out_bits
+    floor0 = i_bytes + f_bytes + repeat * (float(m) * n * ob_bits) / 8
+    for i in range(1, 5):
+        size = sizes[i]
+        if size < 1:
+            continue
+        split_m = df == WS or (df == OS and i <= 2)
+        dim = m if split_m else n
+        again = f_bytes if split_m else i_bytes
+        if floor0 + ((dim + size - 1) // size - 1) * again > _moved(out):
+            continue
+        chunked(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip,
+                arr, split_m, m if split_m else n, size, full, part, d_i, d_w, d_o)
+        # against no split a split must move fewer bytes: its later chunks' fills are modelled as hidden behind
+        # the chunk before, optimistic when a chunk's operand fills its whole buffer, so cycles alone never split
+        if (_moved(full) < _moved(out)) if out[CHUNKS] == 1.0 else _cheaper(full, out):
+            for j in range(N_OUT):
+                out[j] = full[j]
+
+
+def chunked(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip, arr,
+            split_m, t, t_chunk, full, part, d_i, d_w, d_o):
+    """The GEMM split along M (``split_m``) or N, of ``t`` elements, into chunks of ``t_chunk`` (the last one the
+    rest), run back to back, into ``full`` (module docstring); ``part``: scratch. Chunks of one size give one
+    result: each size is walked once and added once per chunk, in chunk order."""
     n_full = t // t_chunk
     rem = t % t_chunk
     chunks = n_full + (1 if rem else 0)
-    for j in range(N_OUT):
-        full[j] = 0.0
-    # chunks in order: the first n_full are full-size; partial results accumulate in ``full`` (reused name)
     compute = 0.0
     fill = 0.0
     prev_drain = 0.0
     prev_compute = 0.0
-    for c in range(chunks):
-        size = rem if (rem and c == chunks - 1) else t_chunk
-        if df == WS:
+    for last in range(2):
+        size = rem if last else t_chunk
+        count = (1 if rem else 0) if last else n_full
+        if count == 0:
+            continue
+        if split_m:
             gemm_core(df, size, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat,
                       onchip, arr, part, d_i, d_w, d_o)
         else:
             gemm_core(df, m, size, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat,
                       onchip, arr, part, d_i, d_w, d_o)
-        if c == 0:
-            for j in range(N_OUT):
-                full[j] = part[j]
-        else:
-            for j in _ADDED:
-                full[j] += part[j]
-            exposed = prev_drain + part[PREFETCH] - (prev_compute + 1)
-            fill += max(0.0, exposed)
-        compute += part[COMPUTE] + 1
-        prev_drain = part[DRAIN]
-        prev_compute = part[COMPUTE]
+        for c in range(count):
+            if last == 0 and c == 0:
+                for j in range(N_OUT):
+                    full[j] = part[j]
+            else:
+                for j in _ADDED:
+                    full[j] += part[j]
+                exposed = prev_drain + part[PREFETCH] - (prev_compute + 1)
+                fill += max(0.0, exposed)
+            compute += part[COMPUTE] + 1
+            prev_drain = part[DRAIN]
+            prev_compute = part[COMPUTE]
     full[DRAIN] = prev_drain
-    moved_new = full[DRAM_IFMAP] + full[DRAM_FILTER] + full[DRAM_OFMAP] + full[DRAM_WRITE]
-    moved_old = out[DRAM_IFMAP] + out[DRAM_FILTER] + out[DRAM_OFMAP] + out[DRAM_WRITE]
-    if moved_new >= moved_old:
-        return
-    for j in range(N_OUT):
-        out[j] = full[j]
-    out[COMPUTE] = compute - 1
-    out[FOLDS] = full[ROW_FOLDS] * full[COL_FOLDS] * repeat * chunks
-    out[CHUNKS] = chunks
-    out[CHUNK_FILL] = fill
+    full[COMPUTE] = compute - 1
+    full[FOLDS] = full[ROW_FOLDS] * full[COL_FOLDS] * repeat * chunks
+    full[CHUNKS] = chunks
+    full[CHUNK_FILL] = fill
 
 
 def gemm_batch(params, out, full, part):
@@ -389,8 +388,10 @@ def gemm_batch(params, out, full, part):
 # compiled together by simulator.model.jit: the modules whose sources run in one namespace (callers first), and
 # the functions compiled there
 JIT_MODULES = ("simulator.model.kernel", "simulator.model.foldwalk", "simulator.model.convtile",
-               "simulator.model.grouped_kernel", "simulator.model.sramcount")
-JIT_ORDER = ("_tile", "_fold_bits", "_issue", "_slot_free", "walk", "depth_of", "packed_k", "mapping", "fold_timing", "_order", "sram_traffic", "gemm_core",
-             "window_rows", "tiles_rows", "input_bits", "conv_plan", "filter_bits", "conv_inputs", "gemm_tiled",
-             "packed_groups", "gemm",
+               "simulator.model.grouped_kernel", "simulator.model.looporder", "simulator.model.sramcount",
+               "simulator.model.tchunk")
+JIT_ORDER = ("_tile", "_fold_bits", "_issue", "_slot_free", "walk", "depth_of", "packed_k", "mapping", "fold_timing",
+             "_order", "sram_traffic", "gemm_core", "window_rows", "tiles_rows", "input_bits", "conv_plan",
+             "filter_bits", "conv_inputs", "_clip", "candidates", "os_candidates", "_moved", "_cheaper", "chunked",
+             "gemm_tiled", "packed_groups", "gemm",
              "gemm_batch")

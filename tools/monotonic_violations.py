@@ -141,6 +141,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     names = hardware_names()
     names = [n for n in names if not n.startswith("gpus/") and "/" not in n or n.startswith("published/")]
+    names = [n for n in names if not hasattr(load_hardware(n), "engines")]   # one-engine designs (chips: engines.md)
     print(f"configs: {', '.join(names)}")
     for prop in ("bandwidth", "clock", "buffer", "batch", "bits"):
         if args.only and prop not in args.only.split(","):

@@ -91,7 +91,8 @@ def _missing(frame):
 
 
 def _pareto(args) -> int:
-    from analysis.pareto import parse_objectives, plot_front
+    from analysis.frontchart import plot_front
+    from analysis.pareto import parse_objectives
     from analysis.pareto_scan import scan_front
     from analysis.sweep import read_manifest
     from analysis.sweep.read import columns_of, scan_batches
@@ -147,9 +148,10 @@ def _pareto(args) -> int:
         from analysis.pareto import feasible_rows
 
         need = list(dict.fromkeys(["workload", *([by] if by else []), *[o.metric for o in objectives],
-                                   "feasible", "error"]))
+                                   *[a for a in axes if a in names], "feasible", "error"]))
         df = pa.Table.from_batches(list(scan_batches(args.results, need))).to_pandas()
         if args.workload:
             df = df[df["workload"] == args.workload]
-        plot_front(feasible_rows(df, args.all), front, objectives, args.plot, by=by, title=manifest.get("name", ""))
+        plot_front(feasible_rows(df, args.all), front, objectives, args.plot, by=by, title=manifest.get("name", ""),
+                   axes=axes)
     return 0

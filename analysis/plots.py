@@ -5,7 +5,9 @@
   coloured by op type (identical layers of different blocks drawn once).
 - ``precision_plot``: one model at several precisions; each precision's ceiling and points in its colour, thin
   lines joining the same layer across precisions so the FP16 -> INT8 -> INT4 shift is visible.
-- ``time_bars``: time by layer type (block index dropped), stacked compute-bound vs memory-bound.
+- ``time_bars``: time by layer type (block index dropped), stacked compute-bound vs memory-bound: a chart spec
+  (``time_bars_spec``, analysis/chartspec.py) drawn by analysis/chart_mpl.py, the renderer of every chart the HTML
+  report also draws.
 - ``measured_plot``: measured layer performance on this host against its measured roofline; points faster
   than their bound are marked.
 """
@@ -15,13 +17,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from analysis.chart_mpl import label_points as _label_points
+from analysis.chart_mpl import new_figure as _figure
+from analysis.chart_mpl import save_figure, style_axes
+from analysis.chartspec import Axis
 from workloads.errors import InputError
 
 OP_COLORS = {"gemm": "#1f77b4", "conv": "#17becf", "matmul": "#9467bd", "softmax": "#d62728",
              "layernorm": "#ff7f0e", "gelu": "#2ca02c", "add": "#8c564b", "mul": "#e377c2",
              "quantize": "#7f7f7f", "elementwise": "#bcbd22"}
 PREC_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
-SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
 
 
 def short_name(name: str) -> str:
@@ -29,38 +34,15 @@ def short_name(name: str) -> str:
     return re.sub(r"(^|\.)(blocks|layers|stages)\.\d+\.", r"\1", name)
 
 
-def _figure(width: float = 6.8, height: float = 4.6):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
-    fig.set_layout_engine("constrained")
-    return fig
+INTENSITY = Axis("arithmetic intensity", "ops per DRAM byte", log=True)
+PERFORMANCE = Axis("attainable performance", "TOPS", log=True)
 
 
 def _style(ax) -> None:
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    """Log-log roofline axes, titled and ticked as every chart (analysis/chart_mpl.py::style_axes)."""
+    style_axes(ax, INTENSITY, PERFORMANCE)
     ax.grid(True, which="major", alpha=0.35, lw=0.6)
     ax.grid(True, which="minor", alpha=0.12, lw=0.4)
-    ax.tick_params(labelsize=8)
-    ax.set_xlabel("arithmetic intensity (ops / DRAM byte)", fontsize=9)
-    ax.set_ylabel("attainable performance (TOPS)", fontsize=9)
-
-
-def save_figure(fig, path, dpi: int = 200) -> Path:
-    """Save by suffix (PNG, SVG, PDF, JPG), written to a temporary name then renamed (workloads.io.atomic_write)."""
-    from workloads.io import atomic_write
-
-    path = Path(path)
-    if path.suffix.lower() not in SUFFIXES:
-        raise InputError(str(path), "image type", f"unknown suffix {path.suffix!r}", ", ".join(SUFFIXES))
-    from workloads.progress import wrote
-
-    out = atomic_write(path, lambda fh: fig.savefig(fh, dpi=dpi, format=path.suffix[1:].lower()), binary=True)
-    wrote(path)
-    return out
 
 
 def _layer_points(rf):
@@ -105,53 +87,6 @@ def _ceilings_used(rf) -> list:
 
 def _tops(v: float) -> str:
     return f"{v:,.0f}" if v >= 100 else f"{v:.3g}"
-
-
-def _label_points(ax, pts, fontsize=6.5, avoid=()):
-    """One label per cluster of coinciding points (names joined, three per line); each label goes right of its
-    point, or is moved down (then up) in steps until its box clears every label placed before it.
-    Labels also keep clear of the points in ``pts`` and ``avoid`` ((x, y) data pairs) and flip to the left of
-    their point at the right edge. Call after the axis limits are set (placement is in display coordinates)."""
-    import math
-
-    clusters: list[list] = []
-    for label, _op, x, y, _b in sorted(pts, key=lambda p: (-p[3], p[2])):
-        lx, ly = math.log10(x), math.log10(y)
-        for c in clusters:
-            if abs(c[0] - lx) < 0.03 and abs(c[1] - ly) < 0.03:
-                if label not in c[2]:
-                    c[2].append(label)
-                break
-        else:
-            clusters.append([lx, ly, [label], x, y])
-    dpi = ax.figure.dpi
-    char_w, line_h = fontsize * 0.55 * dpi / 72, fontsize * 1.15 * dpi / 72
-    dots = [ax.transData.transform((p[2], p[3])) for p in pts] + [ax.transData.transform(a) for a in avoid]
-    r = 4.0
-    placed: list[tuple[float, float, float, float]] = [(dx - r, dy - r, dx + r, dy + r) for dx, dy in dots]
-    right_edge = ax.transAxes.transform((1, 0))[0]
-    for _lx, _ly, names, x, y in clusters:
-        lines = [", ".join(names[i:i + 3]) for i in range(0, len(names), 3)]
-        px, py = ax.transData.transform((x, y))
-        w, h = max(map(len, lines)) * char_w, len(lines) * line_h
-        left = px + 6 + w > right_edge
-        x0 = px - 6 - w if left else px + 6
-        chosen = 0.0
-        for step in [0, -1, 1, -2, 2, -3, 3, -4, 4, -5, -6, -7, -8]:
-            cy = py + step * (line_h + 1)
-            box = (x0, cy - h / 2, x0 + w, cy + h / 2)
-            if all(box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3] for b in placed):
-                chosen = step * (line_h + 1)
-                placed.append(box)
-                break
-        else:
-            placed.append((x0, py - h / 2, x0 + w, py + h / 2))
-        ax.annotate("\n".join(lines), (x, y), xytext=((-6 if left else 6) * 72 / dpi, chosen * 72 / dpi),
-                    textcoords="offset points", fontsize=fontsize, color="#333333", va="center",
-                    ha="right" if left else "left", linespacing=1.0, zorder=5,
-                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.55},
-                    arrowprops={"arrowstyle": "-", "lw": 0.3, "color": "#999999", "shrinkA": 0, "shrinkB": 2}
-                    if abs(chosen) > line_h / 2 else None)
 
 
 def roofline_plot(rf, path) -> Path:
@@ -274,8 +209,11 @@ def precision_plot(runs, path) -> Path:
     return save_figure(fig, path)
 
 
-def time_bars(rf, path) -> Path:
-    """Time per layer type (summed over blocks), stacked compute-bound vs memory-bound, largest first."""
+def time_bars_spec(rf):
+    """Time per layer type (summed over blocks), stacked compute-bound / memory-bound (DRAM) / SRAM-bound, largest
+    first, as a chart spec (``analysis.chartspec.Bars``); each bar ends with its share of the lower bound."""
+    from analysis.chartspec import Axis, Bars
+
     groups: dict[str, dict] = {}
     for lr in rf.layers:
         d = groups.setdefault(short_name(lr.name), {"compute": 0.0, "memory": 0.0, "sram": 0.0, "op": lr.op})
@@ -283,29 +221,21 @@ def time_bars(rf, path) -> Path:
     items = sorted(groups.items(), key=lambda kv: -(kv[1]["compute"] + kv[1]["memory"] + kv[1]["sram"]))
     total = rf.totals["latency_s_bound"]
     scale, unit = (1e3, "ms") if total >= 1e-3 else (1e6, "µs")
-    fig = _figure(6.8, 0.8 + 0.24 * len(items))
-    ax = fig.add_subplot(1, 1, 1)
-    names = [k for k, _ in items][::-1]
-    comp = [v["compute"] * scale for _, v in items][::-1]
-    mem = [v["memory"] * scale for _, v in items][::-1]
-    sram = [v["sram"] * scale for _, v in items][::-1]
-    ax.barh(names, comp, color="#1f77b4", label="compute-bound")
-    ax.barh(names, mem, left=comp, color="#ff7f0e", label="memory-bound (DRAM)")
-    if any(sram):
-        ax.barh(names, sram, left=[a + b for a, b in zip(comp, mem)], color="#9467bd", label="SRAM-bound")
-    for y, (c, m, s) in enumerate(zip(comp, mem, sram)):
-        share = (c + m + s) / (total * scale) * 100
-        ax.annotate(f"{share:.1f}%", (c + m + s, y), xytext=(3, 0), textcoords="offset points", va="center",
-                    fontsize=7)
-    ax.set_xlabel(f"time lower bound ({unit})", fontsize=9)
-    ax.tick_params(labelsize=8)
-    ax.grid(True, axis="x", alpha=0.3, lw=0.6)
-    ax.set_xlim(0, max(a + b + c for a, b, c in zip(comp, mem, sram)) * 1.15)
+    series = [("compute-bound", "#1f77b4"), ("memory-bound (DRAM)", "#ff7f0e"), ("SRAM-bound", "#9467bd")]
+    rows = [(name, [v["compute"] * scale, v["memory"] * scale, v["sram"] * scale]) for name, v in items]
     w = rf.workload
-    ax.set_title(f"{w.name}, batch {w.batch} on {rf.device.name}\n{total * scale:.3g} {unit} lower bound, "
-                 f"{rf.totals['memory_bound_time_fraction'] * 100:.0f}% of it memory-bound", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
-    return save_figure(fig, path)
+    title = (f"{w.name}, batch {w.batch} on {rf.device.name}\n{total * scale:.3g} {unit} lower bound, "
+             f"{rf.totals['memory_bound_time_fraction'] * 100:.0f}% of it memory-bound")
+    return Bars.of(title, Axis("time lower bound", unit), rows, series,
+                   lambda label, s, v: f"{label}: {s} {v:.3g} {unit}",
+                   lambda v, _r: f"{v / (total * scale) * 100:.1f}%", width=884, bar=16)
+
+
+def time_bars(rf, path) -> Path:
+    """``time_bars_spec`` drawn with matplotlib and saved by suffix."""
+    from analysis.chart_mpl import save_chart
+
+    return save_chart(time_bars_spec(rf), path)
 
 
 def measured_plot(result, path) -> Path:

@@ -3,12 +3,13 @@ goes, the roofline with every layer, the precision each layer ran at and why, an
 
 from __future__ import annotations
 
+from analysis.chartspec import Axis, Bars
 from analysis.report import breakdown as B
 from analysis.report.layers import layer_table, tip
 from analysis.report.page import card, esc, fmt, page, pct, section, table
 from analysis.report.rooflinechart import roofline_of
 from analysis.report.rooflinechart import section_body as roofline_body
-from analysis.report.svg import si, stacked_bars
+from analysis.report.svg import render, si
 
 # headline totals, in the order of the cards: (field, label)
 CARDS = (("latency_us", "latency"), ("throughput_fps", "throughput"), ("energy_per_image_uj", "energy per image"),
@@ -140,10 +141,11 @@ def time_section(result) -> str:
     def share(v, _row=None):
         return f"{v:,.0f} us ({pct(v * f_mhz, total)})"
 
-    head = stacked_bars([("whole network", [v / f_mhz for v in whole])], series, "time (us)",
-                        "time of the whole network by cause", 1000, 26, 150, tipf, share)
-    by_op = stacked_bars(us(ops), series, "time (us)", "time per layer type", 1000, 18, 150, tipf, share)
-    by_block = stacked_bars(us(blocks), series, "time (us)", "time per block", 1000, 14, 150, tipf, share)
+    x = Axis("time", "us")
+    head = render(Bars.of("time of the whole network by cause", x, [("whole network", [v / f_mhz for v in whole])],
+                          series, tipf, share, bar=26))
+    by_op = render(Bars.of("time per layer type", x, us(ops), series, tipf, share))
+    by_block = render(Bars.of("time per block", x, us(blocks), series, tipf, share, bar=14))
     return (f'<div class="chart">{head}</div>'
             + _parts_table(names, [p[1] for p in B.TIME_PARTS], whole, "cycles", f_mhz, "us")
             + '<h3>Per layer type (layers in brackets)</h3>' + f'<div class="chart">{by_op}</div>'
@@ -167,10 +169,11 @@ def energy_section(result) -> str:
     def share(v, _row=None):
         return f"{v:,.1f} uJ ({pct(v * 1e6, total)})"
 
-    head = stacked_bars([("whole network", [v / 1e6 for v in whole])], series, "energy (uJ)",
-                        "energy of the whole network by component", 1000, 26, 150, tipf, share)
-    by_op = stacked_bars(uj(ops), series, "energy (uJ)", "energy per layer type", 1000, 18, 150, tipf, share)
-    by_block = stacked_bars(uj(blocks), series, "energy (uJ)", "energy per block", 1000, 14, 150, tipf, share)
+    x = Axis("energy", "uJ")
+    head = render(Bars.of("energy of the whole network by component", x, [("whole network", [v / 1e6 for v in whole])],
+                          series, tipf, share, bar=26))
+    by_op = render(Bars.of("energy per layer type", x, uj(ops), series, tipf, share))
+    by_block = render(Bars.of("energy per block", x, uj(blocks), series, tipf, share, bar=14))
     t = result.totals
     note = (f"MAC = MACs x pJ per MAC of the PE mode; SRAM and DRAM = bits moved x pJ/bit; vector unit = its "
             f"primitive ops x their energies; PPU = requantization and rescaling after the GEMMs; leakage = "

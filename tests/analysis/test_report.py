@@ -106,8 +106,8 @@ def test_main_job_has_every_part(main_job):
         assert cause in html, cause
     for part in ("MAC", "SRAM", "DRAM", "leakage"):
         assert f">{part}<" in html, part
-    assert "operational intensity (ops per compulsory DRAM byte, log scale)" in html
-    assert "performance (TOPS, log scale)" in html and "time (us)" in html and "energy (uJ)" in html
+    assert "operational intensity (ops per compulsory DRAM byte), log scale" in html
+    assert "performance (TOPS), log scale" in html and "time (us)" in html and "energy (uJ)" in html
     assert "blocks.11" in html and "w4a4 32.8 TOPS" in html
     # every column's header carries its unit and meaning (schema) as hover text
     from html import escape

@@ -136,8 +136,6 @@ def _limits(values: list, log: bool, given):
 def draw_scatter(ax, chart: Scatter) -> None:
     """Lines, marks (grouped by colour, shape and size), line labels at their points, point labels placed clear
     of each other (``label_points``), the legend of ``chart.legend`` as dots."""
-    from matplotlib.lines import Line2D
-
     _style_axis(ax, chart)
     for ln in chart.lines:
         draw = ax.step if ln.step else ax.plot
@@ -147,10 +145,11 @@ def draw_scatter(ax, chart: Scatter) -> None:
     for m in chart.marks:
         if (chart.x.log and m.x <= 0) or (chart.y.log and m.y <= 0):
             continue
-        groups.setdefault((m.color, m.shape, m.size), []).append(m)
-    for (color, shape, size), ms in groups.items():
-        ax.scatter([m.x for m in ms], [m.y for m in ms], s=(size * 1.1) ** 2, color=color,
-                   marker=MARKERS.get(shape, "o"), edgecolor="white", linewidth=0.5, zorder=3)
+        groups.setdefault((m.color, m.shape, m.size, m.hollow), []).append(m)
+    for (color, shape, size, hollow), ms in groups.items():
+        ax.scatter([m.x for m in ms], [m.y for m in ms], s=(size * 1.1) ** 2, marker=MARKERS.get(shape, "o"),
+                   facecolor="none" if hollow else color, edgecolor=color if hollow else "white",
+                   linewidth=0.8 if hollow else 0.5, zorder=3)
     xs = [m.x for m in chart.marks] + [v for ln in chart.lines for v in ln.xs]
     ys = [m.y for m in chart.marks] + [v for ln in chart.lines for v in ln.ys]
     ax.set_xlim(*_limits(xs, chart.x.log, chart.x.range))
@@ -158,16 +157,28 @@ def draw_scatter(ax, chart: Scatter) -> None:
     ax.grid(True, which="major", alpha=0.35, lw=0.6)
     for ln in chart.lines:
         if ln.label_at:
-            ax.annotate(ln.label, ln.label_at, xytext=(-3, 3), textcoords="offset points", ha="right", va="bottom",
-                        fontsize=7, color=ln.color, fontweight="bold", zorder=6)
+            start = ln.label_anchor == "start"
+            ax.annotate(ln.label, ln.label_at, xytext=(3 if start else -3, 3), textcoords="offset points",
+                        ha="left" if start else "right", va="bottom", fontsize=7, color=ln.color, fontweight="bold",
+                        zorder=6)
     labelled = [(m.label, "", m.x, m.y, "") for m in chart.marks if m.label
                 and not ((chart.x.log and m.x <= 0) or (chart.y.log and m.y <= 0))]
     if labelled:
         label_points(ax, labelled)
     if chart.legend:
-        handles = [Line2D([], [], ls="none", marker="o", ms=5, color=c, label=t) for t, c in chart.legend]
-        leg = ax.legend(handles=handles, fontsize=7, loc="best", framealpha=0.9)
+        leg = ax.legend(handles=[_handle(*item) for item in chart.legend], fontsize=7, loc="best", framealpha=0.9)
         leg.get_frame().set_linewidth(0.5)
+
+
+def _handle(text: str, color: str, marker: str = "dot"):
+    """A legend entry drawn as the SVG renderer draws it (``chartspec.LEGEND_MARKERS``)."""
+    from matplotlib.lines import Line2D
+
+    if marker in ("line", "dash"):
+        return Line2D([], [], color=color, lw=1.6, ls="--" if marker == "dash" else "-", label=text)
+    shape = {"square": "s", "rect": "s"}.get(marker, "o")
+    return Line2D([], [], ls="none", marker=shape, ms=5, label=text, mec=color,
+                  mfc="none" if marker == "hollow" else color)
 
 
 def draw_bars(ax, chart: Bars) -> None:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+LEGEND_MARKERS = ("dot", "square", "hollow", "line", "dash", "rect")
+
 
 @dataclass(frozen=True)
 class Axis:
@@ -48,6 +50,7 @@ class Mark:
     label: str = ""
     shape: str = "circle"     # circle | square | diamond
     size: float = 5.0
+    hollow: bool = False      # outline only
 
 
 @dataclass
@@ -63,11 +66,13 @@ class Line:
     width: float = 2.0
     label_at: tuple | None = None
     step: bool = False
+    label_anchor: str = "end"  # end: the label ends at label_at (a roof's right end); start: it starts there
 
 
 @dataclass
 class Scatter:
-    """A scatter chart: ``legend`` lists (text, colour) pairs shown as dots above the plot."""
+    """A scatter chart: ``legend`` lists (text, colour) pairs shown as dots, or (text, colour, marker) with marker
+    one of ``LEGEND_MARKERS``."""
 
     title: str
     x: Axis

@@ -1,13 +1,15 @@
 """Roofline figures (matplotlib, imported lazily; no pyplot state: ``Figure`` + Agg canvas; PNG/SVG by suffix).
 
+``roofline_plot`` and ``time_bars`` are chart specs (``roofline_spec``, ``time_bars_spec``; analysis/chartspec.py)
+drawn by analysis/chart_mpl.py, the renderer whose SVG twin draws the HTML report's charts; ``precision_plot`` and
+``measured_plot`` are drawn by hand on the same axes style (``chart_mpl.style_axes``).
+
 - ``roofline_plot``: log-log attainable performance (TOPS) vs arithmetic intensity (ops per DRAM byte); one
   ceiling per precision, the DRAM (and, for accelerators, SRAM) bandwidth roof, layers as labelled points
   coloured by op type (identical layers of different blocks drawn once).
 - ``precision_plot``: one model at several precisions; each precision's ceiling and points in its colour, thin
   lines joining the same layer across precisions so the FP16 -> INT8 -> INT4 shift is visible.
-- ``time_bars``: time by layer type (block index dropped), stacked compute-bound vs memory-bound: a chart spec
-  (``time_bars_spec``, analysis/chartspec.py) drawn by analysis/chart_mpl.py, the renderer of every chart the HTML
-  report also draws.
+- ``time_bars``: time by layer type (block index dropped), stacked compute-bound vs memory-bound.
 - ``measured_plot``: measured layer performance on this host against its measured roofline; points faster
   than their bound are marked.
 """
@@ -89,11 +91,13 @@ def _tops(v: float) -> str:
     return f"{v:,.0f}" if v >= 100 else f"{v:.3g}"
 
 
-def roofline_plot(rf, path) -> Path:
-    """Classic log-log roofline of one run (module docstring)."""
-    fig = _figure()
-    ax = fig.add_subplot(1, 1, 1)
-    _style(ax)
+def roofline_spec(rf):
+    """Classic log-log roofline of one run as a chart spec (``analysis.chartspec.Scatter``; module docstring): one
+    grey roof per GEMM ceiling labelled at its right end, dashed roofs in the op's colour for ceilings only vector
+    ops use, the DRAM (and SRAM) slope labelled at its left end, GEMMs again at their SRAM intensity (hollow),
+    one mark per distinct layer type coloured by op (circle: compute-bound, square: memory-bound)."""
+    from analysis.chartspec import Line, Mark, Scatter
+
     dev = rf.device
     bw = dev.dram.bandwidth_bytes_per_s
     pts = _layer_points(rf)
@@ -103,55 +107,73 @@ def roofline_plot(rf, path) -> Path:
     grey = ["#222222", "#555555", "#777777", "#999999", "#aaaaaa", "#bbbbbb", "#cccccc"]
     gemm_keys = {lr.ceiling for lr in rf.layers if lr.op in ("gemm", "conv", "matmul")}
     vector_ops = {lr.ceiling: lr.op for lr in rf.layers if lr.ceiling not in gemm_keys}
-    main = [p for p in peaks if p.key not in vector_ops]
-    for i, p in enumerate(main):
-        _roof(ax, p.ops_per_s / 1e12, bw, x0, x1, grey[min(i, len(grey) - 1)], None)
-        ax.annotate(f"{p.key}  {_tops(p.ops_per_s / 1e12)} TOPS", (x1, p.ops_per_s / 1e12), xytext=(-3, 3),
-                    textcoords="offset points", ha="right", va="bottom", fontsize=7, color="#222222")
+    lines, legend = [], []
+    for i, p in enumerate([p for p in peaks if p.key not in vector_ops]):
+        lines.append(_roof_line(p.ops_per_s / 1e12, bw, x0, x1, grey[min(i, len(grey) - 1)],
+                                f"{p.key}  {_tops(p.ops_per_s / 1e12)} TOPS", "", 2.1))
     for p in peaks:                      # ceilings only vector ops use: dashed, in the op's colour, in the legend
         if p.key in vector_ops:
-            op = vector_ops[p.key]
-            label = (f"{p.key} ceiling {_tops(p.ops_per_s / 1e9)} GOPS" if dev.kind == "accelerator"
+            accel = dev.kind == "accelerator"
+            label = (f"{p.key} ceiling {_tops(p.ops_per_s / 1e9)} GOPS" if accel
                      else f"{p.key} (non-tensor, vector ops) {_tops(p.ops_per_s / 1e12)} TOPS")
-            _roof(ax, p.ops_per_s / 1e12, bw, x0, x1, OP_COLORS.get(op, "#777777") if dev.kind == "accelerator"
-                  else "#999999", label, ls="--", lw=1.0)
-    sram = dev.level("sram")
+            color = OP_COLORS.get(vector_ops[p.key], "#777777") if accel else "#999999"
+            lines.append(_roof_line(p.ops_per_s / 1e12, bw, x0, x1, color, label, "5,4", 1.3, labelled=False))
+            legend.append((label, color, "dash"))
+    marks = []
     sram_pts = {}
     for lr in rf.layers:                 # hierarchical roofline: GEMMs again at their SRAM intensity (hollow)
         if lr.sram_bytes:
             sram_pts.setdefault((short_name(lr.name), lr.ops / lr.sram_bytes), lr.attainable_ops_per_s / 1e12)
+    for (name, x), y in sram_pts.items():
+        marks.append(Mark(x, y, "#555555", f"{name} at its SRAM intensity", "", "circle", 3.6, hollow=True))
     if sram_pts:
-        ax.scatter([k[1] for k in sram_pts], list(sram_pts.values()), s=22, facecolor="none", edgecolor="#555555",
-                   linewidth=0.7, zorder=3, label="GEMM at SRAM intensity")
+        legend.append(("GEMM at SRAM intensity", "#555555", "hollow"))
+    sram = dev.level("sram")
     if sram is not None and sram.bandwidth_bytes_per_s:
         top = peaks[0].ops_per_s / 1e12
         xs = [x0, min(x1, top * 1e12 / sram.bandwidth_bytes_per_s)]
-        ax.plot(xs, [x * sram.bandwidth_bytes_per_s / 1e12 for x in xs], color="#888888", ls=":", lw=1.2)
-        ax.annotate(f"SRAM {sram.bandwidth_bytes_per_s / 1e9:,.0f} GB/s", (xs[0], xs[0] * sram.bandwidth_bytes_per_s
-                    / 1e12), xytext=(3, 6), textcoords="offset points", fontsize=7, rotation=0, color="#666666")
-    ax.annotate(f"DRAM {bw / 1e9:,.4g} GB/s", (x0, x0 * bw / 1e12), xytext=(3, 6), textcoords="offset points",
-                fontsize=7, color="#222222")
+        lines.append(Line(xs, [x * sram.bandwidth_bytes_per_s / 1e12 for x in xs], "#888888",
+                          f"SRAM {sram.bandwidth_bytes_per_s / 1e9:,.0f} GB/s", "2,3", 1.6,
+                          (xs[0], xs[0] * sram.bandwidth_bytes_per_s / 1e12), label_anchor="start"))
+    lines.append(Line([x0, x1], [x0 * bw / 1e12, x1 * bw / 1e12], "#222222", f"DRAM {bw / 1e9:,.4g} GB/s", "", 0.0,
+                      (x0, x0 * bw / 1e12), label_anchor="start"))
     ops_seen = []
     for label, op, x, y, bound in pts:
-        ax.scatter([x], [y], s=26, color=OP_COLORS.get(op, "#333333"), edgecolor="black", linewidth=0.4, zorder=3,
-                   marker="o" if bound == "compute" else "s", label=op if op not in ops_seen else None)
+        color = OP_COLORS.get(op, "#333333")
+        marks.append(Mark(x, y, color, f"{label} ({op}, {bound}-bound): {y:.3g} TOPS at {x:.3g} ops/B", label,
+                          "circle" if bound == "compute" else "square", 4.5))
         if op not in ops_seen:
             ops_seen.append(op)
+            legend.append((op, color, "dot"))
+    legend += [("compute-bound", "#777777", "dot"), ("memory-bound", "#777777", "square")]
     ys = [p[3] for p in pts] + [peaks[0].ops_per_s / 1e12]
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(min(min(ys) / 3, x0 * bw / 1e12), max(ys) * 2.5)
-    _label_points(ax, pts)
-    w = rf.workload
-    t = rf.totals
-    ax.set_title(f"{w.name}, batch {w.batch} on {dev.name}"
-                 + (" (fused attention)" if rf.options.get("fused_attention") else "")
-                 + (f"\nbound {t['throughput_fps_bound']:,.0f} img/s, expected {t['throughput_fps_expected']:,.0f}"
-                    f" img/s ({rf.options.get('framework', 'none')})" if t.get("throughput_fps_expected") else ""),
-                 fontsize=10)
-    leg = ax.legend(fontsize=7, loc="upper left", title="op (circle: compute-, square: memory-bound)",
-                    title_fontsize=7, framealpha=0.9)
-    leg.get_frame().set_linewidth(0.5)
-    return save_figure(fig, path)
+    w, t = rf.workload, rf.totals
+    title = (f"{w.name}, batch {w.batch} on {dev.name}" + (" (fused attention)" if rf.options.get("fused_attention")
+                                                           else "")
+             + (f"\nbound {t['throughput_fps_bound']:,.0f} img/s, expected {t['throughput_fps_expected']:,.0f}"
+                f" img/s ({rf.options.get('framework', 'none')})" if t.get("throughput_fps_expected") else ""))
+    return Scatter(title, Axis(INTENSITY.label, INTENSITY.unit, True, (x0, x1)),
+                   Axis(PERFORMANCE.label, PERFORMANCE.unit, True,
+                        (min(min(ys) / 3, x0 * bw / 1e12), max(ys) * 2.5)),
+                   marks, lines, legend, 884, 598)
+
+
+def _roof_line(peak_tops: float, bw: float, x0: float, x1: float, color: str, label: str, dash: str, width: float,
+               labelled: bool = True):
+    """One ceiling: the bandwidth slope up to the ridge, then flat at ``peak_tops``; labelled at its right end."""
+    from analysis.chartspec import Line
+
+    ridge = peak_tops * 1e12 / bw
+    xs = [x0, max(x0, min(ridge, x1)), x1]
+    ys = [min(peak_tops, x * bw / 1e12) for x in xs]
+    return Line(xs, ys, color, label, dash, width, (x1, peak_tops) if labelled else None)
+
+
+def roofline_plot(rf, path) -> Path:
+    """``roofline_spec`` drawn with matplotlib and saved by suffix."""
+    from analysis.chart_mpl import save_chart
+
+    return save_chart(roofline_spec(rf), path)
 
 
 def precision_plot(runs, path) -> Path:

@@ -115,15 +115,25 @@ def _axis_attrs(which: str, log: bool) -> str:
 
 
 def legend(items: list[tuple[str, str]], x: float, y: float, width: float, marker: str = "rect") -> tuple[str, float]:
-    """Legend entries (label, colour) flowing left to right within ``width``; returns (svg, height used)."""
+    """Legend entries (label, colour[, marker]) flowing left to right within ``width``; ``marker`` (one of
+    ``chartspec.LEGEND_MARKERS``) for the entries that name none; returns (svg, height used)."""
     out, cx, cy = [], x, y
-    for label, color in items:
+    for item in items:
+        label, color = item[0], item[1]
+        kind = item[2] if len(item) > 2 else marker
         w = 18 + 6.6 * len(label) + 14
         if cx + w > x + width and cx > x:
             cx, cy = x, cy + 18
-        if marker == "rect":
+        if kind == "square":
+            out.append(f'<rect x="{cx + 1:.1f}" y="{cy - 8:.1f}" width="10" height="10" fill="{color}"/>')
+        elif kind == "hollow":
+            out.append(f'<circle cx="{cx + 6:.1f}" cy="{cy - 3:.1f}" r="4.5" fill="none" stroke="{color}"/>')
+        elif kind == "dash":
+            out.append(f'<line x1="{cx:.1f}" y1="{cy - 3:.1f}" x2="{cx + 14:.1f}" y2="{cy - 3:.1f}" stroke="{color}" '
+                       f'stroke-width="2" stroke-dasharray="4,3"/>')
+        elif kind == "rect":
             out.append(f'<rect x="{cx:.1f}" y="{cy - 9:.1f}" width="12" height="12" fill="{color}"/>')
-        elif marker == "line":
+        elif kind == "line":
             out.append(f'<line x1="{cx:.1f}" y1="{cy - 3:.1f}" x2="{cx + 14:.1f}" y2="{cy - 3:.1f}" stroke="{color}" '
                        f'stroke-width="2.5"/>')
         else:
@@ -219,6 +229,9 @@ def scatter(marks: list[Mark], x_label: str, y_label: str, lines: list[Line] = (
             s = m.size * 1.25
             out.append(f'<polygon points="{px:.1f},{py - s:.1f} {px + s:.1f},{py:.1f} {px:.1f},{py + s:.1f} '
                        f'{px - s:.1f},{py:.1f}" fill="{m.color}" stroke="#fff" stroke-width="0.8">{tip}</polygon>')
+        elif m.hollow:
+            out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{m.size:.1f}" fill="none" stroke="{m.color}" '
+                       f'stroke-width="1.2">{tip}</circle>')
         else:
             out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{m.size:.1f}" fill="{m.color}" stroke="#fff" '
                        f'stroke-width="0.8" fill-opacity="0.9">{tip}</circle>')
@@ -230,7 +243,10 @@ def scatter(marks: list[Mark], x_label: str, y_label: str, lines: list[Line] = (
         while any(abs(py - q) < 12 for q in placed):
             py += 12
         placed.append(py)
-        out.append(text(min(x(lx), right - 4), py, ln.label, 11, "end", "600", ln.color, extra=HALO))
+        if ln.label_anchor == "start":
+            out.append(text(max(x(lx), left) + 4, py, ln.label, 11, "start", "600", ln.color, extra=HALO))
+        else:
+            out.append(text(min(x(lx), right - 4), py, ln.label, 11, "end", "600", ln.color, extra=HALO))
     out += _labels([m for m in marks if m.label], x, y, right)
     out.append("</svg>")
     return "".join(out)

@@ -90,8 +90,14 @@ def test_report_roofline_and_time_bars_both_ways():
     assert s["axes"]["x"] == ("operational intensity (ops per compulsory DRAM byte), log scale", "log")
     assert s["axes"]["y"] == ("performance (TOPS), log scale", "log")
     wl, prefer = apply_precision(build_preset("deit_tiny", 1), "fp16")
-    s, _ = same(plots.time_bars_spec(analyze(wl, load_device("h100_sxm"), prefer, crossover=False)))
+    rf = analyze(wl, load_device("h100_sxm"), prefer, crossover=False)
+    s, _ = same(plots.time_bars_spec(rf))
     assert s["axes"]["x"][1] == "linear" and s["axes"]["x"][0].startswith("time lower bound (")
+    # the roofline CLI's figure (roofline --plot): log-log, its ceilings labelled, the same in SVG
+    s, m = same(plots.roofline_spec(rf))
+    assert s["axes"] == {"x": ("arithmetic intensity (ops per DRAM byte), log scale", "log"),
+                         "y": ("attainable performance (TOPS), log scale", "log")}
+    assert "DRAM 3,350 GB/s" in s["texts"] and "memory-bound" in m["legend"]
 
 
 @pytest.mark.parametrize("span, scale", [(1000.0, "log"), (3.0, "linear")])

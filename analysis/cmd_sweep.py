@@ -119,8 +119,9 @@ def _pareto(args) -> int:
                                                 and m not in {o.metric for o in objectives}]
     cols = ["workload"] + [a for a in axes if a in names] + metrics
     cols, width = select_columns(args.columns, cols + [c for c in names if c not in cols], cols, "workload")
+    read = list(dict.fromkeys(cols + [a for a in axes if a in names])) if args.plot else cols  # the plot's labels
     front, tops, st = scan_front(args.results, objectives, by=by, include_infeasible=args.all, top=args.top,
-                                 workload=args.workload, columns=cols)
+                                 workload=args.workload, columns=read)
     if args.workload and args.workload not in st.workloads:
         raise InputError("--workload", "workload", f"unknown workload {args.workload!r}",
                          ", ".join(sorted(st.workloads)))

@@ -163,8 +163,9 @@ def draw_scatter(ax, chart: Scatter) -> None:
                         zorder=6)
     labelled = [(m.label, "", m.x, m.y, "") for m in chart.marks if m.label
                 and not ((chart.x.log and m.x <= 0) or (chart.y.log and m.y <= 0))]
-    if labelled:
-        label_points(ax, labelled)
+    if labelled:               # labels keep clear of the unlabelled marks too
+        label_points(ax, labelled, avoid=[(m.x, m.y) for m in chart.marks if not m.label
+                                          and not ((chart.x.log and m.x <= 0) or (chart.y.log and m.y <= 0))])
     if chart.legend:
         leg = ax.legend(handles=[_handle(*item) for item in chart.legend], fontsize=7, loc="best", framealpha=0.9)
         leg.get_frame().set_linewidth(0.5)

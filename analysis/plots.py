@@ -1,8 +1,8 @@
 """Roofline figures (matplotlib, imported lazily; no pyplot state: ``Figure`` + Agg canvas; PNG/SVG by suffix).
 
-``roofline_plot`` and ``time_bars`` are chart specs (``roofline_spec``, ``time_bars_spec``; analysis/chartspec.py)
-drawn by analysis/chart_mpl.py, the renderer whose SVG twin draws the HTML report's charts; ``precision_plot`` and
-``measured_plot`` are drawn by hand on the same axes style (``chart_mpl.style_axes``).
+``roofline_plot``, ``precision_plot`` and ``time_bars`` are chart specs (``roofline_spec``, ``precision_spec``,
+``time_bars_spec``; analysis/chartspec.py) drawn by analysis/chart_mpl.py, the renderer whose SVG twin draws the HTML
+report's charts; ``measured_plot`` is drawn by hand on the same axes style (``chart_mpl.style_axes``).
 
 - ``roofline_plot``: log-log attainable performance (TOPS) vs arithmetic intensity (ops per DRAM byte); one
   ceiling per precision, the DRAM (and, for accelerators, SRAM) bandwidth roof, layers as labelled points
@@ -176,13 +176,14 @@ def roofline_plot(rf, path) -> Path:
     return save_chart(roofline_spec(rf), path)
 
 
-def precision_plot(runs, path) -> Path:
-    """One model at several precisions: ``runs`` = [(label, Roofline), ...] on the same device."""
+def precision_spec(runs):
+    """One model at several precisions as a chart spec: ``runs`` = [(label, Roofline), ...] on the same device;
+    each precision's GEMM ceiling and layers in its colour, thin grey lines joining the same layer across
+    precisions, the last precision's layers labelled."""
+    from analysis.chartspec import Line, Mark, Scatter
+
     if not runs:
         raise InputError("precision_plot", "runs", "no precision given")
-    fig = _figure(7.2, 4.8)
-    ax = fig.add_subplot(1, 1, 1)
-    _style(ax)
     dev = runs[0][1].device
     bw = dev.dram.bandwidth_bytes_per_s
     all_pts = [_layer_points(rf) for _, rf in runs]
@@ -192,43 +193,46 @@ def precision_plot(runs, path) -> Path:
         gemm_peaks.append(sorted((dev.peak(k) for k in keys), key=lambda p: -p.ops_per_s))
     flat = [p for ps in all_pts for p in ps]
     x0, x1 = _x_range(flat, [p.ops_per_s / bw for ps in gemm_peaks for p in ps])
-    # join the same layer across precisions
-    by_label: dict[str, list] = {}
+    lines = []
+    by_label: dict[str, list] = {}      # join the same layer across precisions
     for ps in all_pts:
-        for label, op, x, y, _b in ps:
+        for label, _op, x, y, _b in ps:
             by_label.setdefault(label, []).append((x, y))
     for label, xy in by_label.items():
         if len(xy) > 1:
-            ax.plot([p[0] for p in xy], [p[1] for p in xy], color="#bbbbbb", lw=0.7, zorder=1)
+            lines.append(Line([p[0] for p in xy], [p[1] for p in xy], "#bbbbbb", label, width=0.9))
     top_ridge = max((p.ops_per_s / bw for ps in gemm_peaks for p in ps), default=x1)
     xs = [x0, min(top_ridge, x1)]
-    ax.plot(xs, [x * bw / 1e12 for x in xs], color="#333333", lw=1.4, zorder=1)
-    drawn = set()
+    lines.append(Line(xs, [x * bw / 1e12 for x in xs], "#333333", f"DRAM {bw / 1e9:,.4g} GB/s", "", 1.9,
+                      (x0, x0 * bw / 1e12), label_anchor="start"))
+    marks, legend, drawn = [], [], set()
+    last = len(runs) - 1
     for i, ((name, rf), pts, peaks) in enumerate(zip(runs, all_pts, gemm_peaks)):
         c = PREC_COLORS[i % len(PREC_COLORS)]
         ceiling = ""
         for p in peaks[:1]:
             ceiling = f", {p.key} {_tops(p.ops_per_s / 1e12)} TOPS"
             if p.key not in drawn:
-                ridge = p.ops_per_s / bw
-                ax.plot([ridge, x1], [p.ops_per_s / 1e12] * 2, color=c, lw=1.6, zorder=1)
+                lines.append(Line([p.ops_per_s / bw, x1], [p.ops_per_s / 1e12] * 2, c, p.key, width=2.1))
                 drawn.add(p.key)
+        for label, op, x, y, bound in pts:
+            marks.append(Mark(x, y, c, f"{name} {label} ({op}, {bound}-bound): {y:.3g} TOPS", label if i == last
+                              else "", "circle", 4.5))
         lat = rf.totals["latency_s_bound"]
-        ax.plot([p[2] for p in pts], [p[3] for p in pts], ls="none", marker="o", ms=5, color=c, mec="black",
-                mew=0.4, zorder=3, label=f"{name}{ceiling}: {rf.totals['throughput_fps_bound']:,.0f} img/s "
-                                          f"({lat * 1e3:.3g} ms)")
-    ax.annotate(f"DRAM {bw / 1e9:,.4g} GB/s", (x0, x0 * bw / 1e12), xytext=(3, 6), textcoords="offset points",
-                fontsize=7)
+        legend.append((f"{name}{ceiling}: {rf.totals['throughput_fps_bound']:,.0f} img/s ({lat * 1e3:.3g} ms)", c))
     ys = [p[3] for p in flat] + [gemm_peaks[0][0].ops_per_s / 1e12 if gemm_peaks[0] else 1]
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(min(min(ys) / 3, x0 * bw / 1e12), max(ys) * 4)
-    _label_points(ax, all_pts[-1], avoid=[(p[2], p[3]) for p in flat])
     w = runs[0][1].workload
-    ax.set_title(f"{w.model}, batch {w.batch} on {dev.name}: precision shifts the layers", fontsize=10)
-    leg = ax.legend(fontsize=7, loc="upper left", framealpha=0.9, title="precision, GEMM ceiling: bound",
-                    title_fontsize=7)
-    leg.get_frame().set_linewidth(0.5)
-    return save_figure(fig, path)
+    return Scatter(f"{w.model}, batch {w.batch} on {dev.name}: precision shifts the layers",
+                   Axis(INTENSITY.label, INTENSITY.unit, True, (x0, x1)),
+                   Axis(PERFORMANCE.label, PERFORMANCE.unit, True, (min(min(ys) / 3, x0 * bw / 1e12), max(ys) * 4)),
+                   marks, lines, legend, 936, 624)
+
+
+def precision_plot(runs, path) -> Path:
+    """``precision_spec`` drawn with matplotlib and saved by suffix."""
+    from analysis.chart_mpl import save_chart
+
+    return save_chart(precision_spec(runs), path)
 
 
 def time_bars_spec(rf):

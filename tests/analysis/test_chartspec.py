@@ -98,6 +98,11 @@ def test_report_roofline_and_time_bars_both_ways():
     assert s["axes"] == {"x": ("arithmetic intensity (ops per DRAM byte), log scale", "log"),
                          "y": ("attainable performance (TOPS), log scale", "log")}
     assert "DRAM 3,350 GB/s" in s["texts"] and "memory-bound" in m["legend"]
+    # --plot-precisions: one legend entry per precision, in both
+    runs = [(p, analyze(*apply_precision(build_preset("deit_tiny", 1), p)[:1], load_device("h100_sxm"),
+                        apply_precision(build_preset("deit_tiny", 1), p)[1], crossover=False)) for p in ("fp16", "int8")]
+    s, m = same(plots.precision_spec(runs))
+    assert [x.split(",")[0] for x in m["legend"]] == ["fp16", "int8"] and s["axes"]["y"][1] == "log"
 
 
 @pytest.mark.parametrize("span, scale", [(1000.0, "log"), (3.0, "linear")])

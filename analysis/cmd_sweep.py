@@ -124,7 +124,8 @@ def _missing(frame):
 
 
 def _pareto(args) -> int:
-    from analysis.pareto import parse_objectives, plot_front
+    from analysis.frontchart import plot_front
+    from analysis.pareto import parse_objectives
     from analysis.pareto_scan import scan_front
     from analysis.sweep import read_manifest
     from analysis.sweep.read import columns_of, scan_batches
@@ -151,8 +152,9 @@ def _pareto(args) -> int:
                                                 and m not in {o.metric for o in objectives}]
     cols = ["workload"] + [a for a in axes if a in names] + metrics
     cols, width = select_columns(args.columns, cols + [c for c in names if c not in cols], cols, "workload")
+    read = list(dict.fromkeys(cols + [a for a in axes if a in names])) if args.plot else cols  # the plot's labels
     front, tops, st = scan_front(args.results, objectives, by=by, include_infeasible=args.all, top=args.top,
-                                 workload=args.workload, columns=cols)
+                                 workload=args.workload, columns=read)
     if args.workload and args.workload not in st.workloads:
         raise InputError("--workload", "workload", f"unknown workload {args.workload!r}",
                          ", ".join(sorted(st.workloads)))
@@ -180,9 +182,10 @@ def _pareto(args) -> int:
         from analysis.pareto import feasible_rows
 
         need = list(dict.fromkeys(["workload", *([by] if by else []), *[o.metric for o in objectives],
-                                   "feasible", "error"]))
+                                   *[a for a in axes if a in names], "feasible", "error"]))
         df = pa.Table.from_batches(list(scan_batches(args.results, need))).to_pandas()
         if args.workload:
             df = df[df["workload"] == args.workload]
-        plot_front(feasible_rows(df, args.all), front, objectives, args.plot, by=by, title=manifest.get("name", ""))
+        plot_front(feasible_rows(df, args.all), front, objectives, args.plot, by=by, title=manifest.get("name", ""),
+                   axes=axes)
     return 0

@@ -133,7 +133,8 @@ class Device:
         Accelerators: the PE mode the simulator would pick (``PEConfig.resolve``: exact, else the fastest wider).
         GPUs/host: W4A4 -> int4 (else int8), W8A8 and W4A8 -> int8, weight-only (activations > 8 bits, e.g.
         W4A16) -> fp16, fp16 -> the default fp16 ceiling, fp8 -> fp8, fp32 -> fp32; a missing ceiling falls
-        back along int4 -> int8 -> fp16 -> fp32 (fp8 -> fp16 -> fp32) with a note. Sparse weights: analysis/sparse.py.
+        back along int4 -> int8 -> fp16 -> fp32 (fp8 -> fp16 -> fp32) with a note; block-scaled formats the device
+        does not run natively -> fp16 (analysis/gpu_chain.py). Sparse weights: analysis/sparse.py.
         """
         if self.kind == "accelerator":
             mode, promoted = self.hardware.pe.resolve(layer.dtype, layer.w_bits, layer.a_bits)
@@ -145,7 +146,9 @@ class Device:
             from analysis.sparse import accelerator_peak  # PEs that skip pruned weights (docs/sparsity.md)
 
             return accelerator_peak(layer, self.hardware, mode, self.peak(mode.label), note)
-        chain, note = _gpu_chain(layer)
+        from analysis.gpu_chain import gpu_chain
+
+        chain, note = gpu_chain(self, layer)
         if prefer:
             chain = [prefer] + [c for c in chain if c != prefer]
         for i, key in enumerate(chain):
@@ -188,26 +191,6 @@ def vector_cycles_per_element(hw, layer: Layer) -> float:
     from simulator.vector import vector_op
 
     return float(vector_op(hw, layer.op, layer.dtype, layer.a_bits)[1])
-
-
-def _gpu_chain(layer: Layer) -> tuple[list[str], str]:
-    """Preferred ceilings for a GEMM layer on a GPU, best first, and a note on how it maps."""
-    w, a = layer.w_bits, layer.a_bits
-    if layer.dtype == "fp":
-        bits = max(w, a)
-        if bits > 16:
-            return ["fp32"], ""
-        if bits > 8:
-            return ["fp16", "fp32"], ""
-        return (["fp4"] if bits <= 4 else []) + ["fp8", "fp16", "fp32"], ""   # fp4: NVFP4 / MXFP4 (Blackwell)
-    if a > 8:
-        return ["fp16", "fp32"], f"weight-only {layer.precision}: FP16 compute, {w}-bit weight bytes"
-    if max(w, a) <= 4:
-        return ["int4", "int8", "fp16", "fp32"], ""
-    if max(w, a) <= 8:
-        note = "" if (w, a) == (8, 8) else f"{layer.precision} runs on the int8 ceiling"
-        return ["int8", "fp16", "fp32"], note
-    return ["fp16", "fp32"], ""
 
 
 # ---------------------------------------------------------------------------------------------- builders
@@ -257,7 +240,8 @@ def _src(path: Path) -> str:
 
 
 _GPU_KEYS = {"name", "aliases", "kind", "arch", "sm_count", "clock_mhz", "source", "defaults", "default_note",
-             "vector_peak", "peaks_tops", "memory", "framework", "notes", "max_clock_mhz", "sustained_clock_mhz", "power"}
+             "vector_peak", "peaks_tops", "memory", "framework", "notes", "max_clock_mhz", "sustained_clock_mhz", "power",
+             "block_formats"}
 GPU_MAX = {"tops": 1e6, "gbps": 1e9, "capacity": 2 ** 40, "clock_mhz": 1e6, "sm_count": 2 ** 20, "power_w": 1e5}
 
 

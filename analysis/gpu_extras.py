@@ -1,5 +1,10 @@
 """GPU YAML keys beyond the peaks (docs/formats.md): ``arch``, ``sm_count``, ``clock_mhz``, ``max_clock_mhz``,
-``framework``, ``notes``; and the device at its maximum clock.
+``framework``, ``notes``, ``block_formats``; and the device at its maximum clock.
+
+``block_formats: {native: [mxfp8, mxfp6, mxfp4, nvfp4], source: ...}``: the block-scaled format families
+(workloads/block_formats.py ``FAMILIES``) the tensor cores run natively, the block scales applied inside the MMA
+(Blackwell: PTX ``mma.sync ... .block_scale``, ``.kind::mxf8f6f4`` and ``.kind::mxf4nvf4``). A GEMM in a family the
+device does not list runs at its FP16 ceiling (``Device.gemm_peak``).
 
 ``max_clock_mhz``: GPU Boost runs a card above its rated boost clock (``clock_mhz``, the clock the datasheet's peaks
 are given at) when power and temperature allow; a bound that measured runs never beat takes every peak x
@@ -35,6 +40,8 @@ class GpuInfo:
     idle_w: float | None = None              # board power idle (W)
     tdp_w: float | None = None               # board power limit (W)
     power_source: str = ""
+    block_formats: tuple[str, ...] = ()      # block-scaled format families run natively (block_formats.FAMILIES)
+    block_formats_source: str = ""
 
     @property
     def sustained_scale(self) -> float:
@@ -82,7 +89,31 @@ def gpu_info(d: dict, source: str, limits: dict) -> GpuInfo:
         tdp = require_number(source, "power.tdp_w", pw.get("tdp_w"), maximum=limits["power_w"])
         idle = require_number(source, "power.idle_w", pw.get("idle_w"), maximum=tdp)
         psrc = require_str(source, "power.source", pw.get("source", ""))
-    return GpuInfo(str(d.get("arch", "")), sms, rated, boost, fw, rated, sustained, idle, tdp, psrc)
+    native, native_src = _block_formats(d, source)
+    return GpuInfo(str(d.get("arch", "")), sms, rated, boost, fw, rated, sustained, idle, tdp, psrc, native,
+                   native_src)
+
+
+def _block_formats(d: dict, source: str) -> tuple[tuple[str, ...], str]:
+    """``block_formats.native`` (family names, each once) and ``block_formats.source``."""
+    from workloads.block_formats import FAMILIES
+
+    if d.get("block_formats") is None:
+        return (), ""
+    bf = require_mapping(source, "block_formats", d["block_formats"])
+    require_known(source, "block_formats", bf, ("native", "source"))
+    native = bf.get("native", [])
+    allowed = sorted(set(FAMILIES.values()))
+    if not isinstance(native, list):
+        raise InputError(source, "block_formats.native", f"expected a list of format families, got {native!r}",
+                         ", ".join(allowed))
+    for i, name in enumerate(native):
+        if name not in allowed:
+            raise InputError(source, f"block_formats.native[{i}]", f"unknown block format family {name!r}",
+                             ", ".join(allowed))
+    if len(set(native)) != len(native):
+        raise InputError(source, "block_formats.native", "a family appears twice")
+    return tuple(native), require_str(source, "block_formats.source", bf.get("source", ""))
 
 
 def gpu_notes(d: dict, source: str) -> tuple[str, ...]:

@@ -1,5 +1,9 @@
 """Roofline figures (matplotlib, imported lazily; no pyplot state: ``Figure`` + Agg canvas; PNG/SVG by suffix).
 
+``roofline_plot``, ``precision_plot`` and ``time_bars`` are chart specs (``roofline_spec``, ``precision_spec``,
+``time_bars_spec``; analysis/chartspec.py) drawn by analysis/chart_mpl.py, the renderer whose SVG twin draws the HTML
+report's charts; ``measured_plot`` is drawn by hand on the same axes style (``chart_mpl.style_axes``).
+
 - ``roofline_plot``: log-log attainable performance (TOPS) vs arithmetic intensity (ops per DRAM byte); one
   ceiling per precision, the DRAM (and, for accelerators, SRAM) bandwidth roof, layers as labelled points
   coloured by op type (identical layers of different blocks drawn once).
@@ -15,13 +19,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from analysis.chart_mpl import label_points as _label_points
+from analysis.chart_mpl import new_figure as _figure
+from analysis.chart_mpl import save_figure, style_axes
+from analysis.chartspec import Axis
 from workloads.errors import InputError
 
 OP_COLORS = {"gemm": "#1f77b4", "conv": "#17becf", "matmul": "#9467bd", "softmax": "#d62728",
              "layernorm": "#ff7f0e", "gelu": "#2ca02c", "add": "#8c564b", "mul": "#e377c2",
              "quantize": "#7f7f7f", "elementwise": "#bcbd22"}
 PREC_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
-SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
 
 
 def short_name(name: str) -> str:
@@ -29,38 +36,15 @@ def short_name(name: str) -> str:
     return re.sub(r"(^|\.)(blocks|layers|stages)\.\d+\.", r"\1", name)
 
 
-def _figure(width: float = 6.8, height: float = 4.6):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
-    fig.set_layout_engine("constrained")
-    return fig
+INTENSITY = Axis("arithmetic intensity", "ops per DRAM byte", log=True)
+PERFORMANCE = Axis("attainable performance", "TOPS", log=True)
 
 
 def _style(ax) -> None:
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    """Log-log roofline axes, titled and ticked as every chart (analysis/chart_mpl.py::style_axes)."""
+    style_axes(ax, INTENSITY, PERFORMANCE)
     ax.grid(True, which="major", alpha=0.35, lw=0.6)
     ax.grid(True, which="minor", alpha=0.12, lw=0.4)
-    ax.tick_params(labelsize=8)
-    ax.set_xlabel("arithmetic intensity (ops / DRAM byte)", fontsize=9)
-    ax.set_ylabel("attainable performance (TOPS)", fontsize=9)
-
-
-def save_figure(fig, path, dpi: int = 200) -> Path:
-    """Save by suffix (PNG, SVG, PDF, JPG), written to a temporary name then renamed (workloads.io.atomic_write)."""
-    from workloads.io import atomic_write
-
-    path = Path(path)
-    if path.suffix.lower() not in SUFFIXES:
-        raise InputError(str(path), "image type", f"unknown suffix {path.suffix!r}", ", ".join(SUFFIXES))
-    from workloads.progress import wrote
-
-    out = atomic_write(path, lambda fh: fig.savefig(fh, dpi=dpi, format=path.suffix[1:].lower()), binary=True)
-    wrote(path)
-    return out
 
 
 def _layer_points(rf):
@@ -107,58 +91,13 @@ def _tops(v: float) -> str:
     return f"{v:,.0f}" if v >= 100 else f"{v:.3g}"
 
 
-def _label_points(ax, pts, fontsize=6.5, avoid=()):
-    """One label per cluster of coinciding points (names joined, three per line); each label goes right of its
-    point, or is moved down (then up) in steps until its box clears every label placed before it.
-    Labels also keep clear of the points in ``pts`` and ``avoid`` ((x, y) data pairs) and flip to the left of
-    their point at the right edge. Call after the axis limits are set (placement is in display coordinates)."""
-    import math
+def roofline_spec(rf):
+    """Classic log-log roofline of one run as a chart spec (``analysis.chartspec.Scatter``; module docstring): one
+    grey roof per GEMM ceiling labelled at its right end, dashed roofs in the op's colour for ceilings only vector
+    ops use, the DRAM (and SRAM) slope labelled at its left end, GEMMs again at their SRAM intensity (hollow),
+    one mark per distinct layer type coloured by op (circle: compute-bound, square: memory-bound)."""
+    from analysis.chartspec import Line, Mark, Scatter
 
-    clusters: list[list] = []
-    for label, _op, x, y, _b in sorted(pts, key=lambda p: (-p[3], p[2])):
-        lx, ly = math.log10(x), math.log10(y)
-        for c in clusters:
-            if abs(c[0] - lx) < 0.03 and abs(c[1] - ly) < 0.03:
-                if label not in c[2]:
-                    c[2].append(label)
-                break
-        else:
-            clusters.append([lx, ly, [label], x, y])
-    dpi = ax.figure.dpi
-    char_w, line_h = fontsize * 0.55 * dpi / 72, fontsize * 1.15 * dpi / 72
-    dots = [ax.transData.transform((p[2], p[3])) for p in pts] + [ax.transData.transform(a) for a in avoid]
-    r = 4.0
-    placed: list[tuple[float, float, float, float]] = [(dx - r, dy - r, dx + r, dy + r) for dx, dy in dots]
-    right_edge = ax.transAxes.transform((1, 0))[0]
-    for _lx, _ly, names, x, y in clusters:
-        lines = [", ".join(names[i:i + 3]) for i in range(0, len(names), 3)]
-        px, py = ax.transData.transform((x, y))
-        w, h = max(map(len, lines)) * char_w, len(lines) * line_h
-        left = px + 6 + w > right_edge
-        x0 = px - 6 - w if left else px + 6
-        chosen = 0.0
-        for step in [0, -1, 1, -2, 2, -3, 3, -4, 4, -5, -6, -7, -8]:
-            cy = py + step * (line_h + 1)
-            box = (x0, cy - h / 2, x0 + w, cy + h / 2)
-            if all(box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3] for b in placed):
-                chosen = step * (line_h + 1)
-                placed.append(box)
-                break
-        else:
-            placed.append((x0, py - h / 2, x0 + w, py + h / 2))
-        ax.annotate("\n".join(lines), (x, y), xytext=((-6 if left else 6) * 72 / dpi, chosen * 72 / dpi),
-                    textcoords="offset points", fontsize=fontsize, color="#333333", va="center",
-                    ha="right" if left else "left", linespacing=1.0, zorder=5,
-                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.55},
-                    arrowprops={"arrowstyle": "-", "lw": 0.3, "color": "#999999", "shrinkA": 0, "shrinkB": 2}
-                    if abs(chosen) > line_h / 2 else None)
-
-
-def roofline_plot(rf, path) -> Path:
-    """Classic log-log roofline of one run (module docstring)."""
-    fig = _figure()
-    ax = fig.add_subplot(1, 1, 1)
-    _style(ax)
     dev = rf.device
     bw = dev.dram.bandwidth_bytes_per_s
     pts = _layer_points(rf)
@@ -168,64 +107,83 @@ def roofline_plot(rf, path) -> Path:
     grey = ["#222222", "#555555", "#777777", "#999999", "#aaaaaa", "#bbbbbb", "#cccccc"]
     gemm_keys = {lr.ceiling for lr in rf.layers if lr.op in ("gemm", "conv", "matmul")}
     vector_ops = {lr.ceiling: lr.op for lr in rf.layers if lr.ceiling not in gemm_keys}
-    main = [p for p in peaks if p.key not in vector_ops]
-    for i, p in enumerate(main):
-        _roof(ax, p.ops_per_s / 1e12, bw, x0, x1, grey[min(i, len(grey) - 1)], None)
-        ax.annotate(f"{p.key}  {_tops(p.ops_per_s / 1e12)} TOPS", (x1, p.ops_per_s / 1e12), xytext=(-3, 3),
-                    textcoords="offset points", ha="right", va="bottom", fontsize=7, color="#222222")
+    lines, legend = [], []
+    for i, p in enumerate([p for p in peaks if p.key not in vector_ops]):
+        lines.append(_roof_line(p.ops_per_s / 1e12, bw, x0, x1, grey[min(i, len(grey) - 1)],
+                                f"{p.key}  {_tops(p.ops_per_s / 1e12)} TOPS", "", 2.1))
     for p in peaks:                      # ceilings only vector ops use: dashed, in the op's colour, in the legend
         if p.key in vector_ops:
-            op = vector_ops[p.key]
-            label = (f"{p.key} ceiling {_tops(p.ops_per_s / 1e9)} GOPS" if dev.kind == "accelerator"
+            accel = dev.kind == "accelerator"
+            label = (f"{p.key} ceiling {_tops(p.ops_per_s / 1e9)} GOPS" if accel
                      else f"{p.key} (non-tensor, vector ops) {_tops(p.ops_per_s / 1e12)} TOPS")
-            _roof(ax, p.ops_per_s / 1e12, bw, x0, x1, OP_COLORS.get(op, "#777777") if dev.kind == "accelerator"
-                  else "#999999", label, ls="--", lw=1.0)
-    sram = dev.level("sram")
+            color = OP_COLORS.get(vector_ops[p.key], "#777777") if accel else "#999999"
+            lines.append(_roof_line(p.ops_per_s / 1e12, bw, x0, x1, color, label, "5,4", 1.3, labelled=False))
+            legend.append((label, color, "dash"))
+    marks = []
     sram_pts = {}
     for lr in rf.layers:                 # hierarchical roofline: GEMMs again at their SRAM intensity (hollow)
         if lr.sram_bytes:
             sram_pts.setdefault((short_name(lr.name), lr.ops / lr.sram_bytes), lr.attainable_ops_per_s / 1e12)
+    for (name, x), y in sram_pts.items():
+        marks.append(Mark(x, y, "#555555", f"{name} at its SRAM intensity", "", "circle", 3.6, hollow=True))
     if sram_pts:
-        ax.scatter([k[1] for k in sram_pts], list(sram_pts.values()), s=22, facecolor="none", edgecolor="#555555",
-                   linewidth=0.7, zorder=3, label="GEMM at SRAM intensity")
+        legend.append(("GEMM at SRAM intensity", "#555555", "hollow"))
+    sram = dev.level("sram")
     if sram is not None and sram.bandwidth_bytes_per_s:
         top = peaks[0].ops_per_s / 1e12
         xs = [x0, min(x1, top * 1e12 / sram.bandwidth_bytes_per_s)]
-        ax.plot(xs, [x * sram.bandwidth_bytes_per_s / 1e12 for x in xs], color="#888888", ls=":", lw=1.2)
-        ax.annotate(f"SRAM {sram.bandwidth_bytes_per_s / 1e9:,.0f} GB/s", (xs[0], xs[0] * sram.bandwidth_bytes_per_s
-                    / 1e12), xytext=(3, 6), textcoords="offset points", fontsize=7, rotation=0, color="#666666")
-    ax.annotate(f"DRAM {bw / 1e9:,.4g} GB/s", (x0, x0 * bw / 1e12), xytext=(3, 6), textcoords="offset points",
-                fontsize=7, color="#222222")
+        lines.append(Line(xs, [x * sram.bandwidth_bytes_per_s / 1e12 for x in xs], "#888888",
+                          f"SRAM {sram.bandwidth_bytes_per_s / 1e9:,.0f} GB/s", "2,3", 1.6,
+                          (xs[0], xs[0] * sram.bandwidth_bytes_per_s / 1e12), label_anchor="start"))
+    lines.append(Line([x0, x1], [x0 * bw / 1e12, x1 * bw / 1e12], "#222222", f"DRAM {bw / 1e9:,.4g} GB/s", "", 0.0,
+                      (x0, x0 * bw / 1e12), label_anchor="start"))
     ops_seen = []
     for label, op, x, y, bound in pts:
-        ax.scatter([x], [y], s=26, color=OP_COLORS.get(op, "#333333"), edgecolor="black", linewidth=0.4, zorder=3,
-                   marker="o" if bound == "compute" else "s", label=op if op not in ops_seen else None)
+        color = OP_COLORS.get(op, "#333333")
+        marks.append(Mark(x, y, color, f"{label} ({op}, {bound}-bound): {y:.3g} TOPS at {x:.3g} ops/B", label,
+                          "circle" if bound == "compute" else "square", 4.5))
         if op not in ops_seen:
             ops_seen.append(op)
+            legend.append((op, color, "dot"))
+    legend += [("compute-bound", "#777777", "dot"), ("memory-bound", "#777777", "square")]
     ys = [p[3] for p in pts] + [peaks[0].ops_per_s / 1e12]
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(min(min(ys) / 3, x0 * bw / 1e12), max(ys) * 2.5)
-    _label_points(ax, pts)
-    w = rf.workload
-    t = rf.totals
-    ax.set_title(f"{w.name}, batch {w.batch} on {dev.name}"
-                 + (" (fused attention)" if rf.options.get("fused_attention") else "")
-                 + (f"\nbound {t['throughput_fps_bound']:,.0f} img/s, expected {t['throughput_fps_expected']:,.0f}"
-                    f" img/s ({rf.options.get('framework', 'none')})" if t.get("throughput_fps_expected") else ""),
-                 fontsize=10)
-    leg = ax.legend(fontsize=7, loc="upper left", title="op (circle: compute-, square: memory-bound)",
-                    title_fontsize=7, framealpha=0.9)
-    leg.get_frame().set_linewidth(0.5)
-    return save_figure(fig, path)
+    w, t = rf.workload, rf.totals
+    title = (f"{w.name}, batch {w.batch} on {dev.name}" + (" (fused attention)" if rf.options.get("fused_attention")
+                                                           else "")
+             + (f"\nbound {t['throughput_fps_bound']:,.0f} img/s, expected {t['throughput_fps_expected']:,.0f}"
+                f" img/s ({rf.options.get('framework', 'none')})" if t.get("throughput_fps_expected") else ""))
+    return Scatter(title, Axis(INTENSITY.label, INTENSITY.unit, True, (x0, x1)),
+                   Axis(PERFORMANCE.label, PERFORMANCE.unit, True,
+                        (min(min(ys) / 3, x0 * bw / 1e12), max(ys) * 2.5)),
+                   marks, lines, legend, 884, 598)
 
 
-def precision_plot(runs, path) -> Path:
-    """One model at several precisions: ``runs`` = [(label, Roofline), ...] on the same device."""
+def _roof_line(peak_tops: float, bw: float, x0: float, x1: float, color: str, label: str, dash: str, width: float,
+               labelled: bool = True):
+    """One ceiling: the bandwidth slope up to the ridge, then flat at ``peak_tops``; labelled at its right end."""
+    from analysis.chartspec import Line
+
+    ridge = peak_tops * 1e12 / bw
+    xs = [x0, max(x0, min(ridge, x1)), x1]
+    ys = [min(peak_tops, x * bw / 1e12) for x in xs]
+    return Line(xs, ys, color, label, dash, width, (x1, peak_tops) if labelled else None)
+
+
+def roofline_plot(rf, path) -> Path:
+    """``roofline_spec`` drawn with matplotlib and saved by suffix."""
+    from analysis.chart_mpl import save_chart
+
+    return save_chart(roofline_spec(rf), path)
+
+
+def precision_spec(runs):
+    """One model at several precisions as a chart spec: ``runs`` = [(label, Roofline), ...] on the same device;
+    each precision's GEMM ceiling and layers in its colour, thin grey lines joining the same layer across
+    precisions, the last precision's layers labelled."""
+    from analysis.chartspec import Line, Mark, Scatter
+
     if not runs:
         raise InputError("precision_plot", "runs", "no precision given")
-    fig = _figure(7.2, 4.8)
-    ax = fig.add_subplot(1, 1, 1)
-    _style(ax)
     dev = runs[0][1].device
     bw = dev.dram.bandwidth_bytes_per_s
     all_pts = [_layer_points(rf) for _, rf in runs]
@@ -235,47 +193,53 @@ def precision_plot(runs, path) -> Path:
         gemm_peaks.append(sorted((dev.peak(k) for k in keys), key=lambda p: -p.ops_per_s))
     flat = [p for ps in all_pts for p in ps]
     x0, x1 = _x_range(flat, [p.ops_per_s / bw for ps in gemm_peaks for p in ps])
-    # join the same layer across precisions
-    by_label: dict[str, list] = {}
+    lines = []
+    by_label: dict[str, list] = {}      # join the same layer across precisions
     for ps in all_pts:
-        for label, op, x, y, _b in ps:
+        for label, _op, x, y, _b in ps:
             by_label.setdefault(label, []).append((x, y))
     for label, xy in by_label.items():
         if len(xy) > 1:
-            ax.plot([p[0] for p in xy], [p[1] for p in xy], color="#bbbbbb", lw=0.7, zorder=1)
+            lines.append(Line([p[0] for p in xy], [p[1] for p in xy], "#bbbbbb", label, width=0.9))
     top_ridge = max((p.ops_per_s / bw for ps in gemm_peaks for p in ps), default=x1)
     xs = [x0, min(top_ridge, x1)]
-    ax.plot(xs, [x * bw / 1e12 for x in xs], color="#333333", lw=1.4, zorder=1)
-    drawn = set()
+    lines.append(Line(xs, [x * bw / 1e12 for x in xs], "#333333", f"DRAM {bw / 1e9:,.4g} GB/s", "", 1.9,
+                      (x0, x0 * bw / 1e12), label_anchor="start"))
+    marks, legend, drawn = [], [], set()
+    last = len(runs) - 1
     for i, ((name, rf), pts, peaks) in enumerate(zip(runs, all_pts, gemm_peaks)):
         c = PREC_COLORS[i % len(PREC_COLORS)]
         ceiling = ""
         for p in peaks[:1]:
             ceiling = f", {p.key} {_tops(p.ops_per_s / 1e12)} TOPS"
             if p.key not in drawn:
-                ridge = p.ops_per_s / bw
-                ax.plot([ridge, x1], [p.ops_per_s / 1e12] * 2, color=c, lw=1.6, zorder=1)
+                lines.append(Line([p.ops_per_s / bw, x1], [p.ops_per_s / 1e12] * 2, c, p.key, width=2.1))
                 drawn.add(p.key)
+        for label, op, x, y, bound in pts:
+            marks.append(Mark(x, y, c, f"{name} {label} ({op}, {bound}-bound): {y:.3g} TOPS", label if i == last
+                              else "", "circle", 4.5))
         lat = rf.totals["latency_s_bound"]
-        ax.plot([p[2] for p in pts], [p[3] for p in pts], ls="none", marker="o", ms=5, color=c, mec="black",
-                mew=0.4, zorder=3, label=f"{name}{ceiling}: {rf.totals['throughput_fps_bound']:,.0f} img/s "
-                                          f"({lat * 1e3:.3g} ms)")
-    ax.annotate(f"DRAM {bw / 1e9:,.4g} GB/s", (x0, x0 * bw / 1e12), xytext=(3, 6), textcoords="offset points",
-                fontsize=7)
+        legend.append((f"{name}{ceiling}: {rf.totals['throughput_fps_bound']:,.0f} img/s ({lat * 1e3:.3g} ms)", c))
     ys = [p[3] for p in flat] + [gemm_peaks[0][0].ops_per_s / 1e12 if gemm_peaks[0] else 1]
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(min(min(ys) / 3, x0 * bw / 1e12), max(ys) * 4)
-    _label_points(ax, all_pts[-1], avoid=[(p[2], p[3]) for p in flat])
     w = runs[0][1].workload
-    ax.set_title(f"{w.model}, batch {w.batch} on {dev.name}: precision shifts the layers", fontsize=10)
-    leg = ax.legend(fontsize=7, loc="upper left", framealpha=0.9, title="precision, GEMM ceiling: bound",
-                    title_fontsize=7)
-    leg.get_frame().set_linewidth(0.5)
-    return save_figure(fig, path)
+    return Scatter(f"{w.model}, batch {w.batch} on {dev.name}: precision shifts the layers",
+                   Axis(INTENSITY.label, INTENSITY.unit, True, (x0, x1)),
+                   Axis(PERFORMANCE.label, PERFORMANCE.unit, True, (min(min(ys) / 3, x0 * bw / 1e12), max(ys) * 4)),
+                   marks, lines, legend, 936, 624)
 
 
-def time_bars(rf, path) -> Path:
-    """Time per layer type (summed over blocks), stacked compute-bound vs memory-bound, largest first."""
+def precision_plot(runs, path) -> Path:
+    """``precision_spec`` drawn with matplotlib and saved by suffix."""
+    from analysis.chart_mpl import save_chart
+
+    return save_chart(precision_spec(runs), path)
+
+
+def time_bars_spec(rf):
+    """Time per layer type (summed over blocks), stacked compute-bound / memory-bound (DRAM) / SRAM-bound, largest
+    first, as a chart spec (``analysis.chartspec.Bars``); each bar ends with its share of the lower bound."""
+    from analysis.chartspec import Axis, Bars
+
     groups: dict[str, dict] = {}
     for lr in rf.layers:
         d = groups.setdefault(short_name(lr.name), {"compute": 0.0, "memory": 0.0, "sram": 0.0, "op": lr.op})
@@ -283,29 +247,21 @@ def time_bars(rf, path) -> Path:
     items = sorted(groups.items(), key=lambda kv: -(kv[1]["compute"] + kv[1]["memory"] + kv[1]["sram"]))
     total = rf.totals["latency_s_bound"]
     scale, unit = (1e3, "ms") if total >= 1e-3 else (1e6, "µs")
-    fig = _figure(6.8, 0.8 + 0.24 * len(items))
-    ax = fig.add_subplot(1, 1, 1)
-    names = [k for k, _ in items][::-1]
-    comp = [v["compute"] * scale for _, v in items][::-1]
-    mem = [v["memory"] * scale for _, v in items][::-1]
-    sram = [v["sram"] * scale for _, v in items][::-1]
-    ax.barh(names, comp, color="#1f77b4", label="compute-bound")
-    ax.barh(names, mem, left=comp, color="#ff7f0e", label="memory-bound (DRAM)")
-    if any(sram):
-        ax.barh(names, sram, left=[a + b for a, b in zip(comp, mem)], color="#9467bd", label="SRAM-bound")
-    for y, (c, m, s) in enumerate(zip(comp, mem, sram)):
-        share = (c + m + s) / (total * scale) * 100
-        ax.annotate(f"{share:.1f}%", (c + m + s, y), xytext=(3, 0), textcoords="offset points", va="center",
-                    fontsize=7)
-    ax.set_xlabel(f"time lower bound ({unit})", fontsize=9)
-    ax.tick_params(labelsize=8)
-    ax.grid(True, axis="x", alpha=0.3, lw=0.6)
-    ax.set_xlim(0, max(a + b + c for a, b, c in zip(comp, mem, sram)) * 1.15)
+    series = [("compute-bound", "#1f77b4"), ("memory-bound (DRAM)", "#ff7f0e"), ("SRAM-bound", "#9467bd")]
+    rows = [(name, [v["compute"] * scale, v["memory"] * scale, v["sram"] * scale]) for name, v in items]
     w = rf.workload
-    ax.set_title(f"{w.name}, batch {w.batch} on {rf.device.name}\n{total * scale:.3g} {unit} lower bound, "
-                 f"{rf.totals['memory_bound_time_fraction'] * 100:.0f}% of it memory-bound", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
-    return save_figure(fig, path)
+    title = (f"{w.name}, batch {w.batch} on {rf.device.name}\n{total * scale:.3g} {unit} lower bound, "
+             f"{rf.totals['memory_bound_time_fraction'] * 100:.0f}% of it memory-bound")
+    return Bars.of(title, Axis("time lower bound", unit), rows, series,
+                   lambda label, s, v: f"{label}: {s} {v:.3g} {unit}",
+                   lambda v, _r: f"{v / (total * scale) * 100:.1f}%", width=884, bar=16)
+
+
+def time_bars(rf, path) -> Path:
+    """``time_bars_spec`` drawn with matplotlib and saved by suffix."""
+    from analysis.chart_mpl import save_chart
+
+    return save_chart(time_bars_spec(rf), path)
 
 
 def measured_plot(result, path) -> Path:

@@ -83,10 +83,9 @@ PRECISIONS: dict[str, tuple[object, str | None]] = {
                                             "w_granularity": "channel"},
                "rules": [{"match": "*", "op": "matmul", "w_bits": 16, "dtype": "fp"}]}, None),
     "int8_io": ("w8a8", None),      # INT8 in and out of every kernel, non-linear ops included (meta activations)
-    "nvfp4": ({"name": "nvfp4", "default": {"w_bits": 4, "a_bits": 4, "out_bits": 16, "dtype": "fp",
-                                            "w_granularity": "group:16", "a_granularity": "group:16"}}, None),
-    "mxfp4": ({"name": "mxfp4", "default": {"w_bits": 4, "a_bits": 4, "out_bits": 16, "dtype": "fp",
-                                            "w_granularity": "group:32", "a_granularity": "group:32"}}, None),
+    # the block formats of workloads/block_formats.py: FP4 E2M1, an 8-bit scale per 16 (NVFP4) or 32 (MXFP4)
+    "nvfp4": ({"name": "nvfp4", "default": {"block_format": "nvfp4", "out_bits": 16}}, None),
+    "mxfp4": ({"name": "mxfp4", "default": {"block_format": "mxfp4", "out_bits": 16}}, None),
     "w4a16": ({"name": "w4a16", "default": {"w_bits": 4, "a_bits": 16, "out_bits": 16, "dtype": "int",
                                             "w_granularity": "group:128"},
                "rules": [{"match": "*", "op": "matmul", "w_bits": 16, "dtype": "fp"}]}, None),

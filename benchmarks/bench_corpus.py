@@ -1,4 +1,4 @@
-"""The bad-input corpus in full, and what refusing oversize input costs (issue 11).
+"""The bad-input corpus in full, and what refusing oversize input costs.
 
 1. Every generated mutation (tests/robustness/corpus.py, ``all_mutations``: every mutation of every field of every
    shipped config, plus the workload, recipe, sweep-spec, SCALE-Sim, bomb, JSON, CLI and oversize cases) runs

@@ -4,7 +4,7 @@ Reported with the 1-minute load average and CPU time beside every wall time (the
   screening: stage 1 alone (``analysis.sweep.refine.screen_task`` over blocks of 65,536 designs on a local pool
     of ``--workers`` processes, each block bounded and its screening part written to a temporary directory) on
     sweeps/deit_s_screen.yaml (7,077,888 DeiT-S W4A4 designs); CPU = this process + the pool's workers (psutil);
-    target (issue 26): >= 1,000,000 points/s on 2 cores;
+    target: >= 1,000,000 points/s on 2 cores;
   two-stage: ``python -m analysis sweep sweeps/deit_s_screen.yaml --screen`` in a fresh process: wall, CPU of the
     command and its workers (getrusage children), the stage counts of ``_screen/_summary.json``;
   pareto-rss: ``python -m analysis pareto RESULTS`` and ``python -m analysis report --sweep RESULTS`` on a synthetic

@@ -1,6 +1,6 @@
 """Wall time and peak memory of tracing timm models, each in a fresh Python process (imports included).
 
-Targets (issue 5): deit_base_patch16_224 <= 10 s; vit_huge_patch14_224 <= 60 s and <= 6 GB.
+Targets: deit_base_patch16_224 <= 10 s; vit_huge_patch14_224 <= 60 s and <= 6 GB.
 Wall time = process start to exit, measured by the parent; ``import_s`` = importing torch, timm and the tracer;
 ``trace_s`` = building the model on the meta device and the traced forward pass; ``cpu_s`` = the process's user +
 system CPU time (less sensitive to a busy machine than wall time); peak RSS from ``os.wait4``.

@@ -1,4 +1,4 @@
-"""Issue 14's figure: DeiT-S W4A4 with 2:4 weights against dense W4A4 on hwconfigs/int4_sparse.yaml under each
+"""What 2:4 buys a whole ViT: DeiT-S W4A4 with 2:4 weights against dense W4A4 on hwconfigs/int4_sparse.yaml under each
 combination of the network-schedule options (docs/memory.md "Network schedule"), folds serial or pipelined, the
 vector unit as int4.yaml's SIMD lanes (op counts: one primitive op per lane per cycle) or pipelined lanes
 (``vector.pipelined: true``: one element per lane per pass, softmax 3, gelu 1, layernorm 2, elementwise 1), attention

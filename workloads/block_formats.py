@@ -44,6 +44,31 @@ BLOCK_FORMATS = {f.name: f for f in (
     BlockFormat("nvfp4", "fp", 4, 16, 8, "E4M3"),
 )}
 FORMAT_KEYS = ("block_format", "w_block_format", "a_block_format")
+# what a layer records of a format: (dtype, bits, block, scale bits) -> family (E4M3/E5M2 and E2M3/E3M2 are not
+# recorded apart: they share bits, block and scale, and every device that runs one runs the other)
+FAMILIES = {("int", 8, 32, 8): "mxint8", ("fp", 8, 32, 8): "mxfp8", ("fp", 6, 32, 8): "mxfp6",
+            ("fp", 4, 32, 8): "mxfp4", ("fp", 4, 16, 8): "nvfp4"}
+
+
+def family(name: str) -> str:
+    """A format's family: ``mxfp8_e4m3`` -> ``mxfp8``; ``nvfp4`` -> ``nvfp4``."""
+    f = BLOCK_FORMATS[name]
+    return FAMILIES[(f.dtype, f.bits, f.block, f.scale_bits)]
+
+
+def layer_families(layer) -> tuple[str, ...]:
+    """The block-format families of a layer's operands (weights first; an operand that is not block-scaled adds
+    nothing): a layer is block-scaled by ``group:<block>`` granularity with a stored scale width that one of
+    ``FAMILIES`` has, at its element type and bits."""
+    out = []
+    for bits, gran, scale in ((layer.w_bits, layer.w_granularity, layer.w_scale_bits),
+                              (layer.a_bits, layer.a_granularity, layer.a_scale_bits)):
+        if not str(gran).startswith("group:"):
+            continue
+        fam = FAMILIES.get((str(layer.dtype), int(bits), int(str(gran).split(":", 1)[1]), int(scale)))
+        if fam and fam not in out:
+            out.append(fam)
+    return tuple(out)
 
 
 def scale_bits_per_element(name: str) -> float:

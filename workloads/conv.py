@@ -5,7 +5,7 @@ K = Fh * Fw * C / groups, ``repeat`` = groups (a depthwise conv: groups = C, N =
 where those numbers come from, so the simulator can hold the input as raw rows (simulator/model/convtile.py):
   Ho = floor((H + 2 * padding - Fh) / stride) + 1, Wo likewise (PyTorch's Conv2d; dilation 1);
   images = M / (Ho * Wo).
-Absent (every ``conv_*`` field 0): the layer is its GEMM only, as before issue 12 part 3.
+Absent (every ``conv_*`` field 0): the layer is its GEMM only (no input tiles, no halo).
 """
 
 from __future__ import annotations

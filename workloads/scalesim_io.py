@@ -16,7 +16,7 @@ vitsim accepts both). Two kinds of rows, told apart by their number of fields:
   (one layer with ``repeat`` = C would be C - 1 cycles longer: its copies run back to back).
 
 An optional last field ``N:M`` is SCALE-Sim's sparsity ratio: the layer's ``w_sparsity`` (``N:N`` is dense;
-docs/sparsity.md; before issue 14 anything but ``1:1`` was refused). A SCALE-Sim word is one byte: every layer is 8-bit (w8a8, 8-bit
+docs/sparsity.md; older versions refused anything but ``1:1``). A SCALE-Sim word is one byte: every layer is 8-bit (w8a8, 8-bit
 output). Writing: GEMM-like layers as ``name, M, N, K,`` rows; a layer with ``repeat`` r > 1
 becomes r rows (``name#0`` ...), SCALE-Sim having no repeat; vector ops are left out.
 """

@@ -1,11 +1,13 @@
 """Self-contained HTML reports (inline CSS and SVG, a few lines of inline script; nothing fetched).
 
-``run_report(result, workload)``: one workload on one design (``simulate``'s result): totals, time and
-energy breakdowns, the accelerator roofline with every layer, precisions and why, the per-layer table.
+``run_report(result, workload)``: one workload on one design (``simulate``'s result): a totals card with the
+assumptions and the whole network's time and energy first, then time and energy breakdowns, the accelerator
+roofline with every layer, precisions and why, every total, the per-layer table (``run.RUN_SECTIONS``).
 ``sweep_report(results_dir)``: Pareto fronts of a sweep with the knobs that matter labelled.
 ``compare_report(a, b)``: two runs side by side (two designs, or one design at two precisions).
-Modules: ``svg`` (chart primitives), ``page`` (document, tables, cards), ``breakdown`` (parts that add up),
-``rooflinechart``, ``layers``, ``run``, ``sweep``, ``compare``.
+Modules: ``svg`` (the SVG renderer of ``analysis.chartspec`` charts), ``page`` (document, tables, cards),
+``breakdown`` (parts that add up), ``parts`` (time and energy charts), ``summary`` (the totals card),
+``rooflinechart``, ``layers``, ``run``, ``sweep``, ``compare``, ``gpu_compare``, ``fpga``.
 """
 
 from __future__ import annotations

@@ -4,12 +4,13 @@ and every layer's time and energy in A and B (layers paired by name)."""
 
 from __future__ import annotations
 
+from analysis.chartspec import Axis, Bars
 from analysis.report import breakdown as B
 from analysis.report.layers import tip
 from analysis.report.page import card, esc, fmt, page, pct, section, table
 from analysis.report.rooflinechart import chart as roofline_chart
 from analysis.report.rooflinechart import roofline_of
-from analysis.report.svg import si, stacked_bars
+from analysis.report.svg import render, si
 
 HEADLINE = ("latency_us", "energy_per_image_uj", "tops_per_w", "utilization", "gemm_utilization", "area_mm2")
 
@@ -39,7 +40,7 @@ def totals_section(ra, rb, la: str, lb: str) -> str:
             + table(cols, rows, "totals", left=("metric", "unit", "meaning")))
 
 
-def _paired_bars(ra, rb, parts_fn, parts, scale: float, unit: str, title: str) -> str:
+def _paired_bars(ra, rb, parts_fn, parts, scale: float, x: Axis, title: str) -> str:
     ca, cb = ra.columns(), rb.columns()
     oa, ob = {k: v for k, v, _ in B.by_op(ca, parts_fn)}, {k: v for k, v, _ in B.by_op(cb, parts_fn)}
     order = sorted(set(oa) | set(ob), key=lambda k: -(sum(oa.get(k, [0])) + sum(ob.get(k, [0]))))
@@ -50,7 +51,7 @@ def _paired_bars(ra, rb, parts_fn, parts, scale: float, unit: str, title: str) -
         rows.append((f"{k}: A", [v / scale for v in oa.get(k, zero)]))
         rows.append((f"{k}: B", [v / scale for v in ob.get(k, zero)]))
     series = [(p[0], p[1]) for p in parts]
-    return stacked_bars(rows, series, unit, title, 1000, 15, 170, None, lambda v, _r: f"{v:,.1f} {unit.split()[-1].strip('()')}")
+    return render(Bars.of(title, x, rows, series, None, lambda v, _r: f"{v:,.1f} {x.unit}", bar=15, label_width=170))
 
 
 def time_section(ra, rb) -> str:
@@ -58,14 +59,14 @@ def time_section(ra, rb) -> str:
     if f_a != f_b:
         note = (f'<p class="note">The clocks differ ({f_a:g} and {f_b:g} MHz): the bars are in cycles of each '
                 f'design, the totals table compares microseconds.</p>')
-        scale, unit = 1.0, "time (cycles)"
+        scale, x = 1.0, Axis("time", "cycles")
     else:
-        note, scale, unit = "", f_a, "time (us)"
-    return note + f'<div class="chart">{_paired_bars(ra, rb, B.time_parts, B.TIME_PARTS, scale, unit, "time")}</div>'
+        note, scale, x = "", f_a, Axis("time", "us")
+    return note + f'<div class="chart">{_paired_bars(ra, rb, B.time_parts, B.TIME_PARTS, scale, x, "time")}</div>'
 
 
 def energy_section(ra, rb) -> str:
-    return f'<div class="chart">{_paired_bars(ra, rb, B.energy_parts, B.ENERGY_PARTS, 1e6, "energy (uJ)", "energy")}</div>'
+    return f'<div class="chart">{_paired_bars(ra, rb, B.energy_parts, B.ENERGY_PARTS, 1e6, Axis("energy", "uJ"), "energy")}</div>'
 
 
 def layers_section(ra, rb) -> str:

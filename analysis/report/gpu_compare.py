@@ -8,8 +8,9 @@ under its head layer's op (a GEMM's fused GELU/residual epilogue is GEMM time)."
 
 from __future__ import annotations
 
+from analysis.chartspec import Axis, Bars
 from analysis.report.page import esc, fmt, page, section, table
-from analysis.report.svg import stacked_bars
+from analysis.report.svg import render
 
 PALETTE = ("#0072b2", "#009e73", "#e69f00", "#d55e00", "#cc79a7", "#56b4e9", "#8c564b", "#bcbd22", "#7f7f7f")
 
@@ -66,8 +67,7 @@ def gpu_compare_report(result, workload, rf) -> str:
     ops = sorted(set(oa) | set(og), key=lambda k: -(oa.get(k, 0.0) + og.get(k, 0.0)))
     series = [(op, PALETTE[i % len(PALETTE)]) for i, op in enumerate(ops)]
     bars = [("accelerator", [oa.get(op, 0.0) * 1e6 for op in ops]), ("GPU", [og.get(op, 0.0) * 1e6 for op in ops])]
-    chart = stacked_bars(bars, series, "time (us)", "where the time goes", 1000, 18, 150,
-                         None, lambda v, _r: f"{v:,.1f} us")
+    chart = render(Bars.of("where the time goes", Axis("time", "us"), bars, series, None, lambda v, _r: f"{v:,.1f} us"))
     op_rows = [[op, oa.get(op, 0.0) * 1e6, og.get(op, 0.0) * 1e6] for op in ops]
     op_table = table([("op", "layer type"), ("accelerator us", ""), ("GPU us", "")], op_rows, "ops", left=("op",))
     sections = [("totals", "Totals", section("totals", "Accelerator and GPU", table(cols, rows, "totals",

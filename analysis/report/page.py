@@ -36,6 +36,7 @@ p.note,.note{color:var(--muted);font-size:12.5px;margin:4px 0 8px;max-width:1100
 .card .d{font-size:11.5px;color:var(--muted);margin-top:2px}
 .card.wide{grid-column:1/-1}.card.wide ul{margin:4px 0 0;padding-left:18px;font-size:13px}
 .card.wide code{font-size:12px;background:#f3f3f3;padding:0 3px;border-radius:3px}
+.facts{display:flex;flex-wrap:wrap;gap:8px 36px;margin-bottom:8px}.fact{min-width:120px;max-width:420px}
 .grid2{display:grid;grid-template-columns:1fr 1fr;gap:18px}
 @media (max-width:1100px){.grid2{grid-template-columns:1fr}}
 table{border-collapse:collapse;font-size:12.5px;font-variant-numeric:tabular-nums}

@@ -9,9 +9,10 @@ mapping; identical layers (the same shape in every block) share one mark, its ho
 
 from __future__ import annotations
 
+from analysis.chartspec import Axis, Line, Mark, Scatter, padded, si
 from analysis.report.breakdown import OP_COLORS
 from analysis.report.page import esc, fmt, table
-from analysis.report.svg import PALETTE, Line, Mark, padded, scatter, si
+from analysis.report.svg import PALETTE, render
 
 
 def short(name: str) -> str:
@@ -49,6 +50,11 @@ def points(result, rf) -> list[dict]:
 
 
 def chart(result, rf) -> str:
+    return render(chart_spec(result, rf))
+
+
+def chart_spec(result, rf) -> Scatter:
+    """The roofline as a chart spec (``analysis.chartspec``): log-log, one mark per distinct layer."""
     pts = [p for p in points(result, rf) if p["intensity"] and p["seconds"] > 0]
     dev = rf.device
     bw = dev.dram.bandwidth_bytes_per_s
@@ -85,9 +91,9 @@ def chart(result, rf) -> str:
     y_lo, y_hi = padded(min(ys, default=1e-3), max(ys, default=1.0), True, 0.12)
     legend = ([(f"{op}", OP_COLORS.get(op, "#555")) for op in sorted({p["op"] for p in pts})]
               + [(f"DRAM slope {bw / 1e9:.3g} GB/s", "#555555")])
-    return scatter(marks, "operational intensity (ops per compulsory DRAM byte, log scale)",
-                   "performance (TOPS, log scale)", lines, True, True, 1000, 600,
-                   f"roofline of {dev.name}", legend, (x_lo, x_hi), (y_lo, y_hi))
+    return Scatter(f"roofline of {dev.name}", Axis("operational intensity", "ops per compulsory DRAM byte", True,
+                                                   (x_lo, x_hi)),
+                   Axis("performance", "TOPS", True, (y_lo, y_hi)), marks, lines, legend, 1000, 600)
 
 
 def section_body(result, rf) -> str:

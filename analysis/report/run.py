@@ -1,19 +1,22 @@
-"""The report of one run (a workload on one design): totals with units, where the time goes, where the energy
-goes, the roofline with every layer, the precision each layer ran at and why, and every layer's columns."""
+"""The report of one run (a workload on one design), a list of sections (``RUN_SECTIONS``): first the summary (one
+totals card with the assumptions, the whole network's time and energy; analysis/report/summary.py), then where the
+time and the energy go per layer type and block, the roofline with every layer, the FPGA resources of an FPGA
+design, the precision each layer ran at and why, every total, and every layer's columns."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from analysis.report import breakdown as B
 from analysis.report.layers import layer_table, tip
-from analysis.report.page import card, esc, fmt, page, pct, section, table
+from analysis.report.page import esc, fmt, page, pct, section, table
+from analysis.report.parts import energy_view, time_view
 from analysis.report.rooflinechart import roofline_of
 from analysis.report.rooflinechart import section_body as roofline_body
-from analysis.report.svg import si, stacked_bars
+from analysis.report.summary import summary_section
+from analysis.report.svg import si
 
-# headline totals, in the order of the cards: (field, label)
-CARDS = (("latency_us", "latency"), ("throughput_fps", "throughput"), ("energy_per_image_uj", "energy per image"),
-         ("power_w", "power"), ("effective_tops", "effective TOPS"), ("utilization", "array utilization"),
-         ("tops_per_w", "efficiency"), ("area_mm2", "area"))
 # the totals in groups, one small table each (every total of the schema appears in exactly one)
 GROUPS = (("time", ("total_cycles", "gemm_cycles", "vector_cycles", "compute_cycles", "stall_cycles",
                     "stall_memory_cycles", "stall_chunk_fill_cycles", "ppu_stall_cycles", "dram_floor_stall_cycles",
@@ -64,18 +67,6 @@ def totals_section(result) -> str:
     from simulator.schema import TOTAL_FIELDS, TOTAL_MAPPINGS, field
 
     t = result.totals
-    details = {
-        "latency_us": f"{fmt(t.total_cycles, 'cycles')} cycles at {result.hw.freq_mhz:g} MHz",
-        "throughput_fps": f"images/s at batch {result.workload['batch']}",
-        "energy_per_image_uj": f"{fmt(t.energy_uj)} uJ per batch",
-        "power_w": f"of which leakage {t.leakage_w:.3g} W",
-        "effective_tops": f"of a {t.peak_tops:.3g} TOPS peak",
-        "utilization": f"GEMM layers alone: {t.gemm_utilization:.3f}",
-        "tops_per_w": f"{t.tops_per_w_on_chip:.3g} TOPS/W without DRAM",
-        "area_mm2": f"{t.peak_tops_per_mm2:.3g} peak TOPS/mm2",
-    }
-    cards = assumptions_card(result) + "".join(
-        card(label, getattr(t, k), field(k).unit, details[k], f"{k}: {tip(field(k))}") for k, label in CARDS)
     grouped = {n for _, names in GROUPS for n in names}
     groups = list(GROUPS) + [("other", tuple(f.name for f in TOTAL_FIELDS if f.name not in grouped))]
     cols = [("metric", "the total's name (docs/columns.md); hover a name for its meaning"),
@@ -98,89 +89,7 @@ def totals_section(result) -> str:
              f". utilization = macs / (total_cycles x R x C x p), p the MACs per PE-cycle of the fastest PE mode "
              f"used: the share of the array's MAC slots doing work over the whole run. gemm_utilization counts the "
              f"GEMM layers' time only.")
-    return (f'<div class="cards">{cards}</div><p class="note">{esc(split)}</p>'
-            f'<div class="grid4">{"".join(tables)}</div>')
-
-
-def assumptions_card(result) -> str:
-    """The first card: the assumptions that move the headline, what each drives in this run and the ``--set``
-    that changes it (``simulator.assumptions``, also the footer of ``vitsim run``)."""
-    from simulator.assumptions import assumptions
-
-    items = "".join(f"<li><b>{esc(a.topic)}</b>: {esc(a.value)} &rarr; {esc(a.effect)} &middot; "
-                    + ", ".join(f"<code>{esc(c.strip())}</code>" for c in a.change.split(", ")) + "</li>"
-                    for a in assumptions(result.hw, result.totals))
-    return ('<div class="card wide"><div class="k">assumptions that move these numbers (change one with '
-            f'<code>--set KEY=VALUE</code> on run, report, roofline, sweep)</div><ul>{items}</ul></div>')
-
-
-def _parts_table(names, colors, values, unit: str, scale: float, unit_scaled: str) -> str:
-    total = sum(values) or 1.0
-    rows = [[(f'<span style="display:inline-block;width:10px;height:10px;background:{c};margin-right:6px">'
-              f'</span>{esc(n)}', n), v, v / scale, f"{100 * v / total:.1f}%"]
-            for n, c, v in zip(names, colors, values) if v > 0]
-    return table([("part", ""), (unit, ""), (unit_scaled, ""), ("share", "")], rows, left=("part",))
-
-
-def time_section(result) -> str:
-    cols = result.columns()
-    f_mhz = result.hw.freq_mhz
-    names = [p[0] for p in B.TIME_PARTS]
-    series = [(p[0], p[1]) for p in B.TIME_PARTS]
-    ops, blocks = B.by_op(cols, B.time_parts), B.by_block(cols, B.time_parts)
-    whole = B.totals_of(ops)
-    total = sum(whole)
-
-    def us(rows):
-        return [(f"{k} ({n})", [v / f_mhz for v in vals]) for k, vals, n in rows]
-
-    def tipf(label, part, v):
-        return f"{label}: {part} {v:,.1f} us = {v * f_mhz:,.0f} cycles ({pct(v * f_mhz, total)} of the run)"
-
-    def share(v, _row=None):
-        return f"{v:,.0f} us ({pct(v * f_mhz, total)})"
-
-    head = stacked_bars([("whole network", [v / f_mhz for v in whole])], series, "time (us)",
-                        "time of the whole network by cause", 1000, 26, 150, tipf, share)
-    by_op = stacked_bars(us(ops), series, "time (us)", "time per layer type", 1000, 18, 150, tipf, share)
-    by_block = stacked_bars(us(blocks), series, "time (us)", "time per block", 1000, 14, 150, tipf, share)
-    return (f'<div class="chart">{head}</div>'
-            + _parts_table(names, [p[1] for p in B.TIME_PARTS], whole, "cycles", f_mhz, "us")
-            + '<h3>Per layer type (layers in brackets)</h3>' + f'<div class="chart">{by_op}</div>'
-            + '<h3>Per block, in network order</h3>' + f'<div class="chart">{by_block}</div>')
-
-
-def energy_section(result) -> str:
-    cols = result.columns()
-    names = [p[0] for p in B.ENERGY_PARTS]
-    series = [(p[0], p[1]) for p in B.ENERGY_PARTS]
-    ops, blocks = B.by_op(cols, B.energy_parts), B.by_block(cols, B.energy_parts)
-    whole = B.totals_of(ops)
-    total = sum(whole)
-
-    def uj(rows):
-        return [(f"{k} ({n})", [v / 1e6 for v in vals]) for k, vals, n in rows]
-
-    def tipf(label, part, v):
-        return f"{label}: {part} {v:,.2f} uJ ({pct(v * 1e6, total)} of the run's energy)"
-
-    def share(v, _row=None):
-        return f"{v:,.1f} uJ ({pct(v * 1e6, total)})"
-
-    head = stacked_bars([("whole network", [v / 1e6 for v in whole])], series, "energy (uJ)",
-                        "energy of the whole network by component", 1000, 26, 150, tipf, share)
-    by_op = stacked_bars(uj(ops), series, "energy (uJ)", "energy per layer type", 1000, 18, 150, tipf, share)
-    by_block = stacked_bars(uj(blocks), series, "energy (uJ)", "energy per block", 1000, 14, 150, tipf, share)
-    t = result.totals
-    note = (f"MAC = MACs x pJ per MAC of the PE mode; SRAM and DRAM = bits moved x pJ/bit; vector unit = its "
-            f"primitive ops x their energies; PPU = requantization and rescaling after the GEMMs; leakage = "
-            f"{t.leakage_w:.3g} W x the run's {fmt(t.latency_us)} us (so slow layers pay for idle silicon). "
-            f"On chip (without DRAM): {t.tops_per_w_on_chip:.3g} TOPS/W; with DRAM {t.tops_per_w:.3g} TOPS/W.")
-    return (f'<div class="chart">{head}</div>' + _parts_table(names, [p[1] for p in B.ENERGY_PARTS], whole, "pJ",
-                                                               1e6, "uJ")
-            + f'<p class="note">{esc(note)}</p>'
-            + '<h3>Per layer type (layers in brackets)</h3>' + f'<div class="chart">{by_op}</div>'
-            + '<h3>Per block, in network order</h3>' + f'<div class="chart">{by_block}</div>')
+    return f'<p class="note">{esc(split)}</p><div class="grid4">{"".join(tables)}</div>'
 
 
 def precision_section(result) -> str:
@@ -223,35 +132,70 @@ def layers_section(result, rf) -> str:
     return layer_table(result, extra)
 
 
-def run_sections(result, workload, rf=None) -> list[tuple[str, str, str]]:
-    """(anchor, label, html) of each section of a run's report."""
-    rf = rf or roofline_of(result, workload)
-    t = result.totals
-    return [
-        ("totals", "Totals", section("totals", "Totals", totals_section(result))),
-        ("time", "Time", section("time", "Where the time goes", time_section(result),
-                                 f"GEMM compute, vector-unit compute and each stall cause, in microseconds: they add "
-                                 f"up to the latency, {esc(fmt(t.latency_us))} us. Hover a bar for cycles.")),
-        ("energy", "Energy", section("energy", "Where the energy goes", energy_section(result))),
-        ("roofline", "Roofline", section("roofline", "Roofline of the accelerator, every layer placed",
-                                         roofline_body(result, rf),
-                                         "Marks at the simulated performance of each layer (ops / simulated time)"
-                                         "; the roofs are the design's ceilings. Hover a mark for its layers.")),
-        ("precision", "Precision", section("precision", "Precision: what each layer ran at, and why",
-                                           precision_section(result))),
-        ("layers", "Layers", section("layers", f"Every layer ({len(result.names)})", layers_section(result, rf),
-                                     "Hover a header for its unit and meaning (docs/columns.md); click to sort.")),
-    ]
+@dataclass(frozen=True)
+class Run:
+    """What a section of a run's report is made from: the result, its workload and its roofline."""
+
+    result: object
+    workload: object
+    rf: object
 
 
-def fpga_sections(result) -> list[tuple[str, str, str]]:
-    """The FPGA section (analysis/report/fpga.py) of an FPGA design; none otherwise."""
-    if result.hw.fpga is None:
-        return []
+@dataclass(frozen=True)
+class Section:
+    """One section of a run's report: ``body(run)`` its HTML, ``intro(run)`` the note under its title,
+    ``applies(run)`` whether the run has it (e.g. only an FPGA design has the FPGA section)."""
+
+    anchor: str
+    label: str
+    title: str | Callable[[Run], str]
+    body: Callable[[Run], str]
+    intro: Callable[[Run], str] = lambda _run: ""
+    applies: Callable[[Run], bool] = lambda _run: True
+
+
+def _fpga(run: Run) -> str:
     from analysis.report.fpga import fpga_section
 
-    return [("fpga", "FPGA", section("fpga", "FPGA resources: used / available on the part", fpga_section(result),
-                                     "One bar per resource (hover for the parts that use it); red: over the part."))]
+    return fpga_section(run.result)
+
+
+# The sections of a run's report, in page order: the first screen (the totals card and the whole network's time
+# and energy), then the charts per layer type and block, then the detail tables. Add a section by adding an entry.
+RUN_SECTIONS: list[Section] = [
+    Section("summary", "Summary", "Summary", lambda r: summary_section(r.result, r.rf)),
+    Section("time", "Time", "Where the time goes", lambda r: time_view(r.result)["detail"],
+            lambda r: f"GEMM compute, vector-unit compute and each stall cause, in microseconds: they add up to the "
+                      f"latency, {esc(fmt(r.result.totals.latency_us))} us. Hover a bar for cycles."),
+    Section("energy", "Energy", "Where the energy goes", lambda r: energy_view(r.result)["detail"],
+            lambda r: f"MAC, SRAM, DRAM, vector unit, PPU and leakage, in microjoules: they add up to the run's "
+                      f"energy, {esc(fmt(r.result.totals.energy_uj))} uJ. Hover a bar for its share."),
+    Section("roofline", "Roofline", "Roofline of the accelerator, every layer placed",
+            lambda r: roofline_body(r.result, r.rf),
+            lambda _r: "Marks at the simulated performance of each layer (ops / simulated time); the roofs are the "
+                       "design's ceilings. Hover a mark for its layers."),
+    Section("fpga", "FPGA", "FPGA resources: used / available on the part", _fpga,
+            lambda _r: "One bar per resource (hover for the parts that use it); red: over the part.",
+            lambda r: r.result.hw.fpga is not None),
+    Section("precision", "Precision", "Precision: what each layer ran at, and why",
+            lambda r: precision_section(r.result)),
+    Section("totals", "Totals", "Every total", lambda r: totals_section(r.result),
+            lambda _r: "Hover a name for its meaning (docs/columns.md)."),
+    Section("layers", "Layers", lambda r: f"Every layer ({len(r.result.names)})",
+            lambda r: layers_section(r.result, r.rf),
+            lambda _r: "Hover a header for its unit and meaning (docs/columns.md); click to sort."),
+]
+
+
+def run_sections(result, workload, rf=None, sections: list[Section] | None = None) -> list[tuple[str, str, str]]:
+    """(anchor, label, html) of each section of a run's report that applies (``RUN_SECTIONS`` by default)."""
+    run = Run(result, workload, rf or roofline_of(result, workload))
+    out = []
+    for s in RUN_SECTIONS if sections is None else sections:
+        if s.applies(run):
+            title = s.title(run) if callable(s.title) else s.title
+            out.append((s.anchor, s.label, section(s.anchor, title, s.body(run), s.intro(run))))
+    return out
 
 
 def run_report(result, workload) -> str:
@@ -261,5 +205,5 @@ def run_report(result, workload) -> str:
 
         return chip_report(result)
     title, sub = describe(result)
-    return page(title, sub, run_sections(result, workload) + fpga_sections(result),
+    return page(title, sub, run_sections(result, workload),
                 f"Totals: {esc(si(result.totals.total_cycles))} cycles. ")

@@ -1,6 +1,9 @@
 """Inline SVG charts for the HTML report: axes with ticks and unit labels, linear or log scales, stacked bars,
 scatter plots with roof lines, legends. Plain strings out, nothing imported: no matplotlib, no network.
 
+``render(chart)`` draws an ``analysis.chartspec`` chart (the spec ``analysis.chart_mpl`` draws with matplotlib):
+each axis title carries ``data-axis`` (x, y) and ``data-scale`` (linear, log) attributes.
+
 Every chart is a ``<svg>`` element with a ``viewBox`` (it scales with the page and prints sharply); text is
 escaped; each mark can carry a ``<title>`` shown on hover.
 """
@@ -10,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from html import escape
+
+from analysis.chartspec import Bars, Line, Mark, Scatter, padded, si, span_decades  # noqa: F401 (re-exported)
 
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
 AXIS = "#444"
@@ -22,19 +27,6 @@ PALETTE = ("#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#f
 
 def esc(text) -> str:
     return escape(str(text), quote=True)
-
-
-def si(v: float, digits: int = 3) -> str:
-    """A number for an axis or a label: 1.5k, 23M, 0.012 (SI prefixes from milli to tera)."""
-    if v == 0 or not math.isfinite(v):
-        return "0" if v == 0 else str(v)
-    a = abs(v)
-    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if a >= scale:
-            return f"{v / scale:.{digits}g}{suffix}"
-    if a >= 1e-3:
-        return f"{v:.{digits}g}"
-    return f"{v:.{digits - 1}e}"
 
 
 @dataclass
@@ -87,22 +79,6 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return out
 
 
-def span_decades(values) -> float:
-    """How many decades the positive ``values`` span (0 when fewer than two)."""
-    pos = [v for v in values if v > 0 and math.isfinite(v)]
-    return math.log10(max(pos) / min(pos)) if len(pos) > 1 else 0.0
-
-
-def padded(lo: float, hi: float, log: bool, frac: float = 0.06) -> tuple[float, float]:
-    """[lo, hi] widened a little so marks do not sit on the frame."""
-    if log:
-        lo, hi = max(lo, 1e-300), max(hi, 1e-300)
-        f = (hi / lo) ** frac if hi > lo else 3.0
-        return lo / f, hi * f
-    d = (hi - lo) * frac or (abs(hi) * frac or 1.0)
-    return lo - d, hi + d
-
-
 def text(x, y, s, size=12, anchor="start", weight="normal", color="#222", rotate=None, extra="") -> str:
     rot = f' transform="rotate({rotate} {x:.1f} {y:.1f})"' if rotate is not None else ""
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" font-weight="{weight}" '
@@ -111,7 +87,7 @@ def text(x, y, s, size=12, anchor="start", weight="normal", color="#222", rotate
 
 def svg_open(width: float, height: float, label: str) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
-            f'role="img" aria-label="{esc(label)}" style="{FONT};max-width:100%;height:auto">')
+            f'role="img" aria-label="{esc(label).replace(chr(10), "&#10;")}" style="{FONT};max-width:100%;height:auto">')
 
 
 def axes(x: Scale, y: Scale, x_label: str, y_label: str, fmt=si, x_ticks=None, y_ticks=None) -> str:
@@ -127,21 +103,37 @@ def axes(x: Scale, y: Scale, x_label: str, y_label: str, fmt=si, x_ticks=None, y
         py = y(t)
         out.append(f'<line x1="{left:.1f}" y1="{py:.1f}" x2="{right:.1f}" y2="{py:.1f}" stroke="{GRID}"/>')
         out.append(text(left - 6, py + 4, fmt(t), 11, "end", color=AXIS))
-    out.append(text((left + right) / 2, bottom + 36, x_label, 12, "middle", "600"))
-    out.append(text(left - 52, (top + bottom) / 2, y_label, 12, "middle", "600", rotate=-90))
+    out.append(text((left + right) / 2, bottom + 36, x_label, 12, "middle", "600", extra=_axis_attrs("x", x.log)))
+    out.append(text(left - 52, (top + bottom) / 2, y_label, 12, "middle", "600", rotate=-90,
+                    extra=_axis_attrs("y", y.log)))
     return "".join(out)
 
 
+def _axis_attrs(which: str, log: bool) -> str:
+    scale = "log" if log else "linear"
+    return f' data-axis="{which}" data-scale="{scale}"'
+
+
 def legend(items: list[tuple[str, str]], x: float, y: float, width: float, marker: str = "rect") -> tuple[str, float]:
-    """Legend entries (label, colour) flowing left to right within ``width``; returns (svg, height used)."""
+    """Legend entries (label, colour[, marker]) flowing left to right within ``width``; ``marker`` (one of
+    ``chartspec.LEGEND_MARKERS``) for the entries that name none; returns (svg, height used)."""
     out, cx, cy = [], x, y
-    for label, color in items:
+    for item in items:
+        label, color = item[0], item[1]
+        kind = item[2] if len(item) > 2 else marker
         w = 18 + 6.6 * len(label) + 14
         if cx + w > x + width and cx > x:
             cx, cy = x, cy + 18
-        if marker == "rect":
+        if kind == "square":
+            out.append(f'<rect x="{cx + 1:.1f}" y="{cy - 8:.1f}" width="10" height="10" fill="{color}"/>')
+        elif kind == "hollow":
+            out.append(f'<circle cx="{cx + 6:.1f}" cy="{cy - 3:.1f}" r="4.5" fill="none" stroke="{color}"/>')
+        elif kind == "dash":
+            out.append(f'<line x1="{cx:.1f}" y1="{cy - 3:.1f}" x2="{cx + 14:.1f}" y2="{cy - 3:.1f}" stroke="{color}" '
+                       f'stroke-width="2" stroke-dasharray="4,3"/>')
+        elif kind == "rect":
             out.append(f'<rect x="{cx:.1f}" y="{cy - 9:.1f}" width="12" height="12" fill="{color}"/>')
-        elif marker == "line":
+        elif kind == "line":
             out.append(f'<line x1="{cx:.1f}" y1="{cy - 3:.1f}" x2="{cx + 14:.1f}" y2="{cy - 3:.1f}" stroke="{color}" '
                        f'stroke-width="2.5"/>')
         else:
@@ -170,7 +162,7 @@ def stacked_bars(rows: list[tuple[str, list[float]]], series: list[tuple[str, st
         out.append(text(x(t), y.p0 + 16, si(t), 11, "middle", color=AXIS))
     out.append(f'<line x1="{x.p0:.1f}" y1="{top:.1f}" x2="{x.p0:.1f}" y2="{y.p0:.1f}" stroke="{AXIS}"/>')
     out.append(f'<line x1="{x.p0:.1f}" y1="{y.p0:.1f}" x2="{x.p1:.1f}" y2="{y.p0:.1f}" stroke="{AXIS}"/>')
-    out.append(text((x.p0 + x.p1) / 2, y.p0 + 36, x_label, 12, "middle", "600"))
+    out.append(text((x.p0 + x.p1) / 2, y.p0 + 36, x_label, 12, "middle", "600", extra=_axis_attrs("x", False)))
     for r, (label, vals) in enumerate(rows):
         yy = top + 4 + r * (bar + 6)
         out.append(text(label_width - 8, yy + bar * 0.72, label, 11.5, "end"))
@@ -188,33 +180,6 @@ def stacked_bars(rows: list[tuple[str, list[float]]], series: list[tuple[str, st
             out.append(text(x(acc) + 5, yy + bar * 0.72, show_total(acc, r), 10.5, color=AXIS))
     out.append("</svg>")
     return "".join(out)
-
-
-@dataclass
-class Mark:
-    """One scatter point: position, colour, hover text, an optional printed label and shape."""
-
-    x: float
-    y: float
-    color: str
-    tip: str = ""
-    label: str = ""
-    shape: str = "circle"     # circle | square | diamond
-    size: float = 5.0
-
-
-@dataclass
-class Line:
-    """A polyline (e.g. a roof or a front) with a legend label; ``label_at`` prints the label at that point."""
-
-    xs: list
-    ys: list
-    color: str
-    label: str = ""
-    dash: str = ""
-    width: float = 2.0
-    label_at: tuple | None = None
-    step: bool = False
 
 
 def scatter(marks: list[Mark], x_label: str, y_label: str, lines: list[Line] = (), log_x: bool = False,
@@ -264,6 +229,9 @@ def scatter(marks: list[Mark], x_label: str, y_label: str, lines: list[Line] = (
             s = m.size * 1.25
             out.append(f'<polygon points="{px:.1f},{py - s:.1f} {px + s:.1f},{py:.1f} {px:.1f},{py + s:.1f} '
                        f'{px - s:.1f},{py:.1f}" fill="{m.color}" stroke="#fff" stroke-width="0.8">{tip}</polygon>')
+        elif m.hollow:
+            out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{m.size:.1f}" fill="none" stroke="{m.color}" '
+                       f'stroke-width="1.2">{tip}</circle>')
         else:
             out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{m.size:.1f}" fill="{m.color}" stroke="#fff" '
                        f'stroke-width="0.8" fill-opacity="0.9">{tip}</circle>')
@@ -275,7 +243,10 @@ def scatter(marks: list[Mark], x_label: str, y_label: str, lines: list[Line] = (
         while any(abs(py - q) < 12 for q in placed):
             py += 12
         placed.append(py)
-        out.append(text(min(x(lx), right - 4), py, ln.label, 11, "end", "600", ln.color, extra=HALO))
+        if ln.label_anchor == "start":
+            out.append(text(max(x(lx), left) + 4, py, ln.label, 11, "start", "600", ln.color, extra=HALO))
+        else:
+            out.append(text(min(x(lx), right - 4), py, ln.label, 11, "end", "600", ln.color, extra=HALO))
     out += _labels([m for m in marks if m.label], x, y, right)
     out.append("</svg>")
     return "".join(out)
@@ -308,3 +279,18 @@ def _labels(marks: list[Mark], x: Scale, y: Scale, right: float) -> list[str]:
                        f'stroke="#999" stroke-width="0.6"/>')
         out.append(text(lx, ly, m.label, 10.5, "start", color="#222", extra=HALO))
     return out
+
+
+def render(chart) -> str:
+    """An ``analysis.chartspec`` chart as one ``<svg>`` element."""
+    if isinstance(chart, Scatter):
+        return scatter(chart.marks, chart.x.text, chart.y.text, chart.lines, chart.x.log, chart.y.log, chart.width,
+                       chart.height, chart.title, chart.legend, chart.x.range, chart.y.range)
+    if isinstance(chart, Bars):
+        tips = {(label, s): text for (label, _), row in zip(chart.rows, chart.tips or [])
+                for (s, _), text in zip(chart.series, row)}
+        totals = chart.totals
+        return stacked_bars(chart.rows, chart.series, chart.x.text, chart.title, chart.width, chart.bar,
+                            chart.label_width, (lambda label, s, _v: tips[(label, s)]) if tips else None,
+                            (lambda _t, r: totals[r]) if totals else None)
+    raise TypeError(f"not a chart: {type(chart).__name__}")

@@ -9,111 +9,14 @@ Front marks are labelled with the knobs that vary along the front, most effectiv
 
 from __future__ import annotations
 
-import math
-
+from analysis.chartspec import Axis, Bars
+from analysis.frontchart import distinct_axes, front_knobs, knob_label, pair_spec
 from analysis.report.page import card, esc, page, section, table
-from analysis.report.svg import Line, Mark, scatter, si, span_decades, stacked_bars
+from analysis.report.svg import render, si
 
 TIME_TOTALS = (("GEMM layers", "#0072b2", "gemm_cycles"), ("vector-unit layers", "#009e73", "vector_cycles"))
-# how a knob's value reads in a label, by axis path (generic: "<last path part> <value>")
-KNOB_TEXT = {"array.rows": "{v:g} rows", "array.cols": "{v:g} cols", "buffers.ifmap_kib": "ifmap {v:g} KiB",
-             "buffers.weight_kib": "weights {v:g} KiB", "buffers.ofmap_kib": "ofmap {v:g} KiB",
-             "dram.bandwidth_gbps": "{v:g} GB/s", "freq_mhz": "{v:g} MHz", "vector.lanes": "{v:g} lanes",
-             "ppu.lanes": "PPU {v:g} lanes", "dram.latency_cycles": "DRAM {v:g} cycles"}
-MAX_LABELS = 9
-MAX_POINTS = 3000      # grey background marks per chart
 MAX_BARS = 30
 SAMPLE_ROWS = 500_000  # above this many rows: knob effects and charts from a seeded uniform sample, fronts exact
-
-
-def _unit(metric: str) -> str:
-    from simulator.schema import field
-
-    try:
-        u = field(metric).unit
-    except KeyError:
-        return ""
-    return f" ({u})" if u else ""
-
-
-def distinct_axes(df, axes: list[str]) -> tuple[list[str], dict[str, list[str]]]:
-    """Axes that vary, without one tied to an earlier one (equal in every row), and each kept axis' ties:
-    ``array.cols`` tied to ``array.rows`` is shown once, as ``64x64``."""
-    out: list[str] = []
-    ties: dict[str, list[str]] = {}
-    for a in axes:
-        if a not in df.columns or df[a].nunique(dropna=False) < 2:
-            continue
-        twin = next((b for b in out if (df[a].astype(str) == df[b].astype(str)).all()), None)
-        if twin:
-            ties.setdefault(twin, []).append(a)
-            continue
-        out.append(a)
-    return out, ties
-
-
-def knob_effects(rows, axes: list[str], objectives) -> list[dict]:
-    """Per axis: values, and per objective the largest / smallest median over the axis' values."""
-    out = []
-    for a in axes:
-        rec = {"axis": a, "values": sorted(rows[a].unique().tolist(), key=lambda v: (str(type(v)), v)),
-               "effect": {}, "best": {}}
-        for o in objectives:
-            med = rows.groupby(a)[o.metric].median().dropna()  # an objective NaN everywhere has no effect
-            if med.empty:
-                continue
-            med = med[med > 0] if (med > 0).any() else med
-            lo, hi = float(med.min()), float(med.max())
-            rec["effect"][o.metric] = hi / lo if lo > 0 else math.inf
-            rec["best"][o.metric] = med.idxmax() if o.maximize else med.idxmin()
-        rec["score"] = max(rec["effect"].values(), default=1.0)
-        out.append(rec)
-    return sorted(out, key=lambda r: -r["score"])
-
-
-def knob_label(row, knobs: list[str], ties: dict | None = None) -> str:
-    """A design in a few words: the value of each knob (``64x64 array, ws, weights 256 KiB``)."""
-    parts = []
-    for a in knobs:
-        v = row[a]
-        if isinstance(v, str):
-            parts.append(v)
-        elif a == "array.rows" and "array.cols" in (ties or {}).get(a, []):
-            parts.append(f"{v:g}x{v:g}")
-        else:
-            parts.append(KNOB_TEXT.get(a, a.rsplit(".", 1)[-1] + " {v:g}").format(v=v))
-    return ", ".join(parts)
-
-
-def _spread(n: int, k: int) -> set[int]:
-    """k indexes spread evenly over range(n) (all when n <= k)."""
-    return set(range(n)) if n <= k else {round(i * (n - 1) / (k - 1)) for i in range(k)}
-
-
-def _pair_chart(rows, front, ox, oy, knobs: list[str], ties: dict) -> str:
-    from analysis.pareto import pareto_mask
-
-    x, y = rows[ox.metric].to_numpy(float), rows[oy.metric].to_numpy(float)
-    log_x, log_y = span_decades(x) >= 1.0, span_decades(y) >= 1.0
-    step = max(1, -(-len(x) // MAX_POINTS))     # a large sweep: every step-th design in grey (the front is always whole)
-    marks = [Mark(a, b, "#c7c7c7", "", "", "circle", 2.6) for a, b in zip(x[::step], y[::step])]
-    pm = pareto_mask(front[[ox.metric, oy.metric]].to_numpy(float), [ox.maximize, oy.maximize])
-    pf = front[pm].sort_values(ox.metric)
-    for _, r in front.iterrows():
-        marks.append(Mark(r[ox.metric], r[oy.metric], "#f2b277", knob_label(r, knobs, ties), "", "circle", 3.6))
-    keep = _spread(len(pf), MAX_LABELS)
-    for i, (_, r) in enumerate(pf.iterrows()):
-        label = knob_label(r, knobs, ties)
-        tip = f"{label}: {ox.metric} {r[ox.metric]:.4g}, {oy.metric} {r[oy.metric]:.4g}"
-        marks.append(Mark(r[ox.metric], r[oy.metric], "#0072b2", tip, label if i in keep else "", "diamond", 5))
-    line = Line(pf[ox.metric].tolist(), pf[oy.metric].tolist(), "#0072b2", "front of this pair", width=1.6,
-                step=True)
-    legend = [("every feasible design" if step == 1 else f"1 in {step} feasible designs", "#c7c7c7"), ("on the front of all objectives", "#f2b277"),
-              ("front of this pair" + (f" ({len(keep)} of {len(pf)} labelled)" if len(pf) > len(keep) else ""),
-               "#0072b2")]
-    return scatter(marks, f"{ox.text}{_unit(ox.metric)}" + (", log scale" if log_x else ""),
-                   f"{oy.text}{_unit(oy.metric)}" + (", log scale" if log_y else ""), [line], log_x, log_y,
-                   760, 500, f"{oy.metric} vs {ox.metric}", legend)
 
 
 def _time_bars(front, knobs: list[str], ties: dict) -> str:
@@ -127,8 +30,8 @@ def _time_bars(front, knobs: list[str], ties: dict) -> str:
     def total(v, i):
         return f"{si(v)} cycles, {100 * stalls[i]:.1f}% stalls"
 
-    return stacked_bars(rows, series, "cycles (GEMM layers + vector-unit layers = total_cycles, stalls included)",
-                        "time of the front's designs by unit", 1000, 14, 300, None, total)
+    x = Axis("time: GEMM layers + vector-unit layers = total_cycles, stalls included", "cycles")
+    return render(Bars.of("time of the front's designs by unit", x, rows, series, None, total, bar=14, label_width=300))
 
 
 def workload_section(df, name: str, objectives, axes: list[str], ties: dict, all_rows, front=None,
@@ -139,9 +42,7 @@ def workload_section(df, name: str, objectives, axes: list[str], ties: dict, all
     rows = feasible_rows(df)
     rows = rows[rows[[o.metric for o in objectives]].notna().all(axis=1)]  # a NaN objective: never on a front
     front = pareto_front(rows, objectives) if front is None else front
-    effects = knob_effects(rows, axes, objectives) if len(rows) else []
-    varying = [e["axis"] for e in effects if front[e["axis"]].nunique() > 1]
-    knobs = (varying or [e["axis"] for e in effects])[:3]
+    effects, knobs = front_knobs(rows, front, axes, objectives)
     n_all, n_ok = counts or (len(all_rows), len(rows))
     if not n_ok:
         return (f'<p class="note">{n_all:,} designs, none feasible: every one breaks a constraint of the '
@@ -152,7 +53,7 @@ def workload_section(df, name: str, objectives, axes: list[str], ties: dict, all
            f'{esc(", ".join(o.text for o in objectives))}. Labels name the knobs that vary along the front, most '
            f'effective first: {esc(", ".join(knobs) or "none")}.{sampled}</p>']
     pairs = [(i, j) for i in range(len(objectives)) for j in range(i + 1, len(objectives))]
-    charts = [_pair_chart(rows, front, objectives[i], objectives[j], knobs, ties) for i, j in pairs]
+    charts = [render(pair_spec(rows, front, objectives[i], objectives[j], knobs, ties)) for i, j in pairs]
     out.append('<div class="grid2">' + "".join(f'<div class="chart">{c}</div>' for c in charts) + "</div>")
     if effects:
         cols = [("knob", "a sweep axis (dotted path in the hardware YAML)"),

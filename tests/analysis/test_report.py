@@ -106,8 +106,8 @@ def test_main_job_has_every_part(main_job):
         assert cause in html, cause
     for part in ("MAC", "SRAM", "DRAM", "leakage"):
         assert f">{part}<" in html, part
-    assert "operational intensity (ops per compulsory DRAM byte, log scale)" in html
-    assert "performance (TOPS, log scale)" in html and "time (us)" in html and "energy (uJ)" in html
+    assert "operational intensity (ops per compulsory DRAM byte), log scale" in html
+    assert "performance (TOPS), log scale" in html and "time (us)" in html and "energy (uJ)" in html
     assert "blocks.11" in html and "w4a4 32.8 TOPS" in html
     # every column's header carries its unit and meaning (schema) as hover text
     from html import escape
@@ -205,3 +205,27 @@ def test_report_renders_in_chromium(main_job, tiny_sweep, tmp_path, which):
     assert png.exists(), "chromium wrote no screenshot"
     std, inked = not_blank(png)
     assert std > 10 and inked > 0.02, (std, inked)      # a blank page: 0 and 0
+
+
+def test_first_screen_is_the_totals_card_and_charts(main_job):
+    """The page opens with the summary: one totals card (latency, throughput, energy per image, area, what bounds
+    the run, the assumptions), then the whole network's time and energy charts; the detail tables come after."""
+    r, _, html = main_job
+    sections = re.findall(r'<section id="([a-z]+)">', html)
+    assert sections[0] == "summary" and sections.index("totals") > sections.index("roofline")
+    summary = html[html.index('<section id="summary">'):html.index('<section id="time">')]
+    assert len(re.findall(r'<div class="card[ "]', summary)) == 1 and "<table" not in summary and summary.count("<svg") == 2
+    for label in ("latency", "throughput", "energy per image", "area", "bound by", "assumptions that move"):
+        assert f">{label}" in summary, label
+    assert ">2,958<" in summary and ">4,979<" in summary          # latency_us and energy_per_image_uj, 4 digits
+    assert f"{r.totals.latency_us:,.4g}" == "2,958"
+
+
+def test_bound_by_hand_checked():
+    """The tiny run of test_totals_hand_checked: GEMM compute 55 cycles, vector compute 16, no stalls: bound by the
+    PE array at 55 / 71 = 77.5 %, then the vector unit at 16 / 71 = 22.5 %."""
+    from analysis.report.summary import bound_by
+
+    parts = bound_by(simulate(TINY, hardware_from_dict(TINY_HW, "tiny")))
+    assert [p[0] for p in parts] == ["the PE array", "the vector unit"]
+    assert [round(p[1], 4) for p in parts] == [round(55 / 71, 4), round(16 / 71, 4)]

@@ -1,5 +1,6 @@
 """The assumptions behind a run's headline (``simulator.assumptions``): one list, the footer of ``vitsim run`` and
-the first card of ``vitsim report``; each share computed from the totals, each change a ``--set`` that loads."""
+the first card of ``vitsim report`` (its totals card); each share computed from the totals, each change a ``--set``
+that loads."""
 
 from __future__ import annotations
 
@@ -75,9 +76,10 @@ def test_run_footer_and_report_card_show_the_same_list(run, tmp_path):
     assert all(x.returncode == 0 for x in runs), [x.stderr for x in runs]
     text = " ".join(runs[0].stdout.split())
     page = out.read_text()
-    card = page[page.index('<div class="card wide">'):]
-    card = html.unescape(re.sub(r"<[^>]+>", "", card[:card.index("</ul></div>")]))
-    assert page.index('<div class="card wide">') < page.index('<div class="card" title="latency_us')
+    card = page[page.index('<div class="card '):]           # the first card of the page: the totals card
+    card = card[:card.index("</ul></div>")]
+    assert card.startswith('<div class="card wide totals">') and 'title="latency_us"' in card
+    card = html.unescape(re.sub(r"<[^>]+>", "", card))
     for line, a in zip(assumptions_text(hw, r.totals), assumptions(hw, r.totals)):
         assert line in text
         assert f"{a.topic}: {a.value} → {a.effect}" in card and all(c in card for c in a.change.split(", "))

@@ -223,8 +223,11 @@ def chip_from_dict(d: dict, src: str, hardware_from_dict) -> Chip:
                 raise _err(src, f"{where}.{k}", "missing (neither the engine nor the top level sets it)")
         try:
             hw = hardware_from_dict(merged, src)
-        except ConfigError as err:   # name the engine in the field
-            raise ConfigError(err.source, f"{where}.{err.field}", err.problem, err.allowed) from None
+        except ConfigError as err:   # the field as written: the engine's own, or the top level's it inherited
+            top = err.field.split(".")[0].split("[")[0]
+            field = err.field if top in common and top not in e and top != "dram" or top == "dram" \
+                else f"{where}.{err.field}"
+            raise ConfigError(err.source, field, err.problem, err.allowed) from None
         built.append(EngineConfig(ename, hw, gemm))
     attention = {e.hw.memory.attention for e in built}
     if len(attention) > 1:
@@ -247,5 +250,5 @@ def chip_from_dict(d: dict, src: str, hardware_from_dict) -> Chip:
     if dw is not None and not isinstance(dw, str):
         raise _err(src, "default_workload", "expected a zoo name or a workload path")
     dram = built[0].hw.dram
-    return Chip(name, tuple(built), dram, _shared(src, d.get("shared")), assign, split, dw,
-                str(d.get("description", "")), src)
+    description = _wrap(require_str, src, "description", d.get("description", ""))
+    return Chip(name, tuple(built), dram, _shared(src, d.get("shared")), assign, split, dw, description, src)

@@ -21,7 +21,7 @@ TINY_HW = {"name": "tiny", "freq_mhz": 100, "array": {"rows": 4, "cols": 4, "dat
            "pe": {"type": "fixed", "acc_bits": 32, "precisions": [{"dtype": "int", "w_bits": 8, "a_bits": 8}]},
            "buffers": {"ifmap_kib": 64, "weight_kib": 64, "ofmap_kib": 64},
            "dram": {"bandwidth_gbps": 1e6, "latency_cycles": 0, "type": "lpddr4"},
-           "vector": {"lanes": 4, "cycles_per_element": {"add": 1}},
+           "vector": {"lanes": 4, "cycles_per_element": {"add": 1}, "overlap": "none"},   # each layer alone
            "ppu": {"lanes": 64, "scale_bits": 16, "arithmetic": "fixed"}, "tech": {"table": "horowitz45"}}
 TINY = Workload("tiny", (Layer("blocks.0.fc", "gemm", m=8, n=8, k=8), Layer("blocks.0.res", "add", m=8, n=8)),
                 img_size=8, batch=1)

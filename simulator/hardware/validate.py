@@ -8,11 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulator.hardware.bounds import check_bounds
+from simulator.hardware.buffering import MAX_DEPTH
 from simulator.hardware.config import (
     ACTIVATION_POLICIES,
-    BUFFER_NAMES,
     ARRAY_TYPES,
     ATTENTION_MODES,
+    BUFFER_NAMES,
     CONV_INPUTS,
     DATAFLOWS,
     DTYPES,
@@ -276,9 +277,6 @@ def hardware_from_dict(d, src: str = "<hardware>") -> Hardware:
                     fpga=_fpga(src, d, pe))
 
 
-MAX_DEPTH = 4   # slots a buffer may be split into (the fold walk keeps this many fold starts)
-
-
 def _depths(src: str, b: dict) -> tuple:
     """(ifmap, weight, ofmap) depths of the ``buffers`` section: ``*_depth`` (1 to MAX_DEPTH), or the
     ``double_buffered`` list (listed: 2, others: 1); None where neither states it (derived from the tiles)."""
@@ -287,7 +285,7 @@ def _depths(src: str, b: dict) -> tuple:
         if not isinstance(listed, list) or any(x not in BUFFER_NAMES for x in listed):
             raise ConfigError(src, "buffers.double_buffered", f"{listed!r} is not a list of buffer names",
                               ", ".join(BUFFER_NAMES))
-        both = [f"{x}_depth" for x in BUFFER_NAMES if f"{x}_depth" in b]
+        both = [f"{x}_depth" for x in BUFFER_NAMES if b.get(f"{x}_depth") is not None]
         if both:
             raise ConfigError(src, f"buffers.{both[0]}", "stated beside buffers.double_buffered",
                               "one of the two: double_buffered or the *_depth fields")

@@ -199,8 +199,7 @@ def walk(n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_
                             rel = (s_prev2 if dp == 2 else s_prev if dp == 1 else s_prev3 if dp == 3
                                    else s_prev4) + lines
                         ch, done = _issue(ch, rel, rbytes, bpc)
-                        if done + lat > arrive:
-                            arrive = done + lat
+                        arrive = max(arrive, done + lat)
                 else:
                     # the DMA serves fold g's reads in the order their slots free (equal times: one request)
                     rel_p = _slot_free(dp, g, s_prev, s_prev2, s_prev3, s_prev4, lines)
@@ -221,8 +220,7 @@ def walk(n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_
                               + (rz if rel_z == r else 0.0)) / 8.0
                         if nb > 0.0:
                             ch, done = _issue(ch, r, nb, bpc)
-                            if done + lat > arrive:
-                                arrive = done + lat
+                            arrive = max(arrive, done + lat)
                         lo = r
                 if g == 0:
                     s_cur = arrive

@@ -127,6 +127,11 @@ def run_sweep(spec: SweepSpec, output: str | Path, *, scheduler=None, resume: bo
     equals the exhaustive sweep's.
     """
     screen = spec.screen if screen is None else screen
+    from analysis.sweep.worker import is_chip
+
+    if screen and is_chip(spec):
+        raise InputError(spec.source, "screen", "true on a chip of several engines (the screening bound is per "
+                         "one-engine design)", "false (--no-screen)")
     t0 = time.perf_counter()
     try:
         import pyarrow  # noqa: F401

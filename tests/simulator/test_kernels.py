@@ -77,7 +77,8 @@ def test_no_bandwidth_limit_no_stall():
 def test_compiled_equals_plain_python(df, m, n, k, rows, cols, p, bits, acc, bufs, bpc, lat, rep, tt, onchip, arr):
     """The Numba-compiled kernel and the plain-Python kernel give bit-identical outputs (one source), operands
     kept on chip by the memory plan (``onchip`` bits) and every array timing (``arr``) included."""
-    prm = [df, m, n, k, rows, cols, p, bits[0], bits[1], bits[2], acc, *bufs, bpc, lat, rep, tt, onchip, arr, *[0] * 10]
+    prm = [df, m, n, k, rows, cols, p, bits[0], bits[1], bits[2], acc, *bufs, bpc, lat, rep, tt, onchip, arr,
+               *[0] * (K.N_PARAMS - 20)]   # no conv geometry, not a packed grouped conv
     out = np.zeros((1, K.N_OUT))
     compiled().gemm_batch(np.array([prm], dtype=float), out, np.zeros(K.N_OUT), np.zeros(K.N_OUT))
     assert out[0].tolist() == _run_python(prm)

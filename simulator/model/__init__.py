@@ -3,7 +3,7 @@
   kernel.py   GEMM mapping (folds, lines, compute cycles), loop order, DRAM/SRAM traffic, the fold walk's
               memory stalls, temporal chunks: plain Python, compiled by jit.py where it pays (with
               foldwalk.py, sramcount.py: array-side SRAM counts, convtile.py: a conv's input tiles, halo,
-              filter groups and loop order)
+              filter groups and loop order, tchunk.py: the candidate sizes a streamed dimension is split at)
   counts.py   ``Counts``: a layer's cycles by cause, accesses (operand x level x direction), ops, MACs; adds and
               scales (``weighted_sum``)
   layer.py    one layer's Counts: PPU and vector cycles, bytes per buffer and operand, primitive ops, and

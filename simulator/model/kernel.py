@@ -116,8 +116,9 @@ from simulator.model.kernel_defs import (
     WS,
     ZOP,
 )
+from simulator.model.looporder import _order
 from simulator.model.sramcount import sram_traffic
-from simulator.model.tchunk import candidates, os_candidates
+from simulator.model.tchunk import _cheaper, _moved, candidates, os_candidates
 
 
 def packed_k(k, p):
@@ -134,51 +135,6 @@ def mapping(df, m, n, k, rows, cols, p):
     if df == WS:
         return k, n, m, k_block, math.ceil(m * t_scale) + 2 * rows + cols - 2
     return k, m, n, k_block, math.ceil(n * t_scale) + 2 * rows + cols - 2
-
-
-def _order(o_kind, i_kind, z_kind, o_bits, i_bits, z_bits, o_buf, i_buf, z_buf, n_o, p_full, p_last, n_i,
-           q_full, q_last, t, acc, reduction_outer):
-    """Residency and closed-form DRAM bits of one loop order (outer P over n_o blocks, inner Q over n_i).
-
-    Returns (refetch of a full P tile, refetch of the last P tile, q_resident, p_whole, z_whole, bits)."""
-    w_o = acc if o_kind == PSUM else o_bits
-    w_i = acc if i_kind == PSUM else i_bits
-    p_sum = p_full * (n_o - 1) + p_last
-    q_sum = q_full * (n_i - 1) + q_last
-    o_total = p_sum * t
-    i_total = q_sum * t
-    spills = o_total * w_o > o_buf
-    rf_full = (p_full * t * w_o > o_buf / 2) and spills
-    rf_last = (p_last * t * w_o > o_buf / 2) and spills
-    q_resident = i_total * w_i <= i_buf
-    n_red = n_o if reduction_outer else n_i
-    r_o = 0.0
-    r_i = 0.0
-    r_z = 0.0
-    wr = 0.0
-    psum = 0.0
-    refetched = (n_o - 1) * p_full * t * (1 if rf_full else 0) + p_last * t * (1 if rf_last else 0)
-    if o_kind == INPUT:
-        r_o = float((n_o - 1) * p_full * t * (n_i if rf_full else 1) + p_last * t * (n_i if rf_last else 1)) * o_bits
-    if i_kind == INPUT:
-        r_i = float(i_total) * i_bits * (1 if q_resident else n_o)
-    z_total = p_sum * q_sum
-    if z_kind == INPUT:
-        r_z = float(z_total) * z_bits
-    else:
-        wr += float(z_total) * z_bits
-    if o_kind == PSUM:
-        wr += float(o_total) * o_bits
-        psum = float(refetched) * acc * (n_red - 1)
-        r_o += psum
-    if i_kind == PSUM:
-        wr += float(i_total) * i_bits
-        psum = 0.0 if q_resident else float(i_total) * acc * (n_red - 1)
-        r_i += psum
-    wr += psum
-    p_whole = o_total * w_o <= o_buf
-    z_whole = z_total * z_bits <= z_buf
-    return rf_full, rf_last, q_resident, p_whole, z_whole, r_o + r_i + r_z + wr
 
 
 def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip, arr,
@@ -358,21 +314,6 @@ def gemm_tiled(prm, onchip, out, full, part):
                 out[j] = full[j]
 
 
-def _moved(o):
-    """DRAM bytes a kernel output moves (reads and writes)."""
-    return o[DRAM_IFMAP] + o[DRAM_FILTER] + o[DRAM_OFMAP] + o[DRAM_WRITE]
-
-
-def _cheaper(a, b):
-    """Kernel output ``a`` costs less than ``b``: fewer DRAM bytes, or as many and fewer cycles (compute + memory
-    stall + chunk fills) (simulator/model/tchunk.py)."""
-    ma = _moved(a)
-    mb = _moved(b)
-    if ma != mb:
-        return ma < mb
-    return a[COMPUTE] + a[STALL] + a[CHUNK_FILL] < b[COMPUTE] + b[STALL] + b[CHUNK_FILL]
-
-
 def chunked(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip, arr,
             split_m, t, t_chunk, full, part):
     """The GEMM split along M (``split_m``) or N, of ``t`` elements, into chunks of ``t_chunk`` (the last one the
@@ -426,7 +367,7 @@ def gemm_batch(params, out, full, part):
 # compiled together by simulator.model.jit: the modules whose sources run in one namespace (callers first), and
 # the functions compiled there
 JIT_MODULES = ("simulator.model.kernel", "simulator.model.foldwalk", "simulator.model.convtile",
-               "simulator.model.sramcount", "simulator.model.tchunk")
+               "simulator.model.sramcount", "simulator.model.tchunk", "simulator.model.looporder")
 JIT_ORDER = ("_tile", "_fold_bits", "_issue", "walk", "packed_k", "mapping", "fold_timing", "_order", "sram_traffic", "gemm_core",
              "window_rows", "tiles_rows", "input_bits", "conv_plan", "conv_inputs", "_clip", "candidates", "os_candidates",
              "_moved", "_cheaper", "chunked", "gemm_tiled", "gemm",

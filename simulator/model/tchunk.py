@@ -28,6 +28,8 @@ floor exceeds the fewest bytes found so far is not walked (``kernel.gemm_tiled``
 
 from __future__ import annotations
 
+from simulator.model.kernel_defs import CHUNK_FILL, COMPUTE, DRAM_FILTER, DRAM_IFMAP, DRAM_OFMAP, DRAM_WRITE, STALL
+
 
 def _clip(raw, t):
     """floor(raw) when 1 <= it < T, else 0 (no candidate: below one element, or no split)."""
@@ -77,3 +79,18 @@ def os_candidates(m, n, k, rows, cols, a_bits, w_bits, ib_bits, wb_bits):
         if c3 >= n:
             c3 = 0
     return m, c1, 0, c3, 0
+
+
+def _moved(o):
+    """DRAM bytes a kernel output moves (reads and writes)."""
+    return o[DRAM_IFMAP] + o[DRAM_FILTER] + o[DRAM_OFMAP] + o[DRAM_WRITE]
+
+
+def _cheaper(a, b):
+    """Kernel output ``a`` costs less than ``b``: fewer DRAM bytes, or as many and fewer cycles (compute + memory
+    stall + chunk fills) (simulator/model/tchunk.py)."""
+    ma = _moved(a)
+    mb = _moved(b)
+    if ma != mb:
+        return ma < mb
+    return a[COMPUTE] + a[STALL] + a[CHUNK_FILL] < b[COMPUTE] + b[STALL] + b[CHUNK_FILL]

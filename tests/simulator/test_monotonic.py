@@ -27,6 +27,7 @@ Deterministic: derandomized, fixed max_examples, no example database. The four t
 from __future__ import annotations
 
 import functools
+import itertools
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -40,7 +41,7 @@ WORKLOADS = ("deit_tiny-w8a8", "levit_128s-w8a8", "efficientvit_b0-w8a8")
 SCALES = (0.25, 0.5, 1, 2, 4)
 BUFFERS = ("buffers.ifmap_kib", "buffers.weight_kib", "buffers.ofmap_kib")
 REL = 1e-9
-SETTINGS = dict(deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+SETTINGS = {"deadline": None, "derandomize": True, "database": None, "suppress_health_check": list(HealthCheck)}
 
 
 @functools.cache
@@ -152,6 +153,6 @@ def test_fewer_bits_never_more_cycles_nor_energy(name, data, pe):
     hw = load_hardware(name, tuple(sets.items()))
     assert str(hw.pe.type) in ("scalable", "bitserial")
     runs = [simulate_totals(_workload(f"deit_tiny-{q}"), hw) for q in ("w8a8", "w4a8", "w4a4")]
-    for more, fewer in zip(runs, runs[1:]):
+    for more, fewer in itertools.pairwise(runs):
         assert not _more(more.total_cycles, fewer.total_cycles), (name, sets, more.total_cycles, fewer.total_cycles)
         assert not _more(more.energy_uj, fewer.energy_uj), (name, sets, more.energy_uj, fewer.energy_uj)

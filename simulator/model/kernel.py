@@ -324,6 +324,7 @@ def chunked(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, o
     chunks = n_full + (1 if rem else 0)
     compute = 0.0
     fill = 0.0
+    folds = 0.0
     prev_drain = 0.0
     prev_compute = 0.0
     for last in range(2):
@@ -347,11 +348,12 @@ def chunked(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, o
                 exposed = prev_drain + part[PREFETCH] - (prev_compute + 1)
                 fill += max(0.0, exposed)
             compute += part[COMPUTE] + 1
+            folds += part[FOLDS]
             prev_drain = part[DRAIN]
             prev_compute = part[COMPUTE]
     full[DRAIN] = prev_drain
     full[COMPUTE] = compute - 1
-    full[FOLDS] = full[ROW_FOLDS] * full[COL_FOLDS] * repeat * chunks
+    full[FOLDS] = folds
     full[CHUNKS] = chunks
     full[CHUNK_FILL] = fill
 

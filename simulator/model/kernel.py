@@ -165,6 +165,8 @@ def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb,
     tries = 2 if a[5] == b[5] else 1
     best = -1.0
     for attempt in range(tries):
+        if attempt == 1 and best <= 0.0:
+            break    # the first order does not stall: the second cannot stall less
         ro = a[5] < b[5] or (a[5] == b[5] and attempt == 0)
         if ro:
             c_rf_full, c_rf_last, c_q_resident, c_p_whole, c_z_whole, c_cf_bits = a
@@ -303,7 +305,8 @@ def gemm_tiled(prm, onchip, out, full, part):
         split_m = df == WS or (df == OS and i <= 2)
         dim = m if split_m else n
         again = f_bytes if split_m else i_bytes
-        if floor0 + ((dim + size - 1) // size - 1) * again > _moved(out):
+        floor = floor0 + ((dim + size - 1) // size - 1) * again
+        if floor > _moved(out) or (floor == _moved(out) and out[CHUNKS] == 1.0):
             continue
         chunked(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip,
                 arr, split_m, m if split_m else n, size, full, part)

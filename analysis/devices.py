@@ -196,11 +196,6 @@ def vector_cycles_per_element(hw, layer: Layer) -> float:
 # ---------------------------------------------------------------------------------------------- builders
 def device_from_hardware(hw) -> Device:
     """A vitsim accelerator as a Device (formulas in the module docstring)."""
-    if hasattr(hw, "engines"):   # a chip of several engines has no one roof (docs/engines.md)
-        from simulator.hardware import ConfigError
-
-        raise ConfigError(hw.source, "engines", "a chip of several engines has no single roofline",
-                          "a one-engine hardware (simulate the chip with python -m simulator run)")
     f = hw.freq_mhz * 1e6
     r, c = hw.array.rows, hw.array.cols
     src = f"{hw.source}: {r}x{c} PEs x macs_per_cycle x 2 ops x {hw.freq_mhz:g} MHz"

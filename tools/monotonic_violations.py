@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from simulator import ConfigError, load_hardware, simulate, simulate_totals  # noqa: E402
-from simulator.loader import hardware_names  # noqa: E402
-from workloads.resolve import resolve_workload  # noqa: E402
+from simulator import ConfigError, load_hardware, simulate, simulate_totals
+from simulator.loader import hardware_names
+from workloads.resolve import resolve_workload
 
 WORKLOADS = ("deit_tiny-w8a8", "levit_128s-w8a8", "efficientvit_b0-w8a8", "deit_tiny-w4a8")
 SCALES = (0.25, 0.5, 1, 1, 2, 4)

@@ -64,10 +64,9 @@ def spec_from_dict(d, source: str = "<sweep>", base_dir: str | Path | None = Non
         built = hardware_from_dict(base, base_src)
     except InputError as e:
         raise InputError(source, f"base ({e.field})", e.problem, e.allowed) from None
-    if hasattr(built, "engines"):   # a chip of several engines (docs/engines.md): no batch evaluator for it
-        raise InputError(source, "base (engines)", "a chip of several engines; sweeps evaluate one-engine designs "
-                         "with the batch evaluator", "a one-engine hardware (vary a chip with python -m simulator "
-                         "run --set engines.N.<path>=<value>)")
+    if hasattr(built, "engines") and d.get("screen"):   # the screening bound is per one-engine design
+        raise InputError(source, "screen", "true on a chip of several engines (the screening bound is per "
+                         "one-engine design)", "false")
 
     axes = _parse_axes(source, d.get("axes"), base)
     workloads = _parse_workloads(source, d, base_dir)

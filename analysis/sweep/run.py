@@ -130,9 +130,17 @@ def run_sweep(spec: SweepSpec, output: str | Path, *, scheduler=None, resume: bo
     instead of the grid (analysis/sweep/search.py); only the designs it asks (and the screen keeps) run exactly.
     """
     screen = spec.screen if screen is None else screen
+    from analysis.sweep.worker import is_chip
+
     search = spec.search if search is None else search
+    if search is not None and is_chip(spec):
+        raise InputError(spec.source, "search", "an optimizer search over a chip of several engines (it screens "
+                         "every point with the one-engine bound)", "an exhaustive sweep of the chip (no search)")
     if search is not None:
         screen = False
+    if screen and is_chip(spec):
+        raise InputError(spec.source, "screen", "true on a chip of several engines (the screening bound is per "
+                         "one-engine design)", "false (--no-screen)")
     t0 = time.perf_counter()
     try:
         import pyarrow  # noqa: F401

@@ -89,14 +89,19 @@ class Decoder:
 
         return set_path(d, path, value, self.spec.source)
 
-    def decode(self, index: np.ndarray):
-        """(value index per free axis, DesignBatch, error per design) of flat grid indices."""
-        from simulator.model.batch import NUMERIC, DesignBatch, columns
-
+    def positions(self, index: np.ndarray) -> list:
+        """The value index of every free axis (spec order) at each flat grid index (the last free axis fastest)."""
         chosen = [None] * len(self.free)
         rem = index.copy()
         for i in range(len(self.free) - 1, -1, -1):
             rem, chosen[i] = np.divmod(rem, self.sizes[i])
+        return chosen
+
+    def decode(self, index: np.ndarray):
+        """(value index per free axis, DesignBatch, error per design) of flat grid indices."""
+        from simulator.model.batch import NUMERIC, DesignBatch, columns
+
+        chosen = self.positions(index)
         if self.structural:
             from simulator.model.bound import design_code
 
@@ -140,12 +145,19 @@ def warm(spec: SweepSpec) -> None:
     warm_up()   # compiled (or loaded from Numba's disk cache) once, here: forked workers inherit it
 
 
+def is_chip(spec: SweepSpec) -> bool:
+    """Whether the spec's base hardware is a chip of several engines (docs/engines.md)."""
+    return isinstance(spec.base, dict) and "engines" in spec.base
+
+
 def run_chunk(spec: SweepSpec, tasks: list[tuple[int, list[int]]]):
     """Evaluate a chunk: ``tasks`` = [(flat design index, [workload indices])] -> Arrow batch, one row per
     (design, workload) in task order."""
     from simulator.model.batch import evaluate
 
     dec = _decoder(spec)
+    if is_chip(spec):
+        return _run_chips(spec, dec, tasks)
     index = np.asarray([t[0] for t in tasks], dtype=np.int64)
     chosen, designs, errors = dec.decode(index)
     live = np.asarray([designs.variants[v] is not None for v in designs.variant], dtype=bool)
@@ -184,6 +196,47 @@ def run_chunk(spec: SweepSpec, tasks: list[tuple[int, list[int]]]):
             for j, p in enumerate(pos):
                 if e2[j]:
                     errs[p] = e2[j]
+        per_wl.append((wi, rows, vals, errs))
+    return _assemble(spec, dec, index, chosen, per_wl)
+
+
+def _run_chips(spec: SweepSpec, dec: Decoder, tasks):
+    """A chunk of chips of several engines: each design's mapping validated and built (a Chip), then
+    ``simulate_totals`` design by design (simulator/multi.py's schedule: the batch evaluator runs one-engine designs
+    only), into the same rows as the batch path; a design that does not validate or cannot run is an error row."""
+    from dataclasses import asdict
+
+    from simulator.engine import simulate_totals
+    from simulator.hardware import hardware_from_dict
+
+    index = np.asarray([t[0] for t in tasks], dtype=np.int64)
+    chosen = dec.positions(index)
+    chips, errors = [], []
+    for i in index:
+        try:
+            chips.append(hardware_from_dict(spec.design_mapping(spec.design(int(i))[1]), spec.source))
+            errors.append("")
+        except InputError as e:
+            chips.append(None)
+            errors.append(f"hardware: {e.field}: {e.problem}")
+    per_wl = []
+    for wi in range(len(spec.workloads)):
+        rows = np.asarray([r for r, (_, wl) in enumerate(tasks) if wi in wl], dtype=np.intp)
+        if not len(rows):
+            continue
+        vals = {m: np.full(len(rows), np.nan) for m in spec.metrics}
+        errs = [errors[r] for r in rows]
+        for j, r in enumerate(rows):
+            if chips[r] is None:
+                continue
+            try:
+                tot = asdict(simulate_totals(dec.workloads[wi], chips[r]))
+            except InputError as e:
+                errs[j] = f"{e.field}: {e.problem}"
+                continue
+            for m in spec.metrics:
+                v = tot.get(m)
+                vals[m][j] = v if isinstance(v, (int, float)) else np.nan
         per_wl.append((wi, rows, vals, errs))
     return _assemble(spec, dec, index, chosen, per_wl)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 BUFFER_NAMES = ("ifmap", "weight", "ofmap")
 DEFAULT_DEPTH = 2      # slots of a buffer whose depth is not stated: double-buffered where two tiles fit
+MAX_DEPTH = 4          # slots a buffer may have (the fold walk keeps this many fold starts: foldwalk._slot_free)
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,7 @@ class BufferConfig:
     """The three on-chip buffers (KiB) and how many tiles each holds at once (``*_depth``, slots): depth 1 = the
     DMA cannot fetch the next tile while the current one computes (its DRAM time adds to compute), 2 = double-
     buffered, d = the DMA runs up to d - 1 tiles ahead. None (not stated): ``DEFAULT_DEPTH`` where that many of the
-    tiles the mapping chose fit the buffer, else as many as fit, at least 1 (simulator/model/kernel.py
+    tiles the mapping chose fit the buffer, else as many as fit, at least 1 (simulator/model/foldwalk.py
     ``depth_of``); a stated depth is taken as stated. YAML ``double_buffered: [ifmap, ...]`` is a shorthand: the
     buffers listed get depth 2, the others 1."""
 

@@ -20,6 +20,9 @@ from workloads.errors import InputError, require_mapping, require_number, requir
 CHIP_TOP = {"engines", "shared", "assign", "split"}
 ENGINE_SECTIONS = ("freq_mhz", "array", "pe", "buffers", "vector", "tech", "ppu", "nonlinear", "memory", "sparsity")
 SPLITS = ("none", "batch", "rows")
+# what a one-engine ``Hardware`` has and a chip has per engine only (asked of a chip: ``Chip.__getattr__``)
+ONE_ENGINE_ONLY = ("array", "pe", "buffers", "vector", "ppu", "nonlinear", "memory", "sparsity", "tech",
+                   "dram_bytes_per_cycle", "peak_tops")
 TRANSFERS = ("link", "global_buffer", "dram")
 # the array a vector-only engine is built with: never used (no GEMM is placed on it) and left out of its area
 VECTOR_ONLY_ARRAY = {"rows": 1, "cols": 1, "dataflow": "os"}
@@ -85,6 +88,13 @@ class Chip:
         """The shared DRAM's rate W = bandwidth_gbps x 1e9 x its achievable fraction (B/s; simulator/tech/dram.py,
         the rate every engine's own counts assume)."""
         return self.dram.bandwidth_gbps * 1e9 * self.dram.efficiency_used
+
+    def __getattr__(self, name: str):
+        """A one-engine section asked of a chip (a command that takes one-engine designs): one-line bad input."""
+        if name in ONE_ENGINE_ONLY:
+            raise ConfigError(self.source, "engines", f"a chip of several engines has no single {name}; this "
+                              "command takes one-engine designs", "a one-engine hardware (docs/engines.md)")
+        raise AttributeError(name)
 
     def engine_index(self, name: str) -> int:
         return [e.name for e in self.engines].index(name)

@@ -8,11 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulator.hardware.bounds import check_bounds
+from simulator.hardware.buffering import MAX_DEPTH
 from simulator.hardware.config import (
     ACTIVATION_POLICIES,
-    BUFFER_NAMES,
     ARRAY_TYPES,
     ATTENTION_MODES,
+    BUFFER_NAMES,
     CONV_INPUTS,
     DATAFLOWS,
     DTYPES,
@@ -297,9 +298,6 @@ def _host(src: str, d: dict) -> HostConfig:
     return HostConfig(**per, power_w=None if pw is None else _wrap(require_number, src, "host.power_w", pw))
 
 
-MAX_DEPTH = 4   # slots a buffer may be split into (the fold walk keeps this many fold starts)
-
-
 def _depths(src: str, b: dict) -> tuple:
     """(ifmap, weight, ofmap) depths of the ``buffers`` section: ``*_depth`` (1 to MAX_DEPTH), or the
     ``double_buffered`` list (listed: 2, others: 1); None where neither states it (derived from the tiles)."""
@@ -308,7 +306,7 @@ def _depths(src: str, b: dict) -> tuple:
         if not isinstance(listed, list) or any(x not in BUFFER_NAMES for x in listed):
             raise ConfigError(src, "buffers.double_buffered", f"{listed!r} is not a list of buffer names",
                               ", ".join(BUFFER_NAMES))
-        both = [f"{x}_depth" for x in BUFFER_NAMES if f"{x}_depth" in b]
+        both = [f"{x}_depth" for x in BUFFER_NAMES if b.get(f"{x}_depth") is not None]
         if both:
             raise ConfigError(src, f"buffers.{both[0]}", "stated beside buffers.double_buffered",
                               "one of the two: double_buffered or the *_depth fields")

@@ -3,7 +3,8 @@
   kernel.py   GEMM mapping (folds, lines, compute cycles), loop order, DRAM/SRAM traffic, the fold walk's
               memory stalls, temporal chunks: plain Python, compiled by jit.py where it pays (with
               foldwalk.py, sramcount.py: array-side SRAM counts, convtile.py: a conv's input tiles, halo,
-              filter groups and loop order, grouped_kernel.py: a packed grouped conv's filter bits and scaling)
+              filter groups and loop order, grouped_kernel.py: a packed grouped conv's filter bits and scaling,
+              tchunk.py: the candidate sizes a streamed dimension is split at)
   grouped.py  grouped and depthwise convs packed onto the array: groups per fold (``packing``)
   counts.py   ``Counts``: a layer's cycles by cause, accesses (operand x level x direction), ops, MACs; adds and
               scales (``weighted_sum``)

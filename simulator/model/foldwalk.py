@@ -136,6 +136,7 @@ def walk(n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_
             psum_r += pr
             psum_w += pw
     deep = dp > 2 or dq > 2 or dz > 2
+    uniform = dp == dq and dq == dz
     ch = 0.0
     s_prev4 = 0.0
     s_prev3 = 0.0
@@ -189,29 +190,38 @@ def walk(n_o, n_i, p_full, p_last, q_full, q_last, t, p_kind, q_kind, z_kind, p_
                 elif g >= 2:
                     wbytes = w_m2 / 8.0                        # fold g-2 has ended: its outputs leave
                     ch, _ = _issue(ch, s_prev2 + lines, wbytes, bpc)
-                rel_p = _slot_free(dp, g, s_prev, s_prev2, s_prev3, s_prev4, lines)
-                rel_q = _slot_free(dq, g, s_prev, s_prev2, s_prev3, s_prev4, lines)
-                rel_z = _slot_free(dz, g, s_prev, s_prev2, s_prev3, s_prev4, lines)
                 rbytes = (cp + cq + rz) / 8.0
-                # the DMA serves fold g's reads in the order their slots free (equal times: one request)
                 arrive = wdone
-                lo = -1.0
-                for _k in range(3):
-                    r = 1e308
-                    if rel_p > lo and rel_p < r:
-                        r = rel_p
-                    if rel_q > lo and rel_q < r:
-                        r = rel_q
-                    if rel_z > lo and rel_z < r:
-                        r = rel_z
-                    if r == 1e308:
-                        break
-                    nb = ((cp if rel_p == r else 0.0) + (cq if rel_q == r else 0.0) + (rz if rel_z == r else 0.0)) / 8.0
-                    if nb > 0.0:
-                        ch, done = _issue(ch, r, nb, bpc)
-                        if done + lat > arrive:
-                            arrive = done + lat
-                    lo = r
+                if uniform:                                    # one slot time for every operand: one request
+                    if rbytes > 0.0:
+                        rel = 0.0
+                        if g >= dp:                            # = _slot_free(dp, ...), written out (hot loop)
+                            rel = (s_prev2 if dp == 2 else s_prev if dp == 1 else s_prev3 if dp == 3
+                                   else s_prev4) + lines
+                        ch, done = _issue(ch, rel, rbytes, bpc)
+                        arrive = max(arrive, done + lat)
+                else:
+                    # the DMA serves fold g's reads in the order their slots free (equal times: one request)
+                    rel_p = _slot_free(dp, g, s_prev, s_prev2, s_prev3, s_prev4, lines)
+                    rel_q = _slot_free(dq, g, s_prev, s_prev2, s_prev3, s_prev4, lines)
+                    rel_z = _slot_free(dz, g, s_prev, s_prev2, s_prev3, s_prev4, lines)
+                    lo = -1.0
+                    for _k in range(3):
+                        r = 1e308
+                        if rel_p > lo and rel_p < r:
+                            r = rel_p
+                        if rel_q > lo and rel_q < r:
+                            r = rel_q
+                        if rel_z > lo and rel_z < r:
+                            r = rel_z
+                        if r == 1e308:
+                            break
+                        nb = ((cp if rel_p == r else 0.0) + (cq if rel_q == r else 0.0)
+                              + (rz if rel_z == r else 0.0)) / 8.0
+                        if nb > 0.0:
+                            ch, done = _issue(ch, r, nb, bpc)
+                            arrive = max(arrive, done + lat)
+                        lo = r
                 if g == 0:
                     s_cur = arrive
                     prefetch = arrive

@@ -33,8 +33,7 @@ later copy repeats it and is counted without being walked.
 
 Convolutions with geometry (P_CV_H > 0, ``memory.conv: tiles``): the array runs the im2col GEMM as above
 (cycles, SRAM counts, the output side's traffic) with the input and filters on chip; they come from DRAM as raw
-input-row tiles and filter groups, ``convtile.conv_plan``'s loop order and tile size, timed by
-``convtile.conv_inputs``.
+input-row tiles and filter groups, ``convtile.conv_plan``'s loop order and tile size, timed by ``conv_inputs``.
 
 Splitting the streamed dimension (``gemm_tiled``, ttile = 1, ``array.temporal_tiling: auto``): a ws/is GEMM may run
 as ceil(T / T') sub-GEMMs along its temporal dimension T (M for ws, N for is), an os GEMM along M or N; T' is
@@ -75,12 +74,12 @@ from simulator.model.kernel_defs import (
     LINES,
     MAP_EFF,
     N_OUT,
+    OFMAP,
     ON_FILTER,
     ON_IFMAP,
     ON_OFMAP,
     OS,
     OUTER,
-    OFMAP,
     OUTPUT,
     P_ABITS,
     P_ACC,
@@ -173,6 +172,8 @@ def gemm_core(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb,
     tries = 2 if a[5] == b[5] else 1
     best = -1.0
     for attempt in range(tries):
+        if attempt == 1 and best <= 0.0:
+            break    # the first order does not stall: the second cannot stall less
         ro = a[5] < b[5] or (a[5] == b[5] and attempt == 0)
         if ro:
             c_rf_full, c_rf_last, c_q_resident, c_p_whole, c_z_whole, c_cf_bits = a
@@ -324,7 +325,8 @@ def gemm_tiled(prm, onchip, out, full, part):
         split_m = df == WS or (df == OS and i <= 2)
         dim = m if split_m else n
         again = f_bytes if split_m else i_bytes
-        if floor0 + ((dim + size - 1) // size - 1) * again > _moved(out):
+        floor = floor0 + ((dim + size - 1) // size - 1) * again
+        if floor > _moved(out) or (floor == _moved(out) and out[CHUNKS] == 1.0):
             continue
         chunked(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, ob, bpc, lat, repeat, onchip,
                 arr, split_m, m if split_m else n, size, full, part, d_i, d_w, d_o)
@@ -345,6 +347,7 @@ def chunked(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, o
     chunks = n_full + (1 if rem else 0)
     compute = 0.0
     fill = 0.0
+    folds = 0.0
     prev_drain = 0.0
     prev_compute = 0.0
     for last in range(2):
@@ -368,11 +371,12 @@ def chunked(df, m, n, k, rows, cols, p, a_bits, w_bits, out_bits, acc, ib, wb, o
                 exposed = prev_drain + part[PREFETCH] - (prev_compute + 1)
                 fill += max(0.0, exposed)
             compute += part[COMPUTE] + 1
+            folds += part[FOLDS]
             prev_drain = part[DRAIN]
             prev_compute = part[COMPUTE]
     full[DRAIN] = prev_drain
     full[COMPUTE] = compute - 1
-    full[FOLDS] = full[ROW_FOLDS] * full[COL_FOLDS] * repeat * chunks
+    full[FOLDS] = folds
     full[CHUNKS] = chunks
     full[CHUNK_FILL] = fill
 
@@ -384,14 +388,12 @@ def gemm_batch(params, out, full, part):
         gemm(params[r], out[r], full, part)
 
 
-# functions compiled together by simulator.model.jit, callees first
 # compiled together by simulator.model.jit: the modules whose sources run in one namespace (callers first), and
-# the functions compiled there
+# the functions compiled there (callees first)
 JIT_MODULES = ("simulator.model.kernel", "simulator.model.foldwalk", "simulator.model.convtile",
                "simulator.model.grouped_kernel", "simulator.model.looporder", "simulator.model.sramcount",
                "simulator.model.tchunk")
 JIT_ORDER = ("_tile", "_fold_bits", "_issue", "_slot_free", "walk", "depth_of", "packed_k", "mapping", "fold_timing",
              "_order", "sram_traffic", "gemm_core", "window_rows", "tiles_rows", "input_bits", "conv_plan",
              "filter_bits", "conv_inputs", "_clip", "candidates", "os_candidates", "_moved", "_cheaper", "chunked",
-             "gemm_tiled", "packed_groups", "gemm",
-             "gemm_batch")
+             "gemm_tiled", "packed_groups", "gemm", "gemm_batch")

@@ -1,7 +1,9 @@
-"""The closed-form loop order of one GEMM (simulator/model/kernel.py, module docstring "Residency, loop order"):
-which operand tiles stay, what is re-fetched, and the DRAM bits of one order (outer P over n_o blocks, inner Q over
-n_i). ``kernel.gemm_core`` computes both orders and runs the one with fewer bits (on a tie the one whose fold walk
-stalls less). Plain Python compiled with the GEMM kernel (``kernel.JIT_MODULES``)."""
+"""The closed-form DRAM bits of one loop order of a GEMM's folds (docs/memory.md "Loop order").
+
+Plain Python compiled with the GEMM kernel (``kernel.JIT_MODULES``); ``kernel.gemm_core`` evaluates both orders
+(row folds outer, column folds outer) with ``_order`` and runs the one moving fewer bits (on a tie, the one whose
+fold walk stalls less).
+"""
 
 from __future__ import annotations
 

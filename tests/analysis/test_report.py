@@ -21,7 +21,7 @@ TINY_HW = {"name": "tiny", "freq_mhz": 100, "array": {"rows": 4, "cols": 4, "dat
            "pe": {"type": "fixed", "acc_bits": 32, "precisions": [{"dtype": "int", "w_bits": 8, "a_bits": 8}]},
            "buffers": {"ifmap_kib": 64, "weight_kib": 64, "ofmap_kib": 64},
            "dram": {"bandwidth_gbps": 1e6, "latency_cycles": 0, "type": "lpddr4"},
-           "vector": {"lanes": 4, "cycles_per_element": {"add": 1}},
+           "vector": {"lanes": 4, "cycles_per_element": {"add": 1}, "overlap": "none"},   # each layer alone
            "ppu": {"lanes": 64, "scale_bits": 16, "arithmetic": "fixed"}, "tech": {"table": "horowitz45"}}
 TINY = Workload("tiny", (Layer("blocks.0.fc", "gemm", m=8, n=8, k=8), Layer("blocks.0.res", "add", m=8, n=8)),
                 img_size=8, batch=1)
@@ -217,8 +217,10 @@ def test_first_screen_is_the_totals_card_and_charts(main_job):
     assert len(re.findall(r'<div class="card[ "]', summary)) == 1 and "<table" not in summary and summary.count("<svg") == 2
     for label in ("latency", "throughput", "energy per image", "area", "bound by", "assumptions that move"):
         assert f">{label}" in summary, label
-    assert ">2,958<" in summary and ">4,979<" in summary          # latency_us and energy_per_image_uj, 4 digits
-    assert f"{r.totals.latency_us:,.4g}" == "2,958"
+    # latency_us and energy_per_image_uj, 4 digits (int4 as shipped: the derived overlap and LPDDR4 at its achievable
+    # fraction, 2,414,059 cycles at 1 GHz: tests/simulator/test_vector_pipelined.py)
+    assert ">2,414<" in summary and ">4,567<" in summary
+    assert f"{r.totals.latency_us:,.4g}" == "2,414"
 
 
 def test_bound_by_hand_checked():

@@ -15,11 +15,15 @@ from workloads.model import Layer
 
 
 def test_ridge_is_peak_over_dram_bandwidth():
-    """int4.yaml at W4A4: peak 2 x 64 x 64 x 4 MACs x 1 GHz = 32.768 TOPS over 25.6 GB/s: ridge = 1,280 ops/B."""
+    """int4.yaml at W4A4: peak 2 x 64 x 64 x 4 MACs x 1 GHz = 32.768 TOPS over the DRAM rate the simulator serves,
+    25.6 GB/s x LPDDR4's achievable 0.685 = 17.536 GB/s: ridge = 1,868.6 ops/B (1,280 at the full rate)."""
     lr = layer_roofline(Layer("fc", "gemm", m=197, n=384, k=384, w_bits=4, a_bits=4),
                         device_from_hardware(load_hardware("int4")))
     assert lr.peak_ops_per_s == pytest.approx(32.768e12, rel=1e-12)
-    assert lr.ridge == pytest.approx(1280.0, rel=1e-12)
+    assert lr.ridge == pytest.approx(32.768e12 / 17.536e9, rel=1e-12)
+    full = device_from_hardware(load_hardware("int4", (("dram.efficiency", 1.0),)))
+    assert layer_roofline(Layer("fc", "gemm", m=197, n=384, k=384, w_bits=4, a_bits=4), full).ridge == \
+        pytest.approx(1280.0, rel=1e-12)
 
 
 def test_busiest_engine_counts_the_vector_unit():

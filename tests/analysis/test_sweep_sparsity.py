@@ -29,6 +29,8 @@ def test_sparsity_axis(tmp_path):
     t = simulate_totals(load_workload("deit_small-w4a4_2of4"), hw)
     assert row["latency_us"] == t["latency_us"] and row["dram_metadata_read_bytes"] == t["dram_metadata_read_bytes"] > 0
     lat = d.set_index(["sparsity", "array.rows", "workload"])["latency_us"]
-    for s in ("dense", "decompress"):
-        assert lat[(s, 64, "deit_small-w4a4_2of4")] == lat[(s, 64, "deit_small-w4a4")]
+    assert lat[("dense", 64, "deit_small-w4a4_2of4")] == lat[("dense", 64, "deit_small-w4a4")]
+    # a decompressor moves fewer DRAM bytes only: never slower (int4.yaml's derived overlap lends the freed DRAM
+    # time to prefetch, so the 2:4 weights gain a little: 2,266.203 against 2,266.307 us at 64 x 64)
+    assert lat[("decompress", 64, "deit_small-w4a4_2of4")] <= lat[("decompress", 64, "deit_small-w4a4")]
     assert lat[("nm24", 64, "deit_small-w4a4_2of4")] < lat[("nm24", 64, "deit_small-w4a4")]

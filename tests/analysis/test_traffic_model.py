@@ -164,10 +164,12 @@ def test_options_and_totals_name_the_traffic():
 # ------------------------------------------------------------------------------ the SRAM level's bandwidth
 def _one_gemm():
     """int8.yaml (ws, 64 x 64, p = 1, acc 32) with a 2 MiB ofmap buffer (partial sums stay on chip) and
-    1000 GB/s DRAM (DRAM time negligible), and a W8A8 GEMM M x N x K = 4096 x 64 x 640: simulated row (a dict)
-    and roofline record."""
+    1000 GB/s DRAM (DRAM time negligible), buffers stated double-buffered (a fold's 64 x 4096 B ifmap tile fills
+    the 256 KiB ifmap buffer: left to the tiles, its depth would be 1), and a W8A8 GEMM M x N x K = 4096 x 64 x 640:
+    simulated row (a dict) and roofline record."""
     hw = load_hardware("int8")
-    hw = replace(hw, buffers=replace(hw.buffers, ofmap_kib=2048), dram=replace(hw.dram, bandwidth_gbps=1000))
+    hw = replace(hw, buffers=replace(hw.buffers, ofmap_kib=2048, ifmap_depth=2, weight_depth=2, ofmap_depth=2),
+                 dram=replace(hw.dram, bandwidth_gbps=1000))
     layer = Layer("g", "gemm", m=4096, n=64, k=640)
     return hw, simulate_layer(layer, hw), layer_roofline(layer, device_from_hardware(hw))
 

@@ -239,7 +239,7 @@ def _kernel(df, m, n, k, rows, cols, ib, wb, ob, ttile=0.0):
 
 def test_loop_order_tie_runs_row_folds_outer():
     """A square os GEMM on a square array with equal buffers moves the same closed-form DRAM bits either way:
-    the tie runs row folds outer (kernel._order's <=)."""
+    both orders stall alike too, and the tie runs row folds outer (kernel.gemm_core)."""
     out = _kernel(K.OS, 16, 16, 16, 4, 4, 128, 128, 128)
     assert out[K.ROW_OUTER] == 1.0
 

@@ -328,17 +328,18 @@ def test_a_vector_only_engine_runs_the_vector_layers_and_has_no_pe_area():
     assert hardware_from_dict(yaml.safe_load(yaml.safe_dump(chip.to_dict())), "written") == chip
 
 
-def test_a_sweep_over_a_chip_is_refused_in_one_line(tmp_path):
-    """Sweeps use the batch evaluator (one-engine designs): a chip as base is bad input, exit 2, one line."""
+def test_a_screened_sweep_over_a_chip_is_refused_in_one_line(tmp_path):
+    """A sweep over a chip runs design by design (tests/analysis/test_sweep_engines.py); the screening bound is per
+    one-engine design: ``screen: true`` on a chip is bad input, exit 2, one line, nothing written."""
     spec = tmp_path / "s.yaml"
     spec.write_text(yaml.safe_dump({"name": "s", "base": str(ROOT / "hwconfigs" / "quad_core.yaml"),
                                     "axes": {"array.rows": [16, 32]}, "models": ["deit_tiny"],
-                                    "recipes": ["w8a8"]}))
+                                    "recipes": ["w8a8"], "screen": True}))
     r = subprocess.run([sys.executable, "-m", "analysis", "sweep", str(spec), "-o", str(tmp_path / "o.parquet")],
                        capture_output=True, text=True, cwd=ROOT, check=False)
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and "base (engines)" in lines[0] and "a chip of several engines" in lines[0]
+    assert len(lines) == 1 and "screen: true on a chip of several engines" in lines[0]
     assert not (tmp_path / "o.parquet").exists()
 
 
@@ -403,4 +404,4 @@ def test_roofline_of_a_chip_is_refused_in_one_line():
     r = subprocess.run([sys.executable, "-m", "analysis", "roofline", "--device", "quad_core", "--workload",
                         "deit_tiny-w8a8"], capture_output=True, text=True, cwd=ROOT, check=False)
     assert r.returncode == 2, r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1 and "engines: a chip of several engines" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "engines: a chip of several engines has no single" in r.stderr

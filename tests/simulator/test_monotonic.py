@@ -4,7 +4,7 @@ shipped configs (hwconfigs/*.yaml, hwconfigs/published/*.yaml) on small zoo work
 Each Hypothesis test draws a shipped config, scales each of its buffers and its DRAM bandwidth by one of 1/4, 1/2,
 1, 2, 4 (``_mutation``), a workload among DeiT-Tiny, LeViT-128S and EfficientViT-B0, and checks one property:
   more DRAM bandwidth or a higher clock (x2): never slower in seconds (latency_us);
-  a bigger buffer (one of ifmap / weight / ofmap KiB x2): never more DRAM bytes nor more cycles;
+  a bigger buffer (one of ifmap / weight / ofmap KiB x2): never more DRAM bytes (cycles: not asserted, below);
   batch b (2, 4, 8): never more DRAM bytes per image than batch 1, nor more cycles or energy per image than
       b runs of batch 1;
   fewer bits (W8A8 -> W4A8 -> W4A4) on a precision-scalable or bit-serial PE: never more cycles nor energy.
@@ -21,6 +21,11 @@ The exceptions below are real behaviour of the modelled hardware, each documente
       total_cycles): b runs get b hidden fills, one batch gets one, the other b - 1 copies wait for theirs with one
       fold of lookahead. The batch test allows those b - 1 fills: cycles(b) <= b x cycles(1) + (b - 1) x
       prefetch(1), and the static energy of those cycles.
+Not asserted: "a bigger buffer never takes more cycles" (docs/memory.md "Monotonicity", open): a split of a
+streamed dimension runs only when it moves fewer DRAM bytes than no split, and the buffer depths follow the tile
+sizes, so a bigger buffer can run a whole tile, single-buffered, where the smaller ran double-buffered splits, at
+the same DRAM bytes and more cycles (pipecnn_de1soc on EfficientViT-B0, ofmap 8 -> 16 KiB: +0.13 %; nvdla_128 on
+DeiT-Tiny, ofmap 8 -> 16 KiB with every buffer double-buffered: +0.5 %). The buffer test asserts DRAM bytes only.
 Deterministic: derandomized, fixed max_examples, no example database. The four tests take about 10 s together
 (30 s at a load average of 9 on 2 cores). On the code before the split was chosen by cost the batch test fails
 (nvdla_32, 16 KiB buffers, LeViT-128S at batch 2: 29.7 MB of DRAM traffic per image against 25.2 MB at batch 1).
@@ -103,7 +108,7 @@ def test_more_bandwidth_or_clock_is_never_slower(design, key):
 
 @settings(max_examples=30, **SETTINGS)
 @given(_design(), st.sampled_from(BUFFERS))
-def test_bigger_buffer_never_more_dram_bytes_nor_cycles(design, key):
+def test_bigger_buffer_never_more_dram_bytes(design, key):
     name, sets, wl = design
     try:
         a = _totals(name, sets, _workload(wl))
@@ -111,7 +116,6 @@ def test_bigger_buffer_never_more_dram_bytes_nor_cycles(design, key):
         return
     b = _totals(name, {**sets, key: sets[key] * 2}, _workload(wl))
     assert not _more(_dram(a), _dram(b)), (name, sets, wl, key, _dram(a), _dram(b))
-    assert not _more(_work(a), _work(b)), (name, sets, wl, key, _work(a), _work(b))
 
 
 def _prefetch(name: str, sets: dict, wl) -> float:

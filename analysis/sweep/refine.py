@@ -105,18 +105,28 @@ def _stored(path: Path, refiner: Refiner) -> None:
         refiner.absorb(*exact_values(refiner.metrics, refiner.plan.sign, b))
 
 
+def start(spec, backend, writer, done: set, size: int, stats: dict, tally, on_rows, dirname: str,
+          values: bool = False) -> tuple:
+    """(Refiner, stage directory): the stage directory ``dirname`` made anew inside the results, the exact fronts
+    seeded from the stored rows when resuming (``values``: the Refiner also keeps every exact point's values)."""
+    out = Path(writer.path)
+    sdir = out / dirname
+    shutil.rmtree(sdir, ignore_errors=True)
+    sdir.mkdir()
+    ref = Refiner(spec, backend, writer, size, stats, tally, on_rows)
+    if values:
+        ref.values = {}
+    if done:
+        _stored(out, ref)
+        ref.evaluated.update(done)
+    return ref, sdir
+
+
 def run_screened(spec: SweepSpec, backend, writer, done: set, size: int, stats: dict, tally, progress: bool,
                  on_rows=None) -> dict:
     """Stages 0-2 on an open backend and results writer; returns the stage counts."""
     t0 = time.perf_counter()
-    out = Path(writer.path)
-    sdir = out / SCREEN_DIR
-    shutil.rmtree(sdir, ignore_errors=True)
-    sdir.mkdir()
-    ref = Refiner(spec, backend, writer, size, stats, tally, on_rows)
-    if done:
-        _stored(out, ref)
-        ref.evaluated.update(done)
+    ref, sdir = start(spec, backend, writer, done, size, stats, tally, on_rows, SCREEN_DIR)
     say = (lambda msg: print(f"{spec.name}: {msg}", file=sys.stderr, flush=True)) if progress else (lambda m: None)
     n_wl = len(spec.workloads)
     empty = [np.empty((0, len(ref.metrics)))] * n_wl

@@ -25,11 +25,9 @@ exhaustive front is measured by ``tools/search_quality.py`` (docs/sweeps.md "Sea
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -70,22 +68,14 @@ def run_searched(spec, backend, writer, done: set, size: int, stats: dict, tally
     from optuna.distributions import CategoricalDistribution
     from optuna.trial import TrialState
 
-    from analysis.sweep.refine import Refiner, _stored
+    from analysis.sweep.refine import start
     from analysis.sweep.screen import screen_block
     from analysis.sweep.spec import point_ids
     from analysis.sweep.worker import _decoder
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     t0 = time.perf_counter()
-    out = Path(writer.path)
-    sdir = out / SEARCH_DIR
-    shutil.rmtree(sdir, ignore_errors=True)
-    sdir.mkdir()
-    ref = Refiner(spec, backend, writer, size, stats, tally, on_rows)
-    ref.values = {}
-    if done:
-        _stored(out, ref)
-        ref.evaluated.update(done)
+    ref, sdir = start(spec, backend, writer, done, size, stats, tally, on_rows, SEARCH_DIR, values=True)
     say = (lambda msg: print(f"{spec.name}: {msg}", file=sys.stderr, flush=True)) if progress else (lambda m: None)
     free = spec.free_axes
     dists = {a.path: CategoricalDistribution(tuple(range(len(a.values)))) for a in free}

@@ -237,7 +237,8 @@ def precision_plot(runs, path) -> Path:
 
 def time_bars_spec(rf):
     """Time per layer type (summed over blocks), stacked compute-bound / memory-bound (DRAM) / SRAM-bound, largest
-    first, as a chart spec (``analysis.chartspec.Bars``); each bar ends with its share of the lower bound."""
+    first, as a chart spec (``analysis.chartspec.Bars``); each bar ends with its share of the layers' summed bounds
+    (they add up to 100 %; where work overlaps, the network's bound in the title is below their sum)."""
     from analysis.chartspec import Axis, Bars
 
     groups: dict[str, dict] = {}
@@ -250,11 +251,14 @@ def time_bars_spec(rf):
     series = [("compute-bound", "#1f77b4"), ("memory-bound (DRAM)", "#ff7f0e"), ("SRAM-bound", "#9467bd")]
     rows = [(name, [v["compute"] * scale, v["memory"] * scale, v["sram"] * scale]) for name, v in items]
     w = rf.workload
+    summed = sum(sum(v for k, v in d.items() if k != "op") for d in groups.values()) or total
+    beside = (f"\nthe layers' bounds sum to {summed * scale:.3g} {unit} (overlapping work counted in each layer)"
+              if summed > total * (1 + 1e-9) else "")
     title = (f"{w.name}, batch {w.batch} on {rf.device.name}\n{total * scale:.3g} {unit} lower bound, "
-             f"{rf.totals['memory_bound_time_fraction'] * 100:.0f}% of it memory-bound")
+             f"{rf.totals['memory_bound_time_fraction'] * 100:.0f}% of it memory-bound{beside}")
     return Bars.of(title, Axis("time lower bound", unit), rows, series,
                    lambda label, s, v: f"{label}: {s} {v:.3g} {unit}",
-                   lambda v, _r: f"{v / (total * scale) * 100:.1f}%", width=884, bar=16)
+                   lambda v, _r: f"{v / (summed * scale) * 100:.1f}%", width=884, bar=16)
 
 
 def time_bars(rf, path) -> Path:

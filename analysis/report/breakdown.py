@@ -4,7 +4,9 @@ and by block; why each layer ran at its precision.
 Time parts of a layer (cycles; they sum to its ``total_cycles``, simulator/model/layer.py::compose_stalls):
   GEMM layers: compute_cycles, then stall_ifmap, stall_filter, stall_ofmap (partial-sum read-backs),
   stall_ofmap_write (the four make stall_memory_cycles), stall_chunk_fill, ppu_stall, dram_floor_stall;
-  vector layers: compute_cycles, stall_vector_io (the vector unit's DRAM I/O), dram_floor_stall.
+  vector layers: compute_cycles, stall_vector_io (the vector unit's DRAM I/O), dram_floor_stall, less the cycles
+  that ran beside the array (``overlap_hidden_cycles``, vector.overlap gemm or auto): taken from its compute, then
+  (when they exceed it) from its vector I/O and DRAM floor stalls, so the parts shown are the exposed time.
 Energy parts (pJ; disjoint, they sum to ``energy_pj``): energy_mac, energy_sram, energy_dram, the vector unit
 (energy_vector), the PPU (ppu_energy), leakage (energy_static), the sparse decoder (energy_sparse): the same
 columns the totals sum, so the chart and the totals table show one number for one quantity.
@@ -49,10 +51,21 @@ def is_gemm_row(cols: dict, i: int) -> bool:
     return cols["pe_precision"][i] != "vector"
 
 
+_HIDDEN_FROM = ("vector compute", "stall: vector I/O", "stall: DRAM floor")   # a vector layer's parts, in order
+
+
 def time_parts(cols: dict, i: int) -> list[float]:
-    """Cycles of layer ``i`` per ``TIME_PARTS`` entry (they add up to its total_cycles)."""
+    """Cycles of layer ``i`` per ``TIME_PARTS`` entry (they add up to its total_cycles: the cycles a vector layer
+    ran beside the array are taken out of its parts, module docstring)."""
     g = is_gemm_row(cols, i)
-    return [float(cols[c][i]) if kind == "all" or (kind == "gemm") == g else 0.0 for _, _, c, kind in TIME_PARTS]
+    out = [float(cols[c][i]) if kind == "all" or (kind == "gemm") == g else 0.0 for _, _, c, kind in TIME_PARTS]
+    hidden = float(cols["overlap_hidden_cycles"][i]) if "overlap_hidden_cycles" in cols and not g else 0.0
+    for j, (name, *_) in enumerate(TIME_PARTS):
+        if hidden > 0 and name in _HIDDEN_FROM:
+            take = min(hidden, out[j])
+            out[j] -= take
+            hidden -= take
+    return out
 
 
 def energy_parts(cols: dict, i: int) -> list[float]:

@@ -231,3 +231,23 @@ def test_bound_by_hand_checked():
     parts = bound_by(simulate(TINY, hardware_from_dict(TINY_HW, "tiny")))
     assert [p[0] for p in parts] == ["the PE array", "the vector unit"]
     assert [round(p[1], 4) for p in parts] == [round(55 / 71, 4), round(16 / 71, 4)]
+
+
+def test_time_parts_add_up_with_vector_overlap():
+    """int4 on DeiT-S W4A4: the vector unit runs beside the array (vector.overlap auto), so vector layers'
+    compute + stalls exceed their total_cycles by overlap_hidden_cycles; the report's parts take the hidden cycles
+    out (breakdown.time_parts) and add up to the run's total_cycles, layer by layer and in all."""
+    from analysis.report import breakdown as B
+    from simulator import load_hardware, simulate
+    from workloads.resolve import resolve_workload
+
+    d = simulate(resolve_workload("deit_small-w4a4"), load_hardware("int4")).to_dict()
+    rows = d["layers"]
+    cols = {k: [r[k] for r in rows] for k in rows[0]}
+    assert d["totals"]["overlap_hidden_cycles"] > 0
+    for i, r in enumerate(rows):
+        parts = B.time_parts(cols, i)
+        assert min(parts) >= 0
+        assert sum(parts) == pytest.approx(r["total_cycles"], rel=1e-12, abs=1e-6)
+    assert sum(sum(B.time_parts(cols, i)) for i in range(len(rows))) == pytest.approx(
+        d["totals"]["total_cycles"], rel=1e-12)
